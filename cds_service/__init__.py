@@ -1,0 +1,1 @@
+"""The CDS Hooks service: web, hooks, FHIR I/O, cards and configuration."""

@@ -1,0 +1,356 @@
+"""Typed, unit-normalised grading inputs: the contract between ``fhir_maps`` and the grader.
+
+``fhir_maps`` turns FHIR R4 resources into these frozen dataclasses; ``crs_grading`` computes on
+them and never sees FHIR, pydantic models or raw dicts (STYLE "parse at the edge").
+
+Conventions every producer must keep:
+
+- Every ``datetime`` is timezone-aware and in UTC.
+- Every finding carries ``reference``: the ``Type/id`` of the FHIR resource it came from, so that
+  cards can cite their evidence (SPEC section 4, ``evidence``).
+- Units are normalised at the edge; the unit is part of the field name or stated on the field.
+- Resources that were entered in error, cancelled or not done never become inputs; resources that
+  could not be read become ``SkippedResource`` entries instead (SPEC section 3).
+- Inputs are *all* data the request holds for the patient, not only the grading window:
+  windows, baselines and episodes are clinical rules and are applied by ``crs_grading``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class TherapyKind(enum.StrEnum):
+    """Families of CRS-associated therapy (SPEC 2.1)."""
+
+    CAR_T = "car-t"
+    TCR_TIL = "tcr-til"
+    T_CELL_ENGAGER = "t-cell-engager"
+    ANTIBODY = "antibody"
+    CELL_THERAPY_OTHER = "cell-therapy"
+
+
+class Vasopressor(enum.StrEnum):
+    """Vasoactive agents counted by seed Table 3."""
+
+    NOREPINEPHRINE = "norepinephrine"
+    EPINEPHRINE = "epinephrine"
+    DOPAMINE = "dopamine"
+    PHENYLEPHRINE = "phenylephrine"
+    VASOPRESSIN = "vasopressin"
+
+
+class RateBasis(enum.StrEnum):
+    """How an infusion rate is expressed after normalisation."""
+
+    MICROGRAMS_PER_MIN = "ug/min"
+    MICROGRAMS_PER_KG_PER_MIN = "ug/kg/min"
+    UNITS_PER_MIN = "units/min"  # vasopressin only
+
+
+class OxygenDevice(enum.StrEnum):
+    """Oxygen delivery devices that the ASTCT 2019 grade distinguishes."""
+
+    ROOM_AIR = "room-air"
+    BLOW_BY = "blow-by"
+    NASAL_CANNULA = "nasal-cannula"  # low-flow unless the flow says otherwise
+    HIGH_FLOW_NASAL_CANNULA = "high-flow-nasal-cannula"
+    SIMPLE_FACEMASK = "facemask"
+    NON_REBREATHER = "non-rebreather"
+    VENTURI_MASK = "venturi-mask"
+    CPAP = "cpap"
+    BIPAP = "bipap"
+    INVASIVE_VENTILATION = "invasive-ventilation"
+
+
+class VentilationKind(enum.StrEnum):
+    """Ventilator support, grade 4 by seed Table 2 (invasive or non-invasive positive pressure)."""
+
+    INVASIVE = "invasive"
+    NON_INVASIVE = "non-invasive"
+
+
+class LabTest(enum.StrEnum):
+    """Laboratory and imaging results the rules use (SPEC 2.3, 2.7, 2.8)."""
+
+    AST = "ast"  # U/L
+    ALT = "alt"  # U/L
+    BILIRUBIN = "bilirubin"  # mg/dL
+    CREATININE = "creatinine"  # mg/dL
+    FIBRINOGEN = "fibrinogen"  # mg/dL
+    LVEF = "lvef"  # percent
+    CRP = "crp"  # mg/L
+    FERRITIN = "ferritin"  # ng/mL
+    IL6 = "il6"  # pg/mL
+    ANC = "anc"  # cells/uL
+    WBC = "wbc"  # 10^3/uL
+    LACTATE = "lactate"  # mmol/L
+    PROCALCITONIN = "procalcitonin"  # ng/mL
+
+
+#: The unit every value of a ``LabTest`` is normalised to by ``fhir_maps``.
+LAB_UNITS: dict[LabTest, str] = {
+    LabTest.AST: "U/L",
+    LabTest.ALT: "U/L",
+    LabTest.BILIRUBIN: "mg/dL",
+    LabTest.CREATININE: "mg/dL",
+    LabTest.FIBRINOGEN: "mg/dL",
+    LabTest.LVEF: "%",
+    LabTest.CRP: "mg/L",
+    LabTest.FERRITIN: "ng/mL",
+    LabTest.IL6: "pg/mL",
+    LabTest.ANC: "/uL",
+    LabTest.WBC: "10*3/uL",
+    LabTest.LACTATE: "mmol/L",
+    LabTest.PROCALCITONIN: "ng/mL",
+}
+
+
+class NeuroScoreKind(enum.StrEnum):
+    """Scored neurologic assessments (SPEC 2.5)."""
+
+    GCS = "gcs"  # Glasgow Coma Scale total, 3-15
+    ICE = "ice"  # Immune effector Cell-associated Encephalopathy score, 0-10
+
+
+class ConditionCategory(enum.StrEnum):
+    """What a Condition means to the rules."""
+
+    INFECTION = "infection"  # SPEC 2.7 infection-diagnosis (sepsis, bacteremia, other infection)
+    NEUROLOGIC = "neurologic"  # SPEC 2.5 encephalopathy, delirium, confusion, aphasia, seizure
+    COMORBIDITY = "comorbidity"  # SPEC 2.6 significant comorbidity value set
+    CONSTITUTIONAL = "constitutional"  # seed Table 1 constitutional symptoms (grade 1)
+
+
+class Immunosuppressant(enum.StrEnum):
+    """CRS-directed immunosuppressants (seed: tocilizumab, corticosteroids, other agents)."""
+
+    TOCILIZUMAB = "tocilizumab"
+    DEXAMETHASONE = "dexamethasone"
+    METHYLPREDNISOLONE = "methylprednisolone"
+    HYDROCORTISONE = "hydrocortisone"
+    ANAKINRA = "anakinra"
+    SILTUXIMAB = "siltuximab"
+
+    @property
+    def is_corticosteroid(self) -> bool:
+        return self in _CORTICOSTEROIDS
+
+
+_CORTICOSTEROIDS = frozenset(
+    {
+        Immunosuppressant.DEXAMETHASONE,
+        Immunosuppressant.METHYLPREDNISOLONE,
+        Immunosuppressant.HYDROCORTISONE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedResource:
+    """A resource that could not be used, and why (SPEC 3: skipped and reported, never fatal)."""
+
+    reference: str  # "Observation/x9", or "Observation/<no id> #3" when it has no id
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One numeric value at one time, from one resource."""
+
+    time: datetime
+    value: float
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class BloodPressure:
+    """A blood pressure reading in mmHg; any part may be missing.
+
+    ``mean`` is the measured mean arterial pressure when the EHR sent one; the grader may derive
+    it from systolic and diastolic when it is absent.
+    """
+
+    time: datetime
+    reference: str
+    systolic: float | None = None
+    diastolic: float | None = None
+    mean: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OxygenReading:
+    """Oxygen support at one time: FiO2 (percent, 21-100), flow (L/min) and device, as recorded.
+
+    No estimation here: the FiO2-from-flow estimate is a clinical rule and lives in the grader.
+    """
+
+    time: datetime
+    reference: str
+    fio2_percent: float | None = None
+    flow_l_per_min: float | None = None
+    device: OxygenDevice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VentilationPeriod:
+    """Positive-pressure ventilation from ``start`` to ``end`` (``None``: still going)."""
+
+    kind: VentilationKind
+    start: datetime
+    end: datetime | None
+    reference: str
+    device: OxygenDevice | None = None  # CPAP, BiPAP or invasive, when known
+
+
+@dataclass(frozen=True, slots=True)
+class InfusionRate:
+    """A normalised infusion rate."""
+
+    value: float
+    basis: RateBasis
+
+
+@dataclass(frozen=True, slots=True)
+class VasopressorAdministration:
+    """One MedicationAdministration of a vasopressor: a drip at one rate over a period.
+
+    ``end`` is ``None`` when the resource gives only a start (effectiveDateTime or an open
+    period). ``in_progress`` is true when the administration's status says it is still running.
+    ``rate`` is ``None`` when the rate cannot be read (mL/h without concentration, no rate);
+    ``rate_gap`` then says why, for the card's data gaps (SPEC 2.3).
+    """
+
+    agent: Vasopressor
+    start: datetime
+    end: datetime | None
+    rate: InfusionRate | None
+    reference: str
+    in_progress: bool = False
+    rate_gap: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabResult:
+    """A lab (or LVEF) result in the unit ``LAB_UNITS[test]``, with its reference range."""
+
+    test: LabTest
+    time: datetime
+    value: float
+    reference: str
+    low: float | None = None  # LLN from Observation.referenceRange, same unit
+    high: float | None = None  # ULN from Observation.referenceRange, same unit
+
+
+@dataclass(frozen=True, slots=True)
+class CultureResult:
+    """A blood culture result (SPEC 2.7 positive-blood-culture)."""
+
+    time: datetime
+    positive: bool | None  # None: pending or unreadable result
+    reference: str
+    organism: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NeuroScore:
+    """A GCS total or ICE score."""
+
+    kind: NeuroScoreKind
+    time: datetime
+    value: float
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionFinding:
+    """A Condition the rules care about.
+
+    ``active`` is true when clinicalStatus is active, recurrence or relapse (or absent) and the
+    verificationStatus is not refuted or entered-in-error. ``onset`` falls back to recordedDate.
+    """
+
+    category: ConditionCategory
+    name: str  # clinician-facing term, e.g. "sepsis", "encephalopathy", "heart failure"
+    active: bool
+    reference: str
+    onset: datetime | None = None
+    abatement: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyAdministration:
+    """An immune-effector or CRS-associated therapy given (SPEC 2.1); its date is day 0."""
+
+    name: str  # normalised product or drug name, e.g. "tisagenlecleucel"
+    kind: TherapyKind
+    time: datetime
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImmunosuppressantDose:
+    """A CRS-directed immunosuppressant given (tocilizumab, corticosteroid, anakinra, ...)."""
+
+    agent: Immunosuppressant
+    time: datetime
+    reference: str
+    dose_mg: float | None = None
+
+
+class DoseBasis(enum.StrEnum):
+    """How a draft order states its dose."""
+
+    MG = "mg"
+    MG_PER_KG = "mg/kg"
+
+
+@dataclass(frozen=True, slots=True)
+class DraftMedicationOrder:
+    """A draft MedicationRequest of a CRS-directed drug from the order hooks' ``draftOrders``."""
+
+    agent: Immunosuppressant
+    reference: str  # "MedicationRequest/<id>"
+    dose_value: float | None
+    dose_basis: DoseBasis | None
+    route: str | None = None  # e.g. "intravenous", free text when uncoded
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """Who the patient is, as far as grading and dosing need."""
+
+    reference: str  # "Patient/<id>"
+    birth_date: date | None = None
+    deceased: bool = False
+    deceased_time: datetime | None = None  # None with deceased=True: time unknown
+
+
+@dataclass(frozen=True, slots=True)
+class GradingInputs:
+    """Everything the request holds for one patient, normalised for grading.
+
+    ``notes`` are data-quality remarks from mapping that a clinician should see as data gaps
+    (e.g. "3 times without a time zone were read as UTC"); they never hold patient values.
+    """
+
+    patient: PatientFacts
+    therapies: tuple[TherapyAdministration, ...] = ()
+    temperatures_c: tuple[Measurement, ...] = ()
+    blood_pressures: tuple[BloodPressure, ...] = ()
+    heart_rates: tuple[Measurement, ...] = ()
+    respiratory_rates: tuple[Measurement, ...] = ()
+    spo2_percent: tuple[Measurement, ...] = ()
+    oxygen: tuple[OxygenReading, ...] = ()
+    ventilation: tuple[VentilationPeriod, ...] = ()
+    vasopressors: tuple[VasopressorAdministration, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    blood_cultures: tuple[CultureResult, ...] = ()
+    neuro_scores: tuple[NeuroScore, ...] = ()
+    conditions: tuple[ConditionFinding, ...] = ()
+    immunosuppressants: tuple[ImmunosuppressantDose, ...] = ()
+    weights_kg: tuple[Measurement, ...] = ()
+    skipped: tuple[SkippedResource, ...] = ()
+    notes: tuple[str, ...] = field(default=())
