@@ -1,0 +1,37 @@
+# CRS CDS Hooks service: gunicorn serving cds_service:create_app() as a non-root user.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY cds_service ./cds_service
+COPY fhir_maps ./fhir_maps
+COPY crs_grading ./crs_grading
+RUN pip install . \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin crs \
+    && mkdir -p /var/lib/crs-cds \
+    && chown crs /var/lib/crs-cds
+
+# SQLite by default, on a volume the service user owns; set DATABASE_URL for PostgreSQL.
+ENV DATABASE_URL=sqlite:////var/lib/crs-cds/crs_cds.sqlite3
+VOLUME ["/var/lib/crs-cds"]
+
+USER crs
+EXPOSE 8080
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
+
+# 2 workers for a 2-core machine; threads for concurrent hook calls waiting on FHIR servers.
+# No gunicorn access log: the app logs every request as JSON without query strings.
+CMD ["gunicorn", "cds_service:create_app()", \
+     "--bind", "0.0.0.0:8080", \
+     "--workers", "2", \
+     "--threads", "4", \
+     "--timeout", "30", \
+     "--graceful-timeout", "20", \
+     "--keep-alive", "5"]

@@ -1,0 +1,335 @@
+"""Authentication of CDS clients by the CDS Hooks JWT.
+
+CDS Hooks 2.0.1 section "Trusting CDS Clients": every call to /cds-services (discovery
+included) carries ``Authorization: Bearer <JWT>`` signed with the client's private key. Checks:
+
+- ``alg`` is asymmetric (RS*, PS*, ES*, EdDSA); ``none`` and HMAC are refused
+  ("JWTs SHALL NOT be signed using the none algorithm ... any symmetric algorithm");
+- ``kid`` names a key of the issuer's JWK Set; the issuer (``iss``) is allowlisted by
+  ``CRS_CDS_TRUSTED_ISSUERS`` with its JWKS URL or inline JWKS. A ``jku`` header is never
+  fetched: keys come from configuration only;
+- ``aud`` (string or list) holds the URL of the endpoint called;
+- ``exp`` and ``iat`` are present and valid (60 s leeway); ``jti`` is present and has not been
+  seen from that issuer within the token's lifetime.
+
+Any failure is a 401 whose body says only "unauthorized"; the reason is logged at INFO without
+the token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import jwt
+import requests
+from flask import Flask, current_app
+
+from cds_service.config import IssuerKeys
+from cds_service.errors import SettingsError, Unauthorized
+
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "CallerIdentity",
+    "JwksSource",
+    "JwtVerifier",
+    "MemoryReplayCache",
+    "ReplayCache",
+    "endpoint_audience",
+    "get_verifier",
+    "init_app",
+]
+
+logger = logging.getLogger(__name__)
+
+_EXTENSION_KEY = "crs_cds.jwt"
+
+#: Asymmetric JWS algorithms (RFC 7518, RFC 8037). HS* and none are never accepted.
+ALLOWED_ALGORITHMS: frozenset[str] = frozenset(
+    {
+        "RS256", "RS384", "RS512",
+        "PS256", "PS384", "PS512",
+        "ES256", "ES384", "ES512",
+        "EdDSA",
+    }
+)  # fmt: skip
+
+LEEWAY_S = 60
+JWKS_TTL_S = 3600.0
+JWKS_REFETCH_INTERVAL_S = 30.0
+_JWKS_TIMEOUT = (3.05, 5.0)
+
+
+class _Refused(Exception):
+    """Internal: why a token was refused (logged, never sent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    """Who called, as the verified JWT says."""
+
+    issuer: str
+    jti: str
+    tenant: str | None = None
+
+
+class ReplayCache(Protocol):
+    """Remembers ``jti`` values until their token expires."""
+
+    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record (issuer, jti); True the first time, False for a replay before ``expires_at``."""
+        ...
+
+
+class MemoryReplayCache:
+    """A per-process ``ReplayCache``. With several worker processes each has its own."""
+
+    def __init__(self, max_entries: int = 100_000, clock: Callable[[], float] = time.time) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+        self._clock = clock
+
+    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
+        now = self._clock()
+        with self._lock:
+            known = self._seen.get((issuer, jti))
+            if known is not None and known > now:
+                return False
+            if len(self._seen) >= self._max_entries:
+                self._purge(now)
+            self._seen[(issuer, jti)] = expires_at
+            return True
+
+    def _purge(self, now: float) -> None:
+        self._seen = {k: v for k, v in self._seen.items() if v > now}
+        # Still full of live entries: forget those expiring soonest.
+        overflow = len(self._seen) - self._max_entries + 1
+        if overflow > 0:
+            for k, _ in sorted(self._seen.items(), key=lambda item: item[1])[:overflow]:
+                del self._seen[k]
+
+
+@dataclass(frozen=True, slots=True)
+class _PublicKey:
+    """One usable key of a JWK Set, with what the JWK itself declares."""
+
+    jwk: jwt.PyJWK
+    declared_alg: str | None
+    use: str | None
+
+
+class JwksSource:
+    """The JWK Set of one issuer: inline, or fetched from a URL and cached.
+
+    A URL is refetched after ``JWKS_TTL_S``, and on an unknown ``kid`` at most once per
+    ``JWKS_REFETCH_INTERVAL_S`` (key rotation without letting random kids hammer the issuer).
+    """
+
+    def __init__(
+        self,
+        keys: IssuerKeys,
+        session: requests.Session,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = keys.jwks_url
+        self._session = session
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, _PublicKey] = {}
+        self._fetched_at: float | None = None
+        self._last_refetch: float | None = None
+        if keys.jwks is not None:
+            self._keys = _public_keys(keys.jwks)
+            if not self._keys:
+                raise ValueError("no usable public key")
+
+    def key(self, kid: str) -> _PublicKey:
+        """The key with ``kid``; raises ``_Refused`` when there is none."""
+        if self._url is None:
+            return _find(self._keys, kid)
+        with self._lock:
+            now = self._clock()
+            if self._fetched_at is None or now - self._fetched_at > JWKS_TTL_S:
+                self._refresh(now)
+            if kid in self._keys:
+                return self._keys[kid]
+            recently = self._last_refetch is not None and (
+                now - self._last_refetch < JWKS_REFETCH_INTERVAL_S
+            )
+            if not recently:
+                self._last_refetch = now
+                self._refresh(now)
+            return _find(self._keys, kid)
+
+    def _refresh(self, now: float) -> None:
+        assert self._url is not None  # noqa: S101 - only URL sources refresh
+        try:
+            response = self._session.get(self._url, timeout=_JWKS_TIMEOUT)
+            response.raise_for_status()
+            fresh = _public_keys(response.json())
+        except (requests.RequestException, ValueError) as error:
+            # Keep serving the keys we have; without any, every token is refused.
+            logger.warning("JWKS fetch failed: %s", type(error).__name__)
+            return
+        self._keys = fresh
+        self._fetched_at = now
+
+
+def _public_keys(document: object) -> dict[str, _PublicKey]:
+    """The usable asymmetric keys of a JWK Set, by ``kid``. Keys without a kid are useless."""
+    keys = document.get("keys") if isinstance(document, Mapping) else None
+    if not isinstance(keys, list):
+        raise ValueError("not a JWK Set")
+    usable: dict[str, _PublicKey] = {}
+    for data in keys:
+        # Symmetric keys have no place in a client's public JWK Set.
+        if not isinstance(data, dict) or data.get("kty") == "oct":
+            continue
+        kid = data.get("kid")
+        if not isinstance(kid, str) or not kid:
+            continue
+        try:
+            jwk = jwt.PyJWK(data)
+        except jwt.PyJWTError:
+            continue
+        alg, use = data.get("alg"), data.get("use")
+        usable[kid] = _PublicKey(
+            jwk, alg if isinstance(alg, str) else None, use if isinstance(use, str) else None
+        )
+    return usable
+
+
+def _find(keys: Mapping[str, _PublicKey], kid: str) -> _PublicKey:
+    try:
+        return keys[kid]
+    except KeyError:
+        raise _Refused("unknown kid") from None
+
+
+class JwtVerifier:
+    """Verifies CDS Hooks JWTs against the trusted issuers."""
+
+    def __init__(
+        self,
+        trusted_issuers: Mapping[str, IssuerKeys],
+        session: requests.Session,
+        replay_cache: ReplayCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sources: dict[str, JwksSource] = {}
+        for issuer, keys in trusted_issuers.items():
+            try:
+                self._sources[issuer] = JwksSource(keys, session, clock)
+            except ValueError:
+                raise SettingsError(
+                    f"CRS_CDS_TRUSTED_ISSUERS[{issuer!r}].jwks holds no usable public key"
+                ) from None
+        self._replay = replay_cache if replay_cache is not None else MemoryReplayCache()
+
+    def verify(self, authorization: str | None, audience: str) -> CallerIdentity:
+        """Check the ``Authorization`` header for a call of ``audience``; raise 401 if bad."""
+        try:
+            return self._verify(authorization, audience)
+        except _Refused as refusal:
+            logger.info("JWT refused: %s", refusal)
+        except jwt.PyJWTError as error:
+            logger.info("JWT refused: %s", type(error).__name__)
+        raise Unauthorized()
+
+    def _verify(self, authorization: str | None, audience: str) -> CallerIdentity:
+        token = _bearer_token(authorization)
+        header = jwt.get_unverified_header(token)
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise _Refused(f"algorithm {algorithm!r} is not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise _Refused("no kid in the header")
+
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        issuer = unverified.get("iss")
+        source = self._sources.get(issuer) if isinstance(issuer, str) else None
+        if source is None or not isinstance(issuer, str):
+            raise _Refused("issuer is not trusted")
+
+        key = source.key(kid)
+        if key.declared_alg is not None and key.declared_alg != algorithm:
+            raise _Refused("the key's alg differs from the token's alg")
+        if key.use not in (None, "sig"):
+            raise _Refused("the key is not a signing key")
+
+        claims = jwt.decode(
+            token,
+            key=key.jwk.key,
+            algorithms=[str(algorithm)],
+            issuer=issuer,
+            leeway=LEEWAY_S,
+            options={"require": ["iss", "aud", "exp", "iat", "jti"], "verify_aud": False},
+        )
+        if not _audience_matches(claims.get("aud"), audience):
+            raise _Refused("aud does not name this endpoint")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti:
+            raise _Refused("jti is not a string")
+        expires_at = float(claims["exp"]) + LEEWAY_S
+        if not self._replay.first_use(issuer, jti, expires_at):
+            raise _Refused("jti replayed")
+        tenant = claims.get("tenant")
+        return CallerIdentity(
+            issuer=issuer, jti=jti, tenant=tenant if isinstance(tenant, str) else None
+        )
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise _Refused("no Authorization header")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _Refused("Authorization is not a Bearer token")
+    return token.strip()
+
+
+def _normalise(url: str) -> str:
+    return url.rstrip("/")
+
+
+def _audience_matches(claim: object, audience: str) -> bool:
+    wanted = _normalise(audience)
+    if isinstance(claim, str):
+        return _normalise(claim) == wanted
+    if isinstance(claim, list):
+        return any(isinstance(item, str) and _normalise(item) == wanted for item in claim)
+    return False
+
+
+def endpoint_audience(public_url: str | None, request_base_url: str, path: str) -> str:
+    """The ``aud`` a client must use: public base URL + path, else the request's own URL.
+
+    ``request_base_url`` is the URL the request reached, without query string.
+    """
+    if public_url is not None:
+        return f"{public_url.rstrip('/')}{path}"
+    return request_base_url
+
+
+def init_app(
+    app: Flask,
+    trusted_issuers: Mapping[str, IssuerKeys],
+    session: requests.Session,
+    replay_cache: ReplayCache | None = None,
+) -> None:
+    """Attach a ``JwtVerifier`` to ``app``."""
+    app.extensions[_EXTENSION_KEY] = JwtVerifier(trusted_issuers, session, replay_cache)
+
+
+def get_verifier(app: Flask | None = None) -> JwtVerifier:
+    """The verifier of ``app``, or of the current app inside a request."""
+    target = app if app is not None else current_app
+    verifier = target.extensions[_EXTENSION_KEY]
+    assert isinstance(verifier, JwtVerifier)  # noqa: S101 - set only by init_app
+    return verifier

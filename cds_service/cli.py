@@ -1,0 +1,74 @@
+"""The ``crs-cds`` command line.
+
+``crs-cds serve`` runs the development server: authentication off unless ``CRS_CDS_AUTH`` says
+otherwise (logged as a warning), SQLite in the instance folder unless ``DATABASE_URL`` is set.
+For production run gunicorn (see README). New subcommands register in ``_SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from cds_service import create_app
+from cds_service.errors import SettingsError
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger(__name__)
+
+#: Settings the development server uses when the environment does not set them.
+DEVELOPMENT_DEFAULTS = {"CRS_CDS_AUTH": "none"}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    app = create_app(defaults=DEVELOPMENT_DEFAULTS)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning("the development server listens beyond this machine on %s", args.host)
+    logger.info("development server on http://%s:%d/cds-services", args.host, args.port)
+    app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    return 0
+
+
+def _add_serve(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subcommands.add_parser(
+        "serve",
+        help="run the development server (authentication off unless CRS_CDS_AUTH is set)",
+        description="Run the Flask development server. Not for production: use gunicorn.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
+    serve.set_defaults(handler=_serve)
+
+
+_SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+    _add_serve,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="crs-cds", description="CDS Hooks service for cytokine release syndrome."
+    )
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _SUBCOMMANDS:
+        add(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``crs-cds`` console script."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except SettingsError as error:
+        sys.stderr.write(f"crs-cds: configuration error: {error}\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

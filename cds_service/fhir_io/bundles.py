@@ -1,0 +1,121 @@
+"""Reading FHIR resources out of prefetch values and search Bundles.
+
+A prefetch value may be a resource, a searchset Bundle, ``null`` or an OperationOutcome
+(CDS Hooks 2.0.1 section Prefetch Template: "CDS Services SHOULD check any prefetched data for
+the existence of OperationOutcomes"). Nothing here checks codes or types beyond ``resourceType``:
+later code checks every resource itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "PrefetchState",
+    "PrefetchValue",
+    "ReadPage",
+    "patient_reference_id",
+    "read_page",
+    "read_prefetch",
+]
+
+# Bundle.entry.search.mode values whose resources are results (R4 SearchEntryMode).
+_RESULT_MODES = frozenset({"match", "include"})
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+class PrefetchState(enum.Enum):
+    """What the client sent for one prefetch key."""
+
+    PRESENT = "present"  # a resource or a Bundle
+    MISSING = "missing"  # key absent: the client did not satisfy the template
+    NULL = "null"  # the client has no data for the template
+    OUTCOME = "outcome"  # the client failed and sent an OperationOutcome
+    INVALID = "invalid"  # not a FHIR resource at all
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPage:
+    """The resources of one resource-or-Bundle document and its ``next`` link."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    next_url: str | None = None
+    skipped_entries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchValue:
+    """One prefetch key as received."""
+
+    state: PrefetchState
+    page: ReadPage = field(default_factory=ReadPage)
+
+
+_MISSING = object()
+
+
+def read_prefetch(prefetch: Mapping[str, Any], key: str) -> PrefetchValue:
+    """Classify ``prefetch[key]`` and take its resources."""
+    value = prefetch.get(key, _MISSING)
+    if value is _MISSING:
+        return PrefetchValue(PrefetchState.MISSING)
+    if value is None:
+        return PrefetchValue(PrefetchState.NULL)
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        return PrefetchValue(PrefetchState.INVALID)
+    if value["resourceType"] == "OperationOutcome":
+        return PrefetchValue(PrefetchState.OUTCOME)
+    return PrefetchValue(PrefetchState.PRESENT, read_page(value))
+
+
+def read_page(document: Mapping[str, Any]) -> ReadPage:
+    """The resources of a resource or a Bundle, and the Bundle's ``next`` link if any.
+
+    Bundle entries count when their search mode is ``match`` or ``include`` or absent; ``outcome``
+    entries (OperationOutcomes about the search) and entries without a resource are left out.
+    """
+    if document.get("resourceType") != "Bundle":
+        return ReadPage(resources=[dict(document)])
+    resources: list[dict[str, Any]] = []
+    skipped = 0
+    entries = document.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            skipped += 1
+            continue
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, dict) else None
+        if mode is not None and mode not in _RESULT_MODES:
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            skipped += 1
+            continue
+        resources.append(resource)
+    return ReadPage(resources=resources, next_url=_next_link(document), skipped_entries=skipped)
+
+
+def _next_link(bundle: Mapping[str, Any]) -> str | None:
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            if isinstance(url, str) and url:
+                return url
+    return None
+
+
+def patient_reference_id(resource: Mapping[str, Any]) -> str | None:
+    """The Patient id that ``subject`` or ``patient`` of ``resource`` points at, if readable."""
+    for element in ("subject", "patient"):
+        value = resource.get(element)
+        reference = value.get("reference") if isinstance(value, dict) else None
+        if isinstance(reference, str):
+            match = _PATIENT_REFERENCE.search(reference)
+            if match:
+                return match.group(1)
+    return None

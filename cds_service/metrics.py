@@ -1,0 +1,94 @@
+"""Prometheus metrics of one app: request counts and latency by endpoint, service and status.
+
+Each app has its own ``CollectorRegistry`` (not the process-global one), so tests and several
+apps in one process do not share counters. With several gunicorn workers each worker exposes
+its own numbers; scrape them per worker or run one worker per container.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from cds_service.services import SERVICES_BY_ID
+
+__all__ = ["Metrics", "get_metrics", "init_app"]
+
+_EXTENSION_KEY = "crs_cds.metrics"
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+class Metrics:
+    """The collectors of one app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "crs_cds_requests",
+            "HTTP requests answered, by endpoint, CDS service id and status.",
+            ["endpoint", "service", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "crs_cds_request_duration_seconds",
+            "Time to answer HTTP requests, by endpoint, CDS service id and status.",
+            ["endpoint", "service", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.fhir_problems = Counter(
+            "crs_cds_fhir_data_problems",
+            "Prefetch keys that could not be read completely, by key.",
+            ["key"],
+            registry=self.registry,
+        )
+
+    def exposition(self) -> Response:
+        """The registry in the Prometheus text format."""
+        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _service_label() -> str:
+    """The CDS service id of the request; unknown ids collapse into one label value."""
+    view_args = request.view_args or {}
+    service_id = view_args.get("service_id")
+    if service_id is None:
+        return ""
+    return str(service_id) if service_id in SERVICES_BY_ID else "unknown"
+
+
+def init_app(app: Flask) -> Metrics:
+    """Create the app's collectors and time every request."""
+    metrics = Metrics()
+    app.extensions[_EXTENSION_KEY] = metrics
+
+    @app.before_request
+    def start_timer() -> None:
+        g.crs_cds_started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        started = g.get("crs_cds_started")
+        if started is not None:
+            labels = (request.endpoint or "unmatched", _service_label(), str(response.status_code))
+            metrics.requests.labels(*labels).inc()
+            metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+        return response
+
+    return metrics
+
+
+def get_metrics(app: Flask | None = None) -> Metrics:
+    """The metrics of ``app``, or of the current app inside a request."""
+    target = app if app is not None else current_app
+    metrics = target.extensions[_EXTENSION_KEY]
+    assert isinstance(metrics, Metrics)  # noqa: S101 - set only by init_app
+    return metrics

@@ -1,0 +1,375 @@
+"""Parse and validate CDS Hooks request bodies into typed objects.
+
+Hook calls follow CDS Hooks 2.0.1 section "Calling a CDS Service" and the hook definitions
+patient-view 1.0, order-select 1.0 and order-sign 1.1; feedback follows section "Feedback".
+Every error is a ``BadRequest`` whose message names the offending field, e.g.
+``context.patientId is required``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from cds_service.errors import BadRequest, UnsupportedMediaType
+from cds_service.services import CdsService
+
+__all__ = [
+    "FeedbackItem",
+    "FhirAuthorization",
+    "HookContext",
+    "HookRequest",
+    "parse_feedback",
+    "parse_hook_request",
+]
+
+# FHIR R4 datatype "id".
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_MAX_HOOK_INSTANCE = 256
+_MAX_FEEDBACK_TEXT = 4000
+_BEARER = "Bearer"  # fhirAuthorization.token_type, fixed by CDS Hooks 2.0.1
+
+
+@dataclass(frozen=True, slots=True)
+class FhirAuthorization:
+    """The ``fhirAuthorization`` object: a bearer token for the client's FHIR server."""
+
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_in: int
+    scope: str
+    subject: str
+    patient: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HookContext:
+    """The hook's ``context``. ``draft_orders`` is the raw FHIR Bundle of the order hooks."""
+
+    user_id: str
+    patient_id: str
+    encounter_id: str | None = None
+    selections: tuple[str, ...] = ()
+    draft_orders: Mapping[str, Any] | None = None
+
+    def prefetch_tokens(self) -> dict[str, str]:
+        """Root-level primitive context fields, by their prefetch token name."""
+        tokens = {"context.userId": self.user_id, "context.patientId": self.patient_id}
+        if self.encounter_id is not None:
+            tokens["context.encounterId"] = self.encounter_id
+        return tokens
+
+
+@dataclass(frozen=True, slots=True)
+class HookRequest:
+    """A validated call of one CDS service."""
+
+    service_id: str
+    hook: str
+    hook_instance: str
+    context: HookContext
+    fhir_server: str | None = None
+    fhir_authorization: FhirAuthorization | None = None
+    prefetch: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackItem:
+    """One item of a feedback POST (CDS Hooks 2.0.1 section Feedback)."""
+
+    card: str
+    outcome: str
+    outcome_timestamp: datetime
+    accepted_suggestions: tuple[str, ...] = ()
+    override_reason_code: str | None = None
+    override_reason_system: str | None = None
+    override_reason_display: str | None = None
+    user_comment: str | None = None
+
+
+def parse_hook_request(service: CdsService, mimetype: str, body: bytes) -> HookRequest:
+    """Validate the body of ``POST /cds-services/{service.id}``."""
+    document = _json_object(mimetype, body)
+
+    hook = _required_str(document, "hook")
+    if hook != service.hook:
+        raise BadRequest(
+            f"hook is {hook!r} but service {service.id} answers {service.hook!r}",
+            issue_code="value",
+        )
+    hook_instance = _required_str(document, "hookInstance")
+    if len(hook_instance) > _MAX_HOOK_INSTANCE:
+        raise BadRequest(
+            f"hookInstance is longer than {_MAX_HOOK_INSTANCE} characters", issue_code="value"
+        )
+
+    context = _context(service, document.get("context"))
+
+    fhir_server = _fhir_server(document.get("fhirServer"))
+    fhir_authorization = _fhir_authorization(document.get("fhirAuthorization"))
+    if fhir_authorization is not None and fhir_server is None:
+        raise BadRequest(
+            "fhirServer is required when fhirAuthorization is given", issue_code="required"
+        )
+
+    prefetch = document.get("prefetch")
+    if prefetch is None:
+        prefetch = {}
+    elif not isinstance(prefetch, dict):
+        raise BadRequest("prefetch must be an object", issue_code="value")
+
+    return HookRequest(
+        service_id=service.id,
+        hook=hook,
+        hook_instance=hook_instance,
+        context=context,
+        fhir_server=fhir_server,
+        fhir_authorization=fhir_authorization,
+        prefetch=MappingProxyType(prefetch),
+    )
+
+
+def parse_feedback(mimetype: str, body: bytes) -> list[FeedbackItem]:
+    """Validate the body of ``POST /cds-services/{id}/feedback``."""
+    document = _json_object(mimetype, body)
+    if "feedback" not in document:
+        raise BadRequest("feedback is required", issue_code="required")
+    items = document["feedback"]
+    if not isinstance(items, list):
+        raise BadRequest("feedback must be an array", issue_code="value")
+    return [_feedback_item(item, f"feedback[{index}]") for index, item in enumerate(items)]
+
+
+# --- request body ---------------------------------------------------------------------------
+
+
+def _json_object(mimetype: str, body: bytes) -> dict[str, Any]:
+    if not _is_json(mimetype):
+        raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("the request body is not valid JSON", issue_code="structure") from None
+    if not isinstance(document, dict):
+        raise BadRequest("the request body must be a JSON object", issue_code="structure")
+    return document
+
+
+def _is_json(mimetype: str) -> bool:
+    mimetype = mimetype.lower()
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+# --- hook request fields --------------------------------------------------------------------
+
+
+def _required_str(container: Mapping[str, Any], name: str, prefix: str = "") -> str:
+    path = f"{prefix}{name}"
+    if container.get(name) is None:
+        raise BadRequest(f"{path} is required", issue_code="required")
+    value = container[name]
+    if not isinstance(value, str):
+        raise BadRequest(f"{path} must be a string", issue_code="value")
+    if not value.strip():
+        raise BadRequest(f"{path} must not be empty", issue_code="value")
+    return value
+
+
+def _optional_str(container: Mapping[str, Any], name: str, prefix: str = "") -> str | None:
+    if container.get(name) is None:
+        return None
+    return _required_str(container, name, prefix)
+
+
+def _context(service: CdsService, raw: object) -> HookContext:
+    if raw is None:
+        raise BadRequest("context is required", issue_code="required")
+    if not isinstance(raw, dict):
+        raise BadRequest("context must be an object", issue_code="value")
+
+    user_id = _required_str(raw, "userId", "context.")
+    patient_id = _required_str(raw, "patientId", "context.")
+    if not _FHIR_ID.fullmatch(patient_id):
+        raise BadRequest("context.patientId is not a valid FHIR id", issue_code="value")
+    encounter_id = _optional_str(raw, "encounterId", "context.")
+
+    selections: tuple[str, ...] = ()
+    draft_orders: Mapping[str, Any] | None = None
+    if service.hook == "order-select":
+        # order-select 1.0: selections and draftOrders are both required.
+        selections = _selections(raw)
+        draft_orders = _draft_orders(raw)
+    elif service.hook == "order-sign":
+        # order-sign 1.1: draftOrders is required.
+        draft_orders = _draft_orders(raw)
+
+    return HookContext(
+        user_id=user_id,
+        patient_id=patient_id,
+        encounter_id=encounter_id,
+        selections=selections,
+        draft_orders=draft_orders,
+    )
+
+
+def _selections(context: Mapping[str, Any]) -> tuple[str, ...]:
+    if context.get("selections") is None:
+        raise BadRequest("context.selections is required", issue_code="required")
+    selections = context["selections"]
+    if not isinstance(selections, list):
+        raise BadRequest("context.selections must be an array of strings", issue_code="value")
+    for index, item in enumerate(selections):
+        if not isinstance(item, str) or not item:
+            raise BadRequest(f"context.selections[{index}] must be a string", issue_code="value")
+    return tuple(selections)
+
+
+def _draft_orders(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    if context.get("draftOrders") is None:
+        raise BadRequest("context.draftOrders is required", issue_code="required")
+    bundle = context["draftOrders"]
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise BadRequest("context.draftOrders must be a FHIR Bundle", issue_code="value")
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        raise BadRequest("context.draftOrders.entry must be an array", issue_code="value")
+    return MappingProxyType(bundle)
+
+
+def _fhir_server(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise BadRequest("fhirServer must be a URL string", issue_code="value")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise BadRequest("fhirServer must be an http(s) URL without query", issue_code="value")
+    return raw.rstrip("/")
+
+
+def _fhir_authorization(raw: object) -> FhirAuthorization | None:
+    if raw is None:
+        return None
+    prefix = "fhirAuthorization."
+    if not isinstance(raw, dict):
+        raise BadRequest("fhirAuthorization must be an object", issue_code="value")
+    access_token = _required_str(raw, "access_token", prefix)
+    token_type = _required_str(raw, "token_type", prefix)
+    if token_type.lower() != "bearer":
+        raise BadRequest("fhirAuthorization.token_type must be 'Bearer'", issue_code="value")
+    if raw.get("expires_in") is None:
+        raise BadRequest("fhirAuthorization.expires_in is required", issue_code="required")
+    expires_in = raw["expires_in"]
+    if not isinstance(expires_in, int) or isinstance(expires_in, bool):
+        raise BadRequest("fhirAuthorization.expires_in must be an integer", issue_code="value")
+    scope = _required_str(raw, "scope", prefix)
+    subject = _required_str(raw, "subject", prefix)
+    patient = _optional_str(raw, "patient", prefix)
+    return FhirAuthorization(
+        access_token=access_token,
+        token_type=_BEARER,
+        expires_in=expires_in,
+        scope=scope,
+        subject=subject,
+        patient=patient,
+    )
+
+
+# --- feedback -------------------------------------------------------------------------------
+
+
+def _feedback_item(raw: object, path: str) -> FeedbackItem:
+    if not isinstance(raw, dict):
+        raise BadRequest(f"{path} must be an object", issue_code="value")
+    prefix = f"{path}."
+    card = _required_str(raw, "card", prefix)
+    _limit(card, f"{prefix}card", 256)
+
+    outcome = _required_str(raw, "outcome", prefix)
+    if outcome not in ("accepted", "overridden"):
+        raise BadRequest(f"{prefix}outcome must be 'accepted' or 'overridden'", issue_code="value")
+
+    accepted = _accepted_suggestions(raw.get("acceptedSuggestions"), f"{prefix}acceptedSuggestions")
+    if outcome == "accepted" and not accepted:
+        raise BadRequest(
+            f"{prefix}acceptedSuggestions is required when outcome is 'accepted'",
+            issue_code="required",
+        )
+
+    timestamp = _timestamp(
+        _required_str(raw, "outcomeTimestamp", prefix), f"{prefix}outcomeTimestamp"
+    )
+
+    code = system = display = comment = None
+    reason = raw.get("overrideReason")
+    if reason is not None:
+        reason_path = f"{prefix}overrideReason"
+        if not isinstance(reason, dict):
+            raise BadRequest(f"{reason_path} must be an object", issue_code="value")
+        coding = reason.get("reason")
+        if coding is not None:
+            if not isinstance(coding, dict):
+                raise BadRequest(f"{reason_path}.reason must be a Coding", issue_code="value")
+            coding_path = f"{reason_path}.reason."
+            code = _optional_str(coding, "code", coding_path)
+            system = _optional_str(coding, "system", coding_path)
+            display = _optional_str(coding, "display", coding_path)
+            if code is None:
+                raise BadRequest(f"{coding_path}code is required", issue_code="required")
+        comment = _optional_str(reason, "userComment", f"{reason_path}.")
+        if comment is not None:
+            _limit(comment, f"{reason_path}.userComment", _MAX_FEEDBACK_TEXT)
+
+    return FeedbackItem(
+        card=card,
+        outcome=outcome,
+        outcome_timestamp=timestamp,
+        accepted_suggestions=accepted,
+        override_reason_code=code,
+        override_reason_system=system,
+        override_reason_display=display,
+        user_comment=comment,
+    )
+
+
+def _accepted_suggestions(raw: object, path: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BadRequest(f"{path} must be an array", issue_code="value")
+    ids = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise BadRequest(f"{path}[{index}] must be an object with an id", issue_code="value")
+        suggestion_id = _required_str(item, "id", f"{path}[{index}].")
+        _limit(suggestion_id, f"{path}[{index}].id", 256)
+        ids.append(suggestion_id)
+    return tuple(ids)
+
+
+def _timestamp(raw: str, path: str) -> datetime:
+    """An RFC 3339 date-time with a time zone (CDS Hooks 2.0.1, ``outcomeTimestamp``)."""
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{path} must be an ISO 8601 date-time", issue_code="value") from None
+    if ":" not in raw or value.tzinfo is None:
+        raise BadRequest(
+            f"{path} must be an ISO 8601 date-time with a time zone, e.g. 2021-12-11T10:05:31Z",
+            issue_code="value",
+        )
+    return value.astimezone(UTC)
+
+
+def _limit(value: str, path: str, limit: int) -> None:
+    if len(value) > limit:
+        raise BadRequest(f"{path} is longer than {limit} characters", issue_code="too-long")

@@ -1,0 +1,15 @@
+"""Fixtures of the service tests: ``responses`` active for every test, so no test reaches the
+network and any unexpected outbound call fails the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import responses
+
+
+@pytest.fixture(autouse=True)
+def mocked_http() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock

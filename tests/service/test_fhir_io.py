@@ -1,0 +1,464 @@
+"""FHIR data access: CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access, and
+SPEC section 4 (412 only when the Patient or the Observations cannot be had)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+
+from cds_service.errors import FhirDataUnavailable
+from cds_service.fhir_io import FhirEndpoint, FhirReader, render_template
+from cds_service.services import PREFETCH_TEMPLATES
+from cds_service.web import cds as cds_views
+
+from .support import (
+    ABSENT,
+    FHIR,
+    PATIENT_ID,
+    TOKEN,
+    administration,
+    fixture,
+    full_prefetch,
+    hook_body,
+    observation,
+    outcome,
+    patient,
+    searchset,
+)
+
+TOKENS = {"context.patientId": PATIENT_ID, "context.userId": "Practitioner/dr-1"}
+OBSERVATIONS = f"{FHIR}/Observation"
+MEDICATIONS = f"{FHIR}/MedicationAdministration"
+
+
+def read(prefetch, *, endpoint=None, budget_s=2.0, max_pages=5):
+    reader = FhirReader(requests.Session(), budget_s=budget_s, max_pages=max_pages)
+    return reader.read(
+        templates=PREFETCH_TEMPLATES,
+        tokens=TOKENS,
+        patient_id=PATIENT_ID,
+        prefetch=prefetch,
+        endpoint=endpoint,
+    )
+
+
+def ids(data, resource_type=None):
+    return sorted(
+        f"{r['resourceType']}/{r['id']}"
+        for r in data.resources
+        if resource_type is None or r["resourceType"] == resource_type
+    )
+
+
+def messages(data):
+    return {problem.key: problem.message for problem in data.problems}
+
+
+# --- prefetch values ------------------------------------------------------------------------
+
+
+def test_prefetch_as_single_resources_and_bundles():
+    data = read(full_prefetch(observations=observation("obs-9")))
+
+    assert data.patient["id"] == PATIENT_ID
+    assert ids(data) == ["MedicationAdministration/ma-1", "Observation/obs-9"]
+    assert data.problems == ()
+
+
+def test_bundle_entries_of_mode_match_include_or_none_count_and_outcome_entries_do_not():
+    bundle = fixture("medications-with-included-medication.json")
+    bundle["entry"].append({"resource": administration("ma-no-mode")})
+    data = read(full_prefetch(medications=bundle))
+
+    assert ids(data) == [
+        "Medication/med-kymriah",
+        "MedicationAdministration/ma-car-t",
+        "MedicationAdministration/ma-no-mode",
+        "Observation/obs-1",
+    ]
+
+
+def test_null_means_no_data_when_there_is_no_fhir_server():
+    """CDS Hooks: a key with no data MUST have the value null."""
+    data = read(full_prefetch(observations=None, conditions=None))
+    assert ids(data, "Observation") == []
+    assert data.problems == ()
+
+
+def test_null_keys_are_fetched_when_a_fhir_server_is_given(mocked_http):
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
+    data = read(full_prefetch(observations=None), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert ids(data, "Observation") == ["Observation/obs-srv"]
+
+
+def test_operation_outcome_prefetch_is_treated_as_missing_and_fetched(mocked_http):
+    mocked_http.add(responses.GET, MEDICATIONS, json=searchset([administration("ma-srv")]))
+    data = read(full_prefetch(medications=outcome()), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert ids(data, "MedicationAdministration") == ["MedicationAdministration/ma-srv"]
+    assert data.problems == ()
+
+
+def test_operation_outcome_for_a_lesser_key_without_server_is_a_problem_not_an_error():
+    data = read(full_prefetch(medications=outcome()))
+    assert messages(data) == {
+        "medications": "medications: the EHR could not prefetch them and no fhirServer was given"
+    }
+
+
+@pytest.mark.parametrize(
+    "observations",
+    [outcome(), ABSENT, "not a resource"],
+    ids=["operation outcome", "missing", "not a resource"],
+)
+def test_observations_unobtainable_without_fhir_server_is_412(observations):
+    with pytest.raises(FhirDataUnavailable) as raised:
+        read(full_prefetch(observations=observations))
+    assert raised.value.status_code == 412
+    assert raised.value.diagnostics.startswith("observations")
+
+
+def test_a_prefetched_patient_other_than_the_context_patient_is_not_used():
+    with pytest.raises(FhirDataUnavailable, match="not the patient of context.patientId"):
+        read(full_prefetch(patient=patient("someone-else")))
+
+
+def test_resources_of_another_patient_are_dropped_and_reported():
+    prefetch = full_prefetch(
+        observations=searchset([observation("obs-1"), observation("obs-x", patient_id="pt-2")])
+    )
+    data = read(prefetch)
+    assert ids(data, "Observation") == ["Observation/obs-1"]
+    assert messages(data) == {
+        "observations": "observations: 1 resources of another patient ignored"
+    }
+
+
+def test_resources_are_not_filtered_by_code_or_type():
+    """Never trust the server to have filtered, and never filter here: later code checks."""
+    odd = {"resourceType": "Condition", "id": "c-odd", "subject": {"reference": "Patient/pt-1"}}
+    data = read(full_prefetch(observations=searchset([observation("obs-1", code="0000-0"), odd])))
+    assert ids(data) == ["Condition/c-odd", "MedicationAdministration/ma-1", "Observation/obs-1"]
+
+
+# --- fetching from the FHIR server ----------------------------------------------------------
+
+
+def test_missing_keys_are_fetched_with_the_bearer_token_and_rendered_queries(mocked_http):
+    mocked_http.add(responses.GET, f"{FHIR}/Patient/{PATIENT_ID}", json=patient())
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
+    mocked_http.add(
+        responses.GET, MEDICATIONS, json=fixture("medications-with-included-medication.json")
+    )
+    mocked_http.add(responses.GET, f"{FHIR}/Condition", json=searchset([]))
+    mocked_http.add(responses.GET, f"{FHIR}/Procedure", json=searchset([]))
+
+    data = read({}, endpoint=FhirEndpoint(FHIR + "/", TOKEN))
+
+    assert data.patient["id"] == PATIENT_ID
+    assert ids(data) == [
+        "Medication/med-kymriah",
+        "MedicationAdministration/ma-car-t",
+        "Observation/obs-srv",
+    ]
+    calls = {urlsplit(call.request.url).path: call.request for call in mocked_http.calls}
+    assert set(calls) == {
+        "/fhir/Patient/pt-1",
+        "/fhir/Observation",
+        "/fhir/MedicationAdministration",
+        "/fhir/Condition",
+        "/fhir/Procedure",
+    }
+    for request in calls.values():
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert "fhir+json" in request.headers["Accept"]
+    assert parse_qs(urlsplit(calls["/fhir/Observation"].url).query) == {
+        "patient": ["pt-1"],
+        "_sort": ["-date"],
+        "_count": ["1000"],
+    }
+    assert parse_qs(urlsplit(calls["/fhir/MedicationAdministration"].url).query) == {
+        "patient": ["pt-1"],
+        "_sort": ["-effective-time"],
+        "_count": ["500"],
+        "_include": ["MedicationAdministration:medication"],
+    }
+
+
+def test_without_fhir_authorization_the_server_is_read_without_a_token(mocked_http):
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
+    read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR))
+    assert "Authorization" not in mocked_http.calls[0].request.headers
+
+
+def test_through_the_endpoint_missing_keys_are_fetched_with_the_callers_token(client, mocked_http):
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
+    body = hook_body(prefetch=full_prefetch(observations=ABSENT), fhir_server=FHIR, token=TOKEN)
+
+    response = client.post("/cds-services/crs-patient-view", json=body)
+
+    assert response.status_code == 200
+    (call,) = mocked_http.calls
+    assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert call.request.url.startswith(f"{OBSERVATIONS}?patient=pt-1&")
+
+
+def page_url(n):
+    return f"{FHIR}?_getpages=abc&page={n}"
+
+
+def test_next_links_are_followed_across_three_pages(mocked_http):
+    mocked_http.add(
+        responses.GET, OBSERVATIONS, json=searchset([observation("o1")], next_url=page_url(2))
+    )
+    mocked_http.add(
+        responses.GET, page_url(2), json=searchset([observation("o2")], next_url=page_url(3))
+    )
+    mocked_http.add(responses.GET, page_url(3), json=searchset([observation("o3")]))
+
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert ids(data, "Observation") == ["Observation/o1", "Observation/o2", "Observation/o3"]
+    assert len(mocked_http.calls) == 3
+    assert all(c.request.headers["Authorization"] == f"Bearer {TOKEN}" for c in mocked_http.calls)
+    assert data.problems == ()
+
+
+def test_a_prefetched_bundle_with_a_next_link_is_read_on_from_the_server(mocked_http):
+    mocked_http.add(responses.GET, page_url(2), json=searchset([observation("o2")]))
+    prefetch = full_prefetch(observations=searchset([observation("o1")], next_url=page_url(2)))
+
+    data = read(prefetch, endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert ids(data, "Observation") == ["Observation/o1", "Observation/o2"]
+    assert mocked_http.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_prefetched_next_link_without_fhir_server_is_reported():
+    prefetch = full_prefetch(observations=searchset([observation("o1")], next_url=page_url(2)))
+    data = read(prefetch)
+    assert ids(data, "Observation") == ["Observation/o1"]
+    assert messages(data) == {
+        "observations": "observations: the prefetch has more pages but no fhirServer was given"
+    }
+
+
+def test_a_looping_next_link_is_stopped(mocked_http):
+    mocked_http.add(
+        responses.GET, OBSERVATIONS, json=searchset([observation("o1")], next_url=page_url(2))
+    )
+    mocked_http.add(
+        responses.GET, page_url(2), json=searchset([observation("o2")], next_url=page_url(2))
+    )
+
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert len(mocked_http.calls) == 2
+    assert ids(data, "Observation") == ["Observation/o1", "Observation/o2"]
+    assert messages(data)["observations"] == (
+        "observations: the FHIR server repeated a next link; stopped paging"
+    )
+
+
+def test_paging_stops_at_the_page_limit(mocked_http):
+    for n in range(1, 6):
+        url = OBSERVATIONS if n == 1 else page_url(n)
+        mocked_http.add(
+            responses.GET, url, json=searchset([observation(f"o{n}")], next_url=page_url(n + 1))
+        )
+
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN), max_pages=3)
+
+    assert len(mocked_http.calls) == 3
+    assert ids(data, "Observation") == ["Observation/o1", "Observation/o2", "Observation/o3"]
+    assert (
+        messages(data)["observations"] == "observations: read the first 3 pages only (page limit)"
+    )
+
+
+def test_a_next_link_to_another_host_is_not_followed_so_the_token_stays_home(mocked_http):
+    mocked_http.add(
+        responses.GET,
+        OBSERVATIONS,
+        json=searchset([observation("o1")], next_url="https://evil.example.com/steal?page=2"),
+    )
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert len(mocked_http.calls) == 1
+    assert "not followed" in messages(data)["observations"]
+
+
+def test_duplicates_across_prefetch_and_pages_are_kept_once(mocked_http):
+    mocked_http.add(
+        responses.GET,
+        page_url(2),
+        json=searchset([observation("o1"), observation("o2")], next_url=page_url(3)),
+    )
+    mocked_http.add(responses.GET, page_url(3), json=searchset([observation("o2")]))
+    prefetch = full_prefetch(
+        observations=searchset([observation("o1")], next_url=page_url(2)),
+        medications=searchset([administration("ma-1"), administration("ma-1")]),
+    )
+
+    data = read(prefetch, endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert ids(data) == [
+        "MedicationAdministration/ma-1",
+        "Observation/o1",
+        "Observation/o2",
+    ]
+
+
+def test_a_connection_error_is_retried_once(mocked_http):
+    mocked_http.add(responses.GET, OBSERVATIONS, body=requests.ConnectionError("reset"))
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("o1")]))
+
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert len(mocked_http.calls) == 2
+    assert ids(data, "Observation") == ["Observation/o1"]
+
+
+def test_a_second_connection_error_is_not_retried_again(mocked_http):
+    mocked_http.add(responses.GET, MEDICATIONS, body=requests.ConnectionError("reset"))
+
+    data = read(full_prefetch(medications=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert len(mocked_http.calls) == 2
+    assert messages(data) == {
+        "medications": "medications could not be fetched: could not connect to the FHIR server"
+    }
+
+
+def test_an_http_error_is_not_retried(mocked_http):
+    mocked_http.add(responses.GET, MEDICATIONS, status=503)
+    data = read(full_prefetch(medications=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert len(mocked_http.calls) == 1
+    assert messages(data) == {
+        "medications": "medications could not be fetched: the FHIR server answered HTTP 503"
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html>login</html>", "the FHIR server's answer was not JSON"),
+        (
+            b'{"resourceType": "OperationOutcome", "issue": []}',
+            "the FHIR server answered with an OperationOutcome",
+        ),
+        (b"[1, 2]", "the FHIR server's answer was not a FHIR resource"),
+    ],
+    ids=["html", "operation outcome", "json array"],
+)
+def test_unusable_answers_are_reported(mocked_http, body, message):
+    mocked_http.add(responses.GET, f"{FHIR}/Procedure", body=body, status=200)
+    data = read(full_prefetch(procedures=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert messages(data) == {"procedures": f"procedures could not be fetched: {message}"}
+
+
+def test_a_failing_later_page_keeps_the_pages_read(mocked_http):
+    mocked_http.add(
+        responses.GET, OBSERVATIONS, json=searchset([observation("o1")], next_url=page_url(2))
+    )
+    mocked_http.add(responses.GET, page_url(2), status=500)
+
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert ids(data, "Observation") == ["Observation/o1"]
+    assert messages(data) == {
+        "observations": "observations could only be read in part: the FHIR server answered HTTP 500"
+    }
+
+
+def test_partial_failure_still_answers_200_and_records_the_problem(
+    client, app, mocked_http, monkeypatch
+):
+    """SPEC section 4: if a lesser part fails, grade with the rest and say so."""
+    mocked_http.add(responses.GET, MEDICATIONS, status=500)
+    seen = []
+
+    def spy(service, request, data, settings):
+        seen.append(data)
+        return {"cards": []}
+
+    monkeypatch.setattr(cds_views, "answer_hook", spy)
+    body = hook_body(prefetch=full_prefetch(medications=ABSENT), fhir_server=FHIR, token=TOKEN)
+
+    response = client.post("/cds-services/crs-patient-view", json=body)
+
+    assert response.status_code == 200
+    assert response.get_json() == {"cards": []}
+    (data,) = seen
+    assert messages(data) == {
+        "medications": "medications could not be fetched: the FHIR server answered HTTP 500"
+    }
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'crs_cds_fhir_data_problems_total{key="medications"} 1.0' in metrics
+
+
+def test_412_when_the_server_hangs_is_answered_within_the_budget(make_app, mocked_http):
+    """CDS Hooks 2.0.1: 412 when the data cannot be had; SPEC: within the time budget."""
+    release = threading.Event()
+
+    def hang(request):
+        release.wait(5)
+        return (200, {}, "{}")
+
+    for path in (
+        "Patient/pt-1",
+        "Observation",
+        "MedicationAdministration",
+        "Condition",
+        "Procedure",
+    ):
+        mocked_http.add_callback(responses.GET, f"{FHIR}/{path}", callback=hang)
+    client = make_app(CRS_CDS_FHIR_TIMEOUT_S="0.3").test_client()
+
+    started = time.monotonic()
+    try:
+        response = client.post(
+            "/cds-services/crs-patient-view", json=hook_body(fhir_server=FHIR, token=TOKEN)
+        )
+    finally:
+        elapsed = time.monotonic() - started
+        release.set()
+
+    assert response.status_code == 412
+    assert elapsed < 1.5
+    assert (
+        "patient could not be fetched: timed out after 0.3 s"
+        in (response.get_json()["issue"][0]["diagnostics"])
+    )
+
+
+def test_a_lesser_key_that_times_out_keeps_the_rest(mocked_http):
+    release = threading.Event()
+
+    def hang(request):
+        release.wait(5)
+        return (200, {}, "{}")
+
+    mocked_http.add_callback(responses.GET, f"{FHIR}/Condition", callback=hang)
+    try:
+        data = read(
+            full_prefetch(conditions=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN), budget_s=0.2
+        )
+    finally:
+        release.set()
+    assert ids(data, "Observation") == ["Observation/obs-1"]
+    assert messages(data) == {
+        "conditions": "conditions could not be fetched: timed out after 0.2 s"
+    }
+
+
+def test_template_tokens_are_url_encoded():
+    rendered = render_template(
+        "Observation?patient={{context.patientId}}", {"context.patientId": "a&b"}
+    )
+    assert rendered == "Observation?patient=a%26b"
+    with pytest.raises(KeyError):
+        render_template("Encounter/{{context.encounterId}}", {"context.patientId": "p"})
