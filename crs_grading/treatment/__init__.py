@@ -1,0 +1,61 @@
+"""CRS treatment: the seed's Figure 2 algorithm, weight-based doses and draft-order checks.
+
+Pure Python on the grader's ``Assessment`` (SPEC 2.6, 2.7); no FHIR. The cards layer turns a
+``TreatmentPlan`` into a card with suggested orders and ``OrderFinding`` tuples into order-hook
+cards.
+
+    plan = plan_treatment(assessment, TreatmentOptions(protocol=Protocol.FDA_LABEL))
+    findings = check_draft_order(order, assessment, options)
+"""
+
+from __future__ import annotations
+
+from crs_grading.treatment.checks import check_draft_order
+from crs_grading.treatment.dosing import (
+    DOSE_TABLE,
+    RXNORM,
+    DoseCalculation,
+    DoseRow,
+    DrugCode,
+    Protocol,
+    compute_dose,
+    has_protocol_dose,
+    round_half_up,
+)
+from crs_grading.treatment.model import (
+    Advice,
+    OrderFinding,
+    Recommendation,
+    RecommendationRole,
+    Severity,
+    TreatmentPlan,
+    WithheldTreatment,
+    most_severe,
+)
+from crs_grading.treatment.options import TreatmentOptions
+from crs_grading.treatment.plan import plan_treatment
+from crs_grading.treatment.sources import RuleSource
+
+__all__ = [
+    "DOSE_TABLE",
+    "RXNORM",
+    "Advice",
+    "DoseCalculation",
+    "DoseRow",
+    "DrugCode",
+    "OrderFinding",
+    "Protocol",
+    "Recommendation",
+    "RecommendationRole",
+    "RuleSource",
+    "Severity",
+    "TreatmentOptions",
+    "TreatmentPlan",
+    "WithheldTreatment",
+    "check_draft_order",
+    "compute_dose",
+    "has_protocol_dose",
+    "most_severe",
+    "plan_treatment",
+    "round_half_up",
+]

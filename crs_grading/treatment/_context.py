@@ -1,0 +1,173 @@
+"""Facts about the patient that both the algorithm and the order checks decide on.
+
+One place for: who counts as older or comorbid at grade 2 (seed Figure 2), the tocilizumab
+history and whether another dose is allowed now (seed Tocilizumab section, label), and the
+infection signals with the seed's sepsis caution (SPEC 2.7).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crs_grading.assessment import Assessment, AttributionWarning
+from crs_grading.inputs import Immunosuppressant, ImmunosuppressantDose
+from crs_grading.treatment import _text
+from crs_grading.treatment.options import TreatmentOptions
+from crs_grading.treatment.sources import RuleSource
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFactors:
+    """Older age and significant comorbidity: grade 2 immunosuppression [seed Figure 2]."""
+
+    age_years: float | None
+    older: bool
+    comorbidities: tuple[str, ...]
+    evidence: tuple[str, ...]
+
+    @property
+    def present(self) -> bool:
+        return self.older or bool(self.comorbidities)
+
+    @property
+    def age_unknown(self) -> bool:
+        return self.age_years is None
+
+    def describe(self) -> str:
+        """ "older age (70 y) and a significant comorbidity (heart failure)"."""
+        parts = []
+        if self.older and self.age_years is not None:
+            parts.append(f"older age ({_text.age(self.age_years)})")
+        if self.comorbidities:
+            parts.append(f"a significant comorbidity ({', '.join(self.comorbidities)})")
+        return _text.join_words(parts)
+
+
+def risk_factors(assessment: Assessment, options: TreatmentOptions) -> RiskFactors:
+    """Whether the patient is older (age >= ``older_age_years``) or has an active significant
+    comorbidity (the grader's ``Assessment.comorbidities``; inactive ones do not count)."""
+    age_years = assessment.age_years
+    older = age_years is not None and age_years >= options.older_age_years
+    active = tuple(c for c in assessment.comorbidities if c.active)
+    names = tuple(dict.fromkeys(c.name for c in active))
+    return RiskFactors(
+        age_years=age_years,
+        older=older,
+        comorbidities=names,
+        evidence=tuple(c.reference for c in active),
+    )
+
+
+def tocilizumab_doses(assessment: Assessment) -> tuple[ImmunosuppressantDose, ...]:
+    """Tocilizumab doses given since day 0, oldest first."""
+    doses = (
+        d for d in assessment.immunosuppressants_given if d.agent is Immunosuppressant.TOCILIZUMAB
+    )
+    return tuple(sorted(doses, key=lambda dose: dose.time))
+
+
+class RedoseRule(enum.StrEnum):
+    """Why another tocilizumab dose may not be given now (codes shared with the order checks)."""
+
+    TOO_MANY_DOSES = "too-many-doses"  # label: up to 3 additional doses, 4 in all
+    TOO_SOON = "redose-too-soon"  # label: at least 8 h between doses
+    BEFORE_REASSESSMENT = "redose-before-reassessment"  # seed: only if not improved in 24 h
+
+
+@dataclass(frozen=True, slots=True)
+class RedoseBlock:
+    """The rule that blocks another tocilizumab dose now, said for a clinician."""
+
+    rule: RedoseRule
+    text: str
+    source: RuleSource
+
+
+@dataclass(frozen=True, slots=True)
+class TocilizumabStatus:
+    """Tocilizumab given so far and whether another dose is blocked now."""
+
+    doses: tuple[ImmunosuppressantDose, ...]
+    block: RedoseBlock | None
+    reassess_at: datetime | None  # last dose + reassess_after, when that is still ahead
+
+    @property
+    def given(self) -> bool:
+        return bool(self.doses)
+
+    @property
+    def last(self) -> ImmunosuppressantDose | None:
+        return self.doses[-1] if self.doses else None
+
+    def since_last(self, now: datetime) -> timedelta | None:
+        return None if self.last is None else now - self.last.time
+
+
+def tocilizumab_status(
+    assessment: Assessment, options: TreatmentOptions, now: datetime
+) -> TocilizumabStatus:
+    """The tocilizumab history at ``now`` and the first rule, if any, that blocks another dose.
+
+    Checked in order of strength: the dose count [label], the 8 h interval [label], then the 24 h
+    reassessment [seed]. The reassessment time is reported whenever it is still ahead.
+    """
+    doses = tocilizumab_doses(assessment)
+    if not doses:
+        return TocilizumabStatus((), None, None)
+    last = doses[-1]
+    elapsed = now - last.time
+    reassess_at = last.time + options.reassess_after
+    given = f"last tocilizumab dose {_text.ago(last.time, now)} ({_text.clock(last.time)})"
+    block: RedoseBlock | None = None
+    if len(doses) >= options.max_tocilizumab_doses:
+        block = RedoseBlock(
+            RedoseRule.TOO_MANY_DOSES,
+            f"{len(doses)} tocilizumab doses already given since day 0 ({given}); no more than "
+            f"{options.max_tocilizumab_doses} doses in all (label: up to 3 additional doses "
+            "after the first)",
+            RuleSource.TOCILIZUMAB_USPI,
+        )
+    elif elapsed < options.min_redose_interval:
+        earliest = last.time + options.min_redose_interval
+        block = RedoseBlock(
+            RedoseRule.TOO_SOON,
+            f"{given}; at least {_text.duration(options.min_redose_interval)} must pass between "
+            f"doses (label): not before {_text.clock(earliest)}",
+            RuleSource.TOCILIZUMAB_USPI,
+        )
+    elif elapsed < options.reassess_after:
+        block = RedoseBlock(
+            RedoseRule.BEFORE_REASSESSMENT,
+            f"{given}; a second dose is for CRS that has not improved within "
+            f"{_text.duration(options.reassess_after)} of the dose: reassess at "
+            f"{_text.clock(reassess_at)}",
+            RuleSource.SEED_TOCILIZUMAB,
+        )
+    return TocilizumabStatus(
+        doses=doses,
+        block=block,
+        reassess_at=reassess_at if elapsed < options.reassess_after else None,
+    )
+
+
+def infection_signals(assessment: Assessment) -> tuple[AttributionWarning, ...]:
+    """The four SPEC 2.7 warnings that make an immunosuppression suggestion critical."""
+    return tuple(w for w in assessment.attribution_warnings if w.is_infection_signal)
+
+
+def signal_names(signals: tuple[AttributionWarning, ...]) -> str:
+    """ "positive blood culture and neutropenia"."""
+    names = tuple(dict.fromkeys(w.code.replace("-", " ") for w in signals))
+    return _text.join_words(names)
+
+
+def sepsis_caution(signals: tuple[AttributionWarning, ...]) -> str:
+    """The seed's caution when infection signals meet an immunosuppression suggestion."""
+    return (
+        f"Infection could explain this picture ({signal_names(signals)}). Hypotension from "
+        "sepsis would not call for tocilizumab or corticosteroids: confirm that the symptoms "
+        "are most likely CRS before giving immunosuppression. Attribution is the clinician's "
+        "call."
+    )

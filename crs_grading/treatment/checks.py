@@ -1,0 +1,412 @@
+"""Checks of a draft order of a CRS-directed drug against the algorithm (order-select, -sign).
+
+``check_draft_order`` looks at one draft order of tocilizumab, a corticosteroid (dexamethasone,
+methylprednisolone, hydrocortisone), anakinra or siltuximab and returns its findings, most severe
+first. Every finding has a stable code (``docs/treatment.md``):
+
+- dose: ``dose-above-maximum`` (critical), ``dose-off-protocol``, ``dose-unchecked-no-weight``,
+  ``dose-unchecked-no-age``, ``dose-unreadable`` (warning), ``dose-no-protocol`` (info);
+- route: ``route-not-intravenous`` (warning, tocilizumab);
+- indication: ``indication-grade-too-low`` (warning), ``indication-grade-2-without-risk``,
+  ``corticosteroid-second-line``, ``other-agent-not-routine`` (info);
+- tocilizumab redosing: ``too-many-doses``, ``redose-too-soon`` (critical),
+  ``redose-before-reassessment`` (warning), ``redose-below-grade-3`` (info);
+- attribution: ``infection-could-explain`` (critical), and each other attribution warning under
+  its own code (``late-onset`` warning, ``masked-fever`` info).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from crs_grading.assessment import Assessment
+from crs_grading.inputs import DoseBasis, DraftMedicationOrder, Immunosuppressant
+from crs_grading.treatment import _text
+from crs_grading.treatment._context import (
+    RedoseRule,
+    infection_signals,
+    risk_factors,
+    tocilizumab_status,
+)
+from crs_grading.treatment.dosing import (
+    DoseCalculation,
+    compute_dose,
+    has_protocol_dose,
+    round_half_up,
+)
+from crs_grading.treatment.model import OrderFinding, Severity
+from crs_grading.treatment.options import TreatmentOptions
+from crs_grading.treatment.sources import RuleSource
+
+__all__ = ["check_draft_order"]
+
+_TOCILIZUMAB = Immunosuppressant.TOCILIZUMAB
+
+#: Severity of a blocked tocilizumab redose [label: dose count and 8 h; seed: 24 h].
+_REDOSE_SEVERITY = {
+    RedoseRule.TOO_MANY_DOSES: Severity.CRITICAL,
+    RedoseRule.TOO_SOON: Severity.CRITICAL,
+    RedoseRule.BEFORE_REASSESSMENT: Severity.WARNING,
+}
+
+#: Severity of the attribution warnings that are not infection signals (SPEC 2.7).
+_OTHER_WARNING_SEVERITY = {"late-onset": Severity.WARNING, "masked-fever": Severity.INFO}
+
+_INTRAVENOUS = re.compile(r"\bintravenous|\bi\.?v\b", re.IGNORECASE)
+
+
+def check_draft_order(
+    order: DraftMedicationOrder,
+    assessment: Assessment,
+    options: TreatmentOptions | None = None,
+    *,
+    now: datetime | None = None,
+) -> tuple[OrderFinding, ...]:
+    """The findings on one draft order, most severe first (``now`` defaults to ``as_of``)."""
+    options = options or TreatmentOptions()
+    now = assessment.as_of if now is None else now
+    check = _OrderCheck(order, assessment, options, now)
+    check.dose()
+    check.route()
+    check.indication()
+    check.redosing()
+    check.attribution()
+    return tuple(sorted(check.findings, key=lambda finding: -finding.severity.rank))
+
+
+class _OrderCheck:
+    def __init__(
+        self,
+        order: DraftMedicationOrder,
+        assessment: Assessment,
+        options: TreatmentOptions,
+        now: datetime,
+    ) -> None:
+        self.order = order
+        self.drug = order.agent
+        self.assessment = assessment
+        self.options = options
+        self.now = now
+        self.findings: list[OrderFinding] = []
+
+    def _find(
+        self,
+        severity: Severity,
+        code: str,
+        text: str,
+        source: RuleSource,
+        *,
+        corrected_dose_mg: int | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> None:
+        self.findings.append(
+            OrderFinding(
+                severity=severity,
+                code=code,
+                text=text,
+                source=source,
+                drug=self.drug,
+                order_reference=self.order.reference,
+                corrected_dose_mg=corrected_dose_mg,
+                evidence=evidence,
+            )
+        )
+
+    # -- dose ---------------------------------------------------------------------------------
+
+    def dose(self) -> None:
+        """Against the protocol dose and its maximum (SPEC 2.6; 10% tolerance, issue 4)."""
+        drug = self.drug
+        if not has_protocol_dose(drug):
+            self._no_protocol_dose()
+            return
+        protocol = compute_dose(
+            drug,
+            self.options.protocol,
+            weight=self.assessment.weight,
+            age_years=self.assessment.age_years,
+        )
+        value, basis = self.order.dose_value, self.order.dose_basis
+        if value is None or basis is None or not math.isfinite(value) or value <= 0:
+            self._find(
+                Severity.WARNING,
+                "dose-unreadable",
+                f"The dose of this {drug} order could not be read; check it against the "
+                f"protocol: {protocol.text}.",
+                protocol.source,
+                corrected_dose_mg=protocol.dose_mg,
+            )
+            return
+        ordered = _text.exact_decimal(value)
+        weight_kg = protocol.weight_kg
+        ordered_mg: Decimal | None = ordered
+        ordered_text = f"{_text.number(ordered)} mg"
+        if basis is DoseBasis.MG_PER_KG:
+            ordered_text = f"{_text.number(ordered)} mg/kg"
+            ordered_mg = None if weight_kg is None else ordered * weight_kg
+            if ordered_mg is not None and weight_kg is not None:
+                ordered_text += (
+                    f" (= {_text.number(ordered_mg)} mg for {_text.number(weight_kg)} kg)"
+                )
+        evidence = () if protocol.weight_reference is None else (protocol.weight_reference,)
+
+        maximum = protocol.maximum_mg
+        if ordered_mg is not None and maximum is not None and ordered_mg > maximum:
+            corrected = (
+                f" The protocol dose is {protocol.text}."
+                if protocol.dose_mg is not None
+                else f" {protocol.missing}: order no more than {maximum} mg."
+            )
+            self._find(
+                Severity.CRITICAL,
+                "dose-above-maximum",
+                f"{drug} {ordered_text} is above the maximum of {maximum} mg per dose." + corrected,
+                protocol.maximum_source or protocol.source,
+                corrected_dose_mg=protocol.dose_mg,
+                evidence=evidence,
+            )
+            return
+
+        if weight_kg is None:
+            self._find(
+                Severity.WARNING,
+                "dose-unchecked-no-weight",
+                f"{protocol.missing}: this {drug} dose ({ordered_text}) cannot be checked against "
+                f"the weight-based protocol ({protocol.rule}).",
+                protocol.source,
+            )
+            rate = protocol.rate
+            if basis is DoseBasis.MG_PER_KG and rate is not None:
+                self._compare(ordered, rate, ordered_text, protocol, unit="mg/kg")
+            return
+        if protocol.dose_mg is None or ordered_mg is None:
+            self._find(
+                Severity.WARNING,
+                "dose-unchecked-no-age",
+                f"{protocol.missing}: this {drug} dose ({ordered_text}) cannot be checked "
+                f"({protocol.rule}).",
+                protocol.source,
+                evidence=evidence,
+            )
+            return
+        self._compare(
+            ordered_mg,
+            Decimal(protocol.dose_mg),
+            ordered_text,
+            protocol,
+            unit="mg",
+            evidence=evidence,
+        )
+
+    def _compare(
+        self,
+        ordered: Decimal,
+        target: Decimal,
+        ordered_text: str,
+        protocol: DoseCalculation,
+        *,
+        unit: str,
+        evidence: tuple[str, ...] = (),
+    ) -> None:
+        """A warning when ``ordered`` is more than the tolerance away from ``target``."""
+        difference = ordered - target
+        if abs(difference) <= self.options.dose_tolerance * target:
+            return
+        percent = round_half_up(abs(difference) / target * 100)
+        direction = "above" if difference > 0 else "below"
+        per_day = ""
+        if protocol.per_day:
+            per_day = (
+                " The protocol dose is per day; if this order is one of several daily doses, "
+                "compare the daily total."
+            )
+        tolerance = _text.number(self.options.dose_tolerance * 100)
+        self._find(
+            Severity.WARNING,
+            "dose-off-protocol",
+            f"{self.drug} {ordered_text} is {percent}% {direction} the protocol dose "
+            f"({_text.number(target)} {unit}; more than {tolerance}% off): "
+            f"{protocol.text}.{per_day}",
+            protocol.source,
+            corrected_dose_mg=protocol.dose_mg,
+            evidence=evidence,
+        )
+
+    def _no_protocol_dose(self) -> None:
+        if self.drug is Immunosuppressant.HYDROCORTISONE:
+            text = (
+                "The seed gives no hydrocortisone dose for CRS (it mentions stress doses for "
+                "patients with chronic corticosteroid exposure); the dose is not checked."
+            )
+            source = RuleSource.SEED_CORTICOSTEROIDS
+        else:
+            text = f"The seed gives no {self.drug} dose for CRS; the dose is not checked."
+            source = RuleSource.SEED_OTHER_AGENTS
+        self._find(Severity.INFO, "dose-no-protocol", text, source)
+
+    # -- route --------------------------------------------------------------------------------
+
+    def route(self) -> None:
+        """Tocilizumab for CRS is an IV infusion [seed: over 1 hour; label: IV only for CRS]."""
+        route = self.order.route
+        if self.drug is not _TOCILIZUMAB or route is None or _INTRAVENOUS.search(route):
+            return
+        self._find(
+            Severity.WARNING,
+            "route-not-intravenous",
+            f"Tocilizumab for CRS is given intravenously over 1 h; this order's route is "
+            f"'{route}'.",
+            RuleSource.TOCILIZUMAB_USPI,
+        )
+
+    # -- indication ---------------------------------------------------------------------------
+
+    def indication(self) -> None:
+        """The drug against the grade [seed Figure 2; SPEC 2.6]."""
+        drug = self.drug
+        assessment = self.assessment
+        grade = assessment.grade
+        if drug in (Immunosuppressant.ANAKINRA, Immunosuppressant.SILTUXIMAB):
+            self._other_agent_note()
+        if grade >= 5:
+            return
+        if grade <= 1:
+            now_text = (
+                "No CRS criteria are met now (grade 0)"
+                if grade <= 0
+                else "Grade 1 CRS: the algorithm calls for symptomatic treatment only"
+            )
+            stress = ""
+            severity = Severity.WARNING
+            if drug is Immunosuppressant.HYDROCORTISONE:
+                # A stress dose for chronic corticosteroid exposure is no CRS treatment [seed].
+                stress = " A stress dose for chronic corticosteroid exposure is another matter."
+                severity = Severity.INFO
+            self._find(
+                severity,
+                "indication-grade-too-low",
+                f"{now_text}; immunosuppression such as {drug} is for grade 3 or 4 CRS, or grade "
+                f"2 in older or comorbid patients.{stress}",
+                RuleSource.SEED_FIGURE_2,
+            )
+            return
+        if grade == 2:
+            risk = risk_factors(assessment, self.options)
+            if risk.present:
+                return
+            who = (
+                "the age is unknown"
+                if risk.age_years is None
+                else f"the patient is {_text.age(risk.age_years)}"
+            )
+            self._find(
+                Severity.INFO,
+                "indication-grade-2-without-risk",
+                "Grade 2 CRS: immunosuppression at grade 2 is for older patients and those with "
+                f"significant comorbidities; {who} and no significant comorbidity is recorded.",
+                RuleSource.SEED_FIGURE_2,
+            )
+            return
+        if drug in (Immunosuppressant.DEXAMETHASONE, Immunosuppressant.METHYLPREDNISOLONE):
+            self._corticosteroid_line()
+
+    def _corticosteroid_line(self) -> None:
+        """Corticosteroids are second line at grade 3-4 unless the algorithm puts them first."""
+        assessment = self.assessment
+        if assessment.neurologic_findings and not assessment.vasopressor_in_window:
+            return  # dexamethasone first line [seed neurologic dysfunction]
+        elapsed = tocilizumab_status(assessment, self.options, self.now).since_last(self.now)
+        if elapsed is not None and elapsed >= self.options.reassess_after:
+            return  # the second agent after 24 h without improvement [seed Tocilizumab]
+        self._find(
+            Severity.INFO,
+            "corticosteroid-second-line",
+            "The seed considers corticosteroids second line: tocilizumab first, a "
+            "corticosteroid first only with neurologic dysfunction and no significant "
+            "hemodynamic instability, or added when CRS has not improved 24 h after "
+            "tocilizumab. Some physicians use corticosteroids first or with tocilizumab.",
+            RuleSource.SEED_CORTICOSTEROIDS,
+        )
+
+    def _other_agent_note(self) -> None:
+        if self.drug is Immunosuppressant.ANAKINRA:
+            text = (
+                "The seed names IL-1 inhibitors such as anakinra among other agents that have "
+                "been used for CRS but are not routinely used; its treatment is tocilizumab "
+                "with or without corticosteroids."
+            )
+        else:
+            text = (
+                "The seed does not name siltuximab: it names anti-TNF and IL-1 inhibitors as "
+                "other agents not routinely used, and tocilizumab with or without "
+                "corticosteroids as its treatment."
+            )
+        self._find(Severity.INFO, "other-agent-not-routine", text, RuleSource.SEED_OTHER_AGENTS)
+
+    # -- tocilizumab redosing -----------------------------------------------------------------
+
+    def redosing(self) -> None:
+        """Dose count and interval [label], reassessment at 24 h [seed]."""
+        if self.drug is not _TOCILIZUMAB:
+            return
+        status = tocilizumab_status(self.assessment, self.options, self.now)
+        evidence = tuple(dose.reference for dose in status.doses)
+        if status.block is not None:
+            self._find(
+                _REDOSE_SEVERITY[status.block.rule],
+                str(status.block.rule),
+                f"This would be tocilizumab dose {len(status.doses) + 1}: {status.block.text}.",
+                status.block.source,
+                evidence=evidence,
+            )
+            return
+        last = status.last
+        if last is not None and self.assessment.grade == 2:
+            self._find(
+                Severity.INFO,
+                "redose-below-grade-3",
+                f"Tocilizumab was given {_text.ago(last.time, self.now)} "
+                f"({_text.clock(last.time)}); a second dose is for grade 3 or higher persisting "
+                f"{_text.duration(self.options.reassess_after)} after the dose, and the grade is "
+                "now 2.",
+                RuleSource.SEED_TOCILIZUMAB,
+                evidence=evidence,
+            )
+
+    # -- attribution --------------------------------------------------------------------------
+
+    def attribution(self) -> None:
+        """Every attribution warning shows on the order (SPEC 2.7), infection signals critical."""
+        signals = infection_signals(self.assessment)
+        if signals:
+            evidence = tuple(dict.fromkeys(ref for w in signals for ref in w.evidence))
+            details = " ".join(_sentence(w.text) for w in signals)
+            self._find(
+                Severity.CRITICAL,
+                "infection-could-explain",
+                f"Infection could explain this picture. {details} Hypotension from sepsis would "
+                f"not call for tocilizumab or corticosteroids: confirm that the symptoms are most "
+                "likely CRS before giving immunosuppression. Attribution is the clinician's call.",
+                RuleSource.SEED_ATTRIBUTION,
+                evidence=evidence,
+            )
+        for warning in self.assessment.attribution_warnings:
+            if warning.is_infection_signal:
+                continue
+            self._find(
+                _OTHER_WARNING_SEVERITY.get(warning.code, Severity.WARNING),
+                warning.code,
+                _sentence(warning.text),
+                RuleSource.SEED_ATTRIBUTION,
+                evidence=warning.evidence,
+            )
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: first letter upper case, a full stop at the end."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."

@@ -1,0 +1,431 @@
+"""Weight-based doses of the CRS-directed drugs: the dose table and how a dose is computed.
+
+The table holds one row per dosing rule, with its source beside it (SPEC 2.6):
+
+- tocilizumab IV over 1 h, protocol ``lee2014`` (default): 8 mg/kg if age < 18 y, 4 mg/kg if
+  age >= 18 y [seed Tocilizumab: "4 mg/kg in adults and 8 mg/kg in children"];
+- tocilizumab IV over 1 h, protocol ``fda-label``: 12 mg/kg if weight < 30 kg, 8 mg/kg if
+  weight >= 30 kg [label, CRS];
+- tocilizumab maximum 800 mg per dose under both protocols [label, CRS];
+- methylprednisolone IV 2 mg/kg/day, no maximum [seed Corticosteroids];
+- dexamethasone IV 0.5 mg/kg, maximum 10 mg per dose [seed Corticosteroids].
+
+The 800 mg tocilizumab maximum is the label's ("doses exceeding 800 mg per infusion are not
+recommended in CRS"); SPEC 2.6 applies it under both protocols.
+
+A dose is mg/kg x the latest body weight, rounded to the nearest whole mg with halves rounded up
+(``ROUND_HALF_UP``: 250.5 mg -> 251 mg; Python's ``round`` would give 250), and only then capped
+at the maximum. Without a usable weight, or without the age or weight that picks the row, there is
+no absolute dose: ``DoseCalculation.dose_mg`` is ``None`` and ``missing`` says why, so no order can
+be built from it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from crs_grading.inputs import Immunosuppressant, Measurement
+from crs_grading.treatment import _text
+from crs_grading.treatment.sources import RuleSource
+
+__all__ = [
+    "DOSE_TABLE",
+    "RXNORM",
+    "Band",
+    "DoseCalculation",
+    "DoseRow",
+    "DrugCode",
+    "PatientMeasure",
+    "Protocol",
+    "compute_dose",
+    "has_protocol_dose",
+    "round_half_up",
+]
+
+
+class Protocol(enum.StrEnum):
+    """Which tocilizumab dosing table applies (``CRS_CDS_TOCILIZUMAB_PROTOCOL``)."""
+
+    LEE_2014 = "lee2014"  # the seed's dosing: by age (default)
+    FDA_LABEL = "fda-label"  # the US prescribing information for CRS: by weight
+
+
+class PatientMeasure(enum.StrEnum):
+    """The patient measure a dosing row is chosen by."""
+
+    AGE = "age"  # years
+    WEIGHT = "weight"  # kg
+
+    @property
+    def unit(self) -> str:
+        return "y" if self is PatientMeasure.AGE else "kg"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A half-open band of one patient measure: ``at_least <= value < below``."""
+
+    measure: PatientMeasure
+    at_least: Decimal | None = None
+    below: Decimal | None = None
+
+    def contains(self, value: Decimal) -> bool:
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return self.below is None or value < self.below
+
+    def describe(self) -> str:
+        """ "age < 18 y", "weight >= 30 kg", "age 1 to < 18 y"."""
+        unit = self.measure.unit
+        if self.at_least is not None and self.below is not None:
+            return (
+                f"{self.measure} {_text.number(self.at_least)} to "
+                f"< {_text.number(self.below)} {unit}"
+            )
+        if self.below is not None:
+            return f"{self.measure} < {_text.number(self.below)} {unit}"
+        if self.at_least is not None:
+            return f"{self.measure} >= {_text.number(self.at_least)} {unit}"
+        return f"any {self.measure}"
+
+
+_BOTH_PROTOCOLS = frozenset(Protocol)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRow:
+    """One dosing rule: for ``drug`` under ``protocols`` when ``band`` holds.
+
+    ``mg_per_kg`` is per dose, or per day when ``per_day``. ``maximum_mg`` caps one dose.
+    """
+
+    drug: Immunosuppressant
+    protocols: frozenset[Protocol]
+    band: Band | None
+    mg_per_kg: Decimal
+    per_day: bool
+    maximum_mg: int | None
+    administration: str  # how it is given, for the dosing text: "IV over 1 h"
+    source: RuleSource
+    maximum_source: RuleSource | None = None
+
+    @property
+    def rate_text(self) -> str:
+        """ "8 mg/kg" or "2 mg/kg/day"."""
+        return f"{_text.number(self.mg_per_kg)} mg/kg{'/day' if self.per_day else ''}"
+
+
+#: The data gap when the assessment holds no weight (it keeps only a recent one, SPEC 2.6).
+_NO_WEIGHT = "no recent body weight recorded"
+
+_AGE_18 = Decimal(18)
+_WEIGHT_30 = Decimal(30)
+
+#: Every dosing rule of SPEC 2.6, one row each, source beside it.
+DOSE_TABLE: tuple[DoseRow, ...] = (
+    DoseRow(  # seed Tocilizumab: "8 mg/kg in children", over 1 hour
+        Immunosuppressant.TOCILIZUMAB,
+        frozenset({Protocol.LEE_2014}),
+        Band(PatientMeasure.AGE, below=_AGE_18),
+        Decimal(8),
+        per_day=False,
+        maximum_mg=800,
+        administration="IV over 1 h",
+        source=RuleSource.SEED_TOCILIZUMAB,
+        maximum_source=RuleSource.TOCILIZUMAB_USPI,
+    ),
+    DoseRow(  # seed Tocilizumab: "4 mg/kg in adults", over 1 hour
+        Immunosuppressant.TOCILIZUMAB,
+        frozenset({Protocol.LEE_2014}),
+        Band(PatientMeasure.AGE, at_least=_AGE_18),
+        Decimal(4),
+        per_day=False,
+        maximum_mg=800,
+        administration="IV over 1 h",
+        source=RuleSource.SEED_TOCILIZUMAB,
+        maximum_source=RuleSource.TOCILIZUMAB_USPI,
+    ),
+    DoseRow(  # label, CRS: 12 mg/kg for patients < 30 kg, IV over 60 minutes
+        Immunosuppressant.TOCILIZUMAB,
+        frozenset({Protocol.FDA_LABEL}),
+        Band(PatientMeasure.WEIGHT, below=_WEIGHT_30),
+        Decimal(12),
+        per_day=False,
+        maximum_mg=800,
+        administration="IV over 1 h",
+        source=RuleSource.TOCILIZUMAB_USPI,
+        maximum_source=RuleSource.TOCILIZUMAB_USPI,
+    ),
+    DoseRow(  # label, CRS: 8 mg/kg for patients >= 30 kg, IV over 60 minutes
+        Immunosuppressant.TOCILIZUMAB,
+        frozenset({Protocol.FDA_LABEL}),
+        Band(PatientMeasure.WEIGHT, at_least=_WEIGHT_30),
+        Decimal(8),
+        per_day=False,
+        maximum_mg=800,
+        administration="IV over 1 h",
+        source=RuleSource.TOCILIZUMAB_USPI,
+        maximum_source=RuleSource.TOCILIZUMAB_USPI,
+    ),
+    DoseRow(  # seed Corticosteroids: "methylprednisolone (2 mg/kg/day)", weaned over days
+        Immunosuppressant.METHYLPREDNISOLONE,
+        _BOTH_PROTOCOLS,
+        None,
+        Decimal(2),
+        per_day=True,
+        maximum_mg=None,
+        administration="IV",
+        source=RuleSource.SEED_CORTICOSTEROIDS,
+    ),
+    DoseRow(  # seed Corticosteroids: "dexamethasone (0.5 mg/kg; maximum, 10 mg/dose)"
+        Immunosuppressant.DEXAMETHASONE,
+        _BOTH_PROTOCOLS,
+        None,
+        Decimal("0.5"),
+        per_day=False,
+        maximum_mg=10,
+        administration="IV",
+        source=RuleSource.SEED_CORTICOSTEROIDS,
+        maximum_source=RuleSource.SEED_CORTICOSTEROIDS,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DrugCode:
+    """The RxNorm ingredient coding of a drug, as plain strings (the cards layer builds FHIR)."""
+
+    rxnorm_code: str
+    rxnorm_display: str
+
+
+#: RxNorm ingredient codes of the drugs the algorithm suggests (SPEC 3; the same codes
+#: ``fhir_maps.valuesets.medications`` reads).
+RXNORM: dict[Immunosuppressant, DrugCode] = {
+    Immunosuppressant.TOCILIZUMAB: DrugCode("612865", "tocilizumab"),
+    Immunosuppressant.DEXAMETHASONE: DrugCode("3264", "dexamethasone"),
+    Immunosuppressant.METHYLPREDNISOLONE: DrugCode("6902", "methylprednisolone"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DoseCalculation:
+    """How one protocol dose was worked out, every step kept for the card and the order.
+
+    ``mg_per_kg`` is the per-dose rate and ``mg_per_kg_per_day`` the daily rate; exactly one of
+    them is set once the dosing row is chosen, neither when it cannot be (age or weight unknown).
+    ``weight_kg`` (with its reference and time) is set whenever the weight is usable.
+    ``unrounded_mg`` = rate x ``weight_kg``; ``rounded_mg`` = that, rounded half up to a whole mg;
+    ``dose_mg`` = ``rounded_mg`` capped at ``maximum_mg`` (``capped`` says whether the cap acted),
+    or ``None`` when no absolute dose can be given (``missing`` says why). ``text`` is the dosing
+    rule and its arithmetic in one line, suitable for ``dosageInstruction.text``.
+    """
+
+    drug: Immunosuppressant
+    protocol: Protocol
+    rule: str
+    text: str
+    source: RuleSource
+    administration: str
+    mg_per_kg: Decimal | None = None
+    mg_per_kg_per_day: Decimal | None = None
+    maximum_mg: int | None = None
+    maximum_source: RuleSource | None = None
+    weight_kg: Decimal | None = None
+    weight_reference: str | None = None
+    weight_time: datetime | None = None
+    unrounded_mg: Decimal | None = None
+    rounded_mg: int | None = None
+    capped: bool = False
+    dose_mg: int | None = None
+    missing: str | None = None
+
+    @property
+    def per_day(self) -> bool:
+        return self.mg_per_kg_per_day is not None
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The chosen mg/kg rate, per dose or per day."""
+        return self.mg_per_kg if self.mg_per_kg is not None else self.mg_per_kg_per_day
+
+    @property
+    def summary(self) -> str:
+        """A short label: "tocilizumab 280 mg IV over 1 h", "methylprednisolone 140 mg IV per
+        day", or the rate alone without a dose: "dexamethasone 0.5 mg/kg IV"."""
+        per_day = " per day" if self.per_day else ""
+        if self.dose_mg is not None:
+            return f"{self.drug} {self.dose_mg} mg {self.administration}{per_day}"
+        rate = self.rate
+        if rate is not None:
+            unit = "mg/kg/day" if self.per_day else "mg/kg"
+            return f"{self.drug} {_text.number(rate)} {unit} {self.administration}"
+        return f"{self.drug} {self.administration}"
+
+
+def round_half_up(value: Decimal) -> int:
+    """The nearest whole number, halves away from zero: 250.5 -> 251 (SPEC 2.6).
+
+    Never ``round()``: Python rounds halves to even, so ``round(250.5)`` is 250.
+    """
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def has_protocol_dose(drug: Immunosuppressant) -> bool:
+    """True when the dose table has a row for ``drug`` (hydrocortisone, anakinra, siltuximab:
+    the seed gives no dose)."""
+    return any(row.drug is drug for row in DOSE_TABLE)
+
+
+def compute_dose(
+    drug: Immunosuppressant,
+    protocol: Protocol,
+    *,
+    weight: Measurement | None,
+    age_years: float | None,
+) -> DoseCalculation:
+    """The protocol dose of ``drug`` for a patient of this weight and age.
+
+    Raises ``ValueError`` for a drug without a row (see ``has_protocol_dose``).
+    """
+    rows = tuple(row for row in DOSE_TABLE if row.drug is drug and protocol in row.protocols)
+    if not rows:
+        raise ValueError(f"no {protocol} dose for {drug} in the dose table")
+    weight_kg, weight_gap = _usable_weight(weight)
+    measures: dict[PatientMeasure, Decimal | None] = {
+        PatientMeasure.WEIGHT: weight_kg,
+        PatientMeasure.AGE: _usable_age(age_years),
+    }
+
+    row = _choose_row(rows, measures)
+    if row is None:
+        # The row depends on a measure we do not have: list the choices, give no dose.
+        measure = _band_measure(rows)
+        gap = weight_gap if measure is PatientMeasure.WEIGHT else "age unknown"
+        if measure is PatientMeasure.AGE and weight_gap is not None:
+            gap = f"age unknown and {weight_gap}"
+        choices = "; ".join(
+            f"{row.rate_text} if {row.band.describe()}" for row in rows if row.band is not None
+        )
+        rule = f"{drug} {rows[0].administration} ({protocol}): {choices}"
+        if rows[0].maximum_mg is not None:
+            rule += f"; max {rows[0].maximum_mg} mg per dose"
+        missing = f"{gap}, so the mg/kg dose cannot be chosen"
+        return DoseCalculation(
+            drug=drug,
+            protocol=protocol,
+            rule=rule,
+            text=f"{rule}; {missing}; no dose is calculated",
+            source=rows[0].source,
+            administration=rows[0].administration,
+            maximum_mg=rows[0].maximum_mg,
+            maximum_source=rows[0].maximum_source,
+            weight_kg=weight_kg,
+            weight_reference=None if weight_kg is None or weight is None else weight.reference,
+            weight_time=None if weight_kg is None or weight is None else weight.time,
+            missing=missing,
+        )
+
+    rule = _rule_text(row, protocol)
+    without_weight = DoseCalculation(
+        drug=drug,
+        protocol=protocol,
+        rule=rule,
+        text=rule,
+        source=row.source,
+        administration=row.administration,
+        mg_per_kg=None if row.per_day else row.mg_per_kg,
+        mg_per_kg_per_day=row.mg_per_kg if row.per_day else None,
+        maximum_mg=row.maximum_mg,
+        maximum_source=row.maximum_source,
+    )
+    maximum = "" if row.maximum_mg is None else f"max {row.maximum_mg} mg per dose"
+    if weight_kg is None or weight is None:
+        missing = weight_gap or _NO_WEIGHT
+        limit = f", {maximum}" if maximum else ""
+        return replace(
+            without_weight,
+            text=f"{rule}{limit}; {missing}, so no dose is calculated",
+            missing=missing,
+        )
+
+    unrounded = row.mg_per_kg * weight_kg
+    rounded = round_half_up(unrounded)
+    capped = row.maximum_mg is not None and rounded > row.maximum_mg
+    dose = row.maximum_mg if capped and row.maximum_mg is not None else rounded
+    per_day = " per day" if row.per_day else ""
+    notes = []
+    if capped:
+        notes.append(
+            f"{_text.number(unrounded)} mg, capped at the {row.maximum_mg} mg maximum per dose"
+        )
+    else:
+        if unrounded != rounded:
+            notes.append(f"{_text.number(unrounded)} mg rounded")
+        if maximum:
+            notes.append(maximum)
+    arithmetic = f" = {dose} mg{per_day} for {_text.number(weight_kg)} kg"
+    if notes:
+        arithmetic += f" ({'; '.join(notes)})"
+    return replace(
+        without_weight,
+        text=rule + arithmetic,
+        weight_kg=weight_kg,
+        weight_reference=weight.reference,
+        weight_time=weight.time,
+        unrounded_mg=unrounded,
+        rounded_mg=rounded,
+        capped=capped,
+        dose_mg=dose,
+    )
+
+
+def _rule_text(row: DoseRow, protocol: Protocol) -> str:
+    """ "tocilizumab 8 mg/kg IV over 1 h (lee2014, age < 18 y)"."""
+    text = f"{row.drug} {row.rate_text} {row.administration}"
+    qualifiers = []
+    if row.protocols != _BOTH_PROTOCOLS:
+        qualifiers.append(str(protocol))
+    if row.band is not None:
+        qualifiers.append(row.band.describe())
+    if qualifiers:
+        text += f" ({', '.join(qualifiers)})"
+    return text
+
+
+def _choose_row(
+    rows: tuple[DoseRow, ...], measures: dict[PatientMeasure, Decimal | None]
+) -> DoseRow | None:
+    for row in rows:
+        if row.band is None:
+            return row
+        value = measures[row.band.measure]
+        if value is not None and row.band.contains(value):
+            return row
+    return None
+
+
+def _band_measure(rows: tuple[DoseRow, ...]) -> PatientMeasure:
+    for row in rows:
+        if row.band is not None:
+            return row.band.measure
+    raise AssertionError("a row without a band always applies")  # pragma: no cover
+
+
+def _usable_weight(weight: Measurement | None) -> tuple[Decimal | None, str | None]:
+    """The weight in kg, or None and the reason it cannot be used."""
+    if weight is None:
+        return None, _NO_WEIGHT
+    if not math.isfinite(weight.value) or weight.value <= 0:
+        return None, f"the body weight ({weight.reference}) is not a positive number"
+    return _text.exact_decimal(weight.value), None
+
+
+def _usable_age(age_years: float | None) -> Decimal | None:
+    if age_years is None or not math.isfinite(age_years) or age_years < 0:
+        return None
+    return _text.exact_decimal(age_years)
