@@ -1,0 +1,159 @@
+"""Organ toxicity by CTCAE v4.03 as Lee 2014 findings (seed Table 2; SPEC 2.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from crs_grading._model import Context, Finding, Gaps, Window, format_number, lab_name
+from crs_grading.inputs import LAB_UNITS, LabResult, LabTest
+from crs_grading.tables import ctcae_v403, lee2014
+from crs_grading.tables.common import meets
+from crs_grading.tables.ctcae_v403 import Measure, OrganTerm, OrganToxicityRow
+
+#: The lab tests organ toxicity is graded from, each with its terms (AST and ALT are one each).
+TERMS_BY_TEST: dict[LabTest, tuple[OrganTerm, ...]] = {}
+for _term, _test in ctcae_v403.TERM_TEST.items():
+    TERMS_BY_TEST[_test] = (*TERMS_BY_TEST.get(_test, ()), _term)
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A result's CTCAE grade for one term and the row that set it."""
+
+    term: OrganTerm
+    grade: int
+    row: OrganToxicityRow
+    measure: float
+
+
+def _measure(row: OrganToxicityRow, result: LabResult, baseline: LabResult | None) -> float | None:
+    value = result.value
+    if row.measure is Measure.VALUE:
+        return value
+    if row.measure is Measure.ULN_MULTIPLE:
+        return value / result.high if result.high else None
+    if row.measure is Measure.LLN_MULTIPLE:
+        return value / result.low if result.low else None
+    if baseline is None or baseline.value <= 0:
+        return None
+    if row.measure is Measure.BASELINE_MULTIPLE:
+        return value / baseline.value
+    if row.measure is Measure.FALL_FROM_BASELINE_PERCENT:
+        return (baseline.value - value) / baseline.value * 100.0
+    return baseline.value - value  # FALL_FROM_BASELINE_POINTS
+
+
+def grade_result(term: OrganTerm, result: LabResult, baseline: LabResult | None) -> Graded | None:
+    """The highest CTCAE v4.03 grade (2 to 4) whose row the result meets, else ``None``."""
+    best: Graded | None = None
+    for row in ctcae_v403.ROWS:
+        if row.term is not term or (best is not None and row.grade <= best.grade):
+            continue
+        measure = _measure(row, result, baseline)
+        if measure is not None and meets(measure, row.comparison, row.threshold):
+            best = Graded(term, row.grade, row, measure)
+    return best
+
+
+def _describe(graded: Graded, result: LabResult, baseline: LabResult | None) -> str:
+    unit = LAB_UNITS[result.test]
+    value = f"{lab_name(result.test)} {format_number(result.value)} {unit}"
+    row, measure = graded.row, graded.measure
+    if row.measure is Measure.ULN_MULTIPLE:
+        detail = f"{format_number(measure)} x ULN {format_number(result.high or 0.0)}"
+    elif row.measure is Measure.LLN_MULTIPLE:
+        detail = f"{format_number(measure)} x LLN {format_number(result.low or 0.0)}"
+    elif row.measure is Measure.BASELINE_MULTIPLE:
+        base = format_number(baseline.value if baseline else 0.0)
+        detail = f"{format_number(measure)} x baseline {base}"
+    elif row.measure is Measure.FALL_FROM_BASELINE_PERCENT:
+        detail = f"{format_number(measure)}% below baseline"
+    elif row.measure is Measure.FALL_FROM_BASELINE_POINTS:
+        detail = f"{format_number(measure)} points below baseline"
+    else:
+        detail = f"{row.comparison} {format_number(row.threshold)} {unit}"
+    return f"{value} ({detail}): {graded.term.ctcae_name} grade {graded.grade} ({row.source})"
+
+
+def finding_of(result: LabResult, baseline: LabResult | None) -> Finding | None:
+    """The worst Lee organ-toxicity finding of one result (CTCAE grade -> CRS grade)."""
+    worst: Finding | None = None
+    for term in TERMS_BY_TEST.get(result.test, ()):
+        graded = grade_result(term, result, baseline)
+        if graded is None:
+            continue
+        mapped = lee2014.ORGAN_TOXICITY[(term, graded.grade)]
+        evidence: tuple[str, ...] = (result.reference,)
+        if graded.row.measure.needs_baseline and baseline is not None:
+            evidence = (result.reference, baseline.reference)
+        finding = Finding(
+            mapped.criterion,
+            mapped.crs_grade,
+            result.time,
+            result.time,
+            evidence,
+            _describe(graded, result, baseline),
+            float(graded.grade),
+        )
+        if worst is None or finding.grade > worst.grade:
+            worst = finding
+    return worst
+
+
+def baselines(labs: Sequence[LabResult], ctx: Context) -> dict[LabTest, LabResult]:
+    """The last result of each test before day 0 (labs sorted by time); none out of scope."""
+    found: dict[LabTest, LabResult] = {}
+    if ctx.day0 is None:
+        return found
+    for result in labs:
+        if result.time < ctx.since:
+            found[result.test] = result
+    return found
+
+
+def latest_in(labs: Sequence[LabResult], window: Window) -> dict[LabTest, LabResult]:
+    """The latest result of each test within ``window`` (labs sorted by time, reference)."""
+    found: dict[LabTest, LabResult] = {}
+    for result in labs:
+        if window.contains(result.time):
+            found[result.test] = result
+    return found
+
+
+def organ_findings(
+    labs: Sequence[LabResult],
+    ctx: Context,
+    baseline: Mapping[LabTest, LabResult],
+    gaps: Gaps,
+) -> tuple[list[Finding], list[Finding]]:
+    """All organ-toxicity findings since day 0, and those of the current grade.
+
+    The current grade uses the latest result of each test within the lab window (SPEC 2.2).
+    """
+    graded_labs = [result for result in labs if result.test in TERMS_BY_TEST]
+    span = ctx.span
+    since = [result for result in graded_labs if span.contains(result.time)]
+    for result in since:
+        _note_gaps(result, baseline.get(result.test), ctx, gaps)
+    every = [f for r in since if (f := finding_of(r, baseline.get(r.test))) is not None]
+    lab_window = Window(max(ctx.as_of - ctx.options.lab_window, ctx.since), ctx.horizon)
+    current = [
+        f
+        for r in latest_in(since, lab_window).values()
+        if (f := finding_of(r, baseline.get(r.test))) is not None
+    ]
+    return every, current
+
+
+def _note_gaps(result: LabResult, baseline: LabResult | None, ctx: Context, gaps: Gaps) -> None:
+    name = lab_name(result.test)
+    for term in TERMS_BY_TEST[result.test]:
+        measures = {row.measure for row in ctcae_v403.ROWS if row.term is term}
+        if Measure.ULN_MULTIPLE in measures and not result.high:
+            gaps.add(f"{name} result without an upper limit of normal: x ULN criteria skipped")
+        if Measure.LLN_MULTIPLE in measures and not result.low:
+            gaps.add(f"{name} result without a lower limit of normal: x LLN criteria skipped")
+        needs_baseline = any(m.needs_baseline for m in measures)
+        if needs_baseline and baseline is None and ctx.day0 is not None:
+            gaps.add(f"no {name} result before day 0: baseline criteria skipped")

@@ -1,0 +1,123 @@
+"""Fever, hypotension and constitutional symptoms as findings (seed Table 2, ASTCT 2019,
+Mahadeo 2019)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from crs_grading._model import Context, Finding, condition_interval, format_number
+from crs_grading.criteria import Criterion
+from crs_grading.inputs import BloodPressure, ConditionCategory, ConditionFinding, Measurement
+from crs_grading.tables import astct2019, hypotension, lee2014
+from crs_grading.tables.common import meets
+
+
+def is_fever(temperature: Measurement) -> bool:
+    """Temperature >= 38.0 C (seed Table 2 grade 1; SPEC 2.3)."""
+    return meets(temperature.value, lee2014.FEVER_COMPARISON, lee2014.FEVER_THRESHOLD_C)
+
+
+def fever_findings(
+    temperatures: Sequence[Measurement], ctx: Context
+) -> tuple[list[Finding], list[Finding]]:
+    """Lee ``fever`` and ASTCT ``astct-fever`` findings since day 0."""
+    lee: list[Finding] = []
+    astct: list[Finding] = []
+    lee_grade = lee2014.GRADES[Criterion.FEVER][0]
+    astct_grade = astct2019.GRADES[Criterion.ASTCT_FEVER][0]
+    span = ctx.span
+    for reading in temperatures:
+        if not span.contains(reading.time):
+            continue
+        text = f"temperature {format_number(reading.value)} C"
+        common = (reading.time, reading.time, (reading.reference,), text, reading.value)
+        if is_fever(reading):
+            lee.append(Finding(Criterion.FEVER, lee_grade, *common))
+        if meets(reading.value, astct2019.FEVER_COMPARISON, astct2019.FEVER_THRESHOLD_C):
+            astct.append(Finding(Criterion.ASTCT_FEVER, astct_grade, *common, fever=True))
+    return lee, astct
+
+
+def mean_arterial_pressure(reading: BloodPressure) -> tuple[float | None, bool]:
+    """The measured MAP, else DBP + (SBP - DBP) / 3; the flag says it was derived."""
+    if reading.mean is not None:
+        return reading.mean, False
+    if reading.systolic is not None and reading.diastolic is not None:
+        return reading.diastolic + (reading.systolic - reading.diastolic) / 3.0, True
+    return None, False
+
+
+def hypotension_row(reading: BloodPressure, age_years: int) -> tuple[str, float] | None:
+    """The first Mahadeo 2019 row the reading meets, as (explanation, pressure), else None."""
+    for row in hypotension.ROWS:
+        if not row.applies(age_years):
+            continue
+        threshold = row.threshold(age_years)
+        if row.pressure is hypotension.Pressure.SYSTOLIC:
+            value, derived = reading.systolic, False
+        else:
+            value, derived = mean_arterial_pressure(reading)
+        if value is None or not meets(value, hypotension.COMPARISON, threshold):
+            continue
+        name = "systolic" if row.pressure is hypotension.Pressure.SYSTOLIC else "mean arterial"
+        how = " (derived from systolic and diastolic)" if derived else ""
+        text = f"{name} pressure {format_number(value)}{how} < {format_number(threshold)} mmHg"
+        return f"{text} ({row.source})", value
+    return None
+
+
+def _reading_text(reading: BloodPressure) -> str:
+    if reading.systolic is not None and reading.diastolic is not None:
+        return f"BP {format_number(reading.systolic)}/{format_number(reading.diastolic)} mmHg"
+    return "BP"
+
+
+def hypotension_findings(
+    pressures: Sequence[BloodPressure], ctx: Context
+) -> tuple[list[Finding], list[Finding]]:
+    """Lee ``hypotension`` and ASTCT ``astct-hypotension-no-vasopressor`` findings.
+
+    A hypotensive reading grades 2 in both systems whatever the drips: the vasopressor criteria
+    grade the drips themselves, higher.
+    """
+    age = ctx.age_years if ctx.age_years is not None else hypotension.UNKNOWN_AGE_ASSUMED
+    lee: list[Finding] = []
+    astct: list[Finding] = []
+    lee_grade = lee2014.GRADES[Criterion.HYPOTENSION][0]
+    astct_grade = astct2019.GRADES[Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR][0]
+    span = ctx.span
+    for reading in pressures:
+        if not span.contains(reading.time):
+            continue
+        fired = hypotension_row(reading, age)
+        if fired is None:
+            continue
+        explanation, value = fired
+        text = f"{_reading_text(reading)}: {explanation}"
+        common = (reading.time, reading.time, (reading.reference,), text, -value)
+        lee.append(Finding(Criterion.HYPOTENSION, lee_grade, *common))
+        astct.append(Finding(Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR, astct_grade, *common))
+    return lee, astct
+
+
+def constitutional_findings(conditions: Sequence[ConditionFinding], ctx: Context) -> list[Finding]:
+    """Lee ``constitutional-symptoms``: an active constitutional-symptom condition (grade 1)."""
+    grade = lee2014.GRADES[Criterion.CONSTITUTIONAL_SYMPTOMS][0]
+    findings = []
+    for condition in conditions:
+        if condition.category is not ConditionCategory.CONSTITUTIONAL:
+            continue
+        interval = condition_interval(condition, ctx.as_of)
+        if interval is None or interval.end < ctx.since:
+            continue
+        findings.append(
+            Finding(
+                Criterion.CONSTITUTIONAL_SYMPTOMS,
+                grade,
+                interval.start,
+                interval.end,
+                (condition.reference,),
+                f"{condition.name} (active condition)",
+            )
+        )
+    return findings
