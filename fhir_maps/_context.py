@@ -1,0 +1,78 @@
+"""The state of one mapping call: options, time reader, collected findings and skips."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from crs_grading.inputs import (
+    BloodPressure,
+    ConditionFinding,
+    CultureResult,
+    ImmunosuppressantDose,
+    LabResult,
+    Measurement,
+    NeuroScore,
+    OxygenReading,
+    SkippedResource,
+    TherapyAdministration,
+    VasopressorAdministration,
+    VentilationPeriod,
+)
+
+from ._fhir import JSON, ElementError, TimeReader
+from .options import MappingOptions, ValidationMode
+
+
+class MappingContext:
+    """Everything one ``map_patient_record`` call collects; the mappers append to its lists."""
+
+    def __init__(self, options: MappingOptions) -> None:
+        self.options = options
+        self.times = TimeReader(options.default_timezone)
+        self.skipped: list[SkippedResource] = []
+        self.notes: list[str] = []
+        self.therapies: list[TherapyAdministration] = []
+        self.temperatures_c: list[Measurement] = []
+        self.blood_pressures: list[BloodPressure] = []
+        self.heart_rates: list[Measurement] = []
+        self.respiratory_rates: list[Measurement] = []
+        self.spo2_percent: list[Measurement] = []
+        self.oxygen: list[OxygenReading] = []
+        self.ventilation: list[VentilationPeriod] = []
+        self.vasopressors: list[VasopressorAdministration] = []
+        self.labs: list[LabResult] = []
+        self.blood_cultures: list[CultureResult] = []
+        self.neuro_scores: list[NeuroScore] = []
+        self.conditions: list[ConditionFinding] = []
+        self.immunosuppressants: list[ImmunosuppressantDose] = []
+        self.weights_kg: list[Measurement] = []
+        self._validate: Callable[[JSON, MappingOptions], None] | None = None
+        if options.validation is ValidationMode.MODELS:
+            from .validation import validate_with_model  # imported only when asked: it is slow
+
+            self._validate = validate_with_model
+
+    def skip(self, reference: str, reason: str) -> None:
+        """Report a resource that was not used, and why (value-free reason)."""
+        self.skipped.append(SkippedResource(reference=reference, reason=reason))
+
+    def validate(self, resource: JSON) -> None:
+        """In ``ValidationMode.MODELS``, validate with the R4B model (``ElementError`` if not)."""
+        if self._validate is not None:
+            self._validate(resource, self.options)
+
+    @staticmethod
+    def status_counts(
+        resource: JSON, counted: frozenset[str], ignored: frozenset[str], element: str = "status"
+    ) -> bool:
+        """True when the status makes the resource count, False when it is ignored (SPEC 3)."""
+        status = resource.get(element)
+        if status in counted:
+            return True
+        if status in ignored:
+            return False
+        if status is None:
+            raise ElementError(element, "is missing")
+        if not isinstance(status, str):
+            raise ElementError(element, "is not a code")
+        raise ElementError(element, "is not a known status code")

@@ -1,0 +1,284 @@
+"""Small helpers for raw FHIR R4 JSON: references, codings, numbers and date-times.
+
+Everything here reads the raw JSON dicts (as ``json``/``orjson`` produce them) strictly: an
+element of the wrong shape raises ``ElementError``, whose message names the element and the
+problem and never contains the element's value (it ends up in the card's ``skipped`` list).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+#: A FHIR JSON object.
+JSON = dict[str, Any]
+
+
+class ElementError(ValueError):
+    """An element of a resource cannot be read.
+
+    ``str(error)`` is "<element> <problem>", e.g. "valueQuantity.value is not a number". It never
+    holds the element's value: reasons are shown on cards and logged.
+    """
+
+    def __init__(self, element: str, problem: str) -> None:
+        super().__init__(f"{element} {problem}")
+
+
+# --- references -------------------------------------------------------------------------------
+
+
+def resource_reference(resource: JSON, ordinal: int) -> str:
+    """``Type/id`` of a resource, or ``Type/<no id> #n`` (n: its position in the input)."""
+    resource_type = resource.get("resourceType")
+    type_name = resource_type if isinstance(resource_type, str) and resource_type else "Resource"
+    resource_id = resource.get("id")
+    if isinstance(resource_id, str) and resource_id:
+        return f"{type_name}/{resource_id}"
+    return f"{type_name}/<no id> #{ordinal}"
+
+
+def reference_target(reference: str) -> tuple[str, str] | None:
+    """``(type, id)`` of a literal reference: relative, absolute or versioned.
+
+    ``urn:uuid:`` references (transaction Bundles) give type ``""``; contained references
+    (``#id``) and anything else unreadable give ``None``.
+    """
+    if reference.startswith("#"):
+        return None
+    if reference.startswith("urn:uuid:"):
+        return "", reference[len("urn:uuid:") :]
+    parts = reference.split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    if len(parts) < 2 or not parts[-1] or not parts[-2]:
+        return None
+    return parts[-2], parts[-1]
+
+
+def subject_id(resource: JSON, element: str) -> str:
+    """The patient id a resource's ``subject`` (or ``patient``) reference points to.
+
+    Raises ``ElementError`` when there is no literal patient reference: without one the resource
+    cannot be shown to belong to the patient, and we never grade on another patient's data.
+    """
+    subject = resource.get(element)
+    if subject is None:
+        raise ElementError(element, "is missing")
+    if not isinstance(subject, dict):
+        raise ElementError(element, "is not a Reference")
+    reference = subject.get("reference")
+    if not isinstance(reference, str):
+        raise ElementError(f"{element}.reference", "is missing")
+    target = reference_target(reference)
+    if target is None or target[0] not in ("Patient", ""):
+        raise ElementError(f"{element}.reference", "does not point to a Patient")
+    return target[1]
+
+
+# --- codings ----------------------------------------------------------------------------------
+
+
+def codings(concept: object, element: str) -> Iterator[JSON]:
+    """The codings of a CodeableConcept (none when absent)."""
+    if concept is None:
+        return
+    if not isinstance(concept, dict):
+        raise ElementError(element, "is not a CodeableConcept")
+    coding_list = concept.get("coding")
+    if coding_list is None:
+        return
+    if not isinstance(coding_list, list):
+        raise ElementError(f"{element}.coding", "is not a list")
+    for coding in coding_list:
+        if not isinstance(coding, dict):
+            raise ElementError(f"{element}.coding", "holds something that is not a Coding")
+        yield coding
+
+
+def concept_texts(concept: object, element: str) -> list[str]:
+    """``text`` and every coding's ``display`` of a CodeableConcept, for name matching."""
+    texts: list[str] = []
+    for coding in codings(concept, element):
+        display = coding.get("display")
+        if isinstance(display, str) and display:
+            texts.append(display)
+    if isinstance(concept, dict):
+        text = concept.get("text")
+        if isinstance(text, str) and text:
+            texts.append(text)
+    return texts
+
+
+def coded_value(concept: object, element: str) -> list[tuple[str, str]]:
+    """``(system, code)`` of every coding that has both."""
+    pairs: list[tuple[str, str]] = []
+    for coding in codings(concept, element):
+        system = coding.get("system")
+        code = coding.get("code")
+        if isinstance(system, str) and isinstance(code, str):
+            pairs.append((system, code))
+    return pairs
+
+
+def list_of_objects(value: object, element: str) -> list[JSON]:
+    """A JSON array of objects (empty when absent)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ElementError(element, "is not a list of objects")
+    return value
+
+
+def optional_object(value: object, element: str) -> JSON | None:
+    """A JSON object or ``None`` when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ElementError(element, "is not an object")
+    return value
+
+
+def optional_string(value: object, element: str) -> str | None:
+    """A JSON string or ``None`` when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ElementError(element, "is not a string")
+    return value
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def number(value: object, element: str) -> float:
+    """A JSON number as float (FHIR decimal or integer; booleans and strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if value is None:
+            raise ElementError(element, "is missing")
+        raise ElementError(element, "is not a number")
+    return float(value)
+
+
+# --- date-times -------------------------------------------------------------------------------
+
+# FHIR dateTime/instant (R4 datatypes): YYYY, YYYY-MM, YYYY-MM-DD or a full time with seconds.
+# The zone is required by FHIR once there is a time; we also accept it absent (see TimeReader).
+_DATETIME = re.compile(
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(Z|[+-]\d{2}:\d{2})?)?)?)?"
+)
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+_FULL, _ZONELESS, _DATE_ONLY, _PARTIAL = 0, 1, 2, 3
+
+
+def _offset(text: str) -> tzinfo:
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+class TimeReader:
+    """Reads FHIR dateTime/instant strings into aware UTC datetimes, counting the lenient cases.
+
+    - A time without a zone (FHIR forbids it, real EHRs send it) is read in ``default_tz`` and
+      counted in ``zoneless``.
+    - A date without a time is read as midnight in ``default_tz``; where the time of day
+      matters (observations, administrations, procedures) it is counted in ``date_only``.
+    - Year or year-month precision cannot place a finding in a 24 h window: ``optional`` gives
+      ``None``, ``required`` raises.
+
+    One reader per mapping call: it caches parsed strings (vitals share timestamps).
+    """
+
+    def __init__(self, default_tz: tzinfo) -> None:
+        self.default_tz = default_tz
+        self.zoneless = 0
+        self.date_only = 0
+        self._cache: dict[str, tuple[datetime | None, int]] = {}
+
+    def checkpoint(self) -> tuple[int, int]:
+        """The counters now; ``rollback`` to them when the resource read is not used."""
+        return self.zoneless, self.date_only
+
+    def rollback(self, checkpoint: tuple[int, int]) -> None:
+        """Forget what was counted since ``checkpoint`` (the resource was skipped)."""
+        self.zoneless, self.date_only = checkpoint
+
+    def required(self, value: object, element: str, *, time_matters: bool = True) -> datetime:
+        """A date-time precise to the day, in UTC; ``ElementError`` otherwise."""
+        parsed = self.optional(value, element, time_matters=time_matters)
+        if parsed is None:
+            if value is None:
+                raise ElementError(element, "is missing")
+            raise ElementError(element, "is not precise to the day")
+        return parsed
+
+    def optional(
+        self, value: object, element: str, *, time_matters: bool = True
+    ) -> datetime | None:
+        """A date-time in UTC, ``None`` when absent or only a year or year-month."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ElementError(element, "is not a date-time string")
+        cached = self._cache.get(value)
+        if cached is None:
+            cached = self._parse(value, element)
+            self._cache[value] = cached
+        parsed, kind = cached
+        if kind == _ZONELESS:
+            self.zoneless += 1
+        elif kind == _DATE_ONLY and time_matters:
+            self.date_only += 1
+        return parsed
+
+    def _parse(self, value: str, element: str) -> tuple[datetime | None, int]:
+        match = _DATETIME.fullmatch(value)
+        if match is None:
+            raise ElementError(element, "is not a valid FHIR dateTime")
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        if day is None:
+            if month is not None and not 1 <= int(month) <= 12:
+                raise ElementError(element, "is not a valid FHIR dateTime")
+            return None, _PARTIAL
+        try:
+            if hour is None:
+                local = datetime(int(year), int(month), int(day), tzinfo=self.default_tz)
+                return local.astimezone(UTC), _DATE_ONLY
+            micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+            tz = self.default_tz if zone is None else _offset(zone)
+            moment = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour),
+                int(minute),
+                min(int(second), 59),  # FHIR allows a leap second "60"
+                micro,
+                tzinfo=tz,
+            )
+        except ValueError:
+            raise ElementError(element, "is not a valid FHIR dateTime") from None
+        return moment.astimezone(UTC), (_ZONELESS if zone is None else _FULL)
+
+
+def read_date(value: object, element: str) -> tuple[date | None, bool]:
+    """A FHIR date as ``(date, partial)``; year or year-month dates give their first day."""
+    if value is None:
+        return None, False
+    if not isinstance(value, str):
+        raise ElementError(element, "is not a date string")
+    match = _DATE.fullmatch(value)
+    if match is None:
+        raise ElementError(element, "is not a valid FHIR date")
+    year, month, day = match.groups()
+    try:
+        return date(int(year), int(month or 1), int(day or 1)), day is None
+    except ValueError:
+        raise ElementError(element, "is not a valid FHIR date") from None

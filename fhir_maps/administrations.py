@@ -1,0 +1,290 @@
+"""MedicationAdministration -> vasopressor drips, CRS immunosuppressants, CRS therapies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crs_grading.inputs import (
+    ImmunosuppressantDose,
+    InfusionRate,
+    RateBasis,
+    TherapyAdministration,
+    Vasopressor,
+    VasopressorAdministration,
+)
+
+from ._context import MappingContext
+from ._fhir import (
+    JSON,
+    ElementError,
+    TimeReader,
+    codings,
+    concept_texts,
+    list_of_objects,
+    number,
+    optional_object,
+)
+from .medications import MedicationResolver, classify_drug
+from .units import (
+    DOSE_TO_MG,
+    MASS,
+    UNITS,
+    VOLUME,
+    UnitProblem,
+    lookup,
+    parse_amount_unit,
+    parse_rate_unit,
+    quantity_unit_keys,
+)
+from .valuesets.medications import (
+    NON_SYSTEMIC_ROUTES,
+    ROUTE_NAMES,
+    SNOMED_ROUTES,
+    VASOPRESSOR_ROUTES,
+)
+from .valuesets.statuses import ADMINISTRATION_COUNTED, ADMINISTRATION_IGNORED
+from .valuesets.systems import RXNORM, SNOMED
+from .valuesets.therapies import Therapy
+
+#: rate_gap texts (shown on cards as data gaps, SPEC 2.3).
+GAP_NO_RATE = "no rate recorded"
+GAP_DOSE_ONLY = "a dose without an infusion rate"
+GAP_NO_CONCENTRATION = "rate in mL/h without a concentration"
+GAP_NO_UNIT = "rate without a unit"
+GAP_UNKNOWN_UNIT = "rate unit not recognised"
+GAP_UNITS_FOR_MASS_DRUG = "rate in units for a drug dosed by mass"
+GAP_MASS_FOR_VASOPRESSIN = "vasopressin rate by mass instead of units"
+GAP_VASOPRESSIN_PER_KG = "vasopressin rate per kg cannot be used"
+
+
+def map_administration(
+    context: MappingContext, resolver: MedicationResolver, administration: JSON, reference: str
+) -> None:
+    """Map one MedicationAdministration of the patient."""
+    resolved = resolver.resolve(administration)
+    if resolved is None:
+        return
+    if not context.status_counts(administration, ADMINISTRATION_COUNTED, ADMINISTRATION_IGNORED):
+        return
+    context.validate(administration)
+    if resolved.medication is not None:
+        try:
+            context.validate(resolved.medication)
+        except ElementError as error:
+            raise ElementError(
+                "medicationReference", f"points to an invalid Medication: {error}"
+            ) from None
+    start, end = administration_period(context.times, administration)
+    drug = resolved.drug
+    if isinstance(drug, Therapy):
+        time = start if start is not None else end
+        assert time is not None  # noqa: S101 (administration_period returns at least one)
+        context.therapies.append(TherapyAdministration(drug.name, drug.kind, time, reference))
+        return
+    dosage = optional_object(administration.get("dosage"), "dosage")
+    route = administration_route(dosage)
+    if resolved.not_systemic:
+        return  # a local anaesthetic with epinephrine, eye drops, a cream: not what the rules mean
+    if isinstance(drug, Vasopressor):
+        if route is not None and route not in VASOPRESSOR_ROUTES:
+            return  # e.g. intramuscular epinephrine for anaphylaxis: not a vasopressor drip
+        if start is None:
+            raise ElementError("effectivePeriod.start", "is missing")
+        rate, gap = infusion_rate(dosage, drug, resolved.medication)
+        context.vasopressors.append(
+            VasopressorAdministration(
+                agent=drug,
+                start=start,
+                end=end,
+                rate=rate,
+                reference=reference,
+                in_progress=administration.get("status") == "in-progress",
+                rate_gap=gap,
+            )
+        )
+        return
+    if route in NON_SYSTEMIC_ROUTES:
+        return  # e.g. inhaled or topical corticosteroid
+    time = start if start is not None else end
+    assert time is not None  # noqa: S101 (administration_period returns at least one)
+    context.immunosuppressants.append(
+        ImmunosuppressantDose(drug, time, reference, dose_mg=_dose_mg(dosage))
+    )
+
+
+def administration_period(
+    times: TimeReader, administration: JSON
+) -> tuple[datetime | None, datetime | None]:
+    """(start, end) from effectiveDateTime (no end) or effectivePeriod; at least one is set."""
+    date_time = administration.get("effectiveDateTime")
+    period_value = administration.get("effectivePeriod")
+    if date_time is not None and period_value is not None:
+        raise ElementError("effective[x]", "has more than one type")
+    if date_time is not None:
+        return times.required(date_time, "effectiveDateTime"), None
+    period = optional_object(period_value, "effectivePeriod")
+    if period is None:
+        raise ElementError("effective[x]", "is missing")
+    start = times.optional(period.get("start"), "effectivePeriod.start")
+    end = times.optional(period.get("end"), "effectivePeriod.end")
+    if start is None and end is None:
+        raise ElementError("effectivePeriod", "has no start or end precise to the day")
+    if start is not None and end is not None and end < start:
+        raise ElementError("effectivePeriod", "ends before it starts")
+    return start, end
+
+
+def administration_route(dosage: JSON | None, element: str = "dosage.route") -> str | None:
+    """The route of a dosage as a word ("intravenous", "oral", ...), or None when not stated."""
+    if dosage is None:
+        return None
+    route = dosage.get("route")
+    if route is None:
+        return None
+    for coding in codings(route, element):
+        code = coding.get("code")
+        if coding.get("system") == SNOMED and isinstance(code, str) and code in SNOMED_ROUTES:
+            return SNOMED_ROUTES[code]
+    return ROUTE_NAMES.first(concept_texts(route, element))
+
+
+def _dose_mg(dosage: JSON | None) -> float | None:
+    if dosage is None:
+        return None
+    dose = optional_object(dosage.get("dose"), "dosage.dose")
+    if dose is None or "value" not in dose:
+        return None
+    value = number(dose.get("value"), "dosage.dose.value")
+    try:
+        return lookup(quantity_unit_keys(dose), DOSE_TO_MG)(value)
+    except UnitProblem:
+        return None  # a dose in mg/kg or mL: the amount in mg is unknown
+
+
+def _rate_value_and_keys(dosage: JSON) -> tuple[float, list[str]] | None:
+    quantity = dosage.get("rateQuantity")
+    ratio = dosage.get("rateRatio")
+    if quantity is not None and ratio is not None:
+        raise ElementError("dosage.rate[x]", "has more than one type")
+    if quantity is not None:
+        rate = optional_object(quantity, "dosage.rateQuantity")
+        assert rate is not None  # noqa: S101 (not None above)
+        value = number(rate.get("value"), "dosage.rateQuantity.value")
+        return value, quantity_unit_keys(rate)
+    if ratio is not None:
+        rate_ratio = optional_object(ratio, "dosage.rateRatio")
+        assert rate_ratio is not None  # noqa: S101 (not None above)
+        numerator = optional_object(rate_ratio.get("numerator"), "dosage.rateRatio.numerator")
+        denominator = optional_object(rate_ratio.get("denominator"), "dosage.rateRatio.denominator")
+        if numerator is None:
+            raise ElementError("dosage.rateRatio.numerator", "is missing")
+        value = number(numerator.get("value"), "dosage.rateRatio.numerator.value")
+        per = 1.0
+        denominator_keys = ["min"]
+        if denominator is not None:
+            if "value" in denominator:
+                per = number(denominator.get("value"), "dosage.rateRatio.denominator.value")
+                if per <= 0:
+                    raise ElementError("dosage.rateRatio.denominator.value", "is not positive")
+            denominator_keys = quantity_unit_keys(denominator)
+        numerator_keys = quantity_unit_keys(numerator)
+        keys = [f"{top}/{bottom}" for top in numerator_keys for bottom in denominator_keys]
+        return value / per, keys
+    return None
+
+
+def infusion_rate(
+    dosage: JSON | None, agent: Vasopressor, medication: JSON | None
+) -> tuple[InfusionRate | None, str | None]:
+    """The normalised rate of a vasopressor drip, or (None, why it cannot be read)."""
+    read = _rate_value_and_keys(dosage) if dosage is not None else None
+    if read is None:
+        has_dose = dosage is not None and dosage.get("dose") is not None
+        return None, GAP_DOSE_ONLY if has_dose else GAP_NO_RATE
+    value, keys = read
+    if value < 0:
+        raise ElementError("dosage.rate[x]", "is negative")
+    if not keys:
+        return None, GAP_NO_UNIT
+    unit = next((parsed for key in keys if (parsed := parse_rate_unit(key)) is not None), None)
+    if unit is None:
+        return None, GAP_UNKNOWN_UNIT
+    amount_per_min = value * unit.factor
+    measure = unit.measure
+    if measure == VOLUME:
+        if unit.per_kg:
+            return None, GAP_UNKNOWN_UNIT
+        strength = _concentration(medication, agent)
+        if strength is None:
+            return None, GAP_NO_CONCENTRATION
+        measure, per_ml = strength
+        amount_per_min *= per_ml
+    is_vasopressin = agent is Vasopressor.VASOPRESSIN
+    if measure == UNITS:
+        if not is_vasopressin:
+            return None, GAP_UNITS_FOR_MASS_DRUG
+        if unit.per_kg:
+            return None, GAP_VASOPRESSIN_PER_KG
+        return InfusionRate(amount_per_min, RateBasis.UNITS_PER_MIN), None
+    if is_vasopressin:
+        return None, GAP_MASS_FOR_VASOPRESSIN
+    basis = RateBasis.MICROGRAMS_PER_KG_PER_MIN if unit.per_kg else RateBasis.MICROGRAMS_PER_MIN
+    return InfusionRate(amount_per_min, basis), None
+
+
+def _concentration(medication: JSON | None, agent: Vasopressor) -> tuple[str, float] | None:
+    """(MASS or UNITS, ug or units per mL) from the Medication's ingredient strength.
+
+    The ingredient that is the agent wins; else the only active ingredient with a strength
+    (a premixed bag "4 mg / 250 mL" coded only at the product level).
+    """
+    if medication is None:
+        return None
+    matching: list[tuple[str, float]] = []
+    others: list[tuple[str, float]] = []
+    for index, ingredient in enumerate(list_of_objects(medication.get("ingredient"), "ingredient")):
+        if ingredient.get("isActive") is False or ingredient.get("strength") is None:
+            continue
+        element = f"Medication.ingredient[{index}].strength"
+        strength = _strength(optional_object(ingredient.get("strength"), element), element)
+        if strength is None:
+            continue
+        item = ingredient.get("itemCodeableConcept")
+        drug = None
+        if item is not None:
+            codes = tuple(
+                code
+                for coding in codings(item, f"{element}.item")
+                if coding.get("system") == RXNORM and isinstance(code := coding.get("code"), str)
+            )
+            drug = classify_drug(codes, tuple(concept_texts(item, f"{element}.item")))
+        (matching if drug is agent else others).append(strength)
+    if matching:
+        return matching[0]
+    if len(others) == 1:
+        return others[0]
+    return None
+
+
+def _strength(ratio: JSON | None, element: str) -> tuple[str, float] | None:
+    if ratio is None:
+        return None
+    numerator = optional_object(ratio.get("numerator"), f"{element}.numerator")
+    denominator = optional_object(ratio.get("denominator"), f"{element}.denominator")
+    if numerator is None or denominator is None:
+        return None
+    amount = number(numerator.get("value"), f"{element}.numerator.value")
+    volume = number(denominator.get("value"), f"{element}.denominator.value")
+    amount_unit = next(
+        (parsed for key in quantity_unit_keys(numerator) if (parsed := parse_amount_unit(key))),
+        None,
+    )
+    volume_unit = next(
+        (parsed for key in quantity_unit_keys(denominator) if (parsed := parse_amount_unit(key))),
+        None,
+    )
+    if amount_unit is None or volume_unit is None or volume <= 0:
+        return None
+    if amount_unit[0] not in (MASS, UNITS) or volume_unit[0] != VOLUME:
+        return None
+    return amount_unit[0], amount * amount_unit[1] / (volume * volume_unit[1])

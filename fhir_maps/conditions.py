@@ -1,0 +1,140 @@
+"""Condition -> infection, neurologic, comorbidity and constitutional findings (SPEC 2.5-2.7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from crs_grading.inputs import ConditionCategory, ConditionFinding
+
+from ._context import MappingContext
+from ._fhir import JSON, ElementError, TimeReader, codings, concept_texts, optional_object
+from ._names import NameMatcher, phrases
+from .options import MappingOptions
+from .valuesets.conditions import (
+    CONDITION_NAMES,
+    ICD10_CONDITIONS,
+    INACTIVE_CLINICAL_STATUSES,
+    REFUTED_VERIFICATION_STATUSES,
+    SNOMED_CONDITIONS,
+    Term,
+)
+from .valuesets.statuses import CONDITION_ENTERED_IN_ERROR
+from .valuesets.systems import ICD10_SYSTEMS, SNOMED
+
+_COMORBIDITY = ConditionCategory.COMORBIDITY
+
+
+def _icd10(code: str) -> Term | None:
+    """The longest ICD-10 prefix of ``code`` in the value set."""
+    compact = code.replace(".", "").strip().upper()
+    for length in range(len(compact), 2, -1):
+        term = ICD10_CONDITIONS.get(compact[:length])
+        if term is not None:
+            return term
+    return None
+
+
+class ConditionMatcher:
+    """The value sets of valuesets/conditions.py plus the configured comorbidities."""
+
+    def __init__(self, codes: tuple[tuple[str, str], ...], terms: tuple[str, ...]) -> None:
+        self._extra_codes = frozenset(codes)
+        self._extra_names: NameMatcher[str] = NameMatcher(
+            phrase for term in terms for phrase in phrases(term, term)
+        )
+
+    def categories(self, code: object) -> dict[ConditionCategory, str]:
+        """Category -> clinician-facing term for a Condition.code; codes first, then names."""
+        found: dict[ConditionCategory, str] = {}
+        texts = concept_texts(code, "code")
+        for coding in codings(code, "code"):
+            system, value = coding.get("system"), coding.get("code")
+            if not isinstance(system, str) or not isinstance(value, str):
+                continue
+            term: Term | None = None
+            if system == SNOMED:
+                term = SNOMED_CONDITIONS.get(value)
+            elif system in ICD10_SYSTEMS:
+                term = _icd10(value)
+            if term is not None:
+                found.setdefault(term[0], term[1])
+            if (system, value) in self._extra_codes:
+                display = coding.get("display")
+                name = display if isinstance(display, str) and display else None
+                found.setdefault(_COMORBIDITY, name or (texts[-1] if texts else "comorbidity"))
+        if texts:
+            for category, term_name in CONDITION_NAMES.find_in(texts):
+                found.setdefault(category, term_name)
+            for extra in self._extra_names.find_in(texts):
+                found.setdefault(_COMORBIDITY, extra)
+        return found
+
+
+@lru_cache(maxsize=16)
+def _matcher(codes: tuple[tuple[str, str], ...], terms: tuple[str, ...]) -> ConditionMatcher:
+    return ConditionMatcher(codes, terms)
+
+
+def condition_matcher(options: MappingOptions) -> ConditionMatcher:
+    """The matcher for these options (built once per distinct configuration)."""
+    return _matcher(options.extra_comorbidity_codes, options.extra_comorbidity_terms)
+
+
+def _status_codes(resource: JSON, element: str) -> set[str]:
+    return {
+        code
+        for coding in codings(resource.get(element), element)
+        if isinstance(code := coding.get("code"), str)
+    }
+
+
+def _onset(times: TimeReader, condition: JSON) -> datetime | None:
+    onset: datetime | None = None
+    if "onsetDateTime" in condition:
+        onset = times.optional(condition["onsetDateTime"], "onsetDateTime", time_matters=False)
+    elif "onsetPeriod" in condition:
+        period = optional_object(condition["onsetPeriod"], "onsetPeriod")
+        if period is not None:
+            onset = times.optional(period.get("start"), "onsetPeriod.start", time_matters=False)
+    if onset is None:
+        onset = times.optional(condition.get("recordedDate"), "recordedDate", time_matters=False)
+    return onset
+
+
+def _abatement(times: TimeReader, condition: JSON) -> datetime | None:
+    if "abatementDateTime" in condition:
+        return times.optional(
+            condition["abatementDateTime"], "abatementDateTime", time_matters=False
+        )
+    if "abatementPeriod" in condition:
+        period = optional_object(condition["abatementPeriod"], "abatementPeriod")
+        if period is not None:
+            return times.optional(period.get("start"), "abatementPeriod.start", time_matters=False)
+    return None
+
+
+def map_condition(
+    context: MappingContext, matcher: ConditionMatcher, condition: JSON, reference: str
+) -> None:
+    """Map one Condition of the patient: one finding per category it belongs to."""
+    verification = _status_codes(condition, "verificationStatus")
+    if CONDITION_ENTERED_IN_ERROR in verification:
+        return
+    found = matcher.categories(condition.get("code"))
+    if not found:
+        return
+    context.validate(condition)
+    clinical = _status_codes(condition, "clinicalStatus")
+    active = not (clinical & INACTIVE_CLINICAL_STATUSES) and not (
+        verification & REFUTED_VERIFICATION_STATUSES
+    )
+    onset_keys = [key for key in condition if key.startswith("onset")]
+    if len(onset_keys) > 1:
+        raise ElementError("onset[x]", "has more than one type")
+    onset = _onset(context.times, condition)
+    abatement = _abatement(context.times, condition)
+    for category, name in found.items():
+        context.conditions.append(
+            ConditionFinding(category, name, active, reference, onset, abatement)
+        )

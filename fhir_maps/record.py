@@ -1,0 +1,171 @@
+"""``map_patient_record``: all FHIR resources of one request -> ``GradingInputs``.
+
+The fast path of issue 6: one pass sorts the raw JSON by resourceType (Medications into a dict
+by id), then each resource is checked on its raw JSON in the cheapest order: subject (another
+patient's data is never graded), codes (most resources are of no use to grading and are dropped
+here, without validation), status, then, only for what grading uses, validation (optional
+``fhir.resources`` model) and the elements read. A resource that fails is skipped and reported;
+it never fails the others. Everything is linear in the number of resources.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from operator import attrgetter
+from typing import Any, TypeVar
+
+from crs_grading.inputs import GradingInputs, PatientFacts
+
+from ._context import MappingContext
+from ._fhir import JSON, ElementError, resource_reference, subject_id
+from .administrations import map_administration
+from .conditions import condition_matcher, map_condition
+from .medications import MedicationResolver
+from .observations import map_observation
+from .options import DEFAULT_OPTIONS, MappingOptions
+from .patient import map_patient
+from .procedures import map_procedure
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+OTHER_PATIENT = "belongs to another patient"
+NOTE_NO_PATIENT = "the Patient resource was not in the data: age and death are unknown"
+
+_SUBJECT_TYPES = frozenset({"Observation", "MedicationAdministration", "Procedure", "Condition"})
+
+
+def _resources(items: Iterable[Any]) -> Iterator[JSON | None]:
+    """Every resource, Bundles unpacked (a Bundle is a container, not a finding)."""
+    for item in items:
+        if not isinstance(item, dict):
+            if not isinstance(item, Mapping):
+                yield None
+                continue
+            item = dict(item)
+        if item.get("resourceType") == "Bundle":
+            entries = item.get("entry")
+            if isinstance(entries, list):
+                yield from _resources(
+                    entry.get("resource") if isinstance(entry, dict) else None for entry in entries
+                )
+            continue
+        yield item
+
+
+def _sorted(items: list[T], *keys: str) -> tuple[T, ...]:
+    return tuple(sorted(items, key=attrgetter(*keys)))
+
+
+def _notes(context: MappingContext) -> tuple[str, ...]:
+    zone = str(context.options.default_timezone)
+    notes = list(dict.fromkeys(context.notes))
+    zoneless, date_only = context.times.zoneless, context.times.date_only
+    if zoneless == 1:
+        notes.append(f"1 time without a time zone was read as {zone} time")
+    elif zoneless:
+        notes.append(f"{zoneless} times without a time zone were read as {zone} time")
+    if date_only == 1:
+        notes.append(f"1 time with only a date was read as midnight {zone}")
+    elif date_only:
+        notes.append(f"{date_only} times with only a date were read as midnight {zone}")
+    return tuple(notes)
+
+
+def map_patient_record(
+    resources: Iterable[Mapping[str, Any]],
+    patient_id: str,
+    options: MappingOptions = DEFAULT_OPTIONS,
+) -> GradingInputs:
+    """Map one patient's FHIR R4 resources (raw JSON dicts) to typed, unit-normalised inputs.
+
+    ``resources``: the Patient, Observations, MedicationAdministrations, Medications,
+    Procedures and Conditions of the request, de-duplicated; Bundles are unpacked and other
+    resource types ignored. Order does not matter: every output tuple is sorted. Resources of
+    another patient and resources that cannot be read are reported in ``skipped``, never fatal.
+    """
+    context = MappingContext(options)
+    patient_reference = f"Patient/{patient_id}"
+    medications: dict[str, JSON] = {}
+    patients: list[tuple[str, JSON]] = []
+    work: list[tuple[str, str, JSON]] = []
+    for ordinal, resource in enumerate(_resources(resources)):
+        if resource is None:
+            context.skip(f"entry #{ordinal}", "is not a FHIR resource (JSON object)")
+            continue
+        resource_type = resource.get("resourceType")
+        if resource_type in _SUBJECT_TYPES:
+            work.append((str(resource_type), resource_reference(resource, ordinal), resource))
+        elif resource_type == "Medication":
+            medication_id = resource.get("id")
+            if isinstance(medication_id, str):
+                medications[medication_id] = resource
+        elif resource_type == "Patient":
+            patients.append((resource_reference(resource, ordinal), resource))
+
+    patient = PatientFacts(patient_reference)
+    found_patient = False
+    for reference, resource in patients:
+        if resource.get("id") != patient_id:
+            context.skip(reference, OTHER_PATIENT)
+            continue
+        if found_patient:
+            continue
+        found_patient = True
+        checkpoint = context.times.checkpoint()
+        try:
+            patient = map_patient(context, resource, patient_reference)
+        except ElementError as error:
+            context.times.rollback(checkpoint)
+            context.skip(reference, str(error))
+    if not found_patient:
+        context.notes.append(NOTE_NO_PATIENT)
+
+    resolver = MedicationResolver(medications)
+    matcher = condition_matcher(options)
+    for resource_type, reference, resource in work:
+        checkpoint = context.times.checkpoint()
+        try:
+            if subject_id(resource, "subject") != patient_id:
+                context.skip(reference, OTHER_PATIENT)
+                continue
+            if resource_type == "Observation":
+                map_observation(context, resource, reference)
+            elif resource_type == "MedicationAdministration":
+                map_administration(context, resolver, resource, reference)
+            elif resource_type == "Procedure":
+                map_procedure(context, resource, reference)
+            else:
+                map_condition(context, matcher, resource, reference)
+        except ElementError as error:
+            context.times.rollback(checkpoint)  # times of a skipped resource are not notes
+            context.skip(reference, str(error))
+    if context.skipped:
+        logger.info(
+            "mapping skipped %d resources: %s",
+            len(context.skipped),
+            ", ".join(item.reference for item in context.skipped[:20]),
+        )
+
+    return GradingInputs(
+        patient=patient,
+        therapies=_sorted(context.therapies, "time", "reference", "name"),
+        temperatures_c=_sorted(context.temperatures_c, "time", "reference"),
+        blood_pressures=_sorted(context.blood_pressures, "time", "reference"),
+        heart_rates=_sorted(context.heart_rates, "time", "reference"),
+        respiratory_rates=_sorted(context.respiratory_rates, "time", "reference"),
+        spo2_percent=_sorted(context.spo2_percent, "time", "reference"),
+        oxygen=_sorted(context.oxygen, "time", "reference"),
+        ventilation=_sorted(context.ventilation, "start", "reference"),
+        vasopressors=_sorted(context.vasopressors, "start", "reference"),
+        labs=_sorted(context.labs, "time", "reference"),
+        blood_cultures=_sorted(context.blood_cultures, "time", "reference"),
+        neuro_scores=_sorted(context.neuro_scores, "time", "reference"),
+        conditions=_sorted(context.conditions, "reference", "category"),
+        immunosuppressants=_sorted(context.immunosuppressants, "time", "reference"),
+        weights_kg=_sorted(context.weights_kg, "time", "reference"),
+        skipped=tuple(sorted(context.skipped, key=attrgetter("reference", "reason"))),
+        notes=_notes(context),
+    )

@@ -1,0 +1,324 @@
+"""Unit conversions: every unit the mapping accepts and how it becomes the grading unit.
+
+One place for all of them (STYLE "one concept, one place"). Units are looked up by a normalised
+key: trimmed, spaces removed, lower case, micro sign as "u" (UCUM is case-sensitive, but EHRs
+send "mg/dl" and "MG/DL" as often as "mg/dL"; no two units we accept differ only by case).
+A Quantity's UCUM ``code`` is tried first, then its human ``unit``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from crs_grading.inputs import LabTest
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Linear:
+    """``value * factor + offset``."""
+
+    factor: float
+    offset: float = 0.0
+
+    def __call__(self, value: float) -> float:
+        return value * self.factor + self.offset
+
+
+SAME = Linear(1.0)
+
+
+@lru_cache(maxsize=512)
+def unit_key(text: str) -> str:
+    """The lookup key of a unit string (cached: payloads repeat a handful of units)."""
+    return text.strip().replace(" ", "").replace("\u00b5", "u").replace("\u03bc", "u").lower()
+
+
+def quantity_unit_keys(quantity: Mapping[str, Any]) -> list[str]:
+    """Lookup keys of a Quantity's ``code`` then ``unit`` (empty: the Quantity has no unit)."""
+    keys: list[str] = []
+    for element in ("code", "unit"):
+        text = quantity.get(element)
+        if isinstance(text, str) and text.strip():
+            key = unit_key(text)
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+class UnitProblem(Exception):
+    """The unit is missing (``missing``) or not one the table knows."""
+
+    def __init__(self, missing: bool) -> None:
+        super().__init__("missing unit" if missing else "unknown unit")
+        self.missing = missing
+
+
+def lookup(keys: list[str], table: Mapping[str, T]) -> T:
+    """The table entry of the first key found; ``UnitProblem`` when none is."""
+    if not keys:
+        raise UnitProblem(missing=True)
+    for key in keys:
+        entry = table.get(key)
+        if entry is not None:
+            return entry
+    raise UnitProblem(missing=False)
+
+
+# --- vital signs ------------------------------------------------------------------------------
+
+_FAHRENHEIT_TO_CELSIUS = Linear(5.0 / 9.0, -32.0 * 5.0 / 9.0)
+
+#: Body temperature to degrees Celsius. UCUM: Cel, [degF]; the rest are common non-UCUM forms.
+TEMPERATURE_TO_CELSIUS: dict[str, Linear] = {
+    "cel": SAME,
+    "\u00b0c": SAME,
+    "degc": SAME,
+    "c": SAME,
+    "celsius": SAME,
+    "[degf]": _FAHRENHEIT_TO_CELSIUS,
+    "degf": _FAHRENHEIT_TO_CELSIUS,
+    "\u00b0f": _FAHRENHEIT_TO_CELSIUS,
+    "f": _FAHRENHEIT_TO_CELSIUS,
+    "fahrenheit": _FAHRENHEIT_TO_CELSIUS,
+    "k": Linear(1.0, -273.15),
+}
+
+#: A temperature outside this range (Celsius, after conversion) is a unit or entry error (e.g.
+#: 98.6 sent with unit Cel): the reading is skipped and reported rather than graded as fever.
+PLAUSIBLE_TEMPERATURE_C = (25.0, 45.0)
+
+#: Lowest plausible percentages (the highest is 100). Below them the value is an entry or unit
+#: error (a fraction sent with unit "%": 0.35 % LVEF would read as grade 4 toxicity), and the
+#: reading is skipped and reported. FiO2: 20.9 % is room air. SpO2: pulse oximeters do not read
+#: that low. LVEF: below 5 % is not compatible with a measurement in a living patient.
+PLAUSIBLE_FIO2_LOW = 20.0
+PLAUSIBLE_SPO2_LOW = 10.0
+PLAUSIBLE_LVEF_LOW = 5.0
+
+_POUND_KG = 0.45359237  # international avoirdupois pound, exact
+
+#: Body weight to kilograms. UCUM: kg, g, [lb_av], [oz_av].
+WEIGHT_TO_KG: dict[str, Linear] = {
+    "kg": SAME,
+    "g": Linear(0.001),
+    "[lb_av]": Linear(_POUND_KG),
+    "lb": Linear(_POUND_KG),
+    "lbs": Linear(_POUND_KG),
+    "[oz_av]": Linear(_POUND_KG / 16.0),
+    "oz": Linear(_POUND_KG / 16.0),
+}
+
+#: Blood pressure to mmHg (1 kPa = 7.50062 mmHg). A BP without a unit is read as mmHg.
+PRESSURE_TO_MMHG: dict[str, Linear] = {
+    "mm[hg]": SAME,
+    "mmhg": SAME,
+    "kpa": Linear(7.50062),
+}
+
+#: Oxygen flow to L/min.
+FLOW_TO_L_PER_MIN: dict[str, Linear] = {
+    "l/min": SAME,
+    "lpm": SAME,
+    "liters/min": SAME,
+    "litres/min": SAME,
+    "l/minute": SAME,
+    "ml/min": Linear(0.001),
+}
+
+_PERCENT_UNITS = frozenset({"%", "percent"})
+_FRACTION_UNITS = frozenset({"1", "{fraction}", "{ratio}"})
+
+
+def percent(value: float, keys: list[str]) -> float:
+    """A percentage from a value in % or as a fraction.
+
+    Unit "%" (or "percent"): the value as is. Unit "1" or no unit: a value <= 1.0 is a fraction
+    (0.4 -> 40 %), a larger one is already a percentage (no real FiO2, SpO2 or LVEF is <= 1 %).
+    ``UnitProblem`` for any other unit.
+    """
+    if not keys:
+        return value * 100.0 if value <= 1.0 else value
+    for key in keys:
+        if key in _PERCENT_UNITS:
+            return value
+        if key in _FRACTION_UNITS:
+            return value * 100.0 if value <= 1.0 else value
+    raise UnitProblem(missing=False)
+
+
+# --- laboratory -------------------------------------------------------------------------------
+
+_PER_UL = {"/ul": SAME, "/mm3": SAME, "cells/ul": SAME, "{cells}/ul": SAME, "#/ul": SAME}
+_THOUSANDS_PER_UL = {
+    key: SAME
+    for key in (
+        "10*3/ul",
+        "10^3/ul",
+        "x10*3/ul",
+        "x10^3/ul",
+        "x10e3/ul",
+        "10e3/ul",
+        "k/ul",
+        "thou/ul",
+        "10*3/mm3",
+        "10^3/mm3",
+        "10*9/l",
+        "10^9/l",
+        "x10*9/l",
+        "x10^9/l",
+        "x10e9/l",
+        "g/l",  # "G/L" = giga per litre, the European way of writing 10^9/L
+    )
+}
+
+#: Laboratory results to the unit of ``crs_grading.inputs.LAB_UNITS``.
+LAB_TO_STANDARD: dict[LabTest, dict[str, Linear]] = {
+    LabTest.AST: {
+        "u/l": SAME,
+        "iu/l": SAME,
+        "[iu]/l": SAME,
+        "units/l": SAME,
+        "ukat/l": Linear(60.0),
+    },
+    LabTest.ALT: {
+        "u/l": SAME,
+        "iu/l": SAME,
+        "[iu]/l": SAME,
+        "units/l": SAME,
+        "ukat/l": Linear(60.0),
+    },
+    # 1 mg/dL bilirubin = 17.1 umol/L (SPEC 2.3)
+    LabTest.BILIRUBIN: {"mg/dl": SAME, "umol/l": Linear(1.0 / 17.1)},
+    # 1 mg/dL creatinine = 88.4 umol/L (SPEC 2.3)
+    LabTest.CREATININE: {
+        "mg/dl": SAME,
+        "umol/l": Linear(1.0 / 88.4),
+        "mmol/l": Linear(1000.0 / 88.4),
+    },
+    # 1 g/L = 100 mg/dL (SPEC 2.3)
+    LabTest.FIBRINOGEN: {
+        "mg/dl": SAME,
+        "g/l": Linear(100.0),
+        "mg/l": Linear(0.1),
+        "g/dl": Linear(1000.0),
+    },
+    LabTest.LVEF: {"%": SAME},  # read through percent(); listed for the documentation
+    # 1 mg/dL = 10 mg/L; ug/mL = mg/L
+    LabTest.CRP: {"mg/l": SAME, "ug/ml": SAME, "mg/dl": Linear(10.0)},
+    LabTest.FERRITIN: {"ng/ml": SAME, "ug/l": SAME},  # ug/L = ng/mL
+    LabTest.IL6: {"pg/ml": SAME, "ng/l": SAME},  # ng/L = pg/mL
+    LabTest.ANC: {**_PER_UL, **{key: Linear(1000.0) for key in _THOUSANDS_PER_UL}},
+    LabTest.WBC: {**_THOUSANDS_PER_UL, **{key: Linear(0.001) for key in _PER_UL}},
+    # lactate: 1 mmol/L = 9.008 mg/dL (molar mass 90.08 g/mol); mEq/L = mmol/L (monovalent)
+    LabTest.LACTATE: {"mmol/l": SAME, "meq/l": SAME, "mg/dl": Linear(1.0 / 9.008)},
+    LabTest.PROCALCITONIN: {"ng/ml": SAME, "ug/l": SAME},
+}
+
+
+# --- doses and infusion rates -----------------------------------------------------------------
+
+#: A dose to milligrams.
+DOSE_TO_MG: dict[str, Linear] = {
+    "mg": SAME,
+    "g": Linear(1000.0),
+    "ug": Linear(0.001),
+    "mcg": Linear(0.001),
+}
+
+#: A weight-based dose to mg/kg.
+DOSE_TO_MG_PER_KG: dict[str, Linear] = {
+    "mg/kg": SAME,
+    "g/kg": Linear(1000.0),
+    "ug/kg": Linear(0.001),
+    "mcg/kg": Linear(0.001),
+}
+
+MASS, UNITS, VOLUME = "mass", "units", "volume"
+
+#: Amount units of a rate or a concentration: (what it measures, factor to ug, units or mL).
+_AMOUNTS: dict[str, tuple[str, float]] = {
+    "ug": (MASS, 1.0),
+    "mcg": (MASS, 1.0),
+    "mg": (MASS, 1000.0),
+    "g": (MASS, 1_000_000.0),
+    "ng": (MASS, 0.001),
+    "u": (UNITS, 1.0),
+    "[u]": (UNITS, 1.0),
+    "unit": (UNITS, 1.0),
+    "units": (UNITS, 1.0),
+    "{units}": (UNITS, 1.0),
+    "[iu]": (UNITS, 1.0),
+    "iu": (UNITS, 1.0),
+    "mu": (UNITS, 0.001),
+    "m[iu]": (UNITS, 0.001),
+    "milliunits": (UNITS, 0.001),
+    "ml": (VOLUME, 1.0),
+    "l": (VOLUME, 1000.0),
+}
+
+#: Time units of a rate: factor to "per minute".
+_PER_TIME: dict[str, float] = {
+    "min": 1.0,
+    "minute": 1.0,
+    "h": 1.0 / 60.0,
+    "hr": 1.0 / 60.0,
+    "hour": 1.0 / 60.0,
+    "s": 60.0,
+    "sec": 60.0,
+    "d": 1.0 / 1440.0,
+    "day": 1.0 / 1440.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RateUnit:
+    """A parsed infusion-rate unit: ``value * factor`` is in ug, units or mL per (kg per) min."""
+
+    measure: str  # MASS, UNITS or VOLUME
+    factor: float
+    per_kg: bool
+
+
+_ATTACHED_ANNOTATION = re.compile(r"(?<=[a-z\]])\{[^}]*\}")
+
+
+def _strip_annotations(key: str) -> str:
+    """Drop UCUM annotations glued to a unit ("ug/kg/min{drip}" -> "ug/kg/min")."""
+    return _ATTACHED_ANNOTATION.sub("", key)
+
+
+def parse_rate_unit(key: str) -> RateUnit | None:
+    """Parse a normalised rate unit such as ``ug/kg/min``, ``mg/h``, ``units/min``, ``ml/hr``.
+
+    Accepted shapes: amount/time, amount/kg/time, amount/time/kg, amount/(kg.time). ``None`` for
+    anything else.
+    """
+    key = _strip_annotations(key).replace("(kg.", "kg/").replace(".kg)", "/kg").replace(")", "")
+    parts = [part for part in key.split("/") if part]
+    if len(parts) < 2 or len(parts) > 3:
+        return None
+    amount = _AMOUNTS.get(parts[0])
+    if amount is None:
+        return None
+    rest = parts[1:]
+    per_kg = "kg" in rest
+    if per_kg:
+        rest.remove("kg")
+    if len(rest) != 1:
+        return None
+    per_time = _PER_TIME.get(rest[0])
+    if per_time is None:
+        return None
+    measure, amount_factor = amount
+    return RateUnit(measure, amount_factor * per_time, per_kg)
+
+
+def parse_amount_unit(key: str) -> tuple[str, float] | None:
+    """An amount unit (numerator of a concentration): (measure, factor to ug, units or mL)."""
+    return _AMOUNTS.get(key)

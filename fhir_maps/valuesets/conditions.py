@@ -1,0 +1,221 @@
+"""Condition categories the rules use: infection, neurologic, comorbidity, constitutional.
+
+Sources: SPEC 2.5 (neurologic: encephalopathy, delirium, confusion, aphasia, seizure), SPEC 2.6
+(significant comorbidity: heart failure, cardiomyopathy, coronary disease, COPD or chronic lung
+disease, chronic kidney disease, cirrhosis; configurable: ``MappingOptions``), SPEC 2.7
+(infection: sepsis, bacteremia, other infection), seed Table 1 (constitutional symptoms).
+SNOMED CT concept ids and ICD-10-CM categories are the standard codes of these disorders; each
+row says which concept it stands for. Rows marked "verified" were checked against public FHIR
+and terminology sources while writing this module; the others are from the code systems as we
+know them and want a terminologist's review (docs/fhir-mapping.md). Names in text are matched
+as well, so a wrong or missing code does not hide a diagnosis that is also written out.
+ICD-10 codes match by prefix ("A41" matches "A41.9").
+"""
+
+from __future__ import annotations
+
+from crs_grading.inputs import ConditionCategory
+
+from .._names import NameMatcher, Phrase, acronyms, phrases
+
+INFECTION = ConditionCategory.INFECTION
+NEUROLOGIC = ConditionCategory.NEUROLOGIC
+COMORBIDITY = ConditionCategory.COMORBIDITY
+CONSTITUTIONAL = ConditionCategory.CONSTITUTIONAL
+
+Term = tuple[ConditionCategory, str]
+
+#: SNOMED CT concept id -> (category, term).
+SNOMED_CONDITIONS: dict[str, Term] = {
+    # infection (SPEC 2.7)
+    "91302008": (INFECTION, "sepsis"),  # Sepsis (SPEC 3)
+    "76571007": (INFECTION, "septic shock"),  # Septic shock
+    "5758002": (INFECTION, "bacteremia"),  # Bacteremia
+    "233604007": (INFECTION, "pneumonia"),  # Pneumonia
+    "40733004": (INFECTION, "infection"),  # Infectious disease
+    "68566005": (INFECTION, "urinary tract infection"),  # Urinary tract infectious disease
+    "128045006": (INFECTION, "cellulitis"),  # Cellulitis
+    "840539006": (INFECTION, "COVID-19"),  # Disease caused by SARS-CoV-2
+    "6142004": (INFECTION, "influenza"),  # Influenza
+    # neurologic (SPEC 2.5)
+    "81308009": (NEUROLOGIC, "encephalopathy"),  # Disorder of brain (synonym: encephalopathy)
+    "2776000": (NEUROLOGIC, "delirium"),  # Delirium
+    "286933003": (NEUROLOGIC, "confusion"),  # Confusional state (verified)
+    "419284004": (NEUROLOGIC, "altered mental status"),  # Altered mental status
+    "87486003": (NEUROLOGIC, "aphasia"),  # Aphasia
+    "91175000": (NEUROLOGIC, "seizure"),  # Seizure
+    # comorbidity (SPEC 2.6)
+    "84114007": (COMORBIDITY, "heart failure"),  # Heart failure
+    "42343007": (COMORBIDITY, "heart failure"),  # Congestive heart failure
+    "85898001": (COMORBIDITY, "cardiomyopathy"),  # Cardiomyopathy
+    "53741008": (COMORBIDITY, "coronary disease"),  # Coronary arteriosclerosis
+    "414545008": (COMORBIDITY, "coronary disease"),  # Ischemic heart disease
+    "22298006": (COMORBIDITY, "coronary disease"),  # Myocardial infarction
+    "13645005": (COMORBIDITY, "chronic lung disease"),  # Chronic obstructive lung disease
+    "87433001": (COMORBIDITY, "chronic lung disease"),  # Pulmonary emphysema
+    "233703007": (COMORBIDITY, "chronic lung disease"),  # Interstitial lung disease
+    "709044004": (COMORBIDITY, "chronic kidney disease"),  # Chronic kidney disease (verified)
+    "46177005": (COMORBIDITY, "chronic kidney disease"),  # End-stage renal disease
+    "19943007": (COMORBIDITY, "cirrhosis"),  # Cirrhosis of liver
+    # constitutional symptoms (seed Table 1)
+    "38880002": (CONSTITUTIONAL, "rigors"),  # Rigor (verified)
+    "43724002": (CONSTITUTIONAL, "rigors"),  # Chill
+    "68962001": (CONSTITUTIONAL, "myalgia"),  # Muscle pain
+    "57676002": (CONSTITUTIONAL, "arthralgia"),  # Joint pain
+    "367391008": (CONSTITUTIONAL, "malaise"),  # Malaise
+    "84229001": (CONSTITUTIONAL, "fatigue"),  # Fatigue
+    "422587007": (CONSTITUTIONAL, "nausea"),  # Nausea
+    "422400008": (CONSTITUTIONAL, "vomiting"),  # Vomiting
+    "25064002": (CONSTITUTIONAL, "headache"),  # Headache
+    "79890006": (CONSTITUTIONAL, "anorexia"),  # Loss of appetite
+}
+
+#: ICD-10(-CM) code prefix (without the dot) -> (category, term). Longest prefix wins.
+ICD10_CONDITIONS: dict[str, Term] = {
+    # infection
+    "A40": (INFECTION, "sepsis"),  # Streptococcal sepsis
+    "A41": (INFECTION, "sepsis"),  # Other sepsis
+    "R652": (INFECTION, "sepsis"),  # Severe sepsis (R65.20)
+    "R6521": (INFECTION, "septic shock"),  # Severe sepsis with septic shock
+    "R7881": (INFECTION, "bacteremia"),  # Bacteremia (ICD-10-CM)
+    "J12": (INFECTION, "pneumonia"),  # Viral pneumonia, NEC
+    "J13": (INFECTION, "pneumonia"),  # Pneumonia due to Streptococcus pneumoniae
+    "J14": (INFECTION, "pneumonia"),  # Pneumonia due to Haemophilus influenzae
+    "J15": (INFECTION, "pneumonia"),  # Bacterial pneumonia, NEC
+    "J16": (INFECTION, "pneumonia"),  # Pneumonia due to other infectious organisms
+    "J17": (INFECTION, "pneumonia"),  # Pneumonia in diseases classified elsewhere
+    "J18": (INFECTION, "pneumonia"),  # Pneumonia, unspecified organism
+    "J09": (INFECTION, "influenza"),  # Influenza due to identified zoonotic/pandemic virus
+    "J10": (INFECTION, "influenza"),  # Influenza due to other identified influenza virus
+    "J11": (INFECTION, "influenza"),  # Influenza due to unidentified influenza virus
+    "U071": (INFECTION, "COVID-19"),  # COVID-19
+    "A49": (INFECTION, "bacterial infection"),  # Bacterial infection of unspecified site
+    "B99": (INFECTION, "infection"),  # Other and unspecified infectious diseases
+    "N390": (INFECTION, "urinary tract infection"),  # Urinary tract infection, site not specified
+    "L03": (INFECTION, "cellulitis"),  # Cellulitis and acute lymphangitis
+    "T802": (INFECTION, "infusion-related infection"),  # Infections following infusion (CLABSI)
+    "A047": (INFECTION, "C. difficile infection"),  # Enterocolitis due to Clostridium difficile
+    # neurologic
+    "G920": (NEUROLOGIC, "ICANS"),  # Immune effector cell-associated neurotoxicity syndrome (CM)
+    "G92": (NEUROLOGIC, "encephalopathy"),  # Toxic encephalopathy
+    "G934": (NEUROLOGIC, "encephalopathy"),  # Other and unspecified encephalopathy
+    "F05": (NEUROLOGIC, "delirium"),  # Delirium due to known physiological condition
+    "R410": (NEUROLOGIC, "confusion"),  # Disorientation, unspecified
+    "R4182": (NEUROLOGIC, "altered mental status"),  # Altered mental status, unspecified
+    "R4701": (NEUROLOGIC, "aphasia"),  # Aphasia
+    "R56": (NEUROLOGIC, "seizure"),  # Convulsions, not elsewhere classified
+    # comorbidity
+    "I50": (COMORBIDITY, "heart failure"),  # Heart failure
+    "I110": (COMORBIDITY, "heart failure"),  # Hypertensive heart disease with heart failure
+    "I130": (COMORBIDITY, "heart failure"),  # Hypertensive heart and CKD with heart failure
+    "I132": (COMORBIDITY, "heart failure"),  # ... with heart failure and CKD stage 5/ESRD
+    "I42": (COMORBIDITY, "cardiomyopathy"),  # Cardiomyopathy
+    "I43": (COMORBIDITY, "cardiomyopathy"),  # Cardiomyopathy in diseases classified elsewhere
+    "I20": (COMORBIDITY, "coronary disease"),  # Angina pectoris
+    "I21": (COMORBIDITY, "coronary disease"),  # Acute myocardial infarction
+    "I22": (COMORBIDITY, "coronary disease"),  # Subsequent myocardial infarction
+    "I24": (COMORBIDITY, "coronary disease"),  # Other acute ischemic heart diseases
+    "I25": (COMORBIDITY, "coronary disease"),  # Chronic ischemic heart disease
+    "J41": (COMORBIDITY, "chronic lung disease"),  # Simple and mucopurulent chronic bronchitis
+    "J42": (COMORBIDITY, "chronic lung disease"),  # Unspecified chronic bronchitis
+    "J43": (COMORBIDITY, "chronic lung disease"),  # Emphysema
+    "J44": (COMORBIDITY, "chronic lung disease"),  # Other chronic obstructive pulmonary disease
+    "J84": (COMORBIDITY, "chronic lung disease"),  # Other interstitial pulmonary diseases
+    "N18": (COMORBIDITY, "chronic kidney disease"),  # Chronic kidney disease
+    "K703": (COMORBIDITY, "cirrhosis"),  # Alcoholic cirrhosis of liver
+    "K743": (COMORBIDITY, "cirrhosis"),  # Primary biliary cirrhosis
+    "K744": (COMORBIDITY, "cirrhosis"),  # Secondary biliary cirrhosis
+    "K745": (COMORBIDITY, "cirrhosis"),  # Biliary cirrhosis, unspecified
+    "K746": (COMORBIDITY, "cirrhosis"),  # Other and unspecified cirrhosis of liver
+    # constitutional symptoms (seed Table 1)
+    "R6883": (CONSTITUTIONAL, "rigors"),  # Chills (without fever)
+    "M791": (CONSTITUTIONAL, "myalgia"),  # Myalgia
+    "M255": (CONSTITUTIONAL, "arthralgia"),  # Pain in joint
+    "R5381": (CONSTITUTIONAL, "malaise"),  # Other malaise
+    "R5383": (CONSTITUTIONAL, "fatigue"),  # Other fatigue
+    "R110": (CONSTITUTIONAL, "nausea"),  # Nausea
+    "R111": (CONSTITUTIONAL, "vomiting"),  # Vomiting
+    "R112": (CONSTITUTIONAL, "vomiting"),  # Nausea with vomiting
+    "R51": (CONSTITUTIONAL, "headache"),  # Headache
+    "R630": (CONSTITUTIONAL, "anorexia"),  # Anorexia
+}
+
+
+def _terms(category: ConditionCategory, term: str, *texts: str) -> tuple[Phrase[Term], ...]:
+    return phrases((category, term), term, *texts)
+
+
+#: Names in Condition.code text and displays.
+CONDITION_NAMES: NameMatcher[Term] = NameMatcher(
+    _terms(INFECTION, "sepsis", "septicemia", "septicaemia", "urosepsis", "neutropenic sepsis")
+    + _terms(INFECTION, "septic shock")
+    + _terms(INFECTION, "bacteremia", "bacteraemia")
+    + _terms(INFECTION, "fungemia", "fungaemia", "candidemia", "candidaemia")
+    + _terms(INFECTION, "pneumonia")
+    + _terms(INFECTION, "infection", "infectious disease")
+    + _terms(INFECTION, "cellulitis")
+    + _terms(INFECTION, "abscess")
+    + _terms(INFECTION, "COVID-19", "SARS-CoV-2")
+    + _terms(INFECTION, "influenza")
+    + _terms(NEUROLOGIC, "encephalopathy")
+    + _terms(NEUROLOGIC, "delirium")
+    + _terms(NEUROLOGIC, "confusion", "confusional state", "confused")
+    + _terms(NEUROLOGIC, "altered mental status")
+    + _terms(NEUROLOGIC, "aphasia", "dysphasia")
+    + _terms(NEUROLOGIC, "seizure", "seizures", "convulsion", "convulsions", "status epilepticus")
+    + _terms(
+        NEUROLOGIC,
+        "ICANS",
+        "immune effector cell-associated neurotoxicity",
+        "immune effector cell associated neurotoxicity syndrome",
+    )
+    + acronyms((NEUROLOGIC, "ICANS"), "ICANS")
+    + _terms(COMORBIDITY, "heart failure", "cardiac failure", "congestive heart failure")
+    + acronyms((COMORBIDITY, "heart failure"), "CHF", "HFrEF", "HFpEF")
+    + _terms(COMORBIDITY, "cardiomyopathy")
+    + _terms(
+        COMORBIDITY,
+        "coronary disease",
+        "coronary artery disease",
+        "coronary heart disease",
+        "ischemic heart disease",
+        "ischaemic heart disease",
+        "myocardial infarction",
+    )
+    + acronyms((COMORBIDITY, "coronary disease"), "CAD")
+    + _terms(
+        COMORBIDITY,
+        "chronic lung disease",
+        "chronic obstructive pulmonary disease",
+        "chronic obstructive lung disease",
+        "emphysema",
+        "interstitial lung disease",
+        "pulmonary fibrosis",
+    )
+    + acronyms((COMORBIDITY, "chronic lung disease"), "COPD", "ILD")
+    + _terms(
+        COMORBIDITY,
+        "chronic kidney disease",
+        "chronic renal failure",
+        "chronic renal insufficiency",
+        "end-stage renal disease",
+        "end stage kidney disease",
+    )
+    + acronyms((COMORBIDITY, "chronic kidney disease"), "CKD", "ESRD", "ESKD")
+    + _terms(COMORBIDITY, "cirrhosis")
+    + _terms(CONSTITUTIONAL, "rigors", "rigor", "chills", "shaking chills")
+    + _terms(CONSTITUTIONAL, "myalgia", "myalgias", "muscle pain")
+    + _terms(CONSTITUTIONAL, "arthralgia", "arthralgias", "joint pain")
+    + _terms(CONSTITUTIONAL, "malaise")
+    + _terms(CONSTITUTIONAL, "fatigue")
+    + _terms(CONSTITUTIONAL, "nausea")
+    + _terms(CONSTITUTIONAL, "vomiting", "emesis")
+    + _terms(CONSTITUTIONAL, "headache")
+    + _terms(CONSTITUTIONAL, "anorexia", "loss of appetite")
+)
+
+#: Condition.clinicalStatus codes (FHIR condition-clinical) that make a Condition inactive.
+#: Absent or any other code (active, recurrence, relapse) counts as active (inputs.py).
+INACTIVE_CLINICAL_STATUSES = frozenset({"inactive", "remission", "resolved"})
+#: Condition.verificationStatus codes (FHIR condition-ver-status) that make it inactive.
+REFUTED_VERIFICATION_STATUSES = frozenset({"refuted"})

@@ -1,0 +1,84 @@
+"""Oxygen delivery devices by name (ASTCT 2019 distinguishes them; SPEC 2.4).
+
+Devices arrive as flowsheet text ("HFNC", "Non-rebreather mask", "Room air") far more often than
+as codes, and we could not verify a SNOMED device subset to rely on, so devices are matched by
+name in the value's text and coding displays. Where several names occur, the earliest wins; at
+one position the longest wins ("high flow nasal cannula" before "nasal cannula", "non-rebreather
+mask" before "mask").
+"""
+
+from __future__ import annotations
+
+from crs_grading.inputs import OxygenDevice
+
+from .._names import NameMatcher, acronyms, phrases
+
+OXYGEN_DEVICE_NAMES: NameMatcher[OxygenDevice] = NameMatcher(
+    phrases(OxygenDevice.ROOM_AIR, "room air", "ambient air", "no oxygen", "no supplemental oxygen")
+    + acronyms(OxygenDevice.ROOM_AIR, "RA")
+    + phrases(OxygenDevice.BLOW_BY, "blow-by", "blowby", "blow by oxygen")
+    + phrases(OxygenDevice.NASAL_CANNULA, "nasal cannula", "nasal prongs", "low flow nasal cannula")
+    + acronyms(OxygenDevice.NASAL_CANNULA, "NC", "LFNC")
+    + phrases(
+        OxygenDevice.HIGH_FLOW_NASAL_CANNULA,
+        "high flow nasal cannula",
+        "high-flow nasal cannula",
+        "heated high flow",
+        "high flow nasal oxygen",
+        "high flow oxygen",
+        "Optiflow",
+        "Vapotherm",
+        "Airvo",
+    )
+    + acronyms(OxygenDevice.HIGH_FLOW_NASAL_CANNULA, "HFNC", "HFNO", "HHFNC")
+    + phrases(
+        OxygenDevice.SIMPLE_FACEMASK,
+        "face mask",
+        "facemask",
+        "simple mask",
+        "simple face mask",
+        "oxygen mask",
+        "aerosol mask",
+        "face tent",
+        "mask",
+    )
+    + phrases(
+        OxygenDevice.NON_REBREATHER,
+        "non-rebreather",
+        "nonrebreather",
+        "non rebreather mask",
+        "non-rebreathing mask",
+        "reservoir mask",
+        "partial rebreather",
+    )
+    + acronyms(OxygenDevice.NON_REBREATHER, "NRB", "NRBM")
+    + phrases(OxygenDevice.VENTURI_MASK, "venturi", "venturi mask", "venti mask", "venti-mask")
+    + phrases(OxygenDevice.CPAP, "CPAP", "continuous positive airway pressure")
+    + phrases(
+        OxygenDevice.BIPAP,
+        "BiPAP",
+        "BPAP",
+        "bilevel",
+        "bi-level",
+        "bilevel positive airway pressure",
+    )
+    + phrases(
+        OxygenDevice.BIPAP,
+        # NIV is usually bilevel; either way it is positive pressure (ASTCT grade 4, seed grade 4).
+        # Listed so that "non-invasive ventilation" is never read as "invasive ventilation".
+        "non-invasive ventilation",
+        "non-invasive ventilator",
+        "non-invasive positive pressure",
+    )
+    + acronyms(OxygenDevice.BIPAP, "NIPPV", "NIV")
+    + phrases(
+        OxygenDevice.INVASIVE_VENTILATION,
+        "ventilator",
+        "mechanical ventilation",
+        "invasive ventilation",
+        "invasive mechanical ventilation",
+        "endotracheal tube",
+        "intubated",
+    )
+    + acronyms(OxygenDevice.INVASIVE_VENTILATION, "ETT", "IMV")
+)

@@ -1,0 +1,44 @@
+"""docs/fhir-mapping.md lists every code the value sets use (one concept, one place: the code
+is the source of truth, and this test keeps the documentation from drifting away from it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fhir_maps.valuesets.conditions import ICD10_CONDITIONS, SNOMED_CONDITIONS
+from fhir_maps.valuesets.medications import RXNORM_MEDICATIONS, SNOMED_ROUTES
+from fhir_maps.valuesets.observations import CULTURE_SNOMED, LOINC_OBSERVATIONS
+from fhir_maps.valuesets.procedures import SNOMED_RESPIRATORY_SUPPORT
+from fhir_maps.valuesets.therapies import THERAPY_PRODUCT_NAMES
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir-mapping.md").read_text(encoding="utf-8")
+
+TABLE_CODES = [
+    *(("LOINC", code) for code in LOINC_OBSERVATIONS),
+    *(("RxNorm", code) for code in RXNORM_MEDICATIONS),
+    *(("SNOMED CT condition", code) for code in SNOMED_CONDITIONS),
+    *(("ICD-10-CM", code) for code in ICD10_CONDITIONS),
+    *(("SNOMED CT procedure", code) for code in SNOMED_RESPIRATORY_SUPPORT),
+]
+
+
+@pytest.mark.parametrize(
+    ("system", "code"), TABLE_CODES, ids=[f"{s} {c} is documented" for s, c in TABLE_CODES]
+)
+def test_every_value_set_code_is_in_a_documentation_table(system, code):
+    assert f"| {code} |" in DOC
+
+
+@pytest.mark.parametrize(
+    "code", [*CULTURE_SNOMED, *SNOMED_ROUTES], ids=lambda code: f"SNOMED CT {code} is documented"
+)
+def test_culture_and_route_codes_are_documented(code):
+    assert code in DOC
+
+
+def test_every_named_therapy_is_documented():
+    names = {row.value.name for row in THERAPY_PRODUCT_NAMES._rows}
+    missing = sorted(name for name in names if name not in DOC)
+    assert missing == []

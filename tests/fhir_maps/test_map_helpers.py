@@ -1,0 +1,121 @@
+"""The small helpers: units, name matching, date-times, references."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from fhir_maps._fhir import ElementError, TimeReader, reference_target
+from fhir_maps._names import NameMatcher, acronyms, phrases
+from fhir_maps.units import MASS, UNITS, VOLUME, parse_rate_unit, percent, unit_key
+
+RATE_UNITS = [
+    ("ug/min", MASS, 1.0, False),
+    ("mcg/kg/min", MASS, 1.0, True),
+    ("ug/(kg.min)", MASS, 1.0, True),
+    ("ug/min/kg", MASS, 1.0, True),
+    ("mg/h", MASS, 1000 / 60, False),
+    ("mg/hr", MASS, 1000 / 60, False),
+    ("u/h", UNITS, 1 / 60, False),
+    ("[iu]/min", UNITS, 1.0, False),
+    ("mu/min", UNITS, 0.001, False),
+    ("ml/h", VOLUME, 1 / 60, False),
+    ("ug/kg/min{drip}", MASS, 1.0, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "measure", "factor", "per_kg"), RATE_UNITS, ids=[case[0] for case in RATE_UNITS]
+)
+def test_rate_units(key, measure, factor, per_kg):
+    unit = parse_rate_unit(key)
+    assert unit is not None
+    assert (unit.measure, unit.per_kg) == (measure, per_kg)
+    assert unit.factor == pytest.approx(factor)
+
+
+@pytest.mark.parametrize("key", ["ug", "min", "ug/kg", "gtt/min", "ug/kg/lb/min"], ids=str)
+def test_not_rate_units(key):
+    assert parse_rate_unit(key) is None
+
+
+def test_unit_keys_ignore_case_spaces_and_the_micro_sign():
+    assert unit_key(" \u00b5g / kg / min ") == "ug/kg/min"
+    assert unit_key("mg/dL") == unit_key("MG/DL")
+
+
+@pytest.mark.parametrize(
+    ("value", "keys", "expected"),
+    [
+        (0.21, [], 21.0),
+        (21, [], 21.0),
+        (0.5, ["1"], 50.0),
+        (50, ["%"], 50.0),
+        (1.0, ["{ratio}"], 100.0),
+    ],
+    ids=["0.21 no unit", "21 no unit", "0.5 unit 1", "50 %", "1.0 ratio"],
+)
+def test_percent_or_fraction(value, keys, expected):
+    assert percent(value, keys) == pytest.approx(expected)
+
+
+def test_names_match_whole_words_only():
+    matcher = NameMatcher(phrases("dopamine", "dopamine") + phrases("ne", "norepinephrine"))
+    assert matcher.find("DOPamine 400 mg") == ["dopamine"]
+    assert matcher.find("dobutamine") == []
+    assert matcher.find("epinephrine") == []
+    assert matcher.find("norepinephrine+dopamine") == ["ne", "dopamine"]
+
+
+def test_separators_inside_a_phrase_are_flexible_and_acronyms_keep_their_case():
+    matcher = NameMatcher(acronyms("car-t", "CAR T") + phrases("solu", "Solu-Medrol"))
+    assert matcher.find("CAR-T") == ["car-t"]
+    assert matcher.find("CAR  T cells") == ["car-t"]
+    assert matcher.find("car t") == []
+    assert matcher.find("solu medrol") == ["solu"]
+
+
+TIMES = [
+    ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, tzinfo=UTC)),
+    ("2026-11-20T10:00:00.123456789+01:00", datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=UTC)),
+    ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ("2026-11-20", datetime(2026, 11, 20, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), TIMES, ids=["Z", "nanoseconds and an offset", "a leap second", "a date"]
+)
+def test_fhir_date_times(text, expected):
+    assert TimeReader(UTC).required(text, "t") == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-11-20T10:00Z", "2026-13", "2026-11-20 10:00:00Z", "today"], ids=str
+)
+def test_invalid_fhir_date_times(text):
+    with pytest.raises(ElementError, match="^t is not a valid FHIR dateTime$"):
+        TimeReader(UTC).required(text, "t")
+
+
+def test_partial_dates_are_not_precise_to_the_day():
+    reader = TimeReader(UTC)
+    assert reader.optional("2026-11", "t") is None
+    with pytest.raises(ElementError, match="not precise to the day"):
+        reader.required("2026", "t")
+
+
+@pytest.mark.parametrize(
+    ("reference", "target"),
+    [
+        ("Patient/1", ("Patient", "1")),
+        ("https://x.example/fhir/Patient/1/_history/2", ("Patient", "1")),
+        ("urn:uuid:abc", ("", "abc")),
+        ("#med", None),
+        ("Patient", None),
+    ],
+    ids=["relative", "absolute and versioned", "urn:uuid", "contained", "no id"],
+)
+def test_reference_targets(reference, target):
+    assert reference_target(reference) == target
