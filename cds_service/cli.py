@@ -2,7 +2,9 @@
 
 ``crs-cds serve`` runs the development server: authentication off unless ``CRS_CDS_AUTH`` says
 otherwise (logged as a warning), SQLite in the instance folder unless ``DATABASE_URL`` is set.
-For production run gunicorn (see README). New subcommands register in ``_SUBCOMMANDS``.
+For production run gunicorn (see README). ``crs-cds grade FILE`` grades a Bundle or a folder of
+resources with the clinical core alone; ``crs-cds demo-data DIR`` writes the seed cases as FHIR
+transaction Bundles. New subcommands register in ``_SUBCOMMANDS``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from cds_service import create_app
 from cds_service.errors import SettingsError
+from cds_service.grade_command import add_demo_data_command, add_grade_command
 
 __all__ = ["build_parser", "main"]
 
@@ -45,6 +48,8 @@ def _add_serve(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_serve,
+    add_grade_command,
+    add_demo_data_command,
 )
 
 

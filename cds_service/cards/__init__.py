@@ -1,0 +1,1 @@
+"""CDS cards: an Assessment and its treatment plan -> CDS Hooks cards and FHIR orders."""

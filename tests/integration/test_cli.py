@@ -1,0 +1,114 @@
+"""``crs-cds grade`` and ``crs-cds demo-data`` (issue 3): the clinical core from the shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cds_service.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("demo")
+    assert main(["demo-data", str(directory)]) == 0
+    return directory
+
+
+def test_demo_data_writes_one_transaction_bundle_per_case(demo_dir: Path) -> None:
+    for case in ("case1", "case2", "case3", "figure3"):
+        bundle = orjson.loads((demo_dir / f"{case}.json").read_bytes())
+        assert bundle["resourceType"] == "Bundle"
+        assert bundle["type"] == "transaction"
+        assert all(entry["request"]["method"] == "PUT" for entry in bundle["entry"])
+
+
+def test_demo_data_day0_moves_the_course(tmp_path: Path) -> None:
+    assert main(["demo-data", str(tmp_path), "--day0", "2026-11-20"]) == 0
+    text = (tmp_path / "case3.json").read_text()
+    assert "2026-11-2" in text
+    assert "2026-01-0" not in text
+
+
+def test_demo_data_rejects_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo-data", str(tmp_path), "--day0", "yesterday"]) == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_grade_json_prints_the_assessment_extension(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """seed Case 3, day 5 after midnight: grade 3 by dopamine plus norepinephrine."""
+    code = main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-11T06:00:00Z", "--json"])
+    assert code == 0
+    document = orjson.loads(capsys.readouterr().out)
+    assert document["system"] == "lee2014"
+    assert document["grade"] == 3
+    assert document["therapy"]["day"] == 6
+    assert "multiple-vasopressors" in {d["criterion"] for d in document["drivers"]}
+    assert set(document["otherSystems"]) == {"astct2019"}
+
+
+def test_grade_table_names_grade_drivers_and_warnings(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-11T06:00:00Z"])
+    out = capsys.readouterr().out
+    assert "Grade (lee2014): 3" in out
+    assert "multiple-vasopressors" in out
+    assert "positive-blood-culture" in out
+    assert "dated after the assessment time" in out  # later data is reported, grouped
+
+
+def test_grade_system_astct_makes_astct_primary(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ASTCT 2019: two vasopressors (neither vasopressin) are grade 4."""
+    main(
+        [
+            "grade",
+            str(demo_dir / "case3.json"),
+            "--as-of",
+            "2026-01-11T06:00:00Z",
+            "--system",
+            "astct2019",
+            "--json",
+        ]
+    )
+    document = orjson.loads(capsys.readouterr().out)
+    assert document["system"] == "astct2019"
+    assert document["grade"] == 4
+    assert document["otherSystems"] == {"lee2014": 3}
+
+
+def test_grade_reads_a_folder_of_resources(tmp_path: Path, demo_dir: Path, capsys) -> None:
+    bundle = orjson.loads((demo_dir / "case1.json").read_bytes())
+    for index, entry in enumerate(bundle["entry"]):
+        (tmp_path / f"{index:04}.json").write_bytes(orjson.dumps(entry["resource"]))
+    assert main(["grade", str(tmp_path), "--as-of", "2026-01-07T12:00:00Z", "--json"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["grade"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grade", "/no/such/file.json"], "no such file"),
+        (["grade", "{bad}", "--as-of", "2026-01-07"], "needs a time zone"),
+    ],
+    ids=["a missing file is a clear error", "an as-of without a zone is refused"],
+)
+def test_grade_input_errors_are_clear(
+    tmp_path: Path, demo_dir: Path, args: list[str], message: str, capsys
+) -> None:
+    args = [a.replace("{bad}", str(demo_dir / "case1.json")) for a in args]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_grade_refuses_invalid_json(tmp_path: Path, capsys) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"resourceType": "Bundle", ')
+    assert main(["grade", str(broken)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
