@@ -1,0 +1,329 @@
+"""The CRS course as time series from day 0: what the page plots, computed on plain types.
+
+Pure: ``GradingInputs`` and the ``Assessment`` in, a ``Course`` out; no Flask, no I/O, no
+plotting. The x axis is days since the start of day 0 (midnight of the infusion date in the
+grader's calendar), so that day ``n`` spans ``[n, n + 1)`` exactly like ``Assessment.daily``.
+Clinical numbers (the fever line, the hypotension thresholds, the norepinephrine equivalent,
+the derived MAP, the FiO2 estimate) come from the grader's functions and tables, never
+re-derived here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, tzinfo
+from typing import Any
+
+from crs_grading import GradingOptions
+from crs_grading.assessment import Assessment, DailyGrade
+from crs_grading.criteria import Criterion
+from crs_grading.inputs import GradingInputs, Immunosuppressant, LabTest, Measurement
+from crs_grading.readings import fio2_percent, mean_arterial_pressure, vasopressor_segments
+from crs_grading.tables import hypotension, lee2014
+
+_DAY_S = 86400.0
+
+
+class SeriesKey(enum.StrEnum):
+    """The plotted series; the values are the ids tests and the SVG use."""
+
+    TEMPERATURE = "temperature"
+    SYSTOLIC = "systolic-bp"
+    MEAN_ARTERIAL = "mean-arterial-pressure"
+    NOREPINEPHRINE_EQUIVALENT = "norepinephrine-equivalent"
+    FIO2 = "fio2"
+    CRP = "crp"
+    FERRITIN = "ferritin"
+    IL6 = "il6"
+
+
+class MarkerKind(enum.StrEnum):
+    TOCILIZUMAB = "tocilizumab"
+    CORTICOSTEROID = "corticosteroid"
+    OTHER = "other-immunosuppressant"  # anakinra, siltuximab
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    day: float  # days since the start of day 0
+    value: float
+    reference: str  # the resource(s) the value comes from, "Type/id", comma-separated
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    key: SeriesKey
+    label: str
+    unit: str
+    points: tuple[Point, ...]
+    step: bool = False  # a rate that holds until the next point (drips)
+    note: str | None = None  # e.g. "includes FiO2 estimated from oxygen flow"
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdLine:
+    """A horizontal rule line on a series' panel, with its source."""
+
+    key: SeriesKey
+    value: float
+    label: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoseMarker:
+    kind: MarkerKind
+    agent: str
+    day: float
+    reference: str
+    dose_mg: float | None
+
+    @property
+    def day_number(self) -> int:
+        return int(self.day // 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """Everything the chart draws, on one x axis (days since the start of day 0)."""
+
+    day0: datetime  # start of day 0 (timezone-aware)
+    as_of_day: float
+    x_max: float
+    therapy: str
+    thresholds: tuple[ThresholdLine, ...]
+    series: tuple[Series, ...]
+    markers: tuple[DoseMarker, ...]
+    daily: tuple[DailyGrade, ...]
+
+    def get(self, key: SeriesKey) -> Series:
+        return next(s for s in self.series if s.key is key)
+
+    def to_json(self) -> dict[str, Any]:
+        """The plotted data as embedded in the page (``<script id="crs-series">``)."""
+        return {
+            "day0": self.day0.isoformat(),
+            "asOfDay": round(self.as_of_day, 4),
+            "xMax": self.x_max,
+            "therapy": self.therapy,
+            "thresholds": [
+                {"key": t.key.value, "value": t.value, "label": t.label, "source": t.source}
+                for t in self.thresholds
+            ],
+            "series": [
+                {
+                    "key": s.key.value,
+                    "label": s.label,
+                    "unit": s.unit,
+                    "step": s.step,
+                    "note": s.note,
+                    "points": [[round(p.day, 4), p.value, p.reference] for p in s.points],
+                }
+                for s in self.series
+            ],
+            "markers": [
+                {
+                    "kind": m.kind.value,
+                    "agent": m.agent,
+                    "day": round(m.day, 4),
+                    "dayNumber": m.day_number,
+                    "doseMg": m.dose_mg,
+                    "reference": m.reference,
+                }
+                for m in self.markers
+            ],
+            "dailyGrades": [
+                {"day": d.day, "lee2014": d.lee2014, "astct2019": d.astct2019} for d in self.daily
+            ],
+        }
+
+
+def start_of_day0(assessment: Assessment, tz: tzinfo = UTC) -> datetime | None:
+    """Midnight starting day 0 (the infusion date in ``tz``), or None when out of scope."""
+    if assessment.therapy is None:
+        return None
+    infused = assessment.therapy.therapy.time.astimezone(tz)
+    return datetime.combine(infused.date(), time(0), tzinfo=tz)
+
+
+def build_course(
+    inputs: GradingInputs, assessment: Assessment, options: GradingOptions | None = None
+) -> Course | None:
+    """The course from day 0 to ``as_of``; None when the patient is out of scope (no day 0).
+
+    ``options`` must be those ``assessment`` was graded with, so that the x axis and
+    ``Assessment.daily`` number days in the same calendar.
+    """
+    options = options if options is not None else GradingOptions()
+    day0 = start_of_day0(assessment, options.timezone)
+    if day0 is None or assessment.therapy is None:
+        return None
+    as_of_day = _day(assessment.as_of, day0)
+
+    def visible(t: datetime) -> bool:
+        return 0.0 <= _day(t, day0) <= as_of_day
+
+    def measured(items: Iterable[Measurement]) -> tuple[Point, ...]:
+        return _sorted(
+            Point(_day(m.time, day0), m.value, m.reference) for m in items if visible(m.time)
+        )
+
+    def lab(test: LabTest) -> tuple[Point, ...]:
+        return _sorted(
+            Point(_day(r.time, day0), r.value, r.reference)
+            for r in inputs.labs
+            if r.test is test and visible(r.time)
+        )
+
+    systolic = _sorted(
+        Point(_day(bp.time, day0), bp.systolic, bp.reference)
+        for bp in inputs.blood_pressures
+        if bp.systolic is not None and visible(bp.time)
+    )
+    series = (
+        Series(SeriesKey.TEMPERATURE, "Temperature", "°C", measured(inputs.temperatures_c)),
+        Series(SeriesKey.SYSTOLIC, "Systolic BP", "mmHg", systolic),
+        _mean_arterial_series(inputs, day0, visible),
+        _norepinephrine_equivalent_series(inputs, assessment, options, day0),
+        _fio2_series(inputs, day0, visible),
+        Series(SeriesKey.CRP, "CRP", "mg/L", lab(LabTest.CRP)),
+        Series(SeriesKey.FERRITIN, "Ferritin", "ng/mL", lab(LabTest.FERRITIN)),
+        Series(SeriesKey.IL6, "IL-6", "pg/mL", lab(LabTest.IL6)),
+    )
+    markers = tuple(
+        DoseMarker(
+            kind=_marker_kind(dose.agent),
+            agent=dose.agent.value,
+            day=_day(dose.time, day0),
+            reference=dose.reference,
+            dose_mg=dose.dose_mg,
+        )
+        for dose in assessment.immunosuppressants_given
+        if visible(dose.time)
+    )
+    return Course(
+        day0=day0,
+        as_of_day=as_of_day,
+        x_max=float(max(1, int(as_of_day // 1) + 1)),
+        therapy=assessment.therapy.therapy.name,
+        thresholds=_thresholds(assessment.age_years),
+        series=series,
+        markers=markers,
+        daily=tuple(d for d in assessment.daily if d.day >= 0),
+    )
+
+
+def _day(t: datetime, day0: datetime) -> float:
+    return (t - day0).total_seconds() / _DAY_S
+
+
+def _sorted(points: Iterable[Point]) -> tuple[Point, ...]:
+    return tuple(sorted(points, key=lambda p: (p.day, p.reference)))
+
+
+def _marker_kind(agent: Immunosuppressant) -> MarkerKind:
+    if agent is Immunosuppressant.TOCILIZUMAB:
+        return MarkerKind.TOCILIZUMAB
+    if agent.is_corticosteroid:
+        return MarkerKind.CORTICOSTEROID
+    return MarkerKind.OTHER
+
+
+def _thresholds(age_years: float | None) -> tuple[ThresholdLine, ...]:
+    """The grading thresholds drawn as lines, read from the grader's tables: fever (seed Table
+    2, SPEC 2.3), hypotension at the patient's age (Mahadeo 2019), FiO2 of grade 3 (seed Table 2).
+    """
+    lines = [
+        ThresholdLine(
+            SeriesKey.TEMPERATURE,
+            lee2014.FEVER_THRESHOLD_C,
+            f"{lee2014.FEVER_THRESHOLD_C:g} °C",
+            "seed Table 2 grade 1: fever",
+        )
+    ]
+    age = int(age_years) if age_years is not None else hypotension.UNKNOWN_AGE_ASSUMED
+    for row in hypotension.ROWS:
+        if row.applies(age):
+            systolic = row.pressure is hypotension.Pressure.SYSTOLIC
+            key = SeriesKey.SYSTOLIC if systolic else SeriesKey.MEAN_ARTERIAL
+            value = row.threshold(age)
+            label = f"{'SBP' if systolic else 'MAP'} {value:g}"
+            lines.append(ThresholdLine(key, value, label, row.source))
+    for oxygen_row in lee2014.OXYGEN_ROWS:
+        if oxygen_row.criterion is Criterion.OXYGEN_HIGH_FIO2:
+            value = oxygen_row.conditions[0][1]
+            lines.append(ThresholdLine(SeriesKey.FIO2, value, f"{value:g}%", oxygen_row.source))
+    return tuple(lines)
+
+
+# -- Values the grader computes per reading ------------------------------------------------------
+# crs_grading computes the derived MAP, the FiO2 estimate from flow and the VASST norepinephrine
+# equivalent of concurrent drips in its private modules and exports none of them yet. These
+# helpers call those functions rather than re-implement the rules; they move to the public API
+# once the grader exposes one.
+
+
+def _mean_arterial_series(
+    inputs: GradingInputs, day0: datetime, visible: Callable[[datetime], bool]
+) -> Series:
+    points = []
+    derived_any = False
+    for bp in inputs.blood_pressures:
+        if not visible(bp.time):
+            continue
+        value, derived = mean_arterial_pressure(bp)
+        if value is not None:
+            points.append(Point(_day(bp.time, day0), round(value, 1), bp.reference))
+            derived_any = derived_any or derived
+    note = "derived as DBP + (SBP - DBP) / 3 where not measured" if derived_any else None
+    return Series(SeriesKey.MEAN_ARTERIAL, "MAP", "mmHg", _sorted(points), note=note)
+
+
+def _fio2_series(
+    inputs: GradingInputs, day0: datetime, visible: Callable[[datetime], bool]
+) -> Series:
+    points = []
+    estimated_any = False
+    for reading in inputs.oxygen:
+        if not visible(reading.time):
+            continue
+        value, estimated = fio2_percent(reading)
+        if value is not None:
+            points.append(Point(_day(reading.time, day0), round(value, 1), reading.reference))
+            estimated_any = estimated_any or estimated
+    note = (
+        "includes FiO2 estimated from oxygen flow (21% + 4% per L/min)" if estimated_any else None
+    )
+    return Series(SeriesKey.FIO2, "FiO2", "%", _sorted(points), note=note)
+
+
+def _norepinephrine_equivalent_series(
+    inputs: GradingInputs, assessment: Assessment, options: GradingOptions, day0: datetime
+) -> Series:
+    """The VASST norepinephrine equivalent of all drips running, as steps (seed Table 3)."""
+    if assessment.therapy is None:
+        return Series(SeriesKey.NOREPINEPHRINE_EQUIVALENT, "Norepinephrine eq.", "µg/min", ())
+    segments = vasopressor_segments(inputs, assessment, options)
+    points: list[Point] = []
+    unknown_dose = False
+    for index, segment in enumerate(segments):
+        unknown_dose = unknown_dose or segment.unknown_dose
+        start = max(_day(segment.start, day0), 0.0)
+        end = _day(segment.end, day0)
+        points.append(
+            Point(start, round(segment.norepinephrine_equivalent, 2), ",".join(segment.evidence))
+        )
+        following = segments[index + 1] if index + 1 < len(segments) else None
+        if following is None or following.start > segment.end:
+            points.append(Point(end, 0.0, ""))  # nothing runs until the next segment
+    note = "lower bound: a drip of unknown dose counts 0" if unknown_dose else None
+    return Series(
+        SeriesKey.NOREPINEPHRINE_EQUIVALENT,
+        "Norepinephrine eq.",
+        "µg/min",
+        tuple(points),
+        step=True,
+        note=note,
+    )

@@ -1,0 +1,219 @@
+"""The CRS course page for one launch: read the record, map it, grade it, draw it.
+
+Data flows one way (SPEC section 5): the EHR's FHIR server (through ``cds_service.fhir_io``,
+the same reader the hooks use, with the SMART token) -> ``fhir_maps`` -> ``crs_grading`` ->
+``course`` (series) -> ``charts`` (SVG) -> the template.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from cds_service.errors import FhirDataUnavailable
+from cds_service.fhir_io import FhirEndpoint, FhirReader
+from cds_service.services import PREFETCH_TEMPLATES
+from cds_service.smart.charts import render_course_svg
+from cds_service.smart.course import Course, build_course
+from cds_service.smart.errors import FhirReadFailed, SessionExpired
+from cds_service.smart.launch import SmartRuntime
+from cds_service.smart.store import LaunchSession
+from crs_grading import Assessment, GradingOptions, GradingSystem, assess
+from crs_grading.assessment import BiomarkerSummary, Driver, SystemGrade
+from crs_grading.inputs import LAB_UNITS, LabTest
+from fhir_maps import map_patient_record
+
+logger = logging.getLogger(__name__)
+
+_BIOMARKER_NAMES = {LabTest.CRP: "CRP", LabTest.FERRITIN: "Ferritin", LabTest.IL6: "IL-6"}
+_GENDER = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Unknown"}
+# The FHIR reader words a refused token "... answered HTTP 401" (or 403).
+_TOKEN_REFUSED = ("HTTP 401", "HTTP 403")
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The patient banner (SMART: shown unless the EHR says ``need_patient_banner: false``)."""
+
+    name: str
+    birth_date: str | None
+    sex: str | None
+    age: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoursePage:
+    """Everything the template shows."""
+
+    banner: Banner | None
+    assessment: Assessment
+    astct: SystemGrade | None
+    drivers: tuple[Driver, ...]  # current Lee drivers, highest grade first
+    course: Course | None
+    chart_svg: Markup | None
+    data: dict[str, Any]  # embedded as JSON (``crs-series``)
+    problems: tuple[str, ...]  # data that could not be read
+
+    @property
+    def as_of_text(self) -> str:
+        return _time_text(self.assessment.as_of)
+
+    @property
+    def day0_text(self) -> str:
+        return self.course.day0.date().isoformat() if self.course is not None else ""
+
+    @property
+    def series_notes(self) -> tuple[str, ...]:
+        if self.course is None:
+            return ()
+        return tuple(f"{s.label}: {s.note}" for s in self.course.series if s.note)
+
+    @property
+    def skipped_summary(self) -> tuple[str, ...]:
+        """Skipped resources counted by reason, e.g. "226 resources: dated after ..."."""
+        reasons = Counter(s.reason for s in self.assessment.skipped)
+        return tuple(
+            f"{n} resource{'s' if n != 1 else ''} not used: {reason}"
+            for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+        )
+
+    @property
+    def biomarker_rows(self) -> tuple[BiomarkerRow, ...]:
+        return tuple(_biomarker_row(b) for b in self.assessment.biomarkers)
+
+
+@dataclass(frozen=True, slots=True)
+class BiomarkerRow:
+    name: str
+    latest: str
+    peak: str
+    fold: str
+    trend: str
+
+
+def _time_text(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _biomarker_row(summary: BiomarkerSummary) -> BiomarkerRow:
+    unit = LAB_UNITS[summary.test]
+    trend = summary.trend.value if summary.trend is not None else "–"
+    if summary.falling_after_peak:
+        trend = "falling after peak"  # seed: may mark the peak of the syndrome
+    return BiomarkerRow(
+        name=_BIOMARKER_NAMES.get(summary.test, summary.test.value),
+        latest=f"{_number(summary.latest.value)} {unit}",
+        peak=f"{_number(summary.peak.value)} {unit}",
+        fold=f"{summary.fold_change:.1f}×" if summary.fold_change is not None else "no baseline",
+        trend=trend,
+    )
+
+
+def build_page(
+    runtime: SmartRuntime, session: LaunchSession, options: GradingOptions | None = None
+) -> CoursePage:
+    """Read, grade and draw the launched patient's CRS course as of now."""
+    options = options if options is not None else GradingOptions()
+    config = runtime.config
+    reader = FhirReader(
+        runtime.http, budget_s=config.fhir_budget_s, max_pages=config.fhir_max_pages
+    )
+    try:
+        data = reader.read(
+            templates=PREFETCH_TEMPLATES,
+            tokens={"context.patientId": session.patient},
+            patient_id=session.patient,
+            prefetch={},
+            endpoint=FhirEndpoint(session.iss, session.access_token),
+        )
+    except FhirDataUnavailable as exc:
+        if any(marker in exc.diagnostics for marker in _TOKEN_REFUSED):
+            raise SessionExpired(
+                "The EHR no longer accepts this session's access to the chart. "
+                "Open the app again from the patient's chart."
+            ) from None
+        logger.warning("SMART page: the patient's record could not be read")
+        raise FhirReadFailed(
+            "The EHR's FHIR server did not return the patient and their observations "
+            f"({exc.diagnostics}). Try again in a moment."
+        ) from None
+    resources = [data.patient, *data.resources]
+    inputs = map_patient_record(resources, session.patient)
+    assessment = assess(inputs, runtime.clock(), options)
+    course = build_course(inputs, assessment, options)
+    banner = patient_banner(data.patient, assessment) if session.need_patient_banner else None
+    chart = None
+    if course is not None:
+        day = assessment.therapy.day if assessment.therapy is not None else 0
+        title = f"CRS course from day 0 to day {day}"
+        chart = Markup(render_course_svg(course, title=title))  # noqa: S704 - our own SVG
+    return CoursePage(
+        banner=banner,
+        assessment=assessment,
+        astct=assessment.other_systems.get(GradingSystem.ASTCT_2019),
+        drivers=tuple(sorted(assessment.current.drivers, key=lambda d: -d.grade)),
+        course=course,
+        chart_svg=chart,
+        data=_embedded(assessment, course),
+        problems=tuple(str(p) for p in data.problems),
+    )
+
+
+def _embedded(assessment: Assessment, course: Course | None) -> dict[str, Any]:
+    astct = assessment.other_systems.get(GradingSystem.ASTCT_2019)
+    data: dict[str, Any] = {
+        "asOf": assessment.as_of.isoformat(),
+        "inScope": assessment.in_scope,
+        "grade": {
+            "system": assessment.system.value,
+            "current": assessment.grade,
+            "peak": assessment.peak_grade,
+            "astct2019": astct.grade if astct is not None else None,
+        },
+    }
+    if course is not None:
+        data.update(course.to_json())
+    return data
+
+
+def patient_banner(patient: Mapping[str, Any], assessment: Assessment) -> Banner:
+    """Name, birth date, sex and age from the Patient resource (display only)."""
+    birth = patient.get("birthDate")
+    gender = patient.get("gender")
+    age = None
+    if assessment.age_years is not None:
+        years = int(assessment.age_years)
+        age = f"{years} y" if years >= 2 else f"{int(assessment.age_years * 12)} mo"
+    return Banner(
+        name=_display_name(patient.get("name")),
+        birth_date=birth if isinstance(birth, str) else None,
+        sex=_GENDER.get(gender) if isinstance(gender, str) else None,
+        age=age,
+    )
+
+
+def _display_name(names: Any) -> str:
+    if not isinstance(names, list) or not names:
+        return "Name not recorded"
+    usable = [n for n in names if isinstance(n, dict)]
+    chosen = next((n for n in usable if n.get("use") == "official"), None)
+    chosen = chosen or next((n for n in usable if n.get("use") != "old"), None)
+    if chosen is None:
+        return "Name not recorded"
+    text = chosen.get("text")
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    given = [g for g in chosen.get("given") or () if isinstance(g, str)]
+    family = chosen.get("family")
+    parts = [*given, family] if isinstance(family, str) else given
+    return " ".join(parts) or "Name not recorded"
