@@ -6,18 +6,27 @@ included) carries ``Authorization: Bearer <JWT>`` signed with the client's priva
 - ``alg`` is asymmetric (RS*, PS*, ES*, EdDSA); ``none`` and HMAC are refused
   ("JWTs SHALL NOT be signed using the none algorithm ... any symmetric algorithm");
 - ``kid`` names a key of the issuer's JWK Set; the issuer (``iss``) is allowlisted by
-  ``CRS_CDS_TRUSTED_ISSUERS`` with its JWKS URL or inline JWKS. A ``jku`` header is never
-  fetched: keys come from configuration only;
+  ``CRS_CDS_TRUSTED_ISSUERS`` with its JWKS URL or inline JWKS. A ``jku`` header is honoured
+  only when it is the issuer's ``jwks_url`` or in its ``jku_allowlist``; any other ``jku`` is
+  refused (CDS Hooks: "maintain an allowlist of iss and jku urls"), never fetched;
+- key rotation: a JWK Set URL is cached; an unknown ``kid`` refetches it at most once per
+  ``JWKS_REFETCH_INTERVAL_S`` per URL, so random kids cannot make us hammer the issuer;
 - ``aud`` (string or list) holds the URL of the endpoint called;
-- ``exp`` and ``iat`` are present and valid (60 s leeway); ``jti`` is present and has not been
-  seen from that issuer within the token's lifetime.
+- ``exp`` and ``iat`` are present and valid with ``LEEWAY_S`` (60 s) of clock skew; a token
+  issued more than ``MAX_TOKEN_AGE_S`` (1 h) ago, or whose ``exp`` lies more than
+  ``MAX_LIFETIME_S`` (1 h) after its ``iat``, is refused;
+- ``jti`` is present and has not been seen from that issuer within the token's lifetime. The
+  replay cache lives in the database (``DatabaseReplayCache``, shared by every worker and
+  replica) unless ``CRS_CDS_REPLAY_CACHE=memory``.
 
 Any failure is a 401 whose body says only "unauthorized"; the reason is logged at INFO without
-the token.
+the token. When the replay cache's database fails, the answer is 503 (retry), never a pass.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import threading
 import time
@@ -28,13 +37,16 @@ from typing import Protocol
 import jwt
 import requests
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
-from cds_service.config import IssuerKeys
-from cds_service.errors import SettingsError, Unauthorized
+from cds_service.config import IssuerKeys, ReplayCacheKind, get_settings
+from cds_service.errors import ServiceUnavailable, SettingsError, Unauthorized
+from cds_service.storage import Storage, get_storage
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "CallerIdentity",
+    "DatabaseReplayCache",
     "JwksSource",
     "JwtVerifier",
     "MemoryReplayCache",
@@ -59,6 +71,10 @@ ALLOWED_ALGORITHMS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 LEEWAY_S = 60
+#: Oldest ``iat`` accepted, and longest ``exp - iat``: CDS Hooks JWTs are minted per call, so
+#: a token older than this is a replay or a leak (the spec recommends 5 minutes of lifetime).
+MAX_TOKEN_AGE_S = 3600
+MAX_LIFETIME_S = 3600
 JWKS_TTL_S = 3600.0
 JWKS_REFETCH_INTERVAL_S = 30.0
 _JWKS_TIMEOUT = (3.05, 5.0)
@@ -112,6 +128,45 @@ class MemoryReplayCache:
         if overflow > 0:
             for k, _ in sorted(self._seen.items(), key=lambda item: item[1])[:overflow]:
                 del self._seen[k]
+
+
+class DatabaseReplayCache:
+    """A ``ReplayCache`` in the database: a replayed token is refused whichever worker or
+    replica it reaches. Keys are SHA-256 of (issuer, jti); expired rows are purged at most
+    once per ``purge_interval_s`` by each process."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Callable[[], float] = time.time,
+        purge_interval_s: float = 300.0,
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._purge_interval_s = purge_interval_s
+        self._next_purge = 0.0
+        self._lock = threading.Lock()
+
+    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
+        now = self._clock()
+        key = hashlib.sha256(f"{issuer}\x00{jti}".encode()).hexdigest()
+        try:
+            self._purge(now)
+            return self._storage.remember_token(key, expires_at, now)
+        except SQLAlchemyError as error:
+            logger.error("JWT replay cache unavailable: %s", type(error).__name__)
+            raise ServiceUnavailable(
+                "authentication is unavailable; try again", retry_after_s=5
+            ) from None
+
+    def _purge(self, now: float) -> None:
+        with self._lock:
+            if now < self._next_purge:
+                return
+            self._next_purge = now + self._purge_interval_s
+        purged = self._storage.purge_expired_tokens(now)
+        if purged:
+            logger.debug("purged %d expired JWT replay records", purged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,16 +275,47 @@ class JwtVerifier:
         session: requests.Session,
         replay_cache: ReplayCache | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        self._issuers = dict(trusted_issuers)
+        self._session = session
+        self._clock = clock
+        self._wall_clock = wall_clock
         self._sources: dict[str, JwksSource] = {}
         for issuer, keys in trusted_issuers.items():
+            if keys.jwks_url is None and keys.jwks is None:
+                continue  # keys only through an allowlisted jku
             try:
                 self._sources[issuer] = JwksSource(keys, session, clock)
             except ValueError:
                 raise SettingsError(
                     f"CRS_CDS_TRUSTED_ISSUERS[{issuer!r}].jwks holds no usable public key"
                 ) from None
+        # One cached source per allowlisted jku URL, made on first use.
+        self._jku_sources: dict[tuple[str, str], JwksSource] = {}
+        self._jku_lock = threading.Lock()
         self._replay = replay_cache if replay_cache is not None else MemoryReplayCache()
+
+    def _source(self, issuer: str, jku: object) -> JwksSource:
+        """The key source for a token of ``issuer`` with header ``jku`` (None when absent)."""
+        keys = self._issuers[issuer]
+        if jku is None:
+            source = self._sources.get(issuer)
+            if source is None:
+                raise _Refused("no jku and no configured keys for this issuer")
+            return source
+        if not isinstance(jku, str):
+            raise _Refused("jku is not a string")
+        if keys.jwks_url is not None and _normalise(jku) == _normalise(keys.jwks_url):
+            return self._sources[issuer]
+        if jku not in keys.jku_allowlist:
+            raise _Refused("jku is not allowlisted for this issuer")
+        with self._jku_lock:
+            source = self._jku_sources.get((issuer, jku))
+            if source is None:
+                source = JwksSource(IssuerKeys(jwks_url=jku), self._session, self._clock)
+                self._jku_sources[(issuer, jku)] = source
+            return source
 
     def verify(self, authorization: str | None, audience: str) -> CallerIdentity:
         """Check the ``Authorization`` header for a call of ``audience``; raise 401 if bad."""
@@ -253,11 +339,10 @@ class JwtVerifier:
 
         unverified = jwt.decode(token, options={"verify_signature": False})
         issuer = unverified.get("iss")
-        source = self._sources.get(issuer) if isinstance(issuer, str) else None
-        if source is None or not isinstance(issuer, str):
+        if not isinstance(issuer, str) or issuer not in self._issuers:
             raise _Refused("issuer is not trusted")
 
-        key = source.key(kid)
+        key = self._source(issuer, header.get("jku")).key(kid)
         if key.declared_alg is not None and key.declared_alg != algorithm:
             raise _Refused("the key's alg differs from the token's alg")
         if key.use not in (None, "sig"):
@@ -273,11 +358,15 @@ class JwtVerifier:
         )
         if not _audience_matches(claims.get("aud"), audience):
             raise _Refused("aud does not name this endpoint")
+        issued_at, expires = float(claims["iat"]), float(claims["exp"])
+        if self._wall_clock() - issued_at > MAX_TOKEN_AGE_S + LEEWAY_S:
+            raise _Refused("iat is more than an hour ago")
+        if expires - issued_at > MAX_LIFETIME_S:
+            raise _Refused("exp is more than an hour after iat")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
             raise _Refused("jti is not a string")
-        expires_at = float(claims["exp"]) + LEEWAY_S
-        if not self._replay.first_use(issuer, jti, expires_at):
+        if not self._replay.first_use(issuer, jti, expires + LEEWAY_S):
             raise _Refused("jti replayed")
         tenant = claims.get("tenant")
         return CallerIdentity(
@@ -323,8 +412,24 @@ def init_app(
     session: requests.Session,
     replay_cache: ReplayCache | None = None,
 ) -> None:
-    """Attach a ``JwtVerifier`` to ``app``."""
+    """Attach a ``JwtVerifier`` to ``app``.
+
+    Without an explicit ``replay_cache``: the database cache when the app has storage and
+    ``CRS_CDS_REPLAY_CACHE`` is ``database`` (the default), else a per-process memory cache.
+    """
+    if replay_cache is None:
+        replay_cache = _default_replay_cache(app)
     app.extensions[_EXTENSION_KEY] = JwtVerifier(trusted_issuers, session, replay_cache)
+
+
+def _default_replay_cache(app: Flask) -> ReplayCache:
+    kind = ReplayCacheKind.DATABASE
+    with contextlib.suppress(KeyError):
+        kind = get_settings(app).replay_cache
+    if kind is ReplayCacheKind.DATABASE:
+        with contextlib.suppress(KeyError):
+            return DatabaseReplayCache(get_storage(app))
+    return MemoryReplayCache()
 
 
 def get_verifier(app: Flask | None = None) -> JwtVerifier:

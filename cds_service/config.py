@@ -28,6 +28,8 @@ __all__ = [
     "VARIABLES",
     "AuthMode",
     "IssuerKeys",
+    "ReplayCacheKind",
+    "SchemaUpgrade",
     "Settings",
     "TocilizumabProtocol",
     "get_settings",
@@ -53,12 +55,35 @@ class TocilizumabProtocol(enum.StrEnum):
     FDA_LABEL = "fda-label"
 
 
+class ReplayCacheKind(enum.StrEnum):
+    """Where seen JWT ``jti`` values are remembered."""
+
+    DATABASE = "database"  # shared by every worker and replica on the same database
+    MEMORY = "memory"  # per process; for tests and single-process development
+
+
+class SchemaUpgrade(enum.StrEnum):
+    """Whether the service upgrades the database schema itself when it starts."""
+
+    AUTO = "auto"
+    OFF = "off"  # the operator runs ``crs-cds db upgrade``; start fails while it is behind
+
+
 @dataclass(frozen=True, slots=True)
 class IssuerKeys:
-    """Where the public keys of one trusted JWT issuer come from: a JWKS URL or an inline set."""
+    """Where the public keys of one trusted JWT issuer come from, and what it may ask for.
+
+    ``jwks_url`` or ``jwks`` (inline) give the keys. ``jku_allowlist`` lists the JWK Set URLs
+    a token of this issuer may name in its ``jku`` header (CDS Hooks 2.0.1: services "SHOULD
+    limit the CDS Clients they trust by maintaining an allowlist of iss and jku urls");
+    ``jwks_url`` is allowed as ``jku`` implicitly. ``fhir_servers``, when given, lists the only
+    ``fhirServer`` base URLs this issuer's calls may name (defence against SSRF).
+    """
 
     jwks_url: str | None = None
     jwks: Mapping[str, Any] | None = None
+    jku_allowlist: tuple[str, ...] = ()
+    fhir_servers: tuple[str, ...] | None = None
 
 
 # (variable, default shown in the docs, meaning). The order is the order of the README table.
@@ -67,7 +92,8 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     (
         "CRS_CDS_TRUSTED_ISSUERS",
         "unset: every JWT is refused",
-        'JSON: `{"<iss>": {"jwks_url": "https://..."}}` or `{"<iss>": {"jwks": {"keys": [...]}}}`',
+        'JSON: `{"<iss>": {"jwks_url": "https://..."}}` or `{"<iss>": {"jwks": {"keys": [...]}}}`;'
+        ' optional per issuer: `"jku_allowlist": [urls]`, `"fhir_servers": [base urls]`',
     ),
     (
         "CRS_CDS_PUBLIC_URL",
@@ -90,8 +116,32 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "key (32+ characters) signing the SMART app's session cookie; set it for several workers",
     ),
     ("CRS_CDS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    (
+        "CRS_CDS_MAX_REQUEST_BYTES",
+        "33554432 (32 MiB)",
+        "largest request body accepted; larger bodies get 413",
+    ),
+    (
+        "CRS_CDS_MAX_RESOURCES",
+        "20000",
+        "most FHIR resources per hook call, prefetched and fetched together (413 beyond it)",
+    ),
+    (
+        "CRS_CDS_REPLAY_CACHE",
+        "database",
+        "`database` (shared by all workers and replicas) or `memory` (per process) JWT jti cache",
+    ),
+    (
+        "CRS_CDS_DB_UPGRADE",
+        "auto",
+        "`auto`: apply schema migrations at start; `off`: run `crs-cds db upgrade` yourself",
+    ),
     ("DATABASE_URL", "SQLite file in the instance folder", "SQLAlchemy database URL"),
 )
+
+#: Bounds of ``CRS_CDS_MAX_REQUEST_BYTES``: 64 KiB (a hook call with a small prefetch) to 256 MiB.
+_MIN_REQUEST_BYTES = 64 * 1024
+_MAX_REQUEST_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +160,10 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     database_url: str | None = field(default=None, repr=False)
+    max_request_bytes: int = 32 * 1024 * 1024
+    max_resources: int = 20_000
+    replay_cache: ReplayCacheKind = ReplayCacheKind.DATABASE
+    db_upgrade: SchemaUpgrade = SchemaUpgrade.AUTO
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -142,6 +196,25 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         secret_key=_secret_key(get("CRS_CDS_SECRET_KEY")),
         log_level=_log_level(get("CRS_CDS_LOG_LEVEL")),
         database_url=_database_url(get("DATABASE_URL")),
+        max_request_bytes=_bounded_int(
+            "CRS_CDS_MAX_REQUEST_BYTES",
+            get("CRS_CDS_MAX_REQUEST_BYTES"),
+            32 * 1024 * 1024,
+            _MIN_REQUEST_BYTES,
+            _MAX_REQUEST_BYTES,
+        ),
+        max_resources=_bounded_int(
+            "CRS_CDS_MAX_RESOURCES", get("CRS_CDS_MAX_RESOURCES"), 20_000, 10, 1_000_000
+        ),
+        replay_cache=_enum(
+            ReplayCacheKind,
+            "CRS_CDS_REPLAY_CACHE",
+            get("CRS_CDS_REPLAY_CACHE"),
+            ReplayCacheKind.DATABASE,
+        ),
+        db_upgrade=_enum(
+            SchemaUpgrade, "CRS_CDS_DB_UPGRADE", get("CRS_CDS_DB_UPGRADE"), SchemaUpgrade.AUTO
+        ),
     )
 
 
@@ -181,14 +254,18 @@ def _seconds(name: str, raw: str | None, default: float) -> float:
 
 
 def _positive_int(name: str, raw: str | None, default: int) -> int:
+    return _bounded_int(name, raw, default, 1, 1000)
+
+
+def _bounded_int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1 or value > 1000:
-        raise SettingsError(f"{name} must be between 1 and 1000, not {raw!r}")
+    if value < low or value > high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {raw!r}")
     return value
 
 
@@ -229,19 +306,48 @@ def _trusted_issuers(raw: str | None) -> Mapping[str, IssuerKeys]:
             raise SettingsError(f"{name} has an empty issuer name")
         if not isinstance(entry, dict):
             raise SettingsError(f"{where} must be an object with jwks_url or jwks")
+        unknown = set(entry) - {"jwks_url", "jwks", "jku_allowlist", "fhir_servers"}
+        if unknown:
+            raise SettingsError(f"{where} has unknown fields: {', '.join(sorted(unknown))}")
         jwks_url = entry.get("jwks_url")
         jwks = entry.get("jwks")
-        if (jwks_url is None) == (jwks is None):
+        jku_allowlist = _url_list(f"{where}.jku_allowlist", entry.get("jku_allowlist"), https=True)
+        fhir_servers = _url_list(f"{where}.fhir_servers", entry.get("fhir_servers"), https=False)
+        extra: dict[str, Any] = {
+            "jku_allowlist": jku_allowlist or (),
+            "fhir_servers": tuple(url.rstrip("/") for url in fhir_servers)
+            if fhir_servers is not None
+            else None,
+        }
+        if jwks_url is not None and jwks is not None:
             raise SettingsError(f"{where} must have exactly one of jwks_url or jwks")
+        if jwks_url is None and jwks is None and not jku_allowlist:
+            raise SettingsError(f"{where} must have one of jwks_url, jwks or jku_allowlist")
         if jwks_url is not None:
             if not isinstance(jwks_url, str):
                 raise SettingsError(f"{where}.jwks_url must be a string")
-            issuers[issuer] = IssuerKeys(jwks_url=_http_url(f"{where}.jwks_url", jwks_url))
-        else:
+            url = _http_url(f"{where}.jwks_url", jwks_url)
+            issuers[issuer] = IssuerKeys(jwks_url=url, **extra)
+        elif jwks is not None:
             if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
                 raise SettingsError(f'{where}.jwks must be a JWK Set {{"keys": [...]}}')
-            issuers[issuer] = IssuerKeys(jwks=MappingProxyType(jwks))
+            issuers[issuer] = IssuerKeys(jwks=MappingProxyType(jwks), **extra)
+        else:
+            issuers[issuer] = IssuerKeys(**extra)
     return MappingProxyType(issuers)
+
+
+def _url_list(name: str, raw: object, *, https: bool) -> tuple[str, ...] | None:
+    """A JSON list of absolute URLs; ``https`` demands TLS (key material must not travel
+    in clear)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise SettingsError(f"{name} must be a JSON list of URLs")
+    urls = tuple(_http_url(name, item) for item in raw)
+    if https and any(urlsplit(url).scheme != "https" for url in urls):
+        raise SettingsError(f"{name} must list https URLs only")
+    return urls
 
 
 def _smart_issuers(raw: str | None) -> tuple[str, ...] | None:

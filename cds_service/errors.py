@@ -9,8 +9,9 @@ The whole tree::
         ├── Unauthorized                 401  login          bad or missing JWT; never says why
         ├── NotFound                     404  not-found      unknown service
         ├── FhirDataUnavailable          412  incomplete     Patient or Observations not obtainable
+        ├── PayloadTooLarge              413  too-costly     more FHIR resources than allowed
         ├── UnsupportedMediaType         415  not-supported  body is not JSON
-        └── ServiceUnavailable           503  transient      not ready (database unreachable)
+        └── ServiceUnavailable           503  transient      not ready, or a write failed: retry
 
 Every error answer, including werkzeug's own (unknown route, 405, 413) and any unexpected
 exception, is a FHIR OperationOutcome (SPEC section 4). An unexpected exception is a 500 whose
@@ -25,7 +26,7 @@ import traceback
 from typing import Any, ClassVar
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ __all__ = [
     "BadRequest",
     "FhirDataUnavailable",
     "NotFound",
+    "PayloadTooLarge",
     "ServiceError",
     "ServiceUnavailable",
     "SettingsError",
@@ -109,6 +111,16 @@ class FhirDataUnavailable(ServiceError):
     default_issue_code = "incomplete"
 
 
+class PayloadTooLarge(ServiceError):
+    """413: the call holds more FHIR resources than ``CRS_CDS_MAX_RESOURCES`` allows.
+
+    A body over ``CRS_CDS_MAX_REQUEST_BYTES`` is werkzeug's own 413 (issue code ``too-long``).
+    """
+
+    status_code = 413
+    default_issue_code = "too-costly"
+
+
 class UnsupportedMediaType(ServiceError):
     """415: the request body is not declared as JSON."""
 
@@ -117,10 +129,23 @@ class UnsupportedMediaType(ServiceError):
 
 
 class ServiceUnavailable(ServiceError):
-    """503: the service cannot serve now (used by the readiness check)."""
+    """503: the service cannot serve now (readiness check, a failed database write).
+
+    With ``retry_after_s`` the answer carries ``Retry-After``: the client should send the
+    same request again (feedback is stored idempotently, so a retry never duplicates it).
+    """
 
     status_code = 503
     default_issue_code = "transient"
+
+    def __init__(self, diagnostics: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(diagnostics)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after_s is None:
+            return {}
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def operation_outcome(issue_code: str, diagnostics: str) -> dict[str, Any]:
@@ -162,6 +187,10 @@ def _handle_service_error(error: ServiceError) -> Response:
 def _handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     issue_code, diagnostics = _HTTP_ISSUES.get(status, ("exception", "request failed"))
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if isinstance(limit, int):
+            diagnostics = f"the request body is larger than the limit of {limit} bytes"
     headers = {}
     if status == 405 and error.response is None:
         allow = dict(error.get_headers()).get("Allow")

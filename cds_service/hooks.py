@@ -1,24 +1,189 @@
-"""Answering a hook call: where the clinical pipeline plugs in.
+"""Answering a hook call: the clinical pipeline between the web layer and the cards.
 
-Data flows one way (SPEC section 5): ``PatientData`` -> ``fhir_maps`` (grading inputs) ->
-``crs_grading`` (assessment, recommendations) -> cards. Until the clinical core lands, every
-hook answers an honest empty list of cards: never a made-up card.
+Data flows one way (SPEC section 5): ``PatientData`` -> ``fhir_maps.map_patient_record``
+(grading inputs) -> ``crs_grading.assess`` at ``asOf`` = the time of the call (the app's clock,
+``cds_service.clock``) -> ``plan_treatment`` (patient-view) or ``check_draft_order`` (order
+hooks) with the configured tocilizumab protocol -> cards (``cds_service.cards``). A patient out
+of scope gets ``{"cards": []}`` on every hook (SPEC 2.1). Every answered call leaves one audit
+row: hookInstance, service, patient id, grades, card and suggestion uuids, time, duration.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from flask import has_request_context
+from flask import request as flask_request
+
+from cds_service.cards import (
+    CardContext,
+    CheckedOrder,
+    DataProblemNote,
+    order_check_cards,
+    patient_view_cards,
+)
+from cds_service.clock import get_clock
 from cds_service.config import Settings
 from cds_service.fhir_io import PatientData
 from cds_service.services import CdsService
+from cds_service.storage import record_audit
 from cds_service.validation import HookRequest
+from crs_grading import Assessment, assess
+from crs_grading.treatment import (
+    Protocol,
+    TreatmentOptions,
+    check_draft_order,
+    plan_treatment,
+)
+from fhir_maps import map_draft_orders, map_patient_record
 
-__all__ = ["answer_hook"]
+__all__ = ["SMART_LAUNCH_PATH", "answer_hook", "smart_launch_url", "treatment_options"]
+
+logger = logging.getLogger(__name__)
+
+#: Where the SMART app's EHR launch lives (``cds_service/smart``), below the public base URL.
+SMART_LAUNCH_PATH = "/smart/launch"
+
+_PATIENT_VIEW = "patient-view"
+_ORDER_SELECT = "order-select"
+
+
+def treatment_options(settings: Settings) -> TreatmentOptions:
+    """The treatment options of the service: the configured tocilizumab protocol."""
+    return TreatmentOptions(protocol=Protocol(settings.tocilizumab_protocol.value))
+
+
+def smart_launch_url(settings: Settings, base_url: str | None = None) -> str:
+    """The SMART app's launch URL: ``CRS_CDS_PUBLIC_URL`` (else ``base_url``, else the host
+    URL of the current request) + ``/smart/launch``."""
+    base = settings.public_url or base_url
+    if base is None:
+        base = flask_request.host_url if has_request_context() else ""
+    return base.rstrip("/") + SMART_LAUNCH_PATH
 
 
 def answer_hook(
-    service: CdsService, request: HookRequest, data: PatientData, settings: Settings
+    service: CdsService,
+    request: HookRequest,
+    data: PatientData,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    base_url: str | None = None,
+    started: float | None = None,
 ) -> dict[str, Any]:
-    """The CDS Hooks response body for one validated call with its patient's data."""
-    return {"cards": []}
+    """The CDS Hooks response body for one validated call with its patient's data.
+
+    ``now`` defaults to the app's clock; ``base_url`` to the request's host URL (for the
+    SMART link when ``CRS_CDS_PUBLIC_URL`` is unset); ``started`` (a ``time.perf_counter``
+    value) to the moment this function is entered, for the audit's duration.
+    """
+    started = time.perf_counter() if started is None else started
+    now = get_clock()() if now is None else now
+    patient_id = request.context.patient_id
+
+    inputs = map_patient_record((data.patient, *data.resources), patient_id)
+    assessment = assess(inputs, now)
+    cards: list[dict[str, Any]] = []
+    if assessment.in_scope:
+        options = treatment_options(settings)
+        context = CardContext(
+            patient_id=patient_id,
+            smart_launch_url=smart_launch_url(settings, base_url),
+            data_problems=tuple(DataProblemNote(p.key, p.message) for p in data.problems),
+        )
+        if service.hook == _PATIENT_VIEW:
+            plan = plan_treatment(assessment, options, now=now)
+            cards = patient_view_cards(assessment, plan, context)
+        else:
+            cards = _order_cards(service, request, assessment, options, context, now)
+
+    _audit(service, request, assessment, cards, now, started)
+    return {"cards": cards}
+
+
+def _order_cards(
+    service: CdsService,
+    request: HookRequest,
+    assessment: Assessment,
+    options: TreatmentOptions,
+    context: CardContext,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Checks of the draft orders (order-select: the selected ones only, when given)."""
+    draft_orders = request.context.draft_orders
+    orders, skipped = map_draft_orders(draft_orders)
+    selections = set(request.context.selections)
+    if service.hook == _ORDER_SELECT and selections:
+        orders = tuple(order for order in orders if order.reference in selections)
+    if not orders:
+        return []
+    resources = _draft_resources(draft_orders)
+    checked = [
+        CheckedOrder(
+            order=order,
+            resource=resources.get(order.reference),
+            findings=check_draft_order(order, assessment, options, now=now),
+        )
+        for order in orders
+    ]
+    return order_check_cards(
+        assessment,
+        checked,
+        context,
+        options,
+        include_info=service.hook == _ORDER_SELECT,
+        skipped_orders=skipped,
+    )
+
+
+def _draft_resources(draft_orders: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The draft MedicationRequests of ``context.draftOrders`` by ``MedicationRequest/<id>``."""
+    found: dict[str, Mapping[str, Any]] = {}
+    entries = draft_orders.get("entry") if draft_orders is not None else None
+    if not isinstance(entries, list):
+        return found
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "MedicationRequest":
+            continue
+        resource_id = resource.get("id")
+        if isinstance(resource_id, str):
+            found.setdefault(f"MedicationRequest/{resource_id}", resource)
+    return found
+
+
+def _audit(
+    service: CdsService,
+    request: HookRequest,
+    assessment: Assessment,
+    cards: list[dict[str, Any]],
+    now: datetime,
+    started: float,
+) -> None:
+    """One audit row per answered call; grades only for a patient in scope."""
+    suggestion_uuids = [
+        str(suggestion["uuid"])
+        for card in cards
+        for suggestion in card.get("suggestions", ())
+        if "uuid" in suggestion
+    ]
+    in_scope = assessment.in_scope
+    try:
+        record_audit(
+            hook_instance=request.hook_instance,
+            service_id=service.id,
+            patient_id=request.context.patient_id,
+            grade=assessment.grade if in_scope else None,
+            peak_grade=assessment.peak_grade if in_scope else None,
+            card_uuids=[str(card["uuid"]) for card in cards],
+            suggestion_uuids=suggestion_uuids,
+            answered_at=now,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+    except ValueError as error:  # a patient id that is not a FHIR id: never stored
+        logger.error("audit row not stored: %s", error)

@@ -1,5 +1,11 @@
 """JSON log lines on stderr, with the hookInstance of the call as correlation id.
 
+Every line written while serving a request carries ``requestId`` (the caller's
+``X-Request-ID`` when it is a plain token of at most 64 characters, else a new one; echoed in
+the response header), and every line written after the hook call's body was read carries its
+``hookInstance``. Lines written before that (authentication) carry only ``requestId``: the body
+of an unauthenticated call is never read.
+
 What may be logged: ids (hookInstance, service id, resource ids), statuses, durations, error
 types. What may not: tokens, request bodies, patient data, exception messages of unexpected
 errors. Extra fields go in ``extra={"fields": {...}}``.
@@ -9,20 +15,34 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
 from flask import Flask, Response, g, request
 
-__all__ = ["JsonFormatter", "configure_logging", "hook_instance_var", "init_app"]
+__all__ = [
+    "JsonFormatter",
+    "configure_logging",
+    "hook_instance_var",
+    "init_app",
+    "request_id_var",
+]
 
 #: The hookInstance of the call being served, in every log line written while serving it.
 hook_instance_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "crs_cds_hook_instance", default=None
 )
+#: The id of the HTTP request being served, in every log line written while serving it.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "crs_cds_request_id", default=None
+)
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 
 _PACKAGE_LOGGER = "cds_service"
 
@@ -37,6 +57,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = request_id_var.get()
+        if request_id is not None:
+            line["requestId"] = request_id
         hook_instance = hook_instance_var.get()
         if hook_instance is not None:
             line["hookInstance"] = hook_instance
@@ -79,6 +102,8 @@ def init_app(app: Flask) -> None:
     def remember_start() -> None:
         g.crs_cds_log_started = time.perf_counter()
         hook_instance_var.set(None)
+        offered = request.headers.get("X-Request-ID", "")
+        request_id_var.set(offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex)
 
     @app.after_request
     def log_request(response: Response) -> Response:
@@ -98,8 +123,12 @@ def init_app(app: Flask) -> None:
                 }
             },
         )
+        request_id = request_id_var.get()
+        if request_id is not None:
+            response.headers["X-Request-ID"] = request_id
         return response
 
     @app.teardown_request
     def forget_hook_instance(_: BaseException | None) -> None:
         hook_instance_var.set(None)
+        request_id_var.set(None)

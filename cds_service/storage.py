@@ -1,48 +1,90 @@
-"""Persistent storage through SQLAlchemy Core: feedback now, an audit table later beside it.
+"""Persistent storage through SQLAlchemy Core: feedback, the JWT replay cache and the audit.
 
-The engine comes from ``DATABASE_URL`` (PostgreSQL in a multi-replica deployment; install a
-driver such as ``psycopg``), else a SQLite file in the Flask instance folder. Tables are created
-at start. New tables are added to ``metadata`` next to ``feedback``; schema migrations are not
-needed while every change is an added table.
+The engine comes from ``DATABASE_URL`` (PostgreSQL, ``postgresql+psycopg://...``, in a
+deployment with several replicas), else a SQLite file in the Flask instance folder. The schema
+is owned by the Alembic migrations in ``cds_service/migrations``: at start the service upgrades
+the database to ``SCHEMA_HEAD`` (``CRS_CDS_DB_UPGRADE=auto``, under a lock so that workers
+starting together do not race), or refuses to start while it is behind (``off``; then the
+operator runs ``crs-cds db upgrade``). ``metadata`` below describes the same tables for queries;
+a test checks that the migrations build exactly these.
+
+Writes that must not be lost (feedback) raise ``ServiceUnavailable`` (503 with
+``Retry-After``) when the database fails, so that the client sends them again; a feedback item
+sent twice is stored once (``feedback.item_key``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import logging
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
 
 import orjson
 from flask import Flask, current_app
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     create_engine,
+    delete,
+    event,
     insert,
     inspect,
     text,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from cds_service.config import SchemaUpgrade, get_settings
+from cds_service.errors import ServiceUnavailable, SettingsError
 from cds_service.validation import FeedbackItem
 
-__all__ = ["Storage", "feedback_table", "get_storage", "init_app", "metadata"]
+__all__ = [
+    "SCHEMA_HEAD",
+    "Storage",
+    "audit_table",
+    "current_revision",
+    "database_url_for",
+    "feedback_table",
+    "get_storage",
+    "init_app",
+    "jwt_replay_table",
+    "metadata",
+    "record_audit",
+    "upgrade_database",
+]
 
 logger = logging.getLogger(__name__)
 
 _EXTENSION_KEY = "crs_cds.storage"
 _SQLITE_FILE = "crs_cds.sqlite3"
+#: The newest migration in cds_service/migrations/versions (a test keeps this true).
+SCHEMA_HEAD = "0002"
+#: Key of the PostgreSQL advisory lock that serialises schema upgrades across processes.
+_UPGRADE_LOCK_KEY = 0x43525343  # "CRSC"
+#: How long a client should wait before sending a failed write again.
+_RETRY_AFTER_S = 5
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 metadata = MetaData()
 
 #: One row per feedback item (CDS Hooks 2.0.1 section Feedback). Timestamps are UTC.
+#: ``item_key`` is the SHA-256 of the item's content: the same item sent again is stored once.
 feedback_table = Table(
     "feedback",
     metadata,
@@ -57,6 +99,32 @@ feedback_table = Table(
     Column("user_comment", Text),
     Column("outcome_timestamp", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("item_key", String(64), nullable=True),
+    Index("ix_feedback_item_key", "item_key", unique=True),
+)
+
+#: JWT ``jti`` values seen, as SHA-256 of (issuer, jti), until their token expires (epoch s).
+jwt_replay_table = Table(
+    "jwt_replay",
+    metadata,
+    Column("token_key", String(64), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+#: One row per hook answer (issue 4). ``patient_ref`` is the FHIR id only: no other patient data.
+audit_table = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hook_instance", String(256), nullable=False, index=True),
+    Column("service_id", String(64), nullable=False),
+    Column("patient_ref", String(64), nullable=False, index=True),
+    Column("grade", Integer, nullable=True),
+    Column("peak_grade", Integer, nullable=True),
+    Column("card_uuids", Text, nullable=False),  # JSON array
+    Column("suggestion_uuids", Text, nullable=False),  # JSON array
+    Column("answered_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("duration_ms", Float, nullable=False),
 )
 
 
@@ -65,16 +133,6 @@ class Storage:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def create_tables(self) -> None:
-        """Create missing tables. Several workers starting at once may race to create them:
-        losing that race is fine as long as the tables exist afterwards."""
-        try:
-            metadata.create_all(self.engine)
-        except SQLAlchemyError:
-            existing = set(inspect(self.engine).get_table_names())
-            if not set(metadata.tables) <= existing:
-                raise
 
     def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -86,29 +144,248 @@ class Storage:
             return False
         return True
 
-    def store_feedback(self, service_id: str, items: Sequence[FeedbackItem]) -> int:
-        """Store every item in one transaction; return how many were stored."""
+    # --- feedback -----------------------------------------------------------------------------
+
+    def store_feedback(self, service_id: str, items: Sequence[FeedbackItem]) -> tuple[int, int]:
+        """Store every item in one transaction, each at most once.
+
+        Returns (items now stored, of which already stored before). Raises
+        ``ServiceUnavailable`` (503, retry) when the database fails: nothing is dropped
+        silently, and a retry cannot duplicate what did get stored.
+        """
         if not items:
-            return 0
+            return 0, 0
         received_at = datetime.now(UTC)
-        rows = [
-            {
-                "service_id": service_id,
-                "card_uuid": item.card,
-                "outcome": item.outcome,
-                "accepted_suggestions": orjson.dumps(list(item.accepted_suggestions)).decode(),
-                "override_reason_code": item.override_reason_code,
-                "override_reason_system": item.override_reason_system,
-                "override_reason_display": item.override_reason_display,
-                "user_comment": item.user_comment,
-                "outcome_timestamp": item.outcome_timestamp,
-                "received_at": received_at,
-            }
-            for item in items
-        ]
+        statement = _insert_ignoring_duplicates(self.engine, feedback_table, "item_key")
+        statement = statement.returning(feedback_table.c.id)
+        inserted = 0
+        try:
+            with self.engine.begin() as connection:
+                for item in items:
+                    row = _feedback_row(service_id, item, received_at)
+                    # RETURNING yields a row only when the insert happened (not a duplicate).
+                    inserted += len(connection.execute(statement, row).all())
+        except SQLAlchemyError as error:
+            logger.error("feedback not stored: %s", type(error).__name__)
+            raise ServiceUnavailable(
+                "the feedback could not be stored; send it again", retry_after_s=_RETRY_AFTER_S
+            ) from None
+        return len(items), len(items) - inserted
+
+    # --- JWT replay cache ---------------------------------------------------------------------
+
+    def remember_token(self, token_key: str, expires_at: float, now: float) -> bool:
+        """Record a token key until ``expires_at``; False when a live record already exists.
+
+        The primary key decides between concurrent workers: exactly one insert wins. An
+        expired record of the same key is replaced. Raises ``SQLAlchemyError`` when the
+        database fails (the caller refuses the token then).
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(jwt_replay_table), {"token_key": token_key, "expires_at": expires_at}
+                )
+            return True
+        except IntegrityError:
+            pass
         with self.engine.begin() as connection:
-            connection.execute(insert(feedback_table), rows)
-        return len(rows)
+            replaced = connection.execute(
+                delete(jwt_replay_table).where(
+                    jwt_replay_table.c.token_key == token_key,
+                    jwt_replay_table.c.expires_at <= now,
+                )
+            ).rowcount
+        if not replaced:
+            return False
+        return self.remember_token(token_key, expires_at, now)
+
+    def purge_expired_tokens(self, now: float) -> int:
+        """Delete replay records of tokens expired before ``now``; return how many."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(jwt_replay_table).where(jwt_replay_table.c.expires_at <= now)
+            )
+        return int(result.rowcount)
+
+    # --- audit --------------------------------------------------------------------------------
+
+    def record_audit(
+        self,
+        *,
+        hook_instance: str,
+        service_id: str,
+        patient_id: str,
+        grade: int | None,
+        peak_grade: int | None,
+        card_uuids: Sequence[str],
+        suggestion_uuids: Sequence[str],
+        answered_at: datetime,
+        duration_ms: float,
+    ) -> None:
+        """Insert one audit row. Raises ``ValueError`` for a ``patient_id`` that is not a FHIR
+        id (nothing but the id may be stored) and ``SQLAlchemyError`` when the write fails."""
+        patient_ref = patient_id.removeprefix("Patient/")
+        if not _FHIR_ID.fullmatch(patient_ref):
+            raise ValueError("patient_id must be a FHIR id")
+        if answered_at.tzinfo is None:
+            raise ValueError("answered_at must carry a time zone")
+        row = {
+            "hook_instance": hook_instance[:256],
+            "service_id": service_id,
+            "patient_ref": patient_ref,
+            "grade": grade,
+            "peak_grade": peak_grade,
+            "card_uuids": orjson.dumps(list(card_uuids)).decode(),
+            "suggestion_uuids": orjson.dumps(list(suggestion_uuids)).decode(),
+            "answered_at": answered_at.astimezone(UTC),
+            "duration_ms": float(duration_ms),
+        }
+        with self.engine.begin() as connection:
+            connection.execute(insert(audit_table), row)
+
+
+def _feedback_row(service_id: str, item: FeedbackItem, received_at: datetime) -> dict[str, Any]:
+    accepted = orjson.dumps(list(item.accepted_suggestions)).decode()
+    identity = [
+        service_id,
+        item.card,
+        item.outcome,
+        item.outcome_timestamp.astimezone(UTC).isoformat(),
+        list(item.accepted_suggestions),
+        item.override_reason_code,
+        item.override_reason_system,
+        item.override_reason_display,
+        item.user_comment,
+    ]
+    return {
+        "service_id": service_id,
+        "card_uuid": item.card,
+        "outcome": item.outcome,
+        "accepted_suggestions": accepted,
+        "override_reason_code": item.override_reason_code,
+        "override_reason_system": item.override_reason_system,
+        "override_reason_display": item.override_reason_display,
+        "user_comment": item.user_comment,
+        "outcome_timestamp": item.outcome_timestamp,
+        "received_at": received_at,
+        "item_key": hashlib.sha256(orjson.dumps(identity)).hexdigest(),
+    }
+
+
+def _insert_ignoring_duplicates(engine: Engine, table: Table, column: str) -> Any:
+    """``INSERT ... ON CONFLICT (column) DO NOTHING`` in the engine's dialect."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[column])
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=[column])
+    raise SettingsError(f"DATABASE_URL: unsupported database {engine.dialect.name!r}")
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at; None for a database without one."""
+    with engine.connect() as connection:
+        return _revision(connection)
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(revision) if revision is not None else None
+
+
+def upgrade_database(engine: Engine) -> str:
+    """Bring the schema to ``SCHEMA_HEAD`` under a cross-process lock; return the revision.
+
+    A database without any of our tables is built from ``metadata`` and stamped with the
+    head (Alembic's recipe for a new database; a test checks it equals running every
+    migration). Any other database runs the missing migrations.
+    """
+    with _upgrade_lock(engine) as connection:
+        before = _revision(connection)
+        if before != SCHEMA_HEAD:
+            existing = set(inspect(connection).get_table_names())
+            if before is None and not existing & set(metadata.tables):
+                _create_at_head(connection)
+            else:
+                _run_migrations(connection)
+    revision = current_revision(engine) or ""
+    if before != revision:
+        logger.info(
+            "database schema upgraded",
+            extra={"fields": {"from": before or "nothing", "to": revision}},
+        )
+    return revision
+
+
+def _run_migrations(connection: Connection, target: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("cds_service.migrations")))
+    config.attributes["connection"] = connection
+    command.upgrade(config, target)
+
+
+def _create_at_head(connection: Connection) -> None:
+    metadata.create_all(connection)
+    connection.execute(
+        text(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+        )
+    )
+    connection.execute(
+        text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_HEAD}
+    )
+
+
+@contextlib.contextmanager
+def _upgrade_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that no other process upgrades the schema through.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: an exclusive ``flock`` on a file
+    beside the database (SQLite databases are shared by processes of one machine only).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK_KEY}
+            )
+            yield connection
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with open(f"{database}.upgrade-lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            with engine.begin() as connection:
+                yield connection
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _prepare_schema(engine: Engine, upgrade: bool) -> None:
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return
+    if not upgrade:
+        raise SettingsError(
+            f"CRS_CDS_DB_UPGRADE=off and the database schema is at {revision or 'nothing'}, "
+            f"not {SCHEMA_HEAD}: run `crs-cds db upgrade` first"
+        )
+    upgrade_database(engine)
+
+
+# --- engine and app -------------------------------------------------------------------------
 
 
 def database_url_for(app: Flask, configured: str | None) -> str:
@@ -119,11 +396,36 @@ def database_url_for(app: Flask, configured: str | None) -> str:
     return f"sqlite:///{os.path.join(app.instance_path, _SQLITE_FILE)}"
 
 
-def init_app(app: Flask, database_url: str | None) -> Storage:
-    """Create the engine and the tables, and attach the ``Storage`` to ``app``."""
-    engine = create_engine(database_url_for(app, database_url), pool_pre_ping=True)
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``. SQLite gets WAL journaling and a 15 s busy timeout, so that
+    several worker processes can write (feedback, replay cache) without "database is locked"."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def init_app(app: Flask, database_url: str | None, *, upgrade: bool = True) -> Storage:
+    """Create the engine, bring the schema to ``SCHEMA_HEAD`` (or fail when ``upgrade`` is
+    False and it is behind), and attach the ``Storage`` to ``app``.
+
+    ``CRS_CDS_DB_UPGRADE`` from the app's settings, when present, overrides ``upgrade``.
+    """
+    with contextlib.suppress(KeyError):
+        upgrade = get_settings(app).db_upgrade is SchemaUpgrade.AUTO
+    engine = make_engine(database_url_for(app, database_url))
+    _prepare_schema(engine, upgrade)
     storage = Storage(engine)
-    storage.create_tables()
     app.extensions[_EXTENSION_KEY] = storage
     logger.info("database ready", extra={"fields": {"dialect": engine.dialect.name}})
     return storage
@@ -135,3 +437,39 @@ def get_storage(app: Flask | None = None) -> Storage:
     storage = target.extensions[_EXTENSION_KEY]
     assert isinstance(storage, Storage)  # noqa: S101 - set only by init_app
     return storage
+
+
+def record_audit(
+    *,
+    hook_instance: str,
+    service_id: str,
+    patient_id: str,
+    grade: int | None,
+    peak_grade: int | None,
+    card_uuids: Sequence[str],
+    suggestion_uuids: Sequence[str],
+    answered_at: datetime,
+    duration_ms: float,
+    app: Flask | None = None,
+) -> bool:
+    """Write the audit row of one hook answer; True when stored.
+
+    Never raises for a database failure: the clinician's answer must not be lost because the
+    audit write failed. The failure is logged (error type only) and False returned.
+    """
+    try:
+        get_storage(app).record_audit(
+            hook_instance=hook_instance,
+            service_id=service_id,
+            patient_id=patient_id,
+            grade=grade,
+            peak_grade=peak_grade,
+            card_uuids=card_uuids,
+            suggestion_uuids=suggestion_uuids,
+            answered_at=answered_at,
+            duration_ms=duration_ms,
+        )
+    except SQLAlchemyError as error:
+        logger.error("audit row not stored: %s", type(error).__name__)
+        return False
+    return True

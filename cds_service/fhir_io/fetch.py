@@ -2,14 +2,18 @@
 
 One ``requests.Session`` is passed in (connection pooling; tests intercept it with
 ``responses``). Every GET has explicit connect and read timeouts no longer than what is left of
-the budget, the body is read in chunks so that a slow server cannot hold the request past the
-deadline, and only connection errors are retried, once (a GET is idempotent).
-Error messages name what went wrong and never hold patient data.
+the budget, the body is read as it arrives (``read1``) with the deadline checked after every
+read, so that a server trickling bytes cannot hold a fetch thread past the deadline, and only
+connection errors are retried, once (a GET is idempotent). Redirects are not followed: the
+bearer token goes to ``fhirServer`` and nowhere else. An answer is refused when it is larger
+than ``MAX_BODY_BYTES`` or nests deeper than ``MAX_JSON_DEPTH``, and resources beyond the
+call's ``ResourceAllowance`` are not kept. Error messages never hold patient data.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,15 +21,28 @@ from urllib.parse import urljoin, urlsplit
 
 import orjson
 import requests
+import urllib3
 
 from cds_service.fhir_io.bundles import ReadPage, read_page
+from cds_service.validation import MAX_JSON_DEPTH, nesting_exceeds
 
-__all__ = ["Deadline", "FetchError", "FhirEndpoint", "KeyProgress", "fetch_pages"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Deadline",
+    "FetchError",
+    "FhirEndpoint",
+    "KeyProgress",
+    "ResourceAllowance",
+    "fetch_pages",
+]
 
 logger = logging.getLogger(__name__)
 
 _CONNECT_TIMEOUT_S = 3.05
-_MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Largest FHIR server answer read (one page). A page of 1000 Observations is 1-2 MB; 16 MiB
+#: leaves room for narratives and includes. The bound also matters for time: parsing holds the
+#: GIL (about 0.3 s for 16 MiB here), during which the call cannot answer at its deadline.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 _CHUNK_BYTES = 256 * 1024
 
 
@@ -79,6 +96,22 @@ class FhirEndpoint:
         return headers
 
 
+class ResourceAllowance:
+    """How many more resources one hook call may hold (``CRS_CDS_MAX_RESOURCES`` less what
+    the prefetch already brought), shared by the call's concurrent fetch jobs."""
+
+    def __init__(self, remaining: int) -> None:
+        self._remaining = max(0, remaining)
+        self._lock = threading.Lock()
+
+    def take(self, wanted: int) -> int:
+        """Reserve up to ``wanted`` resources; return how many were granted."""
+        with self._lock:
+            granted = min(wanted, self._remaining)
+            self._remaining -= granted
+            return granted
+
+
 @dataclass(slots=True)
 class KeyProgress:
     """What one fetch job has read so far; the reader takes it as is when time runs out."""
@@ -96,12 +129,14 @@ def fetch_pages(
     deadline: Deadline,
     max_pages: int,
     progress: KeyProgress,
+    allowance: ResourceAllowance | None = None,
 ) -> None:
     """Read ``url`` and every ``next`` page after it into ``progress``.
 
     Stops at ``max_pages`` pages in all (counting pages already in ``progress``), at a repeated
-    ``next`` URL, or at a ``next`` link that leaves the server; each sets ``progress.note``.
-    Raises ``FetchError`` on the first failed request; ``progress`` keeps what was read.
+    ``next`` URL, at a ``next`` link that leaves the server, or when ``allowance`` is used up;
+    each sets ``progress.note``. Raises ``FetchError`` on the first failed request;
+    ``progress`` keeps what was read.
     """
     seen: set[str] = set()
     next_url: str | None = url
@@ -114,14 +149,25 @@ def fetch_pages(
             return
         seen.add(next_url)
         page = read_page(get_json(session, endpoint, next_url, deadline))
-        _add(progress, page)
+        if not _add(progress, page, allowance):
+            return
         next_url = _follow(endpoint, page, progress)
 
 
-def _add(progress: KeyProgress, page: ReadPage) -> None:
-    progress.resources.extend(page.resources)
+def _add(progress: KeyProgress, page: ReadPage, allowance: ResourceAllowance | None) -> bool:
+    """Keep the page's resources within the allowance; False when it ran out."""
+    resources = page.resources
+    granted = len(resources) if allowance is None else allowance.take(len(resources))
+    progress.resources.extend(resources[:granted])
     progress.skipped_entries += page.skipped_entries
     progress.pages += 1
+    if granted < len(resources):
+        progress.note = (
+            f"{len(resources) - granted} resources beyond the limit of resources per call "
+            "were not read"
+        )
+        return False
+    return True
 
 
 def _follow(endpoint: FhirEndpoint, page: ReadPage, progress: KeyProgress) -> str | None:
@@ -162,6 +208,7 @@ def _get_json_once(
             headers=endpoint.headers(),
             timeout=(min(_CONNECT_TIMEOUT_S, remaining), remaining),
             stream=True,
+            allow_redirects=False,
         ) as response:
             status = response.status_code
             body = _read_body(response, deadline) if status == 200 else b""
@@ -173,6 +220,10 @@ def _get_json_once(
         raise deadline.timed_out() from None
     elapsed_ms = round((time.monotonic() - started) * 1000)
     logger.debug("FHIR GET answered %s in %d ms", status, elapsed_ms)
+    if status in (401, 403):
+        raise FetchError(f"the FHIR server refused the access token (HTTP {status})")
+    if 300 <= status < 400:
+        raise FetchError(f"the FHIR server redirected (HTTP {status}); redirects are not followed")
     if status != 200:
         raise FetchError(f"the FHIR server answered HTTP {status}")
     try:
@@ -181,22 +232,45 @@ def _get_json_once(
         raise FetchError("the FHIR server's answer was not JSON") from None
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise FetchError("the FHIR server's answer was not a FHIR resource")
+    if nesting_exceeds(document, MAX_JSON_DEPTH):
+        raise FetchError(f"the FHIR server's answer nests deeper than {MAX_JSON_DEPTH} levels")
     if document["resourceType"] == "OperationOutcome":
         raise FetchError("the FHIR server answered with an OperationOutcome")
     return document
 
 
 def _read_body(response: requests.Response, deadline: Deadline) -> bytes:
+    """The body, read as it arrives; stops at the deadline or at ``MAX_BODY_BYTES``.
+
+    ``read1`` returns whatever the socket has (at most a chunk) instead of waiting for a
+    full chunk, so a server that trickles a byte at a time is noticed at the deadline.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    raw = response.raw
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
-        size += len(chunk)
-        if size > _MAX_BODY_BYTES:
-            raise FetchError(f"the FHIR server's answer exceeded {_MAX_BODY_BYTES // 2**20} MB")
+    while True:
         if deadline.expired():
             raise deadline.timed_out()
+        try:
+            chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            if deadline.expired() or isinstance(error, urllib3.exceptions.TimeoutError):
+                raise deadline.timed_out() from None
+            raise FetchError("the FHIR server's answer was cut off") from None
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large() -> FetchError:
+    return FetchError(f"the FHIR server's answer exceeded {MAX_BODY_BYTES // 2**20} MB")
 
 
 def _as_fetch_error(error: requests.RequestException, deadline: Deadline) -> FetchError:

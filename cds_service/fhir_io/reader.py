@@ -11,7 +11,12 @@ Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC
 - If the Patient or the Observations cannot be had either way, the call fails with 412. A lesser
   key that fails is reported in ``PatientData.problems`` and the rest is used.
 - Resources are merged across keys and de-duplicated by (resourceType, id); resources whose
-  ``subject``/``patient`` names another patient are dropped. Nothing is filtered by code here.
+  ``subject``/``patient`` names another patient are dropped, and so are patient-data resources
+  (Observation, MedicationAdministration, Condition, ...) that name no patient at all: the
+  service never grades on data it cannot attribute to the patient of the call. Both are
+  reported. Nothing is filtered by code here.
+- With ``max_resources``, the prefetch and everything fetched together stay within that many
+  resources; fetching stops at the limit and says so.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from cds_service.fhir_io.fetch import (
     FetchError,
     FhirEndpoint,
     KeyProgress,
+    ResourceAllowance,
     fetch_pages,
 )
 from cds_service.services import ESSENTIAL_KEYS, PATIENT_KEY
@@ -48,6 +54,22 @@ __all__ = ["DataProblem", "FhirReader", "PatientData", "render_template"]
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9.]*)\s*\}\}")
+
+#: Resource types that are always about one patient (R4 Patient compartment, the ones grading
+#: reads or could meet): without a readable ``subject``/``patient`` they are not used.
+_PATIENT_DATA_TYPES = frozenset(
+    {
+        "Observation",
+        "MedicationAdministration",
+        "MedicationRequest",
+        "MedicationStatement",
+        "Condition",
+        "Procedure",
+        "DiagnosticReport",
+        "Encounter",
+        "AllergyIntolerance",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +146,12 @@ class FhirReader:
         patient_id: str,
         prefetch: Mapping[str, Any],
         endpoint: FhirEndpoint | None,
+        max_resources: int | None = None,
     ) -> PatientData:
         """Read every key of ``templates``; raise ``FhirDataUnavailable`` (412) per the rules."""
         deadline = Deadline(self._budget_s)
         results: dict[str, _KeyResult] = {}
-        jobs: dict[str, Callable[[KeyProgress], None]] = {}
+        urls: dict[str, str] = {}
         seeds: dict[str, KeyProgress] = {}
 
         for key, template in templates.items():
@@ -143,8 +166,15 @@ class FhirReader:
                     pages=1 if value.state is PrefetchState.PRESENT else 0,
                     skipped_entries=value.page.skipped_entries,
                 )
-                jobs[key] = self._job(endpoint, url, deadline)
+                urls[key] = url
 
+        allowance = None
+        if max_resources is not None:
+            prefetched = sum(len(result.resources) for result in results.values())
+            allowance = ResourceAllowance(max_resources - prefetched)
+        jobs: dict[str, Callable[[KeyProgress], None]] = {}
+        if endpoint is not None:
+            jobs = {key: self._job(endpoint, url, deadline, allowance) for key, url in urls.items()}
         self._run(jobs, seeds, results, deadline)
         return _assemble(templates, results, patient_id)
 
@@ -190,10 +220,16 @@ class FhirReader:
         return None
 
     def _job(
-        self, endpoint: FhirEndpoint, url: str, deadline: Deadline
+        self,
+        endpoint: FhirEndpoint,
+        url: str,
+        deadline: Deadline,
+        allowance: ResourceAllowance | None,
     ) -> Callable[[KeyProgress], None]:
         def job(progress: KeyProgress) -> None:
-            fetch_pages(self._session, endpoint, url, deadline, self._max_pages, progress)
+            fetch_pages(
+                self._session, endpoint, url, deadline, self._max_pages, progress, allowance
+            )
 
         return job
 
@@ -242,6 +278,7 @@ def _settle(key: str, result: _KeyResult, progress: KeyProgress, error: str | No
         result.obtained = True
         if progress.note is not None:
             result.problem = f"{key}: {progress.note}"
+            logger.info("FHIR data note", extra={"fields": {"key": key, "note": progress.note}})
     elif read_something:
         result.obtained = True
         result.problem = f"{key} could only be read in part: {error}"
@@ -293,27 +330,37 @@ def _assemble(
     if unavailable:
         raise FhirDataUnavailable("; ".join(unavailable))
 
-    resources, foreign = _merge(
+    resources, foreign, unattributed = _merge(
         ((key, results[key].resources) for key in templates if key != PATIENT_KEY), patient_id
     )
     for key, count in foreign.items():
         problems.append(DataProblem(key, f"{key}: {count} resources of another patient ignored"))
+    for key, count in unattributed.items():
+        problems.append(DataProblem(key, f"{key}: {count} resources that name no patient ignored"))
     assert patient is not None  # noqa: S101 - unavailable would have raised
     return PatientData(patient=patient, resources=tuple(resources), problems=tuple(problems))
 
 
 def _merge(
     keyed: Iterable[tuple[str, list[dict[str, Any]]]], patient_id: str
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Resources of all keys, first copy of each (resourceType, id), this patient's only."""
+) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, int]]:
+    """Resources of all keys, first copy of each (resourceType, id), this patient's only.
+
+    Also returns, by key, how many resources named another patient and how many
+    patient-data resources named no patient (both left out).
+    """
     seen: set[tuple[str, str]] = set()
     merged: list[dict[str, Any]] = []
     foreign: dict[str, int] = {}
+    unattributed: dict[str, int] = {}
     for key, resources in keyed:
         for resource in resources:
             owner = patient_reference_id(resource)
             if owner is not None and owner != patient_id:
                 foreign[key] = foreign.get(key, 0) + 1
+                continue
+            if owner is None and resource.get("resourceType") in _PATIENT_DATA_TYPES:
+                unattributed[key] = unattributed.get(key, 0) + 1
                 continue
             if resource.get("resourceType") == "Patient":
                 continue
@@ -324,4 +371,4 @@ def _merge(
                     continue
                 seen.add(identity)
             merged.append(resource)
-    return merged, foreign
+    return merged, foreign, unattributed

@@ -1,6 +1,10 @@
 """The ``cds`` blueprint: CDS Hooks discovery, service calls and feedback (SPEC section 4).
 
-Views are thin: authenticate, parse, call one function, serialize.
+Views are thin: authenticate, parse, call one function, serialize. Limits: the body size
+(``CRS_CDS_MAX_REQUEST_BYTES``, werkzeug's 413), the JSON nesting depth (400, in
+``validation``) and the FHIR resources per call (``CRS_CDS_MAX_RESOURCES``, 413 for the
+prefetch, a reported stop for what is fetched). A trusted issuer configured with
+``fhir_servers`` may only send us to those FHIR servers.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
-from cds_service.auth import endpoint_audience, get_verifier
-from cds_service.config import AuthMode, get_settings
-from cds_service.errors import NotFound
+from cds_service.auth import CallerIdentity, endpoint_audience, get_verifier
+from cds_service.config import AuthMode, Settings, get_settings
+from cds_service.errors import BadRequest, NotFound
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
 from cds_service.hooks import answer_hook
 from cds_service.logs import hook_instance_var
@@ -27,6 +32,7 @@ __all__ = ["bp", "get_fhir_reader", "init_app"]
 logger = logging.getLogger(__name__)
 
 _READER_KEY = "crs_cds.fhir_reader"
+_DRAIN_CHUNK = 256 * 1024
 
 bp = Blueprint("cds", __name__, url_prefix="/cds-services")
 
@@ -51,10 +57,14 @@ def discovery() -> Response:
 @bp.post("/<service_id>")
 def call_service(service_id: str) -> Response:
     service = _service(service_id)
-    hook_request = parse_hook_request(service, request.mimetype, request.get_data())
+    settings = get_settings()
+    hook_request = parse_hook_request(
+        service, request.mimetype, request.get_data(), max_resources=settings.max_resources
+    )
     hook_instance_var.set(hook_request.hook_instance)
-    data = _patient_data(service, hook_request)
-    answer = answer_hook(service, hook_request, data, get_settings())
+    _check_fhir_server(settings, hook_request)
+    data = _patient_data(service, hook_request, settings.max_resources)
+    answer = answer_hook(service, hook_request, data, settings)
     logger.info(
         "hook answered",
         extra={
@@ -72,9 +82,15 @@ def call_service(service_id: str) -> Response:
 def feedback(service_id: str) -> Response:
     service = _service(service_id)
     items = parse_feedback(request.mimetype, request.get_data())
-    stored = get_storage().store_feedback(service.id, items)
-    logger.info("feedback stored", extra={"fields": {"service": service.id, "items": stored}})
-    return _json({"stored": stored})
+    stored, duplicates = get_storage().store_feedback(service.id, items)
+    logger.info(
+        "feedback stored",
+        extra={"fields": {"service": service.id, "items": stored, "duplicates": duplicates}},
+    )
+    answer: dict[str, int] = {"stored": stored}
+    if duplicates:
+        answer["duplicates"] = duplicates
+    return _json(answer)
 
 
 def _service(service_id: str) -> CdsService:
@@ -84,7 +100,22 @@ def _service(service_id: str) -> CdsService:
     return service
 
 
-def _patient_data(service: CdsService, hook_request: HookRequest) -> PatientData:
+def _check_fhir_server(settings: Settings, hook_request: HookRequest) -> None:
+    """SSRF guard: an issuer configured with ``fhir_servers`` may name only those."""
+    caller = g.get("crs_cds_caller")
+    if hook_request.fhir_server is None or not isinstance(caller, CallerIdentity):
+        return
+    keys = settings.trusted_issuers.get(caller.issuer)
+    allowed = keys.fhir_servers if keys is not None else None
+    if allowed is not None and hook_request.fhir_server.rstrip("/") not in allowed:
+        raise BadRequest(
+            "fhirServer is not a FHIR server configured for this client", issue_code="security"
+        )
+
+
+def _patient_data(
+    service: CdsService, hook_request: HookRequest, max_resources: int
+) -> PatientData:
     endpoint = None
     if hook_request.fhir_server is not None:
         token = hook_request.fhir_authorization
@@ -95,6 +126,7 @@ def _patient_data(service: CdsService, hook_request: HookRequest) -> PatientData
         patient_id=hook_request.context.patient_id,
         prefetch=hook_request.prefetch,
         endpoint=endpoint,
+        max_resources=max_resources,
     )
     problems = get_metrics().fhir_problems
     for problem in data.problems:
@@ -106,9 +138,31 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), mimetype="application/json")
 
 
+def _drain_unread_body(response: Response) -> Response:
+    """Read and drop what is left of a request body no view read (a refused JWT, an unknown
+    service), so that the kept-alive connection can carry the client's next request.
+
+    gunicorn drains at most 64 KiB of an unread body itself; beyond that it closes the
+    connection after answering, and a client that reuses it (as EHRs do) gets "connection
+    aborted" on its next call. The read is bounded by ``CRS_CDS_MAX_REQUEST_BYTES``; a body
+    over it is a 413, after which the connection closes anyway.
+    """
+    if response.status_code == 413 or not request.content_length:
+        return response
+    try:
+        while request.stream.read(_DRAIN_CHUNK):
+            pass
+    except (HTTPException, OSError):
+        pass  # the client went away: nothing to keep alive
+    return response
+
+
 def init_app(app: Flask, reader: FhirReader) -> None:
-    """Register the blueprint and the app's FHIR reader."""
+    """Register the blueprint and the app's FHIR reader, apply the body size limit, and drain
+    unread request bodies."""
     app.extensions[_READER_KEY] = reader
+    app.config["MAX_CONTENT_LENGTH"] = get_settings(app).max_request_bytes
+    app.after_request(_drain_unread_body)
     app.register_blueprint(bp)
 
 

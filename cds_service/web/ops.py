@@ -1,12 +1,14 @@
-"""The ``ops`` blueprint: liveness, readiness and Prometheus metrics (SPEC section 4)."""
+"""The ``ops`` blueprint: liveness, readiness, Prometheus metrics (SPEC section 4) and the
+OpenAPI document. None of them needs authentication; none shows patient data."""
 
 from __future__ import annotations
 
 import orjson
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from cds_service.errors import ServiceUnavailable
 from cds_service.metrics import get_metrics
+from cds_service.openapi import openapi_document
 from cds_service.storage import get_storage
 
 __all__ = ["bp"]
@@ -35,3 +37,9 @@ def readyz() -> Response:
 def metrics() -> Response:
     """Prometheus text exposition of this app's registry."""
     return get_metrics().exposition()
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of the public API."""
+    return Response(orjson.dumps(openapi_document(current_app)), mimetype="application/json")

@@ -3,11 +3,13 @@ patient-view 1.0, order-select 1.0, order-sign 1.1. Each 400 names the field."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 
+from cds_service.clock import fixed_clock, set_clock
 from cds_service.errors import BadRequest
 from cds_service.services import SERVICES_BY_ID
 from cds_service.validation import parse_hook_request
@@ -130,8 +132,23 @@ def test_fhir_authorization_fields_are_checked(client, field, value, message):
 
 
 @pytest.mark.parametrize("hook", ["patient-view", "order-select", "order-sign"])
-def test_a_valid_call_of_each_hook_answers_an_empty_card_list(client, hook):
-    """Issue 2: until the clinical core lands, an honest empty answer, never a made-up card."""
+def test_a_valid_call_of_each_hook_answers_200_with_a_card_list(app, client, hook):
+    """A valid call is answered; the fixture's tisagenlecleucel (2026-11-18) is in scope on
+    2026-11-20, so patient-view carries exactly one assessment card (SPEC 2.1, section 4)."""
+    set_clock(app, fixed_clock(datetime(2026, 11, 20, 12, tzinfo=UTC)))
+    body = hook_body(hook, prefetch=full_prefetch())
+    response = client.post(f"/cds-services/{SERVICE_OF_HOOK[hook]}", json=body)
+    assert response.status_code == 200
+    cards = response.get_json()["cards"]
+    assert isinstance(cards, list)
+    if hook == "patient-view":
+        assert [c for c in cards if "org.crscds.assessment" in c.get("extension", {})]
+
+
+@pytest.mark.parametrize("hook", ["patient-view", "order-select", "order-sign"])
+def test_a_patient_out_of_scope_gets_no_cards_on_any_hook(app, client, hook):
+    """SPEC 2.1: more than 30 days after the therapy the patient is out of scope: no cards."""
+    set_clock(app, fixed_clock(datetime(2027, 3, 1, 12, tzinfo=UTC)))
     body = hook_body(hook, prefetch=full_prefetch())
     response = client.post(f"/cds-services/{SERVICE_OF_HOOK[hook]}", json=body)
     assert response.status_code == 200

@@ -1,0 +1,196 @@
+"""Synthetic assessments for the card tests, built in Python (no FHIR, no grader).
+
+``assessment(grade=3, warnings=("neutropenia",), weight_kg=None)`` reads as the chart it stands
+for; the treatment plan then comes from the real ``plan_treatment``, so the cards are tested on
+what the algorithm really says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from cds_service.cards import CardContext, DataProblemNote
+from crs_grading.assessment import (
+    Assessment,
+    AttributionWarning,
+    BiomarkerSummary,
+    DailyGrade,
+    Driver,
+    GradingSystem,
+    NeurologicFinding,
+    SystemGrade,
+    TherapyContext,
+    Trend,
+)
+from crs_grading.inputs import (
+    BloodPressure,
+    ConditionCategory,
+    ConditionFinding,
+    Immunosuppressant,
+    ImmunosuppressantDose,
+    LabResult,
+    LabTest,
+    Measurement,
+    SkippedResource,
+    TherapyAdministration,
+    TherapyKind,
+)
+from crs_grading.treatment import TreatmentOptions, TreatmentPlan, plan_treatment
+
+AS_OF = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+DAY0 = AS_OF - timedelta(days=5)
+PATIENT_ID = "pt-7"
+LAUNCH = "https://cds.example.org/smart/launch"
+
+#: A driver for each grade, as the grader would report it.
+_DRIVERS = {
+    1: Driver("fever", 1, ("Observation/t1",), "temperature 39.2 C"),
+    2: Driver("hypotension", 2, ("Observation/bp1",), "BP 84/50 mmHg: systolic 84 < 90 mmHg"),
+    3: Driver(
+        "multiple-vasopressors",
+        3,
+        ("MedicationAdministration/ne1", "MedicationAdministration/dop1"),
+        "norepinephrine and dopamine at the same time",
+    ),
+    4: Driver("ventilation", 4, ("Procedure/vent1",), "invasive mechanical ventilation"),
+    5: Driver("death", 5, ("Patient/pt-7",), "death recorded with CRS in the preceding 24 h"),
+}
+
+_WARNING_TEXTS = {
+    "positive-blood-culture": "positive blood culture (E. coli) in the last 7 days",
+    "neutropenia": "ANC 300 /uL (< 500)",
+    "elevated-lactate": "lactate 3.1 mmol/L (> 2): consider sepsis",
+    "infection-diagnosis": "active infection diagnosis (sepsis): it could explain the picture",
+    "late-onset": "first fever on day 16: CRS is uncommon this late",
+    "masked-fever": "tocilizumab already given: fever and CRP no longer track CRS",
+}
+
+
+def warning(code: str) -> AttributionWarning:
+    return AttributionWarning(code, (f"Observation/{code}",), _WARNING_TEXTS[code])
+
+
+def assessment(
+    *,
+    grade: int = 0,
+    peak: int | None = None,
+    age_years: float | None = 40.0,
+    weight_kg: float | None = 70.0,
+    fever: bool | None = None,
+    neuro: bool = False,
+    vasopressor: bool = False,
+    warnings: Iterable[str] = (),
+    comorbidities: Iterable[str] = (),
+    tocilizumab_hours_ago: Iterable[float] = (),
+    therapy_name: str = "tisagenlecleucel",
+    day: int = 5,
+    in_scope: bool = True,
+    data_gaps: tuple[str, ...] = (),
+    skipped: tuple[SkippedResource, ...] = (),
+    biomarkers: tuple[BiomarkerSummary, ...] = (),
+    baseline: BloodPressure | None = None,
+) -> Assessment:
+    """An assessment at AS_OF with the given facts (defaults: 40 y, 70 kg, day 5)."""
+    drivers = tuple(_DRIVERS[g] for g in range(grade, 0, -1) if g in _DRIVERS)
+    current = SystemGrade(
+        GradingSystem.LEE_2014, grade, drivers, AS_OF - timedelta(hours=24), AS_OF
+    )
+    peak_grade = grade if peak is None else peak
+    peak_drivers = tuple(_DRIVERS[g] for g in range(peak_grade, 0, -1) if g in _DRIVERS)
+    peak_system = SystemGrade(
+        GradingSystem.LEE_2014,
+        peak_grade,
+        peak_drivers,
+        AS_OF - timedelta(hours=60),
+        AS_OF - timedelta(hours=36),
+    )
+    astct = SystemGrade(
+        GradingSystem.ASTCT_2019, min(grade + 1, 5) if grade >= 3 else grade, (), AS_OF, AS_OF
+    )
+    therapy = TherapyAdministration(
+        therapy_name, TherapyKind.CAR_T, DAY0, "MedicationAdministration/cart"
+    )
+    given = tuple(
+        ImmunosuppressantDose(
+            Immunosuppressant.TOCILIZUMAB,
+            AS_OF - timedelta(hours=hours),
+            f"MedicationAdministration/toci{index}",
+            280,
+        )
+        for index, hours in enumerate(tocilizumab_hours_ago)
+    )
+    return Assessment(
+        as_of=AS_OF,
+        system=GradingSystem.LEE_2014,
+        therapy=TherapyContext(therapy, day) if in_scope else None,
+        current=current,
+        peak=peak_system,
+        other_systems={GradingSystem.ASTCT_2019: astct},
+        fever_in_window=(grade >= 1) if fever is None else fever,
+        first_fever=None,
+        neurologic_findings=(
+            (NeurologicFinding("encephalopathy", ("Condition/enc",), "encephalopathy"),)
+            if neuro
+            else ()
+        ),
+        vasopressor_in_window=vasopressor,
+        attribution_warnings=tuple(warning(code) for code in warnings),
+        biomarkers=biomarkers,
+        baseline_blood_pressure=baseline,
+        weight=(
+            None
+            if weight_kg is None
+            else Measurement(AS_OF - timedelta(hours=30), weight_kg, "Observation/weight")
+        ),
+        age_years=age_years,
+        comorbidities=tuple(
+            ConditionFinding(ConditionCategory.COMORBIDITY, name, True, f"Condition/c{i}")
+            for i, name in enumerate(comorbidities)
+        ),
+        immunosuppressants_given=given,
+        daily=tuple(DailyGrade(d, min(d, grade), min(d, grade)) for d in range(day + 1)),
+        data_gaps=data_gaps,
+        skipped=skipped,
+    )
+
+
+def crp(
+    latest: float, baseline: float | None, *, falling_after_peak: bool = False
+) -> BiomarkerSummary:
+    """A CRP summary (mg/L)."""
+    latest_result = LabResult(LabTest.CRP, AS_OF - timedelta(hours=6), latest, "Observation/crp2")
+    baseline_result = (
+        None
+        if baseline is None
+        else LabResult(LabTest.CRP, DAY0 - timedelta(hours=10), baseline, "Observation/crp0")
+    )
+    peak = LabResult(
+        LabTest.CRP, AS_OF - timedelta(hours=30), max(latest, 180.0), "Observation/crp1"
+    )
+    return BiomarkerSummary(
+        test=LabTest.CRP,
+        latest=latest_result,
+        baseline=baseline_result,
+        peak=peak,
+        fold_change=None if baseline is None else latest / baseline,
+        trend=Trend.FALLING if falling_after_peak else Trend.RISING,
+        falling_after_peak=falling_after_peak,
+    )
+
+
+def plan(value: Assessment, protocol: str = "lee2014") -> TreatmentPlan:
+    from crs_grading.treatment import Protocol
+
+    return plan_treatment(value, TreatmentOptions(protocol=Protocol(protocol)))
+
+
+def context(*problems: tuple[str, str]) -> CardContext:
+    """A card context for PATIENT_ID with sequential uuids (u1, u2, ...)."""
+    counter = iter(range(1, 10_000))
+    return CardContext(
+        patient_id=PATIENT_ID,
+        smart_launch_url=LAUNCH,
+        data_problems=tuple(DataProblemNote(key, message) for key, message in problems),
+        new_uuid=lambda: f"u{next(counter)}",
+    )
