@@ -18,6 +18,7 @@ from cds_service.config import AuthMode, Settings, load_settings
 from cds_service.config import init_app as init_settings
 from cds_service.errors import ServiceError, SettingsError
 from cds_service.fhir_io import FhirReader
+from cds_service.smart import SmartConfig, SqlSmartStore, init_smart
 from cds_service.web import cds, cors, ops
 
 __all__ = ["ServiceError", "Settings", "SettingsError", "create_app"]
@@ -45,7 +46,12 @@ def create_app(
 
     app = Flask(__name__, instance_relative_config=True)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    # Signs session cookies (the SMART app). Random per process unless configured.
+    # Signs session cookies and keys the SMART store. Random per process unless configured.
+    if settings.secret_key is None:
+        logger.warning(
+            "CRS_CDS_SECRET_KEY is not set: using a random key for this process; SMART app "
+            "sessions will not survive a restart or move between workers. Set it in production."
+        )
     app.secret_key = settings.secret_key or secrets.token_urlsafe(32)
     init_settings(app, settings)
     _warn_about_auth(settings)
@@ -55,14 +61,33 @@ def create_app(
     metrics.init_app(app)
     cors.init_app(app)
     session = outbound.init_app(app)
-    storage.init_app(app, settings.database_url)
+    database = storage.init_app(app, settings.database_url)
     auth.init_app(app, settings.trusted_issuers, session)
     reader = FhirReader(
         session, budget_s=settings.fhir_timeout_s, max_pages=settings.fhir_max_pages
     )
     cds.init_app(app, reader)
     app.register_blueprint(ops.bp)
+    init_smart(
+        app,
+        _smart_config(settings),
+        store=SqlSmartStore(database.engine, secret=app.secret_key),
+        http=session,
+    )
     return app
+
+
+def _smart_config(settings: Settings) -> SmartConfig:
+    """The SMART app's settings (SPEC section 4: client id, secret, allowed issuers)."""
+    redirect_url = settings.smart_redirect_url
+    if redirect_url is None and settings.public_url is not None:
+        redirect_url = settings.public_url + "/smart/callback"
+    return SmartConfig(
+        client_id=settings.smart_client_id,
+        client_secret=settings.smart_client_secret,
+        redirect_url=redirect_url,
+        allowed_issuers=settings.smart_issuers,
+    )
 
 
 def _warn_about_auth(settings: Settings) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-from cds_service import create_app
+from cds_service import create_app, storage
 from cds_service.errors import SettingsError
 from cds_service.grade_command import add_demo_data_command, add_grade_command
 
@@ -46,10 +47,35 @@ def _add_serve(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     serve.set_defaults(handler=_serve)
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    """Bring the database of ``DATABASE_URL`` to the current schema revision (Alembic)."""
+    app = create_app({**os.environ, "CRS_CDS_DB_UPGRADE": "auto"})
+    revision = storage.current_revision(storage.get_storage(app).engine)
+    sys.stdout.write(f"database schema at revision {revision}\n")
+    return 0
+
+
+def _add_db(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    database = subcommands.add_parser(
+        "db", help="database maintenance", description="Database maintenance commands."
+    )
+    actions = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = actions.add_parser(
+        "upgrade",
+        help="apply the schema migrations to DATABASE_URL",
+        description=(
+            "Apply the Alembic migrations to the database of DATABASE_URL (for deployments "
+            "that run with CRS_CDS_DB_UPGRADE=off)."
+        ),
+    )
+    upgrade.set_defaults(handler=_db_upgrade)
+
+
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_serve,
     add_grade_command,
     add_demo_data_command,
+    _add_db,
 )
 
 

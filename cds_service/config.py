@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from cds_service.errors import SettingsError
+from crs_grading.treatment import Protocol
 
 __all__ = [
     "VARIABLES",
@@ -48,11 +49,9 @@ class AuthMode(enum.StrEnum):
     NONE = "none"
 
 
-class TocilizumabProtocol(enum.StrEnum):
-    """Which tocilizumab dosing table to use (SPEC 2.6)."""
-
-    LEE_2014 = "lee2014"
-    FDA_LABEL = "fda-label"
+#: The tocilizumab dosing table (SPEC 2.6) is the clinical core's ``Protocol``: one concept,
+#: one place. The alias keeps the settings' vocabulary.
+TocilizumabProtocol = Protocol
 
 
 class ReplayCacheKind(enum.StrEnum):
@@ -111,6 +110,11 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "JSON list of FHIR base URLs (`iss`) the SMART app may launch from",
     ),
     (
+        "CRS_CDS_SMART_REDIRECT_URL",
+        "CRS_CDS_PUBLIC_URL + /smart/callback, else the request's own host",
+        "the SMART app's registered redirect URI",
+    ),
+    (
         "CRS_CDS_SECRET_KEY",
         "random per process",
         "key (32+ characters) signing the SMART app's session cookie; set it for several workers",
@@ -157,6 +161,7 @@ class Settings:
     smart_client_id: str = "crs-cds"
     smart_client_secret: str | None = field(default=None, repr=False)
     smart_issuers: tuple[str, ...] | None = None
+    smart_redirect_url: str | None = None
     secret_key: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     database_url: str | None = field(default=None, repr=False)
@@ -193,6 +198,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         smart_client_id=get("CRS_CDS_SMART_CLIENT_ID") or "crs-cds",
         smart_client_secret=get("CRS_CDS_SMART_CLIENT_SECRET"),
         smart_issuers=_smart_issuers(get("CRS_CDS_SMART_ISSUERS")),
+        smart_redirect_url=_optional_http_url(
+            "CRS_CDS_SMART_REDIRECT_URL", get("CRS_CDS_SMART_REDIRECT_URL")
+        ),
         secret_key=_secret_key(get("CRS_CDS_SECRET_KEY")),
         log_level=_log_level(get("CRS_CDS_LOG_LEVEL")),
         database_url=_database_url(get("DATABASE_URL")),
@@ -274,6 +282,10 @@ def _http_url(name: str, raw: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SettingsError(f"{name} must be an http(s) URL, not {raw!r}")
     return raw
+
+
+def _optional_http_url(name: str, raw: str | None) -> str | None:
+    return None if raw is None else _http_url(name, raw)
 
 
 def _public_url(raw: str | None) -> str | None:

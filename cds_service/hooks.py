@@ -94,7 +94,9 @@ def answer_hook(
         context = CardContext(
             patient_id=patient_id,
             smart_launch_url=smart_launch_url(settings, base_url),
-            data_problems=tuple(DataProblemNote(p.key, p.message) for p in data.problems),
+            data_problems=tuple(
+                DataProblemNote(p.key, p.message, p.hides_data) for p in data.problems
+            ),
         )
         if service.hook == _PATIENT_VIEW:
             plan = plan_treatment(assessment, options, now=now)

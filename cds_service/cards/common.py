@@ -63,6 +63,7 @@ class DataProblemNote:
 
     key: str
     message: str
+    hides_data: bool = True  # False: ignored data of another patient, nothing of this one lost
 
 
 def _new_uuid() -> str:

@@ -483,7 +483,7 @@ def problem_gaps(problems: tuple[DataProblemNote, ...]) -> list[str]:
         message = text.sentence(text.md(problem.message)).rstrip(".")
         consequence = _MISSING_CONSEQUENCE.get(problem.key)
         # Resources of another patient that were ignored hide nothing of this patient.
-        if consequence is not None and "ignored" not in problem.message:
+        if consequence is not None and problem.hides_data:
             message += f": {consequence}, so the grade may be too low"
         lines.append(f"{message}.")
     return lines

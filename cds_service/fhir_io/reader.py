@@ -74,10 +74,16 @@ _PATIENT_DATA_TYPES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class DataProblem:
-    """Why part of the data may be missing. ``message`` is a sentence fit for a card."""
+    """Why part of the data may be missing. ``message`` is a sentence fit for a card.
+
+    ``hides_data`` is False for problems that drop nothing of this patient's data (resources
+    of another patient, or naming no patient, that were ignored): the card then does not warn
+    that the grade may be too low.
+    """
 
     key: str
     message: str
+    hides_data: bool = True
 
     def __str__(self) -> str:
         return self.message
@@ -334,9 +340,17 @@ def _assemble(
         ((key, results[key].resources) for key in templates if key != PATIENT_KEY), patient_id
     )
     for key, count in foreign.items():
-        problems.append(DataProblem(key, f"{key}: {count} resources of another patient ignored"))
+        problems.append(
+            DataProblem(
+                key, f"{key}: {count} resources of another patient ignored", hides_data=False
+            )
+        )
     for key, count in unattributed.items():
-        problems.append(DataProblem(key, f"{key}: {count} resources that name no patient ignored"))
+        problems.append(
+            DataProblem(
+                key, f"{key}: {count} resources that name no patient ignored", hides_data=False
+            )
+        )
     assert patient is not None  # noqa: S101 - unavailable would have raised
     return PatientData(patient=patient, resources=tuple(resources), problems=tuple(problems))
 

@@ -10,6 +10,7 @@ prefetch, a reported stop for what is fetched). A trusted issuer configured with
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -56,6 +57,7 @@ def discovery() -> Response:
 
 @bp.post("/<service_id>")
 def call_service(service_id: str) -> Response:
+    started = time.perf_counter()
     service = _service(service_id)
     settings = get_settings()
     hook_request = parse_hook_request(
@@ -64,7 +66,7 @@ def call_service(service_id: str) -> Response:
     hook_instance_var.set(hook_request.hook_instance)
     _check_fhir_server(settings, hook_request)
     data = _patient_data(service, hook_request, settings.max_resources)
-    answer = answer_hook(service, hook_request, data, settings)
+    answer = answer_hook(service, hook_request, data, settings, started=started)
     logger.info(
         "hook answered",
         extra={

@@ -40,8 +40,10 @@ def test_demo_data_rejects_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_grade_json_prints_the_assessment_extension(
     demo_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """seed Case 3, day 5 after midnight: grade 3 by dopamine plus norepinephrine."""
-    code = main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-11T06:00:00Z", "--json"])
+    """seed Case 3, early on day 6: dopamine plus norepinephrine still run (grade 3)."""
+    code = main(
+        ["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-11T06:00:00Z", "--json"]
+    )
     assert code == 0
     document = orjson.loads(capsys.readouterr().out)
     assert document["system"] == "lee2014"
@@ -112,3 +114,19 @@ def test_grade_refuses_invalid_json(tmp_path: Path, capsys) -> None:
     broken.write_text('{"resourceType": "Bundle", ')
     assert main(["grade", str(broken)]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_db_upgrade_brings_a_new_database_to_the_head_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Issue 7: `crs-cds db upgrade` applies the Alembic migrations to DATABASE_URL."""
+    from sqlalchemy import create_engine
+
+    from cds_service.storage import SCHEMA_HEAD, current_revision
+
+    url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("CRS_CDS_AUTH", "none")
+    assert main(["db", "upgrade"]) == 0
+    assert SCHEMA_HEAD in capsys.readouterr().out
+    assert current_revision(create_engine(url)) == SCHEMA_HEAD

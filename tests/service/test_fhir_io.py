@@ -381,7 +381,7 @@ def test_partial_failure_still_answers_200_and_records_the_problem(
     mocked_http.add(responses.GET, MEDICATIONS, status=500)
     seen = []
 
-    def spy(service, request, data, settings):
+    def spy(service, request, data, settings, **_):
         seen.append(data)
         return {"cards": []}
 
