@@ -131,6 +131,10 @@ def condition_interval(condition: ConditionFinding, as_of: datetime) -> Window |
     return Window(start, end)
 
 
+#: Criteria whose findings are different symptoms of one grade: the driver names them all.
+_LISTED_CRITERIA = frozenset({Criterion.CONSTITUTIONAL_SYMPTOMS})
+
+
 def drivers(findings: Iterable[Finding]) -> tuple[Driver, ...]:
     """One driver per criterion: its highest grade, all evidence, the worst finding's text."""
     grouped: dict[Criterion, list[Finding]] = {}
@@ -141,7 +145,10 @@ def drivers(findings: Iterable[Finding]) -> tuple[Driver, ...]:
         group.sort(key=lambda f: (f.start, f.end, f.evidence))
         worst = max(group, key=lambda f: (f.grade, f.severity, f.end, f.text))
         evidence = dict.fromkeys(ref for f in group for ref in f.evidence)
-        result.append(Driver(str(criterion), worst.grade, tuple(evidence), worst.text))
+        text = worst.text
+        if criterion in _LISTED_CRITERIA:  # every symptom cited as evidence is named
+            text = "; ".join(dict.fromkeys(f.text for f in group))
+        result.append(Driver(str(criterion), worst.grade, tuple(evidence), text))
     result.sort(key=lambda d: (-d.grade, d.criterion))
     return tuple(result)
 

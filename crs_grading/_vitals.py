@@ -29,7 +29,7 @@ def fever_findings(
     for reading in temperatures:
         if not span.contains(reading.time):
             continue
-        text = f"temperature {format_number(reading.value)} C"
+        text = f"temperature {reading.value:.1f} C"
         common = (reading.time, reading.time, (reading.reference,), text, reading.value)
         if is_fever(reading):
             lee.append(Finding(Criterion.FEVER, lee_grade, *common))
