@@ -497,11 +497,17 @@ def _smart_paths() -> dict[str, Any]:
                 "responses": {"200": page("the page"), **errors},
             }
         },
-        "/smart/static/{filename}": _static_path("smartStatic", "The SMART page's stylesheet"),
+        "/smart/static/{filename}": _static_path(
+            "smartStatic", "The SMART page's stylesheet", not_found=page("error page")
+        ),
     }
 
 
-def _static_path(operation_id: str, summary: str) -> dict[str, Any]:
+def _static_path(
+    operation_id: str, summary: str, not_found: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A static file route; ``not_found`` when its 404 is not an OperationOutcome (the SMART
+    blueprint answers with its HTML error page)."""
     return {
         "get": {
             "operationId": operation_id,
@@ -511,7 +517,7 @@ def _static_path(operation_id: str, summary: str) -> dict[str, Any]:
             ],
             "responses": {
                 "200": {"description": "a static file"},
-                "404": _outcome("no such file"),
+                "404": not_found if not_found is not None else _outcome("no such file"),
             },
         }
     }

@@ -289,8 +289,13 @@ class _Merger:
         return self.found
 
 
-def _high_dose_runs(segments: Sequence[Segment]) -> tuple[list[Finding], set[int]]:
-    """Step 3: runs of high-dose segments held >= 3 h (seed Table 3), and their segments."""
+def _high_dose_runs(
+    segments: Sequence[Segment], rows_of: Sequence[list[lee2014.HighDoseRow]]
+) -> tuple[list[Finding], set[int]]:
+    """Step 3: runs of high-dose segments held >= 3 h (seed Table 3), and their segments.
+
+    ``rows_of[i]`` holds the Table 3 rows that segment ``i`` meets (``high_dose_rows``).
+    """
     findings: list[Finding] = []
     in_runs: set[int] = set()
     run: list[tuple[int, list[lee2014.HighDoseRow]]] = []
@@ -326,7 +331,7 @@ def _high_dose_runs(segments: Sequence[Segment]) -> tuple[list[Finding], set[int
     for index, segment in enumerate(segments):
         if segment.end == segment.start:
             continue  # an instant neither extends nor breaks a run
-        rows = high_dose_rows(segment)
+        rows = rows_of[index]
         if rows and run and segments[run[-1][0]].end == segment.start:
             run.append((index, rows))
         else:
@@ -349,10 +354,12 @@ def vasopressor_findings(
     pieces = pieces_of(administrations, ctx, admin_gaps)
     gaps.extend(admin_gaps.counted("administration"))
     segments = segments_of(pieces)
-    high_dose, in_runs = _high_dose_runs(segments)
+    rows_of = [high_dose_rows(segment) for segment in segments]  # once per segment
+    high_dose, in_runs = _high_dose_runs(segments, rows_of)
     lee, astct = _Merger(), _Merger()
     for index, segment in enumerate(segments):
         agents = segment.agents
+        evidence = segment.evidence
         if len(_counted(agents, lee2014.VASOPRESSIN_COUNTS_AS_VASOPRESSOR)) >= 2:
             text = f"{' and '.join(agents)} at the same time"
             grade = lee2014.GRADES[Criterion.MULTIPLE_VASOPRESSORS][0]
@@ -361,7 +368,7 @@ def vasopressor_findings(
                 Criterion.MULTIPLE_VASOPRESSORS,
                 grade,
                 segment,
-                segment.evidence,
+                evidence,
                 text,
             )
         elif index not in in_runs:
@@ -371,9 +378,7 @@ def vasopressor_findings(
                 text = f"one vasopressor: {piece.dose_text}"
             else:
                 criterion = Criterion.VASOPRESSOR_LOW_DOSE
-                why = (
-                    "held < 3 h" if high_dose_rows(segment) else "below the seed Table 3 high dose"
-                )
+                why = "held < 3 h" if rows_of[index] else "below the seed Table 3 high dose"
                 text = f"one vasopressor: {piece.dose_text}, {why}"
             grade = lee2014.GRADES[criterion][0]
             lee.add(
@@ -393,5 +398,5 @@ def vasopressor_findings(
         )
         grade = astct2019.GRADES[criterion][0]
         text = " and ".join(agents) + (" at the same time" if len(agents) >= 2 else "")
-        astct.add((criterion, agents), criterion, grade, segment, segment.evidence, text)
+        astct.add((criterion, agents), criterion, grade, segment, evidence, text)
     return VasopressorFindings(tuple(pieces), high_dose + lee.finish(), astct.finish())

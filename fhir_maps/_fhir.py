@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 
 #: A FHIR JSON object.
@@ -72,9 +73,18 @@ def subject_id(resource: JSON, element: str) -> str:
     reference = subject.get("reference")
     if not isinstance(reference, str):
         raise ElementError(f"{element}.reference", "is missing")
+    patient = _patient_of(reference)
+    if patient is None:
+        raise ElementError(f"{element}.reference", "does not point to a Patient")
+    return patient
+
+
+@lru_cache(maxsize=1024)
+def _patient_of(reference: str) -> str | None:
+    """The Patient id a literal reference names, or None (cached: one patient per request)."""
     target = reference_target(reference)
     if target is None or target[0] not in ("Patient", ""):
-        raise ElementError(f"{element}.reference", "does not point to a Patient")
+        return None
     return target[1]
 
 
@@ -175,7 +185,9 @@ _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _FULL, _ZONELESS, _DATE_ONLY, _PARTIAL = 0, 1, 2, 3
 
 
+@lru_cache(maxsize=64)
 def _offset(text: str) -> tzinfo:
+    """The zone of a FHIR time offset (cached: a payload uses one or two offsets)."""
     if text == "Z":
         return UTC
     sign = -1 if text[0] == "-" else 1
@@ -247,6 +259,21 @@ class TimeReader:
             if month is not None and not 1 <= int(month) <= 12:
                 raise ElementError(element, "is not a valid FHIR dateTime")
             return None, _PARTIAL
+        if (
+            zone is not None
+            and fraction is None
+            and hour is not None
+            and hour < "24"
+            and minute < "60"
+            and second < "60"
+        ):
+            # The common "YYYY-MM-DDThh:mm:ss+zz:zz" form, read by the C parser (4x faster).
+            # It gives the same instant as the general path below or raises, e.g. on
+            # 30 February or an offset out of range, and then the general path says why.
+            try:
+                return datetime.fromisoformat(value).astimezone(UTC), _FULL
+            except (ValueError, OverflowError):
+                pass
         try:
             if hour is None:
                 local = datetime(int(year), int(month), int(day), tzinfo=self.default_tz)
@@ -263,9 +290,10 @@ class TimeReader:
                 micro,
                 tzinfo=tz,
             )
-        except ValueError:
+            # Year 1 or 9999 shifted to UTC leaves datetime's range: a bad time, not a crash.
+            return moment.astimezone(UTC), (_ZONELESS if zone is None else _FULL)
+        except (ValueError, OverflowError):
             raise ElementError(element, "is not a valid FHIR dateTime") from None
-        return moment.astimezone(UTC), (_ZONELESS if zone is None else _FULL)
 
 
 def read_date(value: object, element: str) -> tuple[date | None, bool]:

@@ -89,18 +89,29 @@ def observation_concept(code: object, element: str = "code") -> ObservationConce
     """What an Observation (or component) code means: LOINC codes of every coding, else names.
 
     Raw-JSON prefilter (issue 6): a dict lookup per coding; text is only searched when no
-    coding is known.
+    coding is known. The codings are walked inline (the checks of ``codings``, in the same
+    order): this runs once or more for every Observation of the request.
     """
+    if code is None:
+        return None
+    if not isinstance(code, dict):
+        raise ElementError(element, "is not a CodeableConcept")
     found: ObservationConcept | None = None
-    for coding in codings(code, element):
-        value = coding.get("code")
-        if isinstance(value, str) and coding.get("system") in LOINC_SYSTEMS:
-            concept = LOINC_OBSERVATIONS.get(value)
-            if concept is not None:
-                if found is not None and concept != found:
-                    raise ElementError(element, "has codings of different measurements")
-                found = concept
-    if found is None and code is not None:
+    coding_items = code.get("coding")
+    if coding_items is not None:
+        if not isinstance(coding_items, list):
+            raise ElementError(f"{element}.coding", "is not a list")
+        for coding in coding_items:
+            if not isinstance(coding, dict):
+                raise ElementError(f"{element}.coding", "holds something that is not a Coding")
+            value = coding.get("code")
+            if isinstance(value, str) and coding.get("system") in LOINC_SYSTEMS:
+                concept = LOINC_OBSERVATIONS.get(value)
+                if concept is not None:
+                    if found is not None and concept != found:
+                        raise ElementError(element, "has codings of different measurements")
+                    found = concept
+    if found is None:
         texts = concept_texts(code, element)
         if texts:
             found = OBSERVATION_NAMES.first(texts)
@@ -124,6 +135,12 @@ def map_observation(context: MappingContext, observation: JSON, reference: str) 
 
 def observation_time(times: TimeReader, observation: JSON) -> datetime:
     """effectiveDateTime, effectivePeriod (start, else end) or effectiveInstant; else issued."""
+    if "effectiveDateTime" in observation and not (
+        "effectivePeriod" in observation
+        or "effectiveInstant" in observation
+        or "effectiveTiming" in observation
+    ):  # the usual case, without building the list below
+        return times.required(observation["effectiveDateTime"], "effectiveDateTime")
     present = [
         key
         for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "effectiveTiming")

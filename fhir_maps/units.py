@@ -41,14 +41,23 @@ def unit_key(text: str) -> str:
 
 def quantity_unit_keys(quantity: Mapping[str, Any]) -> list[str]:
     """Lookup keys of a Quantity's ``code`` then ``unit`` (empty: the Quantity has no unit)."""
+    code = quantity.get("code")
+    unit = quantity.get("unit")
+    return list(
+        _unit_keys(code if isinstance(code, str) else None, unit if isinstance(unit, str) else None)
+    )
+
+
+@lru_cache(maxsize=512)
+def _unit_keys(code: str | None, unit: str | None) -> tuple[str, ...]:
+    """Keys of a (code, unit) pair, each once (cached: payloads repeat a handful of pairs)."""
     keys: list[str] = []
-    for element in ("code", "unit"):
-        text = quantity.get(element)
-        if isinstance(text, str) and text.strip():
+    for text in (code, unit):
+        if text is not None and text.strip():
             key = unit_key(text)
             if key not in keys:
                 keys.append(key)
-    return keys
+    return tuple(keys)
 
 
 class UnitProblem(Exception):
