@@ -17,7 +17,8 @@ RUN pip install . \
     && chown crs /var/lib/crs-cds
 
 # SQLite by default, on a volume the service user owns; set DATABASE_URL for PostgreSQL.
-ENV DATABASE_URL=sqlite:////var/lib/crs-cds/crs_cds.sqlite3
+ENV DATABASE_URL=sqlite:////var/lib/crs-cds/crs_cds.sqlite3 \
+    MPLCONFIGDIR=/tmp/matplotlib
 VOLUME ["/var/lib/crs-cds"]
 
 USER crs
@@ -29,6 +30,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # 2 workers for a 2-core machine; threads for concurrent hook calls waiting on FHIR servers.
 # No gunicorn access log: the app logs every request as JSON without query strings.
 CMD ["gunicorn", "cds_service:create_app()", \
+     "--config", "python:cds_service.gunicorn_conf", \
      "--bind", "0.0.0.0:8080", \
      "--workers", "2", \
      "--threads", "4", \

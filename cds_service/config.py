@@ -131,6 +131,16 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "most FHIR resources per hook call, prefetched and fetched together (413 beyond it)",
     ),
     (
+        "CRS_CDS_MAX_IN_FLIGHT",
+        "1",
+        "hook calls graded at once per worker process; more wait (see CRS_CDS_QUEUE_WAIT_S)",
+    ),
+    (
+        "CRS_CDS_QUEUE_WAIT_S",
+        "0.35",
+        "longest wait of a hook call for a free slot before it gets 503 with Retry-After",
+    ),
+    (
         "CRS_CDS_REPLAY_CACHE",
         "database",
         "`database` (shared by all workers and replicas) or `memory` (per process) JWT jti cache",
@@ -167,6 +177,8 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     max_request_bytes: int = 32 * 1024 * 1024
     max_resources: int = 20_000
+    max_in_flight: int = 1
+    queue_wait_s: float = 0.35
     replay_cache: ReplayCacheKind = ReplayCacheKind.DATABASE
     db_upgrade: SchemaUpgrade = SchemaUpgrade.AUTO
 
@@ -214,6 +226,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_resources=_bounded_int(
             "CRS_CDS_MAX_RESOURCES", get("CRS_CDS_MAX_RESOURCES"), 20_000, 10, 1_000_000
         ),
+        max_in_flight=_bounded_int(
+            "CRS_CDS_MAX_IN_FLIGHT", get("CRS_CDS_MAX_IN_FLIGHT"), 1, 1, 64
+        ),
+        queue_wait_s=_seconds("CRS_CDS_QUEUE_WAIT_S", get("CRS_CDS_QUEUE_WAIT_S"), 0.35),
         replay_cache=_enum(
             ReplayCacheKind,
             "CRS_CDS_REPLAY_CACHE",

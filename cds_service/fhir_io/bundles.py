@@ -12,6 +12,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -115,7 +116,14 @@ def patient_reference_id(resource: Mapping[str, Any]) -> str | None:
         value = resource.get(element)
         reference = value.get("reference") if isinstance(value, dict) else None
         if isinstance(reference, str):
-            match = _PATIENT_REFERENCE.search(reference)
-            if match:
-                return match.group(1)
+            patient_id = _patient_id_in(reference)
+            if patient_id is not None:
+                return patient_id
     return None
+
+
+@lru_cache(maxsize=1024)
+def _patient_id_in(reference: str) -> str | None:
+    """The id of a Patient reference string (a request repeats the same few thousands of times)."""
+    match = _PATIENT_REFERENCE.search(reference)
+    return match.group(1) if match else None

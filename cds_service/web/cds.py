@@ -17,6 +17,7 @@ import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
+from cds_service.admission import Admission
 from cds_service.auth import CallerIdentity, endpoint_audience, get_verifier
 from cds_service.config import AuthMode, Settings, get_settings
 from cds_service.errors import BadRequest, NotFound
@@ -28,11 +29,12 @@ from cds_service.services import SERVICES_BY_ID, CdsService, discovery_document
 from cds_service.storage import get_storage
 from cds_service.validation import HookRequest, parse_feedback, parse_hook_request
 
-__all__ = ["bp", "get_fhir_reader", "init_app"]
+__all__ = ["bp", "get_admission", "get_fhir_reader", "init_app"]
 
 logger = logging.getLogger(__name__)
 
 _READER_KEY = "crs_cds.fhir_reader"
+_ADMISSION_KEY = "crs_cds.admission"
 _DRAIN_CHUNK = 256 * 1024
 
 bp = Blueprint("cds", __name__, url_prefix="/cds-services")
@@ -60,13 +62,17 @@ def call_service(service_id: str) -> Response:
     started = time.perf_counter()
     service = _service(service_id)
     settings = get_settings()
-    hook_request = parse_hook_request(
-        service, request.mimetype, request.get_data(), max_resources=settings.max_resources
-    )
+    admission = get_admission()
+    body = request.get_data()  # read before taking a slot: a slow upload is I/O, not CPU
+    with admission.slot():
+        hook_request = parse_hook_request(
+            service, request.mimetype, body, max_resources=settings.max_resources
+        )
     hook_instance_var.set(hook_request.hook_instance)
     _check_fhir_server(settings, hook_request)
-    data = _patient_data(service, hook_request, settings.max_resources)
-    answer = answer_hook(service, hook_request, data, settings, started=started)
+    data = _patient_data(service, hook_request, settings.max_resources)  # no slot: I/O
+    with admission.slot():
+        answer = answer_hook(service, hook_request, data, settings, started=started)
     logger.info(
         "hook answered",
         extra={
@@ -160,12 +166,22 @@ def _drain_unread_body(response: Response) -> Response:
 
 
 def init_app(app: Flask, reader: FhirReader) -> None:
-    """Register the blueprint and the app's FHIR reader, apply the body size limit, and drain
-    unread request bodies."""
+    """Register the blueprint and the app's FHIR reader, apply the body size limit, set up
+    load shedding, and drain unread request bodies."""
     app.extensions[_READER_KEY] = reader
+    settings = get_settings(app)
+    app.extensions[_ADMISSION_KEY] = Admission(settings.max_in_flight, settings.queue_wait_s)
     app.config["MAX_CONTENT_LENGTH"] = get_settings(app).max_request_bytes
     app.after_request(_drain_unread_body)
     app.register_blueprint(bp)
+
+
+def get_admission(app: Flask | None = None) -> Admission:
+    """The load-shedding gate of ``app``, or of the current app inside a request."""
+    target = app if app is not None else current_app
+    admission = target.extensions[_ADMISSION_KEY]
+    assert isinstance(admission, Admission)  # noqa: S101 - set only by init_app
+    return admission
 
 
 def get_fhir_reader(app: Flask | None = None) -> FhirReader:

@@ -104,6 +104,9 @@ class Gunicorn:
                 "CRS_CDS_TRUSTED_ISSUERS": issuers(),
                 "CRS_CDS_PUBLIC_URL": "http://localhost",
                 "CRS_CDS_LOG_LEVEL": "WARNING",
+                # Load shedding off: this test proves storage and replay under concurrency,
+                # where every call must be answered (tests/service/test_admission.py covers 503).
+                "CRS_CDS_QUEUE_WAIT_S": "30",
                 "DATABASE_URL": database_url,
                 "PYTHONPATH": str(REPO),
             }
@@ -114,6 +117,8 @@ class Gunicorn:
                 "-m",
                 "gunicorn",
                 "cds_service:create_app()",
+                "--config",
+                "python:cds_service.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

@@ -1,0 +1,106 @@
+"""Load shedding (issue 6): at most CRS_CDS_MAX_IN_FLIGHT gradings per process; a call that
+cannot get a slot within CRS_CDS_QUEUE_WAIT_S gets a fast 503 OperationOutcome with
+Retry-After instead of a slow answer (CDS Hooks 2.0.1: answers "on the order of 500 ms")."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+
+import pytest
+
+from cds_service import gunicorn_conf
+from cds_service.admission import Admission
+from cds_service.errors import ServiceUnavailable
+from cds_service.web.cds import get_admission
+
+from .support import full_prefetch, hook_body
+
+
+def test_a_free_slot_is_taken_and_given_back() -> None:
+    admission = Admission(max_in_flight=1, queue_wait_s=0.01)
+    with admission.slot():
+        pass
+    with admission.slot():  # released after the first block
+        pass
+
+
+def test_a_call_waits_for_a_slot_and_is_refused_after_the_queue_wait() -> None:
+    admission = Admission(max_in_flight=1, queue_wait_s=0.05)
+    with admission.slot():
+        started = time.perf_counter()
+        with pytest.raises(ServiceUnavailable) as refused, admission.slot():
+            pass
+        waited = time.perf_counter() - started
+    assert 0.04 <= waited < 1.0
+    assert refused.value.headers() == {"Retry-After": "1"}
+
+
+def test_a_waiting_call_gets_the_slot_when_it_frees_up() -> None:
+    admission = Admission(max_in_flight=1, queue_wait_s=2.0)
+    holder_in = threading.Event()
+
+    def hold() -> None:
+        with admission.slot():
+            holder_in.set()
+            time.sleep(0.05)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holder_in.wait(1.0)
+    with admission.slot():  # waits for the holder, well within 2 s
+        pass
+    holder.join()
+
+
+def test_a_slot_is_released_when_the_work_fails() -> None:
+    admission = Admission(max_in_flight=1, queue_wait_s=0.01)
+    with pytest.raises(RuntimeError), admission.slot():
+        raise RuntimeError("grading failed")
+    with admission.slot():
+        pass
+
+
+def test_an_overloaded_service_answers_503_with_an_operation_outcome(make_app) -> None:
+    app = make_app(CRS_CDS_MAX_IN_FLIGHT="1", CRS_CDS_QUEUE_WAIT_S="0.05")
+    client = app.test_client()
+    with get_admission(app).slot():  # another call is being graded
+        response = client.post(
+            "/cds-services/crs-patient-view", json=hook_body(prefetch=full_prefetch())
+        )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert "capacity" in body["issue"][0]["diagnostics"]
+    # and once the slot is free the same call is answered
+    answered = client.post(
+        "/cds-services/crs-patient-view", json=hook_body(prefetch=full_prefetch())
+    )
+    assert answered.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CRS_CDS_MAX_IN_FLIGHT", "0"), ("CRS_CDS_QUEUE_WAIT_S", "-1")],
+    ids=["no slot at all is refused", "a negative wait is refused"],
+)
+def test_bad_admission_settings_stop_the_service_naming_the_variable(
+    make_app, variable: str, value: str
+) -> None:
+    from cds_service.errors import SettingsError
+
+    with pytest.raises(SettingsError, match=variable):
+        make_app(**{variable: value})
+
+
+def test_the_gunicorn_worker_hook_freezes_start_up_objects_and_raises_the_gc_threshold() -> None:
+    before = gc.get_threshold()
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+        assert gc.get_threshold() == gunicorn_conf.GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
