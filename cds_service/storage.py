@@ -66,6 +66,7 @@ __all__ = [
     "jwt_replay_table",
     "metadata",
     "record_audit",
+    "smart_store_table",
     "upgrade_database",
 ]
 
@@ -74,7 +75,7 @@ logger = logging.getLogger(__name__)
 _EXTENSION_KEY = "crs_cds.storage"
 _SQLITE_FILE = "crs_cds.sqlite3"
 #: The newest migration in cds_service/migrations/versions (a test keeps this true).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 #: Key of the PostgreSQL advisory lock that serialises schema upgrades across processes.
 _UPGRADE_LOCK_KEY = 0x43525343  # "CRSC"
 #: How long a client should wait before sending a failed write again.
@@ -125,6 +126,17 @@ audit_table = Table(
     Column("suggestion_uuids", Text, nullable=False),  # JSON array
     Column("answered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("duration_ms", Float, nullable=False),
+)
+
+#: The SMART app's server-side launch state and tokens (``cds_service.smart.store``): keys are
+#: salted SHA-256 hashes, payloads encrypted with a key derived from CRS_CDS_SECRET_KEY.
+smart_store_table = Table(
+    "smart_launch_store",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("payload", Text, nullable=False),
 )
 
 

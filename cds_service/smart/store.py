@@ -24,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
+from cds_service.storage import smart_store_table
+
 _LAUNCH = "launch"
 _SESSION = "session"
 
@@ -129,21 +131,11 @@ class InMemorySmartStore(SmartStore):
             del self._entries[k]
 
 
-_metadata = sa.MetaData()
-
-#: The SQL store's own table (created on first use if missing).
-smart_store_table = sa.Table(
-    "smart_launch_store",
-    _metadata,
-    sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False, index=True),
-    sa.Column("payload", sa.Text, nullable=False),
-)
-
-
 class SqlSmartStore(SmartStore):
-    """A store in a SQL database shared by replicas; owns the table ``smart_launch_store``.
+    """A store in a SQL database shared by replicas, in the table ``smart_launch_store``.
+
+    The table belongs to the service's schema (``cds_service.storage``, Alembic revision 0003);
+    it is created here only when missing, for a store used without the app (tests, tools).
 
     ``secret`` (the Flask secret key, the same on every replica) derives the encryption key of
     the payloads and the salt of the key hashes.
@@ -157,7 +149,7 @@ class SqlSmartStore(SmartStore):
         fernet_key = hashlib.sha256(b"crs-cds smart store payloads\x00" + raw).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(fernet_key))
         self._engine = engine
-        _metadata.create_all(engine, tables=[smart_store_table], checkfirst=True)
+        smart_store_table.create(engine, checkfirst=True)
 
     def _key(self, kind: str, key: str) -> str:
         return hashlib.sha256(self._salt + kind.encode() + b"\x00" + key.encode()).hexdigest()

@@ -140,3 +140,21 @@ def test_with_upgrades_off_a_database_behind_stops_the_start(make_app, database_
     upgrade_database(make_engine(database_url))
     app = make_app(DATABASE_URL=database_url, CRS_CDS_DB_UPGRADE="off")
     assert app.test_client().get("/readyz").status_code == 200
+
+
+def test_a_database_whose_smart_store_predates_revision_0003_upgrades_keeping_it(database_url):
+    """Before 0003 the SMART store created ``smart_launch_store`` itself on first use."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        storage._run_migrations(connection)  # to head, then pretend it stopped at 0002
+        connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+        connection.execute(
+            insert(storage.smart_store_table).values(
+                key_hash="k" * 64, kind="launch", expires_at=1.0, payload="sealed"
+            )
+        )
+    assert upgrade_database(engine) == SCHEMA_HEAD
+    with engine.connect() as connection:
+        kept = connection.execute(select(storage.smart_store_table.c.key_hash)).all()
+    assert kept == [("k" * 64,)]
+    assert _differences(engine) == []
