@@ -7,6 +7,7 @@ problem and never contains the element's value (it ends up in the card's ``skipp
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -164,12 +165,23 @@ def optional_string(value: object, element: str) -> str | None:
 
 
 def number(value: object, element: str) -> float:
-    """A JSON number as float (FHIR decimal or integer; booleans and strings are refused)."""
+    """A finite JSON number as float (FHIR decimal or integer).
+
+    Booleans and strings are refused, and so are NaN and infinity (Python's ``json`` reads
+    them; they are not JSON, and the R4B models refuse them alike) and integers too large for a
+    float.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         if value is None:
             raise ElementError(element, "is missing")
         raise ElementError(element, "is not a number")
-    return float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ElementError(element, "is not a number") from None
+    if not math.isfinite(result):
+        raise ElementError(element, "is not a number")
+    return result
 
 
 # --- date-times -------------------------------------------------------------------------------

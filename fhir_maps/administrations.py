@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from crs_grading.inputs import (
@@ -25,6 +26,7 @@ from ._fhir import (
     optional_object,
 )
 from .medications import MedicationResolver, classify_drug
+from .plausible_ranges import PLAUSIBLE_VASOPRESSOR_MAXIMA, number_text
 from .units import (
     DOSE_TO_MG,
     MASS,
@@ -55,6 +57,14 @@ GAP_UNKNOWN_UNIT = "rate unit not recognised"
 GAP_UNITS_FOR_MASS_DRUG = "rate in units for a drug dosed by mass"
 GAP_MASS_FOR_VASOPRESSIN = "vasopressin rate by mass instead of units"
 GAP_VASOPRESSIN_PER_KG = "vasopressin rate per kg cannot be used"
+GAP_NEGATIVE_RATE = "negative rate recorded"
+GAP_RATIO_DENOMINATOR = "rate ratio over a time that is not positive"
+
+
+def implausible_rate_gap(agent: Vasopressor, basis: RateBasis) -> str:
+    """The rate_gap of a rate above ``PLAUSIBLE_VASOPRESSOR_MAXIMA`` (value-free: the limit)."""
+    maximum = number_text(PLAUSIBLE_VASOPRESSOR_MAXIMA[agent][basis])
+    return f"rate above the plausible maximum of {maximum} {basis} for {agent}: likely a unit error"
 
 
 def map_administration(
@@ -161,7 +171,9 @@ def _dose_mg(dosage: JSON | None) -> float | None:
         return None  # a dose in mg/kg or mL: the amount in mg is unknown
 
 
-def _rate_value_and_keys(dosage: JSON) -> tuple[float, list[str]] | None:
+def _rate_value_and_keys(dosage: JSON) -> tuple[float, list[str]] | str | None:
+    """(value, unit keys) of the rate; a rate_gap when the rate is there but unreadable; None
+    when there is no rate. ``ElementError`` when an element is malformed (not a number)."""
     quantity = dosage.get("rateQuantity")
     ratio = dosage.get("rateRatio")
     if quantity is not None and ratio is not None:
@@ -185,7 +197,7 @@ def _rate_value_and_keys(dosage: JSON) -> tuple[float, list[str]] | None:
             if "value" in denominator:
                 per = number(denominator.get("value"), "dosage.rateRatio.denominator.value")
                 if per <= 0:
-                    raise ElementError("dosage.rateRatio.denominator.value", "is not positive")
+                    return GAP_RATIO_DENOMINATOR
             denominator_keys = quantity_unit_keys(denominator)
         numerator_keys = quantity_unit_keys(numerator)
         keys = [f"{top}/{bottom}" for top in numerator_keys for bottom in denominator_keys]
@@ -196,14 +208,21 @@ def _rate_value_and_keys(dosage: JSON) -> tuple[float, list[str]] | None:
 def infusion_rate(
     dosage: JSON | None, agent: Vasopressor, medication: JSON | None
 ) -> tuple[InfusionRate | None, str | None]:
-    """The normalised rate of a vasopressor drip, or (None, why it cannot be read)."""
+    """The normalised rate of a vasopressor drip, or (None, why it cannot be read).
+
+    A rate of 0 is a readable rate: the drip is paused (charted at 0 while titrated off). A
+    negative rate, or one above ``PLAUSIBLE_VASOPRESSOR_MAXIMA`` after conversion (a unit
+    error), cannot be read: the drip still counts as a vasopressor of unknown dose (SPEC 2.3).
+    """
     read = _rate_value_and_keys(dosage) if dosage is not None else None
     if read is None:
         has_dose = dosage is not None and dosage.get("dose") is not None
         return None, GAP_DOSE_ONLY if has_dose else GAP_NO_RATE
+    if isinstance(read, str):
+        return None, read
     value, keys = read
     if value < 0:
-        raise ElementError("dosage.rate[x]", "is negative")
+        return None, GAP_NEGATIVE_RATE
     if not keys:
         return None, GAP_NO_UNIT
     unit = next((parsed for key in keys if (parsed := parse_rate_unit(key)) is not None), None)
@@ -225,10 +244,13 @@ def infusion_rate(
             return None, GAP_UNITS_FOR_MASS_DRUG
         if unit.per_kg:
             return None, GAP_VASOPRESSIN_PER_KG
-        return InfusionRate(amount_per_min, RateBasis.UNITS_PER_MIN), None
-    if is_vasopressin:
+        basis = RateBasis.UNITS_PER_MIN
+    elif is_vasopressin:
         return None, GAP_MASS_FOR_VASOPRESSIN
-    basis = RateBasis.MICROGRAMS_PER_KG_PER_MIN if unit.per_kg else RateBasis.MICROGRAMS_PER_MIN
+    else:
+        basis = RateBasis.MICROGRAMS_PER_KG_PER_MIN if unit.per_kg else RateBasis.MICROGRAMS_PER_MIN
+    if not amount_per_min <= PLAUSIBLE_VASOPRESSOR_MAXIMA[agent][basis]:  # also NaN, infinity
+        return None, implausible_rate_gap(agent, basis)
     return InfusionRate(amount_per_min, basis), None
 
 
@@ -283,8 +305,11 @@ def _strength(ratio: JSON | None, element: str) -> tuple[str, float] | None:
         (parsed for key in quantity_unit_keys(denominator) if (parsed := parse_amount_unit(key))),
         None,
     )
-    if amount_unit is None or volume_unit is None or volume <= 0:
-        return None
+    if amount_unit is None or volume_unit is None or amount <= 0 or volume <= 0:
+        return None  # no strength: a zero or negative one would make a running drip look paused
     if amount_unit[0] not in (MASS, UNITS) or volume_unit[0] != VOLUME:
         return None
-    return amount_unit[0], amount * amount_unit[1] / (volume * volume_unit[1])
+    per_ml = amount * amount_unit[1] / (volume * volume_unit[1])
+    if not math.isfinite(per_ml) or per_ml <= 0:
+        return None  # an overflow or underflow of absurd numbers
+    return amount_unit[0], per_ml

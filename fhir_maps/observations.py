@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,14 +28,20 @@ from ._fhir import (
     number,
     optional_object,
 )
+from .plausible_ranges import (
+    PLAUSIBLE_FIO2_LOW,
+    PLAUSIBLE_LAB_RANGES,
+    PLAUSIBLE_SPO2_LOW,
+    PLAUSIBLE_TEMPERATURE_C,
+    PLAUSIBLE_WEIGHT_KG,
+    lab_range_text,
+    range_text,
+    within,
+)
 from .reference_ranges import DEFAULT_REFERENCE_RANGES
 from .units import (
     FLOW_TO_L_PER_MIN,
     LAB_TO_STANDARD,
-    PLAUSIBLE_FIO2_LOW,
-    PLAUSIBLE_LVEF_LOW,
-    PLAUSIBLE_SPO2_LOW,
-    PLAUSIBLE_TEMPERATURE_C,
     PRESSURE_TO_MMHG,
     TEMPERATURE_TO_CELSIUS,
     WEIGHT_TO_KG,
@@ -204,7 +211,7 @@ def _convert(
     value: float, keys: list[str], table: dict[str, Linear], prefix: str, measure: str
 ) -> float:
     try:
-        return lookup(keys, table)(value)
+        result = lookup(keys, table)(value)
     except UnitProblem as problem:
         if problem.missing:
             raise ElementError(
@@ -213,15 +220,22 @@ def _convert(
         raise ElementError(
             f"{prefix}valueQuantity.unit", f"is not a supported {measure} unit"
         ) from None
+    if not math.isfinite(result):  # e.g. 1e308 g/dL fibrinogen x 1000 overflows
+        raise ElementError(f"{prefix}valueQuantity.value", "is too large after unit conversion")
+    return result
 
 
-def _percent(value: float, keys: list[str], prefix: str, measure: str, low: float) -> float:
+def _percent_value(value: float, keys: list[str], prefix: str, measure: str) -> float:
     try:
-        result = percent(value, keys)
+        return percent(value, keys)
     except UnitProblem:
         raise ElementError(
             f"{prefix}valueQuantity.unit", f"is not a supported {measure} unit"
         ) from None
+
+
+def _percent(value: float, keys: list[str], prefix: str, measure: str, low: float) -> float:
+    result = _percent_value(value, keys, prefix, measure)
     if not low <= result <= 100.0:
         raise ElementError(
             f"{prefix}valueQuantity.value", f"is outside {low:g}-100 % for {measure}"
@@ -365,8 +379,12 @@ def _weight(
     if read is None:
         return
     kilograms = _convert(read[0], read[1], WEIGHT_TO_KG, "", "body weight")
-    if kilograms <= 0:
-        raise ElementError("valueQuantity.value", "is not a positive weight")
+    if not within(kilograms, PLAUSIBLE_WEIGHT_KG):
+        raise ElementError(
+            "valueQuantity.value",
+            f"is outside the plausible body weight range ({range_text(PLAUSIBLE_WEIGHT_KG, 'kg')})"
+            ": likely a unit or entry error",
+        )
     context.weights_kg.append(Measurement(time, kilograms, reference))
 
 
@@ -482,8 +500,9 @@ def _device_observation(
 
 
 def _lab_value(test: LabTest, value: float, keys: list[str], prefix: str, measure: str) -> float:
+    """The value in ``LAB_UNITS[test]`` (a result or a reference limit; no plausibility)."""
     if test is LabTest.LVEF:
-        return _percent(value, keys, prefix, measure, PLAUSIBLE_LVEF_LOW)
+        return _percent_value(value, keys, prefix, measure)
     return _convert(value, keys, LAB_TO_STANDARD[test], prefix, measure)
 
 
@@ -509,7 +528,7 @@ def _limit(test: LabTest, limit: object, value_keys: list[str], element: str) ->
     try:
         return _lab_value(test, value, keys, f"{element}.", test.value)
     except ElementError:
-        return None  # a limit in a unit we cannot convert: fall back to the default limit
+        return None  # a limit we cannot convert (unit, overflow): fall back to the default limit
 
 
 def _lab(
@@ -518,7 +537,14 @@ def _lab(
     read = _numeric_value(observation, "")
     if read is None:
         return
-    value = _lab_value(test, read[0], read[1], "", _LAB_NAMES.get(test, test.value))
+    name = _LAB_NAMES.get(test, test.value)
+    value = _lab_value(test, read[0], read[1], "", name)
+    if not within(value, PLAUSIBLE_LAB_RANGES[test]):
+        raise ElementError(
+            "valueQuantity.value",
+            f"is outside the plausible {name} range ({lab_range_text(test)})"
+            ": likely a unit or entry error",
+        )
     low: float | None = None
     high: float | None = None
     chosen = _normal_range(observation)

@@ -98,18 +98,6 @@ TEMPERATURE_TO_CELSIUS: dict[str, Linear] = {
     "k": Linear(1.0, -273.15),
 }
 
-#: A temperature outside this range (Celsius, after conversion) is a unit or entry error (e.g.
-#: 98.6 sent with unit Cel): the reading is skipped and reported rather than graded as fever.
-PLAUSIBLE_TEMPERATURE_C = (25.0, 45.0)
-
-#: Lowest plausible percentages (the highest is 100). Below them the value is an entry or unit
-#: error (a fraction sent with unit "%": 0.35 % LVEF would read as grade 4 toxicity), and the
-#: reading is skipped and reported. FiO2: 20.9 % is room air. SpO2: pulse oximeters do not read
-#: that low. LVEF: below 5 % is not compatible with a measurement in a living patient.
-PLAUSIBLE_FIO2_LOW = 20.0
-PLAUSIBLE_SPO2_LOW = 10.0
-PLAUSIBLE_LVEF_LOW = 5.0
-
 _POUND_KG = 0.45359237  # international avoirdupois pound, exact
 
 #: Body weight to kilograms. UCUM: kg, g, [lb_av], [oz_av].

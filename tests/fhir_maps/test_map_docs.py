@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from crs_grading.inputs import LabTest, RateBasis, Vasopressor
+from fhir_maps.plausible_ranges import (
+    PLAUSIBLE_VASOPRESSOR_MAXIMA,
+    PLAUSIBLE_WEIGHT_KG,
+    lab_range_text,
+    number_text,
+    range_text,
+)
 from fhir_maps.valuesets.conditions import ICD10_CONDITIONS, SNOMED_CONDITIONS
 from fhir_maps.valuesets.medications import RXNORM_MEDICATIONS, SNOMED_ROUTES
 from fhir_maps.valuesets.observations import CULTURE_SNOMED, LOINC_OBSERVATIONS
@@ -42,3 +50,30 @@ def test_every_named_therapy_is_documented():
     names = {row.value.name for row in THERAPY_PRODUCT_NAMES._rows}
     missing = sorted(name for name in names if name not in DOC)
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "test", list(LabTest), ids=lambda t: f"the plausible {t} range is documented"
+)
+def test_every_plausible_lab_range_is_documented(test):
+    assert f" | {lab_range_text(test)} | " in DOC
+
+
+def test_the_plausible_weight_range_is_documented():
+    assert f"| body weight | {range_text(PLAUSIBLE_WEIGHT_KG, 'kg')} |" in DOC
+
+
+@pytest.mark.parametrize(
+    "agent", list(Vasopressor), ids=lambda a: f"the plausible {a} maxima are documented"
+)
+def test_every_plausible_vasopressor_maximum_is_documented(agent):
+    limits = PLAUSIBLE_VASOPRESSOR_MAXIMA[agent]
+    cells = [
+        number_text(limits[basis]) if basis in limits else "-"
+        for basis in (
+            RateBasis.MICROGRAMS_PER_KG_PER_MIN,
+            RateBasis.MICROGRAMS_PER_MIN,
+            RateBasis.UNITS_PER_MIN,
+        )
+    ]
+    assert f"| {agent} | {' | '.join(cells)} |" in DOC

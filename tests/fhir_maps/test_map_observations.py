@@ -794,7 +794,8 @@ PERCENT_ERRORS = [
         "10230-1",
         0.35,
         "%",
-        "valueQuantity.value is outside 5-100 % for LVEF",
+        "valueQuantity.value is outside the plausible LVEF range (5-95 %): likely a unit or "
+        "entry error",
         "LVEF 0.35 % (a fraction sent as %) would be grade 4",
     ),
     (
