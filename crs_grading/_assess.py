@@ -23,7 +23,6 @@ from crs_grading._model import (
     Window,
     condition_interval,
     drivers,
-    lab_name,
 )
 from crs_grading.assessment import (
     Assessment,
@@ -34,6 +33,7 @@ from crs_grading.assessment import (
 )
 from crs_grading.criteria import Criterion
 from crs_grading.inputs import (
+    LAB_NAMES,
     BloodPressure,
     ConditionCategory,
     ConditionFinding,
@@ -354,7 +354,7 @@ def _stale_lab_gaps(labs: Sequence[LabResult], ctx: Context) -> list[str]:
     windows[LabTest.LACTATE] = ctx.options.lactate_window
     latest: dict[LabTest, LabResult] = {r.test: r for r in labs}
     return [
-        f"latest {lab_name(test)} result is older than {_span_text(length)} and was not used"
+        f"latest {LAB_NAMES[test]} result is older than {_span_text(length)} and was not used"
         for test, length in windows.items()
         if test in latest and latest[test].time < ctx.as_of - length
     ]

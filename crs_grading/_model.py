@@ -8,13 +8,13 @@ O(n log n) in the number of inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from crs_grading.assessment import Driver
 from crs_grading.criteria import Criterion
-from crs_grading.inputs import ConditionFinding, LabTest, Measurement
+from crs_grading.inputs import ConditionFinding, LabResult, LabTest, Measurement
 from crs_grading.options import GradingOptions
 
 #: The earliest time, for an interval whose start is unknown (a condition without onset).
@@ -131,6 +131,15 @@ def condition_interval(condition: ConditionFinding, as_of: datetime) -> Window |
     return Window(start, end)
 
 
+def latest_in(labs: Sequence[LabResult], window: Window) -> dict[LabTest, LabResult]:
+    """The latest result of each test within ``window`` (labs sorted by time, reference)."""
+    found: dict[LabTest, LabResult] = {}
+    for result in labs:
+        if window.contains(result.time):
+            found[result.test] = result
+    return found
+
+
 #: Criteria whose findings are different symptoms of one grade: the driver names them all.
 _LISTED_CRITERIA = frozenset({Criterion.CONSTITUTIONAL_SYMPTOMS})
 
@@ -163,25 +172,3 @@ def format_duration(length: timedelta) -> str:
     minutes = int(length.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-
-
-_LAB_NAMES: dict[LabTest, str] = {
-    LabTest.AST: "AST",
-    LabTest.ALT: "ALT",
-    LabTest.BILIRUBIN: "bilirubin",
-    LabTest.CREATININE: "creatinine",
-    LabTest.FIBRINOGEN: "fibrinogen",
-    LabTest.LVEF: "LVEF",
-    LabTest.CRP: "CRP",
-    LabTest.FERRITIN: "ferritin",
-    LabTest.IL6: "IL-6",
-    LabTest.ANC: "ANC",
-    LabTest.WBC: "WBC",
-    LabTest.LACTATE: "lactate",
-    LabTest.PROCALCITONIN: "procalcitonin",
-}
-
-
-def lab_name(test: LabTest) -> str:
-    """How a clinician names the test."""
-    return _LAB_NAMES.get(test, str(test))

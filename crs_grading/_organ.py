@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from crs_grading._model import Context, Finding, Gaps, Window, format_number, lab_name
-from crs_grading.inputs import LAB_UNITS, LabResult, LabTest
+from crs_grading._model import Context, Finding, Gaps, Window, format_number, latest_in
+from crs_grading.inputs import LAB_NAMES, LAB_UNITS, LabResult, LabTest
 from crs_grading.tables import ctcae_v403, lee2014
 from crs_grading.tables.common import meets
 from crs_grading.tables.ctcae_v403 import Measure, OrganTerm, OrganToxicityRow
@@ -15,6 +15,14 @@ from crs_grading.tables.ctcae_v403 import Measure, OrganTerm, OrganToxicityRow
 TERMS_BY_TEST: dict[LabTest, tuple[OrganTerm, ...]] = {}
 for _term, _test in ctcae_v403.TERM_TEST.items():
     TERMS_BY_TEST[_test] = (*TERMS_BY_TEST.get(_test, ()), _term)
+
+#: Each term's rows in table order, and the measures they compare (indexed once, not per result).
+_ROWS_BY_TERM: dict[OrganTerm, tuple[OrganToxicityRow, ...]] = {
+    term: tuple(row for row in ctcae_v403.ROWS if row.term is term) for term in OrganTerm
+}
+_MEASURES_BY_TERM: dict[OrganTerm, frozenset[Measure]] = {
+    term: frozenset(row.measure for row in rows) for term, rows in _ROWS_BY_TERM.items()
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +55,8 @@ def _measure(row: OrganToxicityRow, result: LabResult, baseline: LabResult | Non
 def grade_result(term: OrganTerm, result: LabResult, baseline: LabResult | None) -> Graded | None:
     """The highest CTCAE v4.03 grade (2 to 4) whose row the result meets, else ``None``."""
     best: Graded | None = None
-    for row in ctcae_v403.ROWS:
-        if row.term is not term or (best is not None and row.grade <= best.grade):
+    for row in _ROWS_BY_TERM[term]:
+        if best is not None and row.grade <= best.grade:
             continue
         measure = _measure(row, result, baseline)
         if measure is not None and meets(measure, row.comparison, row.threshold):
@@ -58,7 +66,7 @@ def grade_result(term: OrganTerm, result: LabResult, baseline: LabResult | None)
 
 def _describe(graded: Graded, result: LabResult, baseline: LabResult | None) -> str:
     unit = LAB_UNITS[result.test]
-    value = f"{lab_name(result.test)} {format_number(result.value)} {unit}"
+    value = f"{LAB_NAMES[result.test]} {format_number(result.value)} {unit}"
     row, measure = graded.row, graded.measure
     if row.measure is Measure.ULN_MULTIPLE:
         detail = f"{format_number(measure)} x ULN {format_number(result.high or 0.0)}"
@@ -112,15 +120,6 @@ def baselines(labs: Sequence[LabResult], ctx: Context) -> dict[LabTest, LabResul
     return found
 
 
-def latest_in(labs: Sequence[LabResult], window: Window) -> dict[LabTest, LabResult]:
-    """The latest result of each test within ``window`` (labs sorted by time, reference)."""
-    found: dict[LabTest, LabResult] = {}
-    for result in labs:
-        if window.contains(result.time):
-            found[result.test] = result
-    return found
-
-
 def organ_findings(
     labs: Sequence[LabResult],
     ctx: Context,
@@ -147,9 +146,9 @@ def organ_findings(
 
 
 def _note_gaps(result: LabResult, baseline: LabResult | None, ctx: Context, gaps: Gaps) -> None:
-    name = lab_name(result.test)
+    name = LAB_NAMES[result.test]
     for term in TERMS_BY_TEST[result.test]:
-        measures = {row.measure for row in ctcae_v403.ROWS if row.term is term}
+        measures = _MEASURES_BY_TERM[term]
         if Measure.ULN_MULTIPLE in measures and not result.high:
             gaps.add(f"{name} result without an upper limit of normal: x ULN criteria skipped")
         if Measure.LLN_MULTIPLE in measures and not result.low:

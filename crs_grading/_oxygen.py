@@ -12,6 +12,9 @@ from crs_grading.tables.common import Comparison, meets, meets_all
 
 GAP_ESTIMATED_FIO2 = "FiO2 estimated from oxygen flow (21% + 4% per L/min)"
 GAP_NO_FIO2_NOR_FLOW = "oxygen device recorded without FiO2 or flow: counted as FiO2 < 40%"
+GAP_OXYGEN_NOTHING_RECORDED = (
+    "oxygen therapy recorded without FiO2, flow or device: counted as FiO2 < 40%"
+)
 
 
 def fio2_percent(reading: OxygenReading) -> tuple[float | None, bool]:
@@ -39,11 +42,18 @@ def _lee_reading(reading: OxygenReading, gaps: Gaps) -> Finding | None:
         return Finding(Criterion.VENTILATION, grade, reading.time, reading.time, ref, text)
     fio2, estimated = fio2_percent(reading)
     if fio2 is None:
-        if reading.device is None or reading.device is OxygenDevice.ROOM_AIR:
+        # A reading with neither FiO2 nor flow is supplemental oxygen of unknown FiO2 (an
+        # oxygen device, or an oxygen-therapy Procedure with no device): the lowest oxygen
+        # grade, with a gap. Only room air is no requirement.
+        if reading.device is OxygenDevice.ROOM_AIR:
             return None
-        gaps.add(GAP_NO_FIO2_NOR_FLOW)
         grade = lee2014.GRADES[Criterion.OXYGEN_LOW_FIO2][0]
-        text = f"oxygen by {_device_text(reading.device)}, FiO2 not recorded"
+        if reading.device is None:
+            gaps.add(GAP_OXYGEN_NOTHING_RECORDED)
+            text = "oxygen therapy, FiO2 and device not recorded"
+        else:
+            gaps.add(GAP_NO_FIO2_NOR_FLOW)
+            text = f"oxygen by {_device_text(reading.device)}, FiO2 not recorded"
         return Finding(Criterion.OXYGEN_LOW_FIO2, grade, reading.time, reading.time, ref, text)
     for row in lee2014.OXYGEN_ROWS:
         if meets_all(fio2, row.conditions):
@@ -83,6 +93,10 @@ def _astct_criterion(reading: OxygenReading) -> tuple[Criterion, str] | None:
         high = meets(fio2, astct2019.FIO2_ONLY_HIGH_COMPARISON, astct2019.FIO2_ONLY_HIGH_PERCENT)
         criterion = Criterion.ASTCT_HIGH_FLOW_OXYGEN if high else Criterion.ASTCT_LOW_FLOW_OXYGEN
         return criterion, f"FiO2 {format_number(fio2)}%, no device or flow recorded"
+    if reading.device is None and flow is None and fio2 is None:
+        # Oxygen therapy with nothing recorded: at least low-flow oxygen (as a nasal cannula
+        # without a flow).
+        return Criterion.ASTCT_LOW_FLOW_OXYGEN, "oxygen therapy, device and flow not recorded"
     return None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crs_grading._model import Context, Window, condition_interval, format_number
+from crs_grading._model import Context, Window, condition_interval, format_number, latest_in
 from crs_grading.assessment import (
     AttributionWarning,
     BiomarkerSummary,
@@ -89,14 +89,6 @@ def neurologic_findings(
     return tuple(findings)
 
 
-def _latest(labs: Sequence[LabResult], test: LabTest, window: Window) -> LabResult | None:
-    found = None
-    for result in labs:
-        if result.test is test and window.contains(result.time):
-            found = result
-    return found
-
-
 def attribution_warnings(
     *,
     cultures: Sequence[CultureResult],
@@ -125,7 +117,7 @@ def attribution_warnings(
                 "infection or sepsis could explain fever and hypotension",
             )
         )
-    anc = _latest(labs, LabTest.ANC, ctx.recent(opts.lab_window))
+    anc = latest_in(labs, ctx.recent(opts.lab_window)).get(LabTest.ANC)
     if anc is not None and meets(anc.value, signals.ANC_COMPARISON, signals.ANC_THRESHOLD_PER_UL):
         value = f"ANC {format_number(anc.value)} /uL"
         if fever_in_window:
@@ -139,7 +131,7 @@ def attribution_warnings(
                 "if fever develops, treat as febrile neutropenia"
             )
         warnings.append(AttributionWarning(WarningCode.NEUTROPENIA, (anc.reference,), text))
-    lactate = _latest(labs, LabTest.LACTATE, ctx.recent(opts.lactate_window))
+    lactate = latest_in(labs, ctx.recent(opts.lactate_window)).get(LabTest.LACTATE)
     if lactate is not None and meets(
         lactate.value, signals.LACTATE_COMPARISON, signals.LACTATE_THRESHOLD_MMOL_L
     ):

@@ -4,6 +4,8 @@ Mahadeo 2019)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
+from operator import attrgetter
 
 from crs_grading._model import Context, Finding, condition_interval, format_number
 from crs_grading.criteria import Criterion
@@ -72,6 +74,30 @@ def _reading_text(reading: BloodPressure) -> str:
     return "BP"
 
 
+def _paired(pressures: Sequence[BloodPressure]) -> list[tuple[BloodPressure, tuple[str, ...]]]:
+    """Each reading with the resources it rests on.
+
+    A systolic and a diastolic pressure charted as two Observations of the same time (rather
+    than one panel) are read together, so that the mean arterial pressure can be derived from
+    them (SPEC 3 reads the standalone codes 8480-6 and 8462-4). ``pressures`` is time-sorted.
+    """
+    result: list[tuple[BloodPressure, tuple[str, ...]]] = []
+    for when, same_time in groupby(pressures, key=attrgetter("time")):
+        group = list(same_time)
+        only_systolic = [r for r in group if r.diastolic is None and r.mean is None]
+        only_diastolic = [r for r in group if r.systolic is None and r.mean is None]
+        if len(only_systolic) == 1 and len(only_diastolic) == 1 and len(group) == 2:
+            systolic, diastolic = only_systolic[0], only_diastolic[0]
+            if systolic.systolic is not None and diastolic.diastolic is not None:
+                joined = BloodPressure(
+                    when, systolic.reference, systolic.systolic, diastolic.diastolic
+                )
+                result.append((joined, (systolic.reference, diastolic.reference)))
+                continue
+        result.extend((reading, (reading.reference,)) for reading in group)
+    return result
+
+
 def hypotension_findings(
     pressures: Sequence[BloodPressure], ctx: Context
 ) -> tuple[list[Finding], list[Finding]]:
@@ -86,7 +112,7 @@ def hypotension_findings(
     lee_grade = lee2014.GRADES[Criterion.HYPOTENSION][0]
     astct_grade = astct2019.GRADES[Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR][0]
     span = ctx.span
-    for reading in pressures:
+    for reading, evidence in _paired(pressures):
         if not span.contains(reading.time):
             continue
         fired = hypotension_row(reading, age)
@@ -94,7 +120,7 @@ def hypotension_findings(
             continue
         explanation, value = fired
         text = f"{_reading_text(reading)}: {explanation}"
-        common = (reading.time, reading.time, (reading.reference,), text, -value)
+        common = (reading.time, reading.time, evidence, text, -value)
         lee.append(Finding(Criterion.HYPOTENSION, lee_grade, *common))
         astct.append(Finding(Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR, astct_grade, *common))
     return lee, astct

@@ -107,6 +107,23 @@ LAB_UNITS: dict[LabTest, str] = {
     LabTest.PROCALCITONIN: "ng/mL",
 }
 
+#: How clinicians name each ``LabTest`` (driver texts, data gaps, skip reasons).
+LAB_NAMES: dict[LabTest, str] = {
+    LabTest.AST: "AST",
+    LabTest.ALT: "ALT",
+    LabTest.BILIRUBIN: "bilirubin",
+    LabTest.CREATININE: "creatinine",
+    LabTest.FIBRINOGEN: "fibrinogen",
+    LabTest.LVEF: "LVEF",
+    LabTest.CRP: "CRP",
+    LabTest.FERRITIN: "ferritin",
+    LabTest.IL6: "IL-6",
+    LabTest.ANC: "ANC",
+    LabTest.WBC: "WBC",
+    LabTest.LACTATE: "lactate",
+    LabTest.PROCALCITONIN: "procalcitonin",
+}
+
 
 class NeuroScoreKind(enum.StrEnum):
     """Scored neurologic assessments (SPEC 2.5)."""

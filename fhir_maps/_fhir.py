@@ -123,17 +123,6 @@ def concept_texts(concept: object, element: str) -> list[str]:
     return texts
 
 
-def coded_value(concept: object, element: str) -> list[tuple[str, str]]:
-    """``(system, code)`` of every coding that has both."""
-    pairs: list[tuple[str, str]] = []
-    for coding in codings(concept, element):
-        system = coding.get("system")
-        code = coding.get("code")
-        if isinstance(system, str) and isinstance(code, str):
-            pairs.append((system, code))
-    return pairs
-
-
 def list_of_objects(value: object, element: str) -> list[JSON]:
     """A JSON array of objects (empty when absent)."""
     if value is None:
@@ -149,15 +138,6 @@ def optional_object(value: object, element: str) -> JSON | None:
         return None
     if not isinstance(value, dict):
         raise ElementError(element, "is not an object")
-    return value
-
-
-def optional_string(value: object, element: str) -> str | None:
-    """A JSON string or ``None`` when absent."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ElementError(element, "is not a string")
     return value
 
 

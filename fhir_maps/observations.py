@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from crs_grading.inputs import (
+    LAB_NAMES,
     BloodPressure,
     CultureResult,
     LabResult,
@@ -76,17 +77,6 @@ _INTERPRETATION_SYSTEMS = frozenset(
     }
 )
 _REFERENCE_RANGE_MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
-
-#: Lab names in skip reasons.
-_LAB_NAMES = {
-    LabTest.AST: "AST",
-    LabTest.ALT: "ALT",
-    LabTest.LVEF: "LVEF",
-    LabTest.CRP: "CRP",
-    LabTest.IL6: "IL-6",
-    LabTest.ANC: "ANC",
-    LabTest.WBC: "WBC",
-}
 
 #: A mapper of one kind of Observation: (context, observation, kind, time, reference).
 _Mapper = Callable[[MappingContext, JSON, ObservationKind, datetime, str], None]
@@ -537,7 +527,7 @@ def _lab(
     read = _numeric_value(observation, "")
     if read is None:
         return
-    name = _LAB_NAMES.get(test, test.value)
+    name = LAB_NAMES[test]
     value = _lab_value(test, read[0], read[1], "", name)
     if not within(value, PLAUSIBLE_LAB_RANGES[test]):
         raise ElementError(

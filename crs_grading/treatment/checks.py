@@ -182,6 +182,21 @@ class _OrderCheck:
             if basis is DoseBasis.MG_PER_KG and rate is not None:
                 self._compare(ordered, rate, ordered_text, protocol, unit="mg/kg")
             return
+        if (
+            protocol.dose_mg is None
+            and protocol.unrounded_mg is not None
+            and ordered_mg is not None
+        ):
+            # The protocol dose rounds to 0 mg (under 1 kg): compare with the exact dose.
+            self._compare(
+                ordered_mg,
+                protocol.unrounded_mg,
+                ordered_text,
+                protocol,
+                unit="mg",
+                evidence=evidence,
+            )
+            return
         if protocol.dose_mg is None or ordered_mg is None:
             self._find(
                 Severity.WARNING,

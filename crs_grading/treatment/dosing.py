@@ -221,7 +221,8 @@ class DoseCalculation:
     ``weight_kg`` (with its reference and time) is set whenever the weight is usable.
     ``unrounded_mg`` = rate x ``weight_kg``; ``rounded_mg`` = that, rounded half up to a whole mg;
     ``dose_mg`` = ``rounded_mg`` capped at ``maximum_mg`` (``capped`` says whether the cap acted),
-    or ``None`` when no absolute dose can be given (``missing`` says why). ``text`` is the dosing
+    or ``None`` when no absolute dose can be given (``missing`` says why: no weight, no age, or
+    a dose that rounds to 0 mg). ``text`` is the dosing
     rule and its arithmetic in one line, suitable for ``dosageInstruction.text``.
     """
 
@@ -355,6 +356,20 @@ def compute_dose(
 
     unrounded = row.mg_per_kg * weight_kg
     rounded = round_half_up(unrounded)
+    if rounded == 0:
+        # Below 0.5 mg (a patient under 1 kg): 0 mg is no dose and 1 mg would be more than
+        # double it, so no absolute dose; the card gives the mg/kg rate.
+        missing = f"the weight-based dose ({_text.number(unrounded)} mg) rounds to 0 mg"
+        return replace(
+            without_weight,
+            text=f"{rule}; {missing}, so no dose is calculated",
+            weight_kg=weight_kg,
+            weight_reference=weight.reference,
+            weight_time=weight.time,
+            unrounded_mg=unrounded,
+            rounded_mg=rounded,
+            missing=missing,
+        )
     capped = row.maximum_mg is not None and rounded > row.maximum_mg
     dose = row.maximum_mg if capped and row.maximum_mg is not None else rounded
     per_day = " per day" if row.per_day else ""

@@ -124,6 +124,13 @@ WITH_FEVER = [
         "astct-low-flow-oxygen",
     ),
     case(
+        "ASTCT 2019 and SPEC 3: oxygen therapy (SNOMED 57485005) without device, flow or FiO2 "
+        "is at least low-flow oxygen, grade 2",
+        lambda c: c.oxygen(c.t(1)),
+        2,
+        "astct-low-flow-oxygen",
+    ),
+    case(
         "ASTCT 2019: room air is no oxygen requirement",
         lambda c: c.oxygen(c.t(1), fio2=21, device=D.ROOM_AIR),
         1,

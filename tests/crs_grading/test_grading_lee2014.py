@@ -116,6 +116,13 @@ OXYGEN_CASES = [
         "oxygen-low-fio2",
     ),
     case(
+        "SPEC 2.3 and 3: oxygen therapy (SNOMED 57485005) without FiO2, flow or device is "
+        "supplemental oxygen, counted as FiO2 < 40%, grade 2",
+        lambda c: c.oxygen(_at(c)),
+        2,
+        "oxygen-low-fio2",
+    ),
+    case(
         "SPEC 2.3: recorded FiO2 wins over the flow estimate",
         lambda c: c.oxygen(_at(c), fio2=30, flow=10),
         2,
@@ -368,7 +375,30 @@ HYPOTENSION_CASES = [
         2,
         "hypotension",
     ),
+    case(
+        "Mahadeo 2019 and SPEC 3: systolic 94 and diastolic 50 charted as two Observations of "
+        "the same time give MAP 64.7 mmHg: hypotension",
+        _both(lambda c: c.bp(_at(c), systolic=94), lambda c: c.bp(_at(c), diastolic=50)),
+        2,
+        "hypotension",
+    ),
+    case(
+        "Mahadeo 2019 and SPEC 3: systolic 95 and diastolic 50 charted apart give MAP 65 mmHg: "
+        "not hypotension",
+        _both(lambda c: c.bp(_at(c), systolic=95), lambda c: c.bp(_at(c), diastolic=50)),
+        0,
+    ),
 ]
+
+
+def test_a_map_derived_from_two_observations_cites_both(chart, find_driver):
+    """SPEC section 4: evidence holds every resource the finding rests on."""
+    systolic = chart.bp(chart.t(1), systolic=94)
+    diastolic = chart.bp(chart.t(1), diastolic=50)
+    driver = find_driver(chart.assess(chart.t(2)), "hypotension")
+    assert driver is not None
+    assert set(driver.evidence) == {systolic, diastolic}
+    assert "derived" in driver.text
 
 
 def _assert_grade(chart: Any, find_driver: Any, grade: int, criterion: str | None) -> Any:

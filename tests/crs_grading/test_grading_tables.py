@@ -9,6 +9,7 @@ import pytest
 
 from crs_grading import Criterion, NeurologicKind, WarningCode
 from crs_grading.assessment import INFECTION_SIGNAL_CODES
+from crs_grading.inputs import LAB_NAMES, LAB_UNITS, LabTest
 from crs_grading.tables import astct2019, ctcae_v403, hypotension, lee2014
 from crs_grading.tables.ctcae_v403 import OrganTerm
 
@@ -58,3 +59,10 @@ def test_every_organ_term_and_grade_maps_to_a_crs_grade():
     for term in (OrganTerm.AST_INCREASED, OrganTerm.ALT_INCREASED):
         mapped = lee2014.ORGAN_TOXICITY[(term, 4)]
         assert (mapped.criterion, mapped.crs_grade) == (Criterion.TRANSAMINITIS_GRADE_4, 3)
+
+
+def test_every_lab_has_one_unit_and_one_clinician_name():
+    """SPEC 2.3 units: every LabTest is normalised to one unit and named in one place
+    (crs_grading.inputs), shared by the grader's texts and fhir_maps' skip reasons."""
+    assert set(LAB_UNITS) == set(LabTest)
+    assert set(LAB_NAMES) == set(LabTest)

@@ -8,6 +8,8 @@ import pytest
 from map_fixtures import administration, entries, load, quantity, record, rxnorm
 
 from crs_grading.inputs import Immunosuppressant, RateBasis, TherapyKind, Vasopressor
+from crs_grading.treatment.dosing import RXNORM
+from fhir_maps.valuesets.medications import RXNORM_MEDICATIONS
 
 
 def _one(values: tuple):
@@ -501,3 +503,11 @@ def test_a_therapy_given_over_a_period_dates_from_its_start():
         effectivePeriod={"start": "2026-11-15T13:00:00Z", "end": "2026-11-15T13:20:00Z"},
     )
     assert _one(record(resource).therapies).time == datetime(2026, 11, 15, 13, tzinfo=UTC)
+
+
+def test_suggested_order_codes_are_the_codes_the_mapper_reads():
+    """SPEC 3 RxNorm ingredients: a suggested order's RxNorm code (crs_grading.treatment, which
+    may not import fhir_maps) reads back as the same drug here, so the two lists cannot drift."""
+    for drug, code in RXNORM.items():
+        assert RXNORM_MEDICATIONS[code.rxnorm_code] is drug
+        assert code.rxnorm_display == str(drug)

@@ -256,6 +256,10 @@ def test_dose_never_exceeds_the_maximum_and_rounds_half_up(row_index: int, kg: D
     assert calculation.rate == row.mg_per_kg
     exact = Fraction(str(kg)) * Fraction(str(row.mg_per_kg))
     half_up = math.floor(exact + Fraction(1, 2))  # doses are positive: half up == floor(x + 1/2)
+    if half_up == 0:  # below 0.5 mg: no absolute dose, never a 0 mg order
+        assert calculation.dose_mg is None
+        assert calculation.missing is not None and "rounds to 0 mg" in calculation.missing
+        return
     assert calculation.dose_mg is not None
     if row.maximum_mg is not None:
         assert calculation.dose_mg <= row.maximum_mg
@@ -263,3 +267,15 @@ def test_dose_never_exceeds_the_maximum_and_rounds_half_up(row_index: int, kg: D
         assert calculation.capped is (half_up > row.maximum_mg)
     else:
         assert calculation.dose_mg == half_up
+
+
+def test_a_dose_that_rounds_to_0_mg_gives_no_absolute_dose() -> None:
+    """SPEC 2.6 rounding and seed Corticosteroids: dexamethasone 0.5 mg/kg x 0.9 kg = 0.45 mg
+    rounds to 0 mg. A 0 mg order is no dose: the card gives the mg/kg rate and says why."""
+    calculation = compute_dose(DEX, LEE, weight=weight(0.9), age_years=0.1)
+    assert calculation.dose_mg is None
+    assert calculation.rate == Decimal("0.5")
+    assert calculation.unrounded_mg == Decimal("0.45")
+    assert calculation.missing == "the weight-based dose (0.45 mg) rounds to 0 mg"
+    assert calculation.text.endswith("so no dose is calculated")
+    assert calculation.summary == "dexamethasone 0.5 mg/kg IV"

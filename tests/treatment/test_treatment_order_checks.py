@@ -446,3 +446,15 @@ def test_now_defaults_to_as_of() -> None:
     ]
     later = check_draft_order(order("tocilizumab", 280), chart, now=AS_OF + H(4))
     assert later == ()
+
+
+def test_an_order_for_a_patient_whose_protocol_dose_rounds_to_0_mg_is_checked() -> None:
+    """SPEC 2.6 and seed Corticosteroids: dexamethasone 0.5 mg/kg x 0.9 kg = 0.45 mg (rounds to
+    0 mg). An order of 1 mg is compared with 0.45 mg; the check never divides by a 0 mg dose."""
+    findings = check_draft_order(
+        order("dexamethasone", 1),
+        assessment(grade=3, weight_kg=0.9, age_years=0.1, neuro=True),
+    )
+    off = next(f for f in findings if f.code == "dose-off-protocol")
+    assert "122% above the protocol dose (0.45 mg" in off.text
+    assert off.corrected_dose_mg is None
