@@ -82,12 +82,15 @@ def _smart_config(settings: Settings) -> SmartConfig:
     redirect_url = settings.smart_redirect_url
     if redirect_url is None and settings.public_url is not None:
         redirect_url = settings.public_url + "/smart/callback"
-    return SmartConfig(
-        client_id=settings.smart_client_id,
-        client_secret=settings.smart_client_secret,
-        redirect_url=redirect_url,
-        allowed_issuers=settings.smart_issuers,
-    )
+    try:
+        return SmartConfig(
+            client_id=settings.smart_client_id,
+            client_secret=settings.smart_client_secret,
+            redirect_url=redirect_url,
+            allowed_issuers=settings.smart_issuers,
+        )
+    except ValueError as error:  # the message names the variable
+        raise SettingsError(str(error)) from None
 
 
 def _warn_about_auth(settings: Settings) -> None:

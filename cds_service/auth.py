@@ -70,6 +70,13 @@ ALLOWED_ALGORITHMS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+#: The JWK key type (``kty``) each algorithm needs. A JWK without ``alg`` must not let the
+#: token's header pick an algorithm of another key family (PyJWT would fail with TypeError).
+_KEY_TYPE_OF_ALGORITHM: dict[str, str] = {
+    algorithm: {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}[algorithm[:2]]
+    for algorithm in ALLOWED_ALGORITHMS
+}
+
 LEEWAY_S = 60
 #: Oldest ``iat`` accepted, and longest ``exp - iat``: CDS Hooks JWTs are minted per call, so
 #: a token older than this is a replay or a leak (the spec recommends 5 minutes of lifetime).
@@ -345,6 +352,8 @@ class JwtVerifier:
         key = self._source(issuer, header.get("jku")).key(kid)
         if key.declared_alg is not None and key.declared_alg != algorithm:
             raise _Refused("the key's alg differs from the token's alg")
+        if key.jwk.key_type != _KEY_TYPE_OF_ALGORITHM[str(algorithm)]:
+            raise _Refused("the key's type does not fit the token's alg")
         if key.use not in (None, "sig"):
             raise _Refused("the key is not a signing key")
 

@@ -103,7 +103,11 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("CRS_CDS_FHIR_TIMEOUT_S", "4", "total time budget in seconds for fetching missing prefetch"),
     ("CRS_CDS_FHIR_MAX_PAGES", "20", "most Bundle pages read per prefetch key"),
     ("CRS_CDS_SMART_CLIENT_ID", "crs-cds", "the SMART app's OAuth client id"),
-    ("CRS_CDS_SMART_CLIENT_SECRET", "unset", "set for a confidential SMART client"),
+    (
+        "CRS_CDS_SMART_CLIENT_SECRET",
+        "unset",
+        "set for a confidential SMART client; needs CRS_CDS_SMART_ISSUERS",
+    ),
     (
         "CRS_CDS_SMART_ISSUERS",
         "unset: any, with a warning",

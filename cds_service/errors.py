@@ -25,9 +25,10 @@ import logging
 import traceback
 from typing import Any, ClassVar
 
-import orjson
 from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
+
+from cds_service.web.responses import json_response
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ __all__ = [
     "UnsupportedMediaType",
     "init_app",
     "operation_outcome",
+    "where_raised",
 ]
 
 
@@ -160,12 +162,7 @@ def outcome_response(
     status: int, issue_code: str, diagnostics: str, headers: dict[str, str] | None = None
 ) -> Response:
     """An OperationOutcome as a JSON response with ``status``."""
-    return Response(
-        orjson.dumps(operation_outcome(issue_code, diagnostics)),
-        status=status,
-        mimetype="application/json",
-        headers=headers,
-    )
+    return json_response(operation_outcome(issue_code, diagnostics), status, headers)
 
 
 # werkzeug statuses the service can meet, as FHIR issue codes and plain messages.
@@ -200,10 +197,18 @@ def _handle_http_exception(error: HTTPException) -> Response:
     return outcome_response(status, issue_code, diagnostics, headers)
 
 
+def where_raised(error: BaseException, depth: int = 8) -> list[str]:
+    """The innermost ``depth`` frames of ``error``'s traceback as "file:line in function".
+
+    Logged for an unexpected error instead of its message, which may hold patient data.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    return [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames[-depth:]]
+
+
 def _handle_unexpected(error: Exception) -> Response:
     # Log the type and where it was raised, never its message: it may hold patient data.
-    frames = traceback.extract_tb(error.__traceback__)
-    where = [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames[-8:]]
+    where = where_raised(error)
     logger.error(
         "unhandled %s",
         type(error).__name__,

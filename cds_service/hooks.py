@@ -30,7 +30,7 @@ from cds_service.clock import get_clock
 from cds_service.config import Settings
 from cds_service.fhir_io import PatientData
 from cds_service.services import CdsService
-from cds_service.storage import record_audit
+from cds_service.storage import AuditRecord, record_audit
 from cds_service.validation import HookRequest
 from crs_grading import Assessment, assess
 from crs_grading.treatment import (
@@ -177,15 +177,17 @@ def _audit(
     in_scope = assessment.in_scope
     try:
         record_audit(
-            hook_instance=request.hook_instance,
-            service_id=service.id,
-            patient_id=request.context.patient_id,
-            grade=assessment.grade if in_scope else None,
-            peak_grade=assessment.peak_grade if in_scope else None,
-            card_uuids=[str(card["uuid"]) for card in cards],
-            suggestion_uuids=suggestion_uuids,
-            answered_at=now,
-            duration_ms=(time.perf_counter() - started) * 1000,
+            AuditRecord(
+                hook_instance=request.hook_instance,
+                service_id=service.id,
+                patient_id=request.context.patient_id,
+                grade=assessment.grade if in_scope else None,
+                peak_grade=assessment.peak_grade if in_scope else None,
+                card_uuids=[str(card["uuid"]) for card in cards],
+                suggestion_uuids=suggestion_uuids,
+                answered_at=now,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
         )
     except ValueError as error:  # a patient id that is not a FHIR id: never stored
         logger.error("audit row not stored: %s", error)

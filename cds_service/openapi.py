@@ -17,14 +17,15 @@ from typing import Any
 from flask import Flask
 
 from cds_service.services import SERVICES
+from cds_service.validation import FHIR_ID_PATTERN
 
 __all__ = ["OPENAPI_VERSION", "openapi_document"]
 
 OPENAPI_VERSION = "3.1.0"
 
 _JSON = "application/json"
-_FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
-_REFERENCE = r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"
+_FHIR_ID = rf"^{FHIR_ID_PATTERN}$"
+_REFERENCE = rf"^[A-Za-z]+/{FHIR_ID_PATTERN}$"
 _KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 

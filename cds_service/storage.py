@@ -20,8 +20,8 @@ import fcntl
 import hashlib
 import logging
 import os
-import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -52,10 +52,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from cds_service.config import SchemaUpgrade, get_settings
 from cds_service.errors import ServiceUnavailable, SettingsError
-from cds_service.validation import FeedbackItem
+from cds_service.validation import FeedbackItem, is_fhir_id
 
 __all__ = [
     "SCHEMA_HEAD",
+    "AuditRecord",
     "Storage",
     "audit_table",
     "current_revision",
@@ -72,6 +73,26 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """What the audit keeps of one answered hook call: ids, grades and uuids, no patient data.
+
+    ``patient_id`` must be a FHIR id (``Patient/`` may precede it); ``answered_at`` must carry
+    a time zone. Grades are None for a patient out of scope.
+    """
+
+    hook_instance: str
+    service_id: str
+    patient_id: str
+    grade: int | None
+    peak_grade: int | None
+    card_uuids: Sequence[str]
+    suggestion_uuids: Sequence[str]
+    answered_at: datetime
+    duration_ms: float
+
+
 _EXTENSION_KEY = "crs_cds.storage"
 _SQLITE_FILE = "crs_cds.sqlite3"
 #: The newest migration in cds_service/migrations/versions (a test keeps this true).
@@ -80,7 +101,6 @@ SCHEMA_HEAD = "0003"
 _UPGRADE_LOCK_KEY = 0x43525343  # "CRSC"
 #: How long a client should wait before sending a failed write again.
 _RETRY_AFTER_S = 5
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 metadata = MetaData()
 
@@ -222,36 +242,24 @@ class Storage:
 
     # --- audit --------------------------------------------------------------------------------
 
-    def record_audit(
-        self,
-        *,
-        hook_instance: str,
-        service_id: str,
-        patient_id: str,
-        grade: int | None,
-        peak_grade: int | None,
-        card_uuids: Sequence[str],
-        suggestion_uuids: Sequence[str],
-        answered_at: datetime,
-        duration_ms: float,
-    ) -> None:
+    def record_audit(self, record: AuditRecord) -> None:
         """Insert one audit row. Raises ``ValueError`` for a ``patient_id`` that is not a FHIR
         id (nothing but the id may be stored) and ``SQLAlchemyError`` when the write fails."""
-        patient_ref = patient_id.removeprefix("Patient/")
-        if not _FHIR_ID.fullmatch(patient_ref):
+        patient_ref = record.patient_id.removeprefix("Patient/")
+        if not is_fhir_id(patient_ref):
             raise ValueError("patient_id must be a FHIR id")
-        if answered_at.tzinfo is None:
+        if record.answered_at.tzinfo is None:
             raise ValueError("answered_at must carry a time zone")
         row = {
-            "hook_instance": hook_instance[:256],
-            "service_id": service_id,
+            "hook_instance": record.hook_instance[:256],
+            "service_id": record.service_id,
             "patient_ref": patient_ref,
-            "grade": grade,
-            "peak_grade": peak_grade,
-            "card_uuids": orjson.dumps(list(card_uuids)).decode(),
-            "suggestion_uuids": orjson.dumps(list(suggestion_uuids)).decode(),
-            "answered_at": answered_at.astimezone(UTC),
-            "duration_ms": float(duration_ms),
+            "grade": record.grade,
+            "peak_grade": record.peak_grade,
+            "card_uuids": orjson.dumps(list(record.card_uuids)).decode(),
+            "suggestion_uuids": orjson.dumps(list(record.suggestion_uuids)).decode(),
+            "answered_at": record.answered_at.astimezone(UTC),
+            "duration_ms": float(record.duration_ms),
         }
         with self.engine.begin() as connection:
             connection.execute(insert(audit_table), row)
@@ -451,36 +459,14 @@ def get_storage(app: Flask | None = None) -> Storage:
     return storage
 
 
-def record_audit(
-    *,
-    hook_instance: str,
-    service_id: str,
-    patient_id: str,
-    grade: int | None,
-    peak_grade: int | None,
-    card_uuids: Sequence[str],
-    suggestion_uuids: Sequence[str],
-    answered_at: datetime,
-    duration_ms: float,
-    app: Flask | None = None,
-) -> bool:
+def record_audit(record: AuditRecord, app: Flask | None = None) -> bool:
     """Write the audit row of one hook answer; True when stored.
 
     Never raises for a database failure: the clinician's answer must not be lost because the
     audit write failed. The failure is logged (error type only) and False returned.
     """
     try:
-        get_storage(app).record_audit(
-            hook_instance=hook_instance,
-            service_id=service_id,
-            patient_id=patient_id,
-            grade=grade,
-            peak_grade=peak_grade,
-            card_uuids=card_uuids,
-            suggestion_uuids=suggestion_uuids,
-            answered_at=answered_at,
-            duration_ms=duration_ms,
-        )
+        get_storage(app).record_audit(record)
     except SQLAlchemyError as error:
         logger.error("audit row not stored: %s", type(error).__name__)
         return False

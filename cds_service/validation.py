@@ -22,19 +22,22 @@ from cds_service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from cds_service.services import CdsService
 
 __all__ = [
+    "FHIR_ID_PATTERN",
     "MAX_JSON_DEPTH",
     "FeedbackItem",
     "FhirAuthorization",
     "HookContext",
     "HookRequest",
     "count_resources",
+    "is_fhir_id",
     "nesting_exceeds",
     "parse_feedback",
     "parse_hook_request",
 ]
 
-# FHIR R4 datatype "id".
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: FHIR R4 datatype "id" (the regex of the R4 specification, with its 64-character limit).
+FHIR_ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
+_FHIR_ID = re.compile(FHIR_ID_PATTERN)
 _MAX_HOOK_INSTANCE = 256
 _MAX_FEEDBACK_TEXT = 4000
 _BEARER = "Bearer"  # fhirAuthorization.token_type, fixed by CDS Hooks 2.0.1
@@ -180,6 +183,11 @@ def _check_resource_count(document: Mapping[str, Any], max_resources: int) -> No
         )
 
 
+def is_fhir_id(value: str) -> bool:
+    """True when ``value`` is a FHIR R4 id."""
+    return _FHIR_ID.fullmatch(value) is not None
+
+
 def count_resources(values: Iterable[object]) -> int:
     """How many FHIR resources ``values`` (resources or Bundles) hold: a Bundle counts its
     entries, any other resource counts one, anything else none."""
@@ -279,7 +287,7 @@ def _context(service: CdsService, raw: object) -> HookContext:
 
     user_id = _required_str(raw, "userId", "context.")
     patient_id = _required_str(raw, "patientId", "context.")
-    if not _FHIR_ID.fullmatch(patient_id):
+    if not is_fhir_id(patient_id):
         raise BadRequest("context.patientId is not a valid FHIR id", issue_code="value")
     encounter_id = _optional_str(raw, "encounterId", "context.")
 

@@ -25,7 +25,13 @@ from cds_service.cards.common import (
 )
 from cds_service.cards.extension import EXTENSION_KEY, assessment_extension
 from cds_service.cards.orders import proposed_order
-from crs_grading.assessment import Assessment, AttributionWarning, BiomarkerSummary, GradingSystem
+from crs_grading.assessment import (
+    Assessment,
+    AttributionWarning,
+    BiomarkerSummary,
+    Driver,
+    GradingSystem,
+)
 from crs_grading.inputs import LAB_UNITS, BloodPressure, LabTest
 from crs_grading.treatment import (
     Recommendation,
@@ -303,19 +309,18 @@ def _safety(assessment: Assessment, plan: TreatmentPlan) -> list[str]:
 
 
 def _warning_line(warning: AttributionWarning) -> str:
-    refs = text.evidence(warning.evidence)
-    return f"{text.sentence(text.md(warning.text))}" + (f" ({refs})" if refs else "")
+    return text.with_evidence(text.sentence(text.md(warning.text)), warning.evidence)
+
+
+def _driver_line(driver: Driver) -> str:
+    return text.with_evidence(f"Grade {driver.grade}: {text.md(driver.text)}", driver.evidence)
 
 
 def _why(assessment: Assessment) -> str:
     drivers = assessment.current.drivers
     if not drivers:
         return "**Why grade 0:** no CRS criterion is met in the last 24 h (labs: last 72 h)."
-    lines = [
-        f"Grade {driver.grade}: {text.md(driver.text)}"
-        + (f" ({text.evidence(driver.evidence)})" if driver.evidence else "")
-        for driver in drivers
-    ]
+    lines = [_driver_line(driver) for driver in drivers]
     return f"**Why grade {assessment.grade}:**\n{text.bullet_list(lines)}"
 
 
@@ -323,12 +328,7 @@ def _peak(assessment: Assessment) -> str:
     peak = assessment.peak
     if peak.grade <= assessment.grade:
         return ""
-    lines = [
-        f"Grade {driver.grade}: {text.md(driver.text)}"
-        + (f" ({text.evidence(driver.evidence)})" if driver.evidence else "")
-        for driver in peak.drivers
-        if driver.grade == peak.grade
-    ]
+    lines = [_driver_line(driver) for driver in peak.drivers if driver.grade == peak.grade]
     window = f"{text.clock(peak.window_start)} to {text.clock(peak.window_end)}"
     return f"**Peak grade {peak.grade}** ({window}):\n{text.bullet_list(lines)}"
 
@@ -389,11 +389,7 @@ def _neurologic(assessment: Assessment) -> str:
     findings = assessment.neurologic_findings
     if not findings:
         return ""
-    lines = [
-        f"{text.md(finding.text)}"
-        + (f" ({text.evidence(finding.evidence)})" if finding.evidence else "")
-        for finding in findings
-    ]
+    lines = [text.with_evidence(text.md(finding.text), finding.evidence) for finding in findings]
     return f"**Neurologic findings** (last 24 h):\n{text.bullet_list(lines)}"
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "md",
     "number",
     "sentence",
+    "with_evidence",
 ]
 
 #: CDS Hooks 2.0.1 Card.summary: "<140-character".
@@ -51,6 +52,12 @@ def evidence(references: Sequence[str], limit: int = MAX_EVIDENCE) -> str:
     shown = ", ".join(f"`{reference.replace('`', '')}`" for reference in unique[:limit])
     hidden = len(unique) - limit
     return shown if hidden <= 0 else f"{shown} and {hidden} more"
+
+
+def with_evidence(line: str, references: Sequence[str]) -> str:
+    """``line`` followed by its evidence in brackets, when there is any."""
+    cited = evidence(references)
+    return f"{line} ({cited})" if cited else line
 
 
 def bullet_list(lines: Sequence[str]) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from cds_service.validation import FHIR_ID_PATTERN
+
 __all__ = [
     "PrefetchState",
     "PrefetchValue",
@@ -26,7 +28,7 @@ __all__ = [
 
 # Bundle.entry.search.mode values whose resources are results (R4 SearchEntryMode).
 _RESULT_MODES = frozenset({"match", "include"})
-_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+_PATIENT_REFERENCE = re.compile(rf"(?:^|/)Patient/({FHIR_ID_PATTERN})(?:/_history/[^/]+)?$")
 
 
 class PrefetchState(enum.Enum):

@@ -7,7 +7,6 @@ Every error becomes a clear HTML page with the right status (never a trace).
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -26,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from cds_service.errors import where_raised
 from cds_service.smart.config import SmartConfig
 from cds_service.smart.errors import SmartError
 from cds_service.smart.launch import SmartRuntime, finish_launch, load_session, start_launch
@@ -171,8 +171,7 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 @smart_bp.errorhandler(Exception)
 def _unexpected_error(error: Exception) -> ResponseReturnValue:
     # The type and where, never the message: it may hold patient data (as cds_service.errors).
-    frames = traceback.extract_tb(error.__traceback__)
-    where = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-8:])
+    where = "; ".join(where_raised(error))
     logger.error("SMART app: unexpected %s at %s", type(error).__name__, where)
     return _error_page(
         500,

@@ -57,6 +57,13 @@ class SmartConfig:
     def __post_init__(self) -> None:
         if not self.client_id:
             raise ValueError("CRS_CDS_SMART_CLIENT_ID must not be empty")
+        if self.client_secret and self.allowed_issuers is None:
+            # Any https server could launch the app, and its discovery document names the
+            # token endpoint that would receive the secret (HTTP Basic).
+            raise ValueError(
+                "CRS_CDS_SMART_CLIENT_SECRET needs CRS_CDS_SMART_ISSUERS: a confidential client "
+                "sends its secret to the token endpoint of whichever FHIR server launches it"
+            )
         if self.allowed_issuers is not None:
             object.__setattr__(
                 self,

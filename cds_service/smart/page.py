@@ -11,11 +11,11 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
 
+from cds_service.cards.text import clock
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader
 from cds_service.services import PREFETCH_TEMPLATES
@@ -62,7 +62,7 @@ class CoursePage:
 
     @property
     def as_of_text(self) -> str:
-        return _time_text(self.assessment.as_of)
+        return clock(self.assessment.as_of)
 
     @property
     def day0_text(self) -> str:
@@ -95,10 +95,6 @@ class BiomarkerRow:
     peak: str
     fold: str
     trend: str
-
-
-def _time_text(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _number(value: float) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
-import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +26,7 @@ from cds_service.metrics import get_metrics
 from cds_service.services import SERVICES_BY_ID, CdsService, discovery_document
 from cds_service.storage import get_storage
 from cds_service.validation import HookRequest, parse_feedback, parse_hook_request
+from cds_service.web.responses import json_response
 
 __all__ = ["bp", "get_admission", "get_fhir_reader", "init_app"]
 
@@ -54,7 +53,7 @@ def authenticate() -> None:
 
 @bp.get("")
 def discovery() -> Response:
-    return _json(discovery_document())
+    return json_response(discovery_document())
 
 
 @bp.post("/<service_id>")
@@ -83,7 +82,7 @@ def call_service(service_id: str) -> Response:
             }
         },
     )
-    return _json(answer)
+    return json_response(answer)
 
 
 @bp.post("/<service_id>/feedback")
@@ -98,7 +97,7 @@ def feedback(service_id: str) -> Response:
     answer: dict[str, int] = {"stored": stored}
     if duplicates:
         answer["duplicates"] = duplicates
-    return _json(answer)
+    return json_response(answer)
 
 
 def _service(service_id: str) -> CdsService:
@@ -140,10 +139,6 @@ def _patient_data(
     for problem in data.problems:
         problems.labels(problem.key).inc()
     return data
-
-
-def _json(body: dict[str, Any]) -> Response:
-    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 def _drain_unread_body(response: Response) -> Response:

@@ -3,13 +3,13 @@ OpenAPI document. None of them needs authentication; none shows patient data."""
 
 from __future__ import annotations
 
-import orjson
 from flask import Blueprint, Response, current_app
 
 from cds_service.errors import ServiceUnavailable
 from cds_service.metrics import get_metrics
 from cds_service.openapi import openapi_document
 from cds_service.storage import get_storage
+from cds_service.web.responses import json_response
 
 __all__ = ["bp"]
 
@@ -19,7 +19,7 @@ bp = Blueprint("ops", __name__)
 @bp.get("/healthz")
 def healthz() -> Response:
     """Liveness: the process answers HTTP."""
-    return Response(orjson.dumps({"status": "ok"}), mimetype="application/json")
+    return json_response({"status": "ok"})
 
 
 @bp.get("/readyz")
@@ -27,10 +27,7 @@ def readyz() -> Response:
     """Readiness: the database answers."""
     if not get_storage().ping():
         raise ServiceUnavailable("database unreachable")
-    return Response(
-        orjson.dumps({"status": "ready", "checks": {"database": "ok"}}),
-        mimetype="application/json",
-    )
+    return json_response({"status": "ready", "checks": {"database": "ok"}})
 
 
 @bp.get("/metrics")
@@ -42,4 +39,4 @@ def metrics() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of the public API."""
-    return Response(orjson.dumps(openapi_document(current_app)), mimetype="application/json")
+    return json_response(openapi_document(current_app))

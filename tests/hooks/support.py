@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from service.support import fhir_authorization
+
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
 from cds_service.services import (
     CONDITIONS_KEY,
@@ -238,13 +240,7 @@ def hook_body(
         body["prefetch"] = prefetch
     if fhir_server is not None:
         body["fhirServer"] = fhir_server
-        body["fhirAuthorization"] = {
-            "access_token": TOKEN,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "user/Patient.read user/Observation.read",
-            "subject": "crs-cds",
-        }
+        body["fhirAuthorization"] = fhir_authorization(TOKEN)
     return body
 
 

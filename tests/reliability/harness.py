@@ -24,6 +24,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 from flask import Flask
+from service import support as service_support
 
 from cds_service.demo import load_bundle
 from cds_service.openapi import openapi_document
@@ -69,15 +70,8 @@ def demo_resources(case: str = "case3") -> tuple[str, list[dict[str, Any]]]:
 
 
 def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
-    }
-    if next_url is not None:
-        bundle["link"] = [{"relation": "next", "url": next_url}]
-    return bundle
+    """A searchset Bundle of ``resources`` with its ``total``, as FHIR servers send them."""
+    return {**service_support.searchset(resources, next_url), "total": len(resources)}
 
 
 _KEY_OF_TYPE = {
@@ -135,41 +129,16 @@ def hook_body(
     token: str | None = None,
     hook_instance: str = "7b0c1a9e-reliability",
 ) -> dict[str, Any]:
-    """A valid CDS Hooks call of ``hook`` for ``patient_id``."""
-    context: dict[str, Any] = {"userId": "Practitioner/dr-1", "patientId": patient_id}
-    if hook in ("order-select", "order-sign"):
-        context["draftOrders"] = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": [
-                {
-                    "resource": {
-                        "resourceType": "MedicationRequest",
-                        "id": "draft-toci",
-                        "status": "draft",
-                        "intent": "order",
-                        "medicationCodeableConcept": {"text": "tocilizumab"},
-                        "subject": {"reference": f"Patient/{patient_id}"},
-                    }
-                }
-            ],
-        }
-        if hook == "order-select":
-            context["selections"] = ["MedicationRequest/draft-toci"]
-    body: dict[str, Any] = {"hook": hook, "hookInstance": hook_instance, "context": context}
-    if prefetch is not None:
-        body["prefetch"] = prefetch
-    if fhir_server is not None:
-        body["fhirServer"] = fhir_server
-    if token is not None:
-        body["fhirAuthorization"] = {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "user/Patient.read user/Observation.read",
-            "subject": "crs-cds",
-        }
-    return body
+    """A valid CDS Hooks call of ``hook`` for ``patient_id`` (order hooks: one draft
+    tocilizumab order, ``MedicationRequest/draft-toci``)."""
+    return service_support.hook_body(
+        hook,
+        prefetch=prefetch,
+        fhir_server=fhir_server,
+        token=token,
+        context=service_support.hook_context(hook, patient_id, draft_id="draft-toci"),
+        hook_instance=hook_instance,
+    )
 
 
 # --- checks ---------------------------------------------------------------------------------

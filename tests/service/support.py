@@ -108,18 +108,26 @@ def hook_body(
     if fhir_server is not None:
         body["fhirServer"] = fhir_server
     if token is not None:
-        body["fhirAuthorization"] = {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "user/Patient.read user/Observation.read",
-            "subject": "crs-cds",
-        }
+        body["fhirAuthorization"] = fhir_authorization(token)
     return body
 
 
-def hook_context(hook: str) -> dict[str, Any]:
-    context: dict[str, Any] = {"userId": "Practitioner/dr-1", "patientId": PATIENT_ID}
+def fhir_authorization(token: str) -> dict[str, Any]:
+    """The ``fhirAuthorization`` of a call that carries the bearer token ``token``."""
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "user/Patient.read user/Observation.read",
+        "subject": "crs-cds",
+    }
+
+
+def hook_context(
+    hook: str, patient_id: str = PATIENT_ID, draft_id: str = "mr-1"
+) -> dict[str, Any]:
+    """The ``context`` of ``hook``; the order hooks get one draft tocilizumab order."""
+    context: dict[str, Any] = {"userId": "Practitioner/dr-1", "patientId": patient_id}
     draft_orders = {
         "resourceType": "Bundle",
         "type": "collection",
@@ -127,17 +135,17 @@ def hook_context(hook: str) -> dict[str, Any]:
             {
                 "resource": {
                     "resourceType": "MedicationRequest",
-                    "id": "mr-1",
+                    "id": draft_id,
                     "status": "draft",
                     "intent": "order",
                     "medicationCodeableConcept": {"text": "tocilizumab"},
-                    "subject": {"reference": f"Patient/{PATIENT_ID}"},
+                    "subject": {"reference": f"Patient/{patient_id}"},
                 }
             }
         ],
     }
     if hook == "order-select":
-        context["selections"] = ["MedicationRequest/mr-1"]
+        context["selections"] = [f"MedicationRequest/{draft_id}"]
         context["draftOrders"] = draft_orders
     elif hook == "order-sign":
         context["draftOrders"] = draft_orders

@@ -178,6 +178,19 @@ def test_token_whose_alg_differs_from_the_keys_alg_is_refused(inline_client, rsa
     assert_unauthorized(inline_client.get("/cds-services", headers=bearer(jwt_)))
 
 
+@pytest.mark.parametrize("alg", ["RS384", "PS256"], ids=["RS384", "PS256"])
+def test_an_rsa_alg_against_an_ec_key_without_alg_is_401_not_500(make_app, ec_key, rsa_key, alg):
+    """A JWK without ``alg`` must not let the token's header pick an algorithm of another key
+    family: PyJWT then fails with TypeError, which must be a refusal, not a 500."""
+    jwk = ECAlgorithm.to_jwk(ec_key.public_key(), as_dict=True)
+    jwk.update({"kid": "k1", "use": "sig"})  # no "alg" in the JWK
+    app = make_app(
+        CRS_CDS_AUTH="jwt", CRS_CDS_TRUSTED_ISSUERS=json.dumps({ISSUER: {"jwks": {"keys": [jwk]}}})
+    )
+    forged = token(rsa_key, alg=alg, kid="k1")
+    assert_unauthorized(app.test_client().get("/cds-services", headers=bearer(forged)))
+
+
 def test_alg_none_is_refused(inline_client, caplog):
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": DISCOVERY_AUD, "exp": now + 300, "iat": now, "jti": "n1"}

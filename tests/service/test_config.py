@@ -111,6 +111,19 @@ def test_an_invalid_value_fails_at_start_naming_the_variable(tmp_path, name, val
     assert str(raised.value).startswith(name)
 
 
+def test_a_smart_client_secret_without_smart_issuers_fails_at_start(tmp_path):
+    """The secret would go to the token endpoint of any FHIR server that launches the app."""
+    environ = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        "CRS_CDS_SMART_CLIENT_SECRET": "s3cr3t",
+    }
+    with pytest.raises(SettingsError) as raised:
+        create_app(environ)
+    assert str(raised.value).startswith("CRS_CDS_SMART_CLIENT_SECRET")
+    assert "CRS_CDS_SMART_ISSUERS" in str(raised.value)
+    assert "s3cr3t" not in str(raised.value)
+
+
 def test_database_url_errors_do_not_echo_the_value():
     with pytest.raises(SettingsError) as raised:
         load_settings({"DATABASE_URL": "postgresql://u:SECRET@db:port/crs"})

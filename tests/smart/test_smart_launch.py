@@ -247,6 +247,13 @@ def test_confidential_client_authenticates_with_http_basic_and_omits_client_id(m
     assert "client_id" not in query("?" + request.body)  # SMART 2.2 step 5: omit when confidential
 
 
+def test_a_confidential_client_without_an_issuer_allowlist_is_refused_at_start():
+    """Without CRS_CDS_SMART_ISSUERS any https server may launch the app; its discovery names the
+    token endpoint, where a confidential client would send its secret (HTTP Basic)."""
+    with pytest.raises(ValueError, match="CRS_CDS_SMART_ISSUERS"):
+        SmartConfig(client_secret="s3cr3t")
+
+
 def test_callback_with_a_state_not_issued_is_refused_without_calling_the_token_endpoint(
     client, ehr
 ):

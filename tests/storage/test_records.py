@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from cds_service.storage import audit_table, feedback_table, get_storage, record_audit
+from cds_service.storage import (
+    AuditRecord,
+    audit_table,
+    feedback_table,
+    get_storage,
+    record_audit,
+)
 
 FEEDBACK = "/cds-services/crs-patient-view/feedback"
 
@@ -146,7 +152,7 @@ def audit(app, **overrides):
     }
     values.update(overrides)
     with app.app_context():
-        return record_audit(**values)
+        return record_audit(AuditRecord(**values))
 
 
 def test_an_audit_row_holds_ids_grades_and_uuids_only(db_app):
