@@ -122,7 +122,7 @@ def _order_cards(
     selections = set(request.context.selections)
     if service.hook == _ORDER_SELECT and selections:
         orders = tuple(order for order in orders if order.reference in selections)
-    if not orders:
+    if not orders and not skipped:
         return []
     resources = _draft_resources(draft_orders)
     checked = [

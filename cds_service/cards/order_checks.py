@@ -24,6 +24,7 @@ from crs_grading.assessment import Assessment
 from crs_grading.inputs import DoseBasis, DraftMedicationOrder, SkippedResource
 from crs_grading.treatment import (
     OrderFinding,
+    RuleSource,
     Severity,
     TreatmentOptions,
     compute_dose,
@@ -84,6 +85,12 @@ def order_check_cards(
         _finding_card(assessment, item, finding, context, options, infection)
         for item, finding in chosen
     ]
+    if skipped_orders:  # never silence: an unread order must not look like a checked one
+        at = next(
+            (i for i, (_, f) in enumerate(chosen) if f.severity.rank < Severity.WARNING.rank),
+            len(cards),
+        )
+        cards.insert(at, _unread_orders_card(skipped_orders, context))
     if cards:
         first = cards[0]
         first["detail"] += "\n\n" + _assessment_note(assessment, context)
@@ -92,6 +99,32 @@ def order_check_cards(
             EXTENSION_KEY: _extension(assessment, context, skipped_orders),
         }
     return cards
+
+
+def _unread_orders_card(
+    skipped_orders: tuple[SkippedResource, ...], context: CardContext
+) -> dict[str, Any]:
+    """A warning that draft orders could not be read, so their dose and indication are
+    unchecked (standards: a malformed resource is skipped and reported)."""
+    count = len(skipped_orders)
+    lines = [
+        f"- {text.evidence([item.reference])}: {text.md(item.reason)}" for item in skipped_orders
+    ]
+    return card(
+        context,
+        summary=text.fit_summary(
+            f"Draft order not checked: {count} order{'s' if count > 1 else ''} could not be read"
+        ),
+        detail=(
+            "These draft orders could not be read, so their dose, the tocilizumab interval and "
+            "the indication against the CRS grade were **not** checked:\n"
+            + "\n".join(lines)
+            + "\n\nCheck the order as written before signing."
+        ),
+        indicator=Severity.WARNING,
+        source=rule_source(RuleSource.SEED_FIGURE_2),
+        reasons=_OTHER_OVERRIDES,
+    )
 
 
 def _extension(

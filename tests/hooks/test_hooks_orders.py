@@ -195,3 +195,44 @@ def test_a_draft_order_at_the_protocol_dose_in_a_clean_case_has_no_cards_at_sign
     """Case 2, day 14: grade 3, tocilizumab first line, 222 mg is the protocol dose."""
     cards, _ = _answer(app_at, "case2", "order-sign", [_toci(222)])
     assert cards == []
+
+
+def _unreadable_toci(order_id="toci-bad"):
+    def build(patient_id):
+        order = draft_order(order_id, patient_id, dose=290)
+        order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = "lots"
+        return order
+
+    return build
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_a_draft_order_that_cannot_be_read_is_reported_not_silently_passed(app_at, hook):
+    """Standards: one malformed FHIR resource is skipped AND reported. A CRS-directed draft
+    order whose dose cannot be read gets a warning card naming the order and why; it is never
+    answered with silence, which would look like a checked order."""
+    cards, _ = _answer(app_at, "case3", hook, [_unreadable_toci()])
+    unread = _by_summary(cards, "Draft order not checked")
+    assert unread["indicator"] == "warning"
+    assert "MedicationRequest/toci-bad" in unread["detail"]
+    assert "not a number" in unread["detail"]
+    with_extension = [card for card in cards if EXTENSION_KEY in card.get("extension", {})]
+    assert len(with_extension) == 1
+    skipped = with_extension[0]["extension"][EXTENSION_KEY]["skipped"]
+    assert "MedicationRequest/toci-bad" in {item["reference"] for item in skipped}
+
+
+def test_a_patient_out_of_scope_gets_no_card_for_an_unreadable_order(app_at):
+    """SPEC 2.1: out of scope, no cards on any hook, unreadable orders included."""
+    as_of = moment("case1", DAY0).replace(year=2027)
+    resources = ehr_resources("case1", as_of, DAY0)
+    patient_id = patient_id_of(resources)
+    body = hook_body(
+        "order-sign",
+        patient_id,
+        prefetch=prefetch_for(resources),
+        draft_orders=[_unreadable_toci()(patient_id)],
+    )
+    response = app_at(as_of).test_client().post("/cds-services/crs-order-sign", json=body)
+    assert response.status_code == 200
+    assert response.get_json() == {"cards": []}
