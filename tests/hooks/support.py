@@ -9,21 +9,19 @@ doses and diagnoses are not there yet, a drip running through ``as_of`` is ``in-
 from __future__ import annotations
 
 import copy
+import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import responses
 from service.support import fhir_authorization
 
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
-from cds_service.services import (
-    CONDITIONS_KEY,
-    MEDICATIONS_KEY,
-    OBSERVATIONS_KEY,
-    PATIENT_KEY,
-    PROCEDURES_KEY,
-)
+from cds_service.fhir_io import local_prefetch, local_search
+from cds_service.services import PREFETCH_TEMPLATES
 
 FHIR = "https://ehr.example.org/fhir"
 TOKEN = "fhir-access-token-xyz"
@@ -111,51 +109,36 @@ def patient_id_of(resources: Iterable[Mapping[str, Any]]) -> str:
     return next(str(r["id"]) for r in resources if r["resourceType"] == "Patient")
 
 
-def searchset(resources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    entries = [{"resource": dict(r), "search": {"mode": "match"}} for r in resources]
-    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
-
-
-#: Which prefetch key (``cds_service/services.py``) carries which resource types.
-_KEY_OF_TYPE = {
-    "Observation": OBSERVATIONS_KEY,
-    "MedicationAdministration": MEDICATIONS_KEY,
-    "Medication": MEDICATIONS_KEY,
-    "Condition": CONDITIONS_KEY,
-    "Procedure": PROCEDURES_KEY,
-}
-
-
-def prefetch_for(resources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The prefetch an EHR would send for the discovery templates: the Patient, and one
-    searchset Bundle per search key."""
-    by_key: dict[str, list[Mapping[str, Any]]] = {
-        key: [] for key in (OBSERVATIONS_KEY, MEDICATIONS_KEY, CONDITIONS_KEY, PROCEDURES_KEY)
-    }
-    prefetch: dict[str, Any] = {}
-    for resource in resources:
-        kind = resource["resourceType"]
-        if kind == "Patient":
-            prefetch[PATIENT_KEY] = dict(resource)
-        elif kind in _KEY_OF_TYPE:
-            by_key[_KEY_OF_TYPE[kind]].append(resource)
-    prefetch.update({key: searchset(items) for key, items in by_key.items()})
-    return prefetch
+def prefetch_for(
+    resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
+) -> dict[str, Any]:
+    """The prefetch an EHR would send for the discovery templates: the Patient, and the first
+    page of each search, newest first (``cds_service.fhir_io.local_prefetch``). The demo
+    charts fit each template's first page; ``page_size`` makes every page that small, with a
+    ``next`` link on ``FHIR`` when more follow (EHRs send the first page only)."""
+    pool = list(resources)
+    return local_prefetch(pool, PREFETCH_TEMPLATES, patient_id_of(pool), FHIR, page_size)
 
 
 def serve_fhir(mock: Any, resources: Iterable[Mapping[str, Any]]) -> None:
-    """Serve ``resources`` from the mocked FHIR server, one search answer per resource type."""
-    prefetch = prefetch_for(resources)
-    patient = prefetch[PATIENT_KEY]
-    mock.add("GET", f"{FHIR}/Patient/{patient['id']}", json=patient)
-    paths = {
-        OBSERVATIONS_KEY: "Observation",
-        MEDICATIONS_KEY: "MedicationAdministration",
-        CONDITIONS_KEY: "Condition",
-        PROCEDURES_KEY: "Procedure",
-    }
-    for key, path in paths.items():
-        mock.add("GET", f"{FHIR}/{path}", json=prefetch[key])
+    """Serve ``resources`` from the mocked FHIR server ``FHIR``: every read and search of the
+    templates, and the ``next`` pages they link, answered as a FHIR server would."""
+    pool = list(resources)
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        try:
+            document = local_search(pool, request.url, FHIR)
+        except LookupError:
+            return 404, {}, '{"resourceType": "OperationOutcome", "issue": []}'
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(document)
+
+    for path in ("Patient", "Observation", "MedicationAdministration", "Condition", "Procedure"):
+        mock.add_callback(
+            responses.GET, re.compile(rf"{re.escape(FHIR)}/{path}\b.*"), callback=answer
+        )
+    mock.add_callback(
+        responses.GET, re.compile(rf"{re.escape(FHIR)}/Medication/.*"), callback=answer
+    )
 
 
 def draft_order(

@@ -27,7 +27,9 @@ from flask import Flask
 from service import support as service_support
 
 from cds_service.demo import load_bundle
+from cds_service.fhir_io import local_prefetch
 from cds_service.openapi import openapi_document
+from cds_service.services import PREFETCH_TEMPLATES
 
 #: asOf of the demo calls: day 5 of case 3 (day 0 = 2026-01-05), so the patient is in scope and
 #: real cards flow. Set on an app with ``in_demo_time(app)``.
@@ -74,13 +76,7 @@ def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> d
     return {**service_support.searchset(resources, next_url), "total": len(resources)}
 
 
-_KEY_OF_TYPE = {
-    "Observation": "observations",
-    "MedicationAdministration": "medications",
-    "Medication": "medications",
-    "Condition": "conditions",
-    "Procedure": "procedures",
-}
+FHIR_BASE = "https://ehr.example.org/fhir"
 
 
 def demo_prefetch(case: str = "case3", *, sentinels: bool = True) -> tuple[str, dict[str, Any]]:
@@ -97,14 +93,8 @@ def demo_prefetch(case: str = "case3", *, sentinels: bool = True) -> tuple[str, 
         patient["birthDate"] = SENTINEL_BIRTH_DATE
         patient["identifier"] = [{"system": "urn:mrn", "value": SENTINEL_MRN}]
         _plant_values(resources)
-    keyed: dict[str, list[dict[str, Any]]] = {key: [] for key in set(_KEY_OF_TYPE.values())}
-    for resource in resources:
-        key = _KEY_OF_TYPE.get(resource["resourceType"])
-        if key is not None:
-            keyed[key].append(resource)
-    prefetch: dict[str, Any] = {"patient": patient}
-    prefetch.update({key: searchset(items) for key, items in keyed.items()})
-    return patient_id, prefetch
+    # Every template answered over the whole chart at once, as an EHR with large pages would.
+    return patient_id, local_prefetch(resources, PREFETCH_TEMPLATES, patient_id, FHIR_BASE, 0)
 
 
 def _plant_values(resources: list[dict[str, Any]]) -> None:
