@@ -2,7 +2,7 @@
 
 Each body is what an EHR would POST on chart open: ``context.patientId`` and the prefetch of
 ``cds_service.services.PREFETCH_TEMPLATES``, the Patient as a resource and every search key
-answered by ``local_prefetch`` over the whole chart at once (newest first, as the templates
+answered by ``prefetch_from_store`` over the whole chart at once (newest first, as the templates
 ask). Day 0 is placed so that the whole course lies before the moment the body is built (the
 service grades "as of now").
 """
@@ -17,8 +17,9 @@ from typing import Any
 
 import orjson
 
+from cds_service.call_command import prefetch_from_store
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
-from cds_service.fhir_io import local_prefetch
+from cds_service.demo.fhir_store import FhirStore
 from cds_service.services import PREFETCH_TEMPLATES
 
 __all__ = ["SIZES", "Payload", "PayloadSize", "build_payload", "hook_request", "resource_time"]
@@ -123,9 +124,10 @@ def _resources(size: PayloadSize, day0: date) -> list[JSON]:
 
 def hook_request(patient: JSON, others: list[JSON], hook_instance: str | None = None) -> JSON:
     """A patient-view call with every prefetch key of the service: each search answered over
-    the whole chart at once (``page_size=0``: no first-page cut), newest first."""
-    base = "https://ehr.example.org/fhir"
-    prefetch = local_prefetch([patient, *others], PREFETCH_TEMPLATES, patient["id"], base, 0)
+    the whole chart at once (no first-page cut), newest first."""
+    store = FhirStore([patient, *others])
+    tokens = {"context.patientId": patient["id"]}
+    prefetch = prefetch_from_store(PREFETCH_TEMPLATES, tokens, store)
     return {
         "hook": "patient-view",
         "hookInstance": hook_instance or str(uuid.uuid4()),

@@ -3,16 +3,11 @@
 ``FhirReader.read`` returns ``PatientData``: the Patient, every other resource raw and
 unvalidated, and the problems met on the way. Only ``cds_service`` code imports this package;
 ``fhir_maps`` receives plain resource dicts.
-
-``local_prefetch`` and ``local_search`` answer our templates over a set of resources as a FHIR
-server would (first pages with ``next`` links): for the demo, the command line, benchmarks and
-tests, never on the request path.
 """
 
 from __future__ import annotations
 
 from cds_service.fhir_io.fetch import FhirEndpoint
-from cds_service.fhir_io.local_search import local_prefetch, local_search
 from cds_service.fhir_io.reader import DataProblem, FhirReader, PatientData, render_template
 
 __all__ = [
@@ -20,7 +15,5 @@ __all__ = [
     "FhirEndpoint",
     "FhirReader",
     "PatientData",
-    "local_prefetch",
-    "local_search",
     "render_template",
 ]

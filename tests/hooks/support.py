@@ -9,19 +9,15 @@ doses and diagnoses are not there yet, a drip running through ``as_of`` is ``in-
 from __future__ import annotations
 
 import copy
-import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import responses
+from ehr_pages import ehr_prefetch, serve
 from service.support import fhir_authorization
 
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
-from cds_service.fhir_io import local_prefetch, local_search
-from cds_service.services import PREFETCH_TEMPLATES
 
 FHIR = "https://ehr.example.org/fhir"
 TOKEN = "fhir-access-token-xyz"
@@ -113,32 +109,19 @@ def prefetch_for(
     resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
 ) -> dict[str, Any]:
     """The prefetch an EHR would send for the discovery templates: the Patient, and the first
-    page of each search, newest first (``cds_service.fhir_io.local_prefetch``). The demo
-    charts fit each template's first page; ``page_size`` makes every page that small, with a
-    ``next`` link on ``FHIR`` when more follow (EHRs send the first page only)."""
+    page of each search, newest first (``tests/ehr_pages``). The demo charts fit each
+    template's first page; ``page_size`` makes every page that small, with a ``next`` link on
+    ``FHIR`` when more follow (EHRs send the first page only)."""
     pool = list(resources)
-    return local_prefetch(pool, PREFETCH_TEMPLATES, patient_id_of(pool), FHIR, page_size)
+    return ehr_prefetch(pool, patient_id_of(pool), page_size=page_size, base=FHIR)
 
 
-def serve_fhir(mock: Any, resources: Iterable[Mapping[str, Any]]) -> None:
+def serve_fhir(
+    mock: Any, resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
+) -> list[str]:
     """Serve ``resources`` from the mocked FHIR server ``FHIR``: every read and search of the
     templates, and the ``next`` pages they link, answered as a FHIR server would."""
-    pool = list(resources)
-
-    def answer(request: Any) -> tuple[int, dict[str, str], str]:
-        try:
-            document = local_search(pool, request.url, FHIR)
-        except LookupError:
-            return 404, {}, '{"resourceType": "OperationOutcome", "issue": []}'
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(document)
-
-    for path in ("Patient", "Observation", "MedicationAdministration", "Condition", "Procedure"):
-        mock.add_callback(
-            responses.GET, re.compile(rf"{re.escape(FHIR)}/{path}\b.*"), callback=answer
-        )
-    mock.add_callback(
-        responses.GET, re.compile(rf"{re.escape(FHIR)}/Medication/.*"), callback=answer
-    )
+    return serve(mock, resources, page_size=page_size, base=FHIR)
 
 
 def draft_order(

@@ -23,13 +23,12 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
+from ehr_pages import ehr_prefetch
 from flask import Flask
 from service import support as service_support
 
 from cds_service.demo import load_bundle
-from cds_service.fhir_io import local_prefetch
 from cds_service.openapi import openapi_document
-from cds_service.services import PREFETCH_TEMPLATES
 
 #: asOf of the demo calls: day 5 of case 3 (day 0 = 2026-01-05), so the patient is in scope and
 #: real cards flow. Set on an app with ``in_demo_time(app)``.
@@ -76,9 +75,6 @@ def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> d
     return {**service_support.searchset(resources, next_url), "total": len(resources)}
 
 
-FHIR_BASE = "https://ehr.example.org/fhir"
-
-
 def demo_prefetch(case: str = "case3", *, sentinels: bool = True) -> tuple[str, dict[str, Any]]:
     """A full prefetch (every template key) built from a demo case.
 
@@ -94,7 +90,7 @@ def demo_prefetch(case: str = "case3", *, sentinels: bool = True) -> tuple[str, 
         patient["identifier"] = [{"system": "urn:mrn", "value": SENTINEL_MRN}]
         _plant_values(resources)
     # Every template answered over the whole chart at once, as an EHR with large pages would.
-    return patient_id, local_prefetch(resources, PREFETCH_TEMPLATES, patient_id, FHIR_BASE, 0)
+    return patient_id, ehr_prefetch(resources, patient_id, page_size=0)
 
 
 def _plant_values(resources: list[dict[str, Any]]) -> None:

@@ -26,12 +26,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from ehr_pages import ehr_prefetch
 from security.jwt_support import bearer, issuers, token  # noqa: I001
 from sqlalchemy import create_engine, func, select
 
 from cds_service.demo import generate_bundle
-from cds_service.fhir_io import local_prefetch
-from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.storage import feedback_table
 
 pytestmark = pytest.mark.slow
@@ -70,7 +69,7 @@ def recent_case3():
     bundle = generate_bundle("case3", date.today() - timedelta(days=5), days=5)
     resources = [entry["resource"] for entry in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
-    prefetch = local_prefetch(resources, PREFETCH_TEMPLATES, patient["id"], page_size=0)
+    prefetch = ehr_prefetch(resources, patient["id"], page_size=0)
     return patient["id"], prefetch
 
 
