@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from cds_service import create_app, storage
 from cds_service.errors import SettingsError
 from cds_service.grade_command import add_demo_data_command, add_grade_command
+from cds_service.watch import add_watch_command
 
 __all__ = ["build_parser", "main"]
 
@@ -76,6 +77,7 @@ _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser
     add_grade_command,
     add_demo_data_command,
     _add_db,
+    add_watch_command,
 )
 
 
