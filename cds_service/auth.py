@@ -7,10 +7,14 @@ included) carries ``Authorization: Bearer <JWT>`` signed with the client's priva
   ("JWTs SHALL NOT be signed using the none algorithm ... any symmetric algorithm");
 - ``kid`` names a key of the issuer's JWK Set; the issuer (``iss``) is allowlisted by
   ``CRS_CDS_TRUSTED_ISSUERS`` with its JWKS URL or inline JWKS. A ``jku`` header is honoured
-  only when it is the issuer's ``jwks_url`` or in its ``jku_allowlist``; any other ``jku`` is
-  refused (CDS Hooks: "maintain an allowlist of iss and jku urls"), never fetched;
+  only when it is the issuer's ``jwks_url`` or in its ``jku_allowlist``; for an issuer with
+  inline keys any other ``jku`` is ignored (the ``kid`` is looked up inline); otherwise it is
+  refused (CDS Hooks: "maintain an allowlist of iss and jku urls"). A ``jku`` is never fetched
+  unless allowlisted;
 - key rotation: a JWK Set URL is cached; an unknown ``kid`` refetches it at most once per
-  ``JWKS_REFETCH_INTERVAL_S`` per URL, so random kids cannot make us hammer the issuer;
+  ``JWKS_REFETCH_INTERVAL_S`` per URL, so random kids cannot make us hammer the issuer. Each
+  fetch is bounded as a whole (``JWKS_DEADLINE_S``), runs outside any lock, follows redirects
+  within its origin only, and one issuer's fetch never delays another issuer's tokens;
 - ``aud`` (string or list) holds the URL of the endpoint called;
 - ``exp`` and ``iat`` are present and valid with ``LEEWAY_S`` (60 s) of clock skew; a token
   issued more than ``MAX_TOKEN_AGE_S`` (1 h) ago, or whose ``exp`` lies more than
@@ -41,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.config import IssuerKeys, ReplayCacheKind, get_settings
 from cds_service.errors import ServiceUnavailable, SettingsError, Unauthorized
+from cds_service.outbound import Deadline, OutboundError, Redirects, fetch
 from cds_service.storage import Storage, get_storage
 
 __all__ = [
@@ -84,7 +89,9 @@ MAX_TOKEN_AGE_S = 3600
 MAX_LIFETIME_S = 3600
 JWKS_TTL_S = 3600.0
 JWKS_REFETCH_INTERVAL_S = 30.0
-_JWKS_TIMEOUT = (3.05, 5.0)
+#: Total time one JWK Set fetch may take (connect, wait, read), and the largest set read.
+JWKS_DEADLINE_S = 5.0
+JWKS_MAX_BYTES = 256 * 1024
 
 
 class _Refused(Exception):
@@ -190,6 +197,11 @@ class JwksSource:
 
     A URL is refetched after ``JWKS_TTL_S``, and on an unknown ``kid`` at most once per
     ``JWKS_REFETCH_INTERVAL_S`` (key rotation without letting random kids hammer the issuer).
+    The fetch runs outside the lock, one at a time per URL, and is bounded as a whole by
+    ``JWKS_DEADLINE_S``: a token whose ``kid`` is known never waits for it, and a token that
+    needs the fetch waits at most that long. Each issuer has its own source, so a slow issuer
+    holds up only tokens that need its new keys. Redirects are followed within the URL's
+    origin only: another host must never choose our keys.
     """
 
     def __init__(
@@ -202,13 +214,21 @@ class JwksSource:
         self._session = session
         self._clock = clock
         self._lock = threading.Lock()
+        self._fetched = threading.Condition(self._lock)
+        self._fetching = False
         self._keys: dict[str, _PublicKey] = {}
-        self._fetched_at: float | None = None
-        self._last_refetch: float | None = None
+        self._fetched_at: float | None = None  # last successful fetch
+        self._last_refetch: float | None = None  # last refetch for an unknown kid
+        self._failed_at: float | None = None  # last failed fetch
         if keys.jwks is not None:
             self._keys = _public_keys(keys.jwks)
             if not self._keys:
                 raise ValueError("no usable public key")
+
+    @property
+    def inline(self) -> bool:
+        """True for keys given in the configuration (never fetched)."""
+        return self._url is None
 
     def key(self, kid: str) -> _PublicKey:
         """The key with ``kid``; raises ``_Refused`` when there is none."""
@@ -216,30 +236,63 @@ class JwksSource:
             return _find(self._keys, kid)
         with self._lock:
             now = self._clock()
-            if self._fetched_at is None or now - self._fetched_at > JWKS_TTL_S:
-                self._refresh(now)
-            if kid in self._keys:
-                return self._keys[kid]
-            recently = self._last_refetch is not None and (
-                now - self._last_refetch < JWKS_REFETCH_INTERVAL_S
-            )
-            if not recently:
+            stale = self._fetched_at is None or now - self._fetched_at > JWKS_TTL_S
+            known = self._keys.get(kid)
+            if known is not None and not stale:
+                return known
+            if self._fetching:
+                if known is not None:
+                    return known  # the keys we have serve while another thread refreshes
+                # Another thread fetches the keys this token may need: wait for it, bounded.
+                self._fetched.wait_for(lambda: not self._fetching, timeout=JWKS_DEADLINE_S)
+                return _find(self._keys, kid)
+            if self._failed_at is not None and now - self._failed_at < JWKS_REFETCH_INTERVAL_S:
+                if known is not None:
+                    return known  # stale, but the issuer failed lately: do not ask again yet
+                raise _Refused("the issuer's JWK Set could not be fetched lately")
+            if not stale:
+                recently = self._last_refetch is not None and (
+                    now - self._last_refetch < JWKS_REFETCH_INTERVAL_S
+                )
+                if recently:
+                    raise _Refused("unknown kid")
                 self._last_refetch = now
-                self._refresh(now)
-            return _find(self._keys, kid)
-
-    def _refresh(self, now: float) -> None:
-        assert self._url is not None  # noqa: S101 - only URL sources refresh
+            self._fetching = True
+        fresh: dict[str, _PublicKey] | None = None
         try:
-            response = self._session.get(self._url, timeout=_JWKS_TIMEOUT)
-            response.raise_for_status()
-            fresh = _public_keys(response.json())
-        except (requests.RequestException, ValueError) as error:
+            fresh = self._fetch()  # outside the lock
+        finally:
+            with self._lock:
+                self._fetching = False
+                if fresh is not None:
+                    self._keys, self._fetched_at, self._failed_at = fresh, now, None
+                else:
+                    self._failed_at = now
+                self._fetched.notify_all()
+        if fresh is None and known is not None:
+            return known
+        return _find(self._keys, kid)
+
+    def _fetch(self) -> dict[str, _PublicKey] | None:
+        """The JWK Set at the URL, or None (logged) when it cannot be had."""
+        assert self._url is not None  # noqa: S101 - only URL sources fetch
+        try:
+            response = fetch(
+                self._session,
+                "GET",
+                self._url,
+                deadline=Deadline(JWKS_DEADLINE_S),
+                max_bytes=JWKS_MAX_BYTES,
+                headers={"Accept": "application/json, application/jwk-set+json"},
+                redirects=Redirects.SAME_ORIGIN,
+            )
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
+            return _public_keys(response.json())
+        except (OutboundError, ValueError) as error:
             # Keep serving the keys we have; without any, every token is refused.
             logger.warning("JWKS fetch failed: %s", type(error).__name__)
-            return
-        self._keys = fresh
-        self._fetched_at = now
+            return None
 
 
 def _public_keys(document: object) -> dict[str, _PublicKey]:
@@ -316,6 +369,11 @@ class JwtVerifier:
         if keys.jwks_url is not None and _normalise(jku) == _normalise(keys.jwks_url):
             return self._sources[issuer]
         if jku not in keys.jku_allowlist:
+            configured = self._sources.get(issuer)
+            if configured is not None and configured.inline:
+                # The keys are in the configuration (e.g. the CDS Hooks sandbox, which always
+                # sends a jku): the kid is looked up there and the jku is never fetched.
+                return configured
             raise _Refused("jku is not allowlisted for this issuer")
         with self._jku_lock:
             source = self._jku_sources.get((issuer, jku))

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cds_service import create_app, storage
+from cds_service.call_command import add_call_command
 from cds_service.errors import SettingsError
 from cds_service.grade_command import add_demo_data_command, add_grade_command
 from cds_service.watch import add_watch_command
@@ -76,6 +77,7 @@ _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser
     _add_serve,
     add_grade_command,
     add_demo_data_command,
+    add_call_command,
     _add_db,
     add_watch_command,
 )
@@ -101,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         sys.stderr.write(f"crs-cds: configuration error: {error}\n")
         return 2
+    except BrokenPipeError:  # e.g. `crs-cds call ... | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

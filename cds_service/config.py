@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from cds_service.errors import SettingsError
+from cds_service.outbound import is_loopback_host
 from cds_service.validation import is_fhir_id
 from crs_grading.treatment import Protocol
 
@@ -404,9 +405,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_resources=_bounded_int(
             "CRS_CDS_MAX_RESOURCES", get("CRS_CDS_MAX_RESOURCES"), 20_000, 10, 1_000_000
         ),
-        max_in_flight=_bounded_int(
-            "CRS_CDS_MAX_IN_FLIGHT", get("CRS_CDS_MAX_IN_FLIGHT"), 1, 1, 64
-        ),
+        max_in_flight=_bounded_int("CRS_CDS_MAX_IN_FLIGHT", get("CRS_CDS_MAX_IN_FLIGHT"), 1, 1, 64),
         queue_wait_s=_seconds("CRS_CDS_QUEUE_WAIT_S", get("CRS_CDS_QUEUE_WAIT_S"), 0.35),
         replay_cache=_enum(
             ReplayCacheKind,
@@ -533,7 +532,7 @@ def _trusted_issuers(raw: str | None) -> Mapping[str, IssuerKeys]:
         if jwks_url is not None:
             if not isinstance(jwks_url, str):
                 raise SettingsError(f"{where}.jwks_url must be a string")
-            url = _http_url(f"{where}.jwks_url", jwks_url)
+            url = _key_url(f"{where}.jwks_url", jwks_url)
             issuers[issuer] = IssuerKeys(jwks_url=url, **extra)
         elif jwks is not None:
             if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
@@ -545,16 +544,25 @@ def _trusted_issuers(raw: str | None) -> Mapping[str, IssuerKeys]:
 
 
 def _url_list(name: str, raw: object, *, https: bool) -> tuple[str, ...] | None:
-    """A JSON list of absolute URLs; ``https`` demands TLS (key material must not travel
-    in clear)."""
+    """A JSON list of absolute URLs; ``https`` demands TLS except on loopback (key material
+    must not travel in clear)."""
     if raw is None:
         return None
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
         raise SettingsError(f"{name} must be a JSON list of URLs")
-    urls = tuple(_http_url(name, item) for item in raw)
-    if https and any(urlsplit(url).scheme != "https" for url in urls):
-        raise SettingsError(f"{name} must list https URLs only")
-    return urls
+    if https:
+        return tuple(_key_url(name, item) for item in raw)
+    return tuple(_http_url(name, item) for item in raw)
+
+
+def _key_url(name: str, raw: str) -> str:
+    """The URL of a JWK Set: https, or http on loopback only (a key fetched in clear can be
+    replaced on the way, and with it every token's signature)."""
+    url = _http_url(name, raw)
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
+        raise SettingsError(f"{name} must be an https URL (http only on loopback), not {raw!r}")
+    return url
 
 
 def _smart_issuers(raw: str | None) -> tuple[str, ...] | None:

@@ -86,7 +86,9 @@ def answer_hook(
     now = get_clock()() if now is None else now
     patient_id = request.context.patient_id
 
-    inputs = map_patient_record((data.patient, *data.resources), patient_id)
+    inputs = map_patient_record(
+        (data.patient, *data.resources), patient_id, fhir_server=request.fhir_server
+    )
     assessment = assess(inputs, now)
     cards: list[dict[str, Any]] = []
     if assessment.in_scope:
@@ -103,6 +105,12 @@ def answer_hook(
             cards = patient_view_cards(assessment, plan, context)
         else:
             cards = _order_cards(service, request, assessment, options, context, now)
+    else:
+        # Says why the answer is empty (SPEC 2.1), without patient data: no id, no drug names.
+        logger.info(
+            "patient out of scope: no CRS-associated therapy in the scope window; no cards",
+            extra={"fields": {"service": service.id, "outOfScope": True}},
+        )
 
     _audit(service, request, assessment, cards, now, started)
     return {"cards": cards}
@@ -118,7 +126,17 @@ def _order_cards(
 ) -> list[dict[str, Any]]:
     """Checks of the draft orders (order-select: the selected ones only, when given)."""
     draft_orders = request.context.draft_orders
-    orders, skipped = map_draft_orders(draft_orders)
+    # Orders whose subject is not this patient are skipped and reported, never checked against
+    # this patient's grade (SPEC 3, References); the "not checked" card and the extension's
+    # ``skipped`` list say which.
+    orders, skipped = map_draft_orders(
+        draft_orders, patient_id=request.context.patient_id, fhir_server=request.fhir_server
+    )
+    for item in skipped:
+        logger.warning(
+            "draft order not checked",
+            extra={"fields": {"order": item.reference, "reason": item.reason}},
+        )
     selections = set(request.context.selections)
     if service.hook == _ORDER_SELECT and selections:
         orders = tuple(order for order in orders if order.reference in selections)

@@ -2,10 +2,17 @@
 
 Public API::
 
-    map_patient_record(resources, patient_id, options=MappingOptions()) -> GradingInputs
-    map_draft_orders(draft_orders, options=MappingOptions())
+    map_patient_record(resources, patient_id, options=MappingOptions(), *, fhir_server=None)
+        -> GradingInputs
+    map_draft_orders(draft_orders, options=MappingOptions(), *, patient_id=None,
+                     fhir_server=None)
         -> (tuple[DraftMedicationOrder, ...], tuple[SkippedResource, ...])
     MappingOptions, ValidationMode
+    parse_reference(reference, fhir_server=None) -> LiteralReference | None
+    reference_owner(resource, patient_id, fhir_server=None) -> (ReferenceOwner, target)
+
+``parse_reference`` is the one strict reader of FHIR references (SPEC 3, References), shared
+with ``cds_service.fhir_io``.
 
 Everything else is internal. The codes, units, status rules and defaults are documented in
 docs/fhir-mapping.md.
@@ -14,5 +21,15 @@ docs/fhir-mapping.md.
 from .draft_orders import map_draft_orders
 from .options import MappingOptions, ValidationMode
 from .record import map_patient_record
+from .references import LiteralReference, ReferenceOwner, parse_reference, reference_owner
 
-__all__ = ["MappingOptions", "ValidationMode", "map_draft_orders", "map_patient_record"]
+__all__ = [
+    "LiteralReference",
+    "MappingOptions",
+    "ReferenceOwner",
+    "ValidationMode",
+    "map_draft_orders",
+    "map_patient_record",
+    "parse_reference",
+    "reference_owner",
+]

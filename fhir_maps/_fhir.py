@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from .references import parse_reference
+
 #: A FHIR JSON object.
 JSON = dict[str, Any]
 
@@ -42,29 +44,13 @@ def resource_reference(resource: JSON, ordinal: int) -> str:
     return f"{type_name}/<no id> #{ordinal}"
 
 
-def reference_target(reference: str) -> tuple[str, str] | None:
-    """``(type, id)`` of a literal reference: relative, absolute or versioned.
+def subject_id(resource: JSON, element: str, fhir_server: str | None = None) -> str:
+    """The patient id a resource's ``subject`` (or ``patient``) reference names, read strictly.
 
-    ``urn:uuid:`` references (transaction Bundles) give type ``""``; contained references
-    (``#id``) and anything else unreadable give ``None``.
-    """
-    if reference.startswith("#"):
-        return None
-    if reference.startswith("urn:uuid:"):
-        return "", reference[len("urn:uuid:") :]
-    parts = reference.split("/")
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    if len(parts) < 2 or not parts[-1] or not parts[-2]:
-        return None
-    return parts[-2], parts[-1]
-
-
-def subject_id(resource: JSON, element: str) -> str:
-    """The patient id a resource's ``subject`` (or ``patient``) reference points to.
-
-    Raises ``ElementError`` when there is no literal patient reference: without one the resource
-    cannot be shown to belong to the patient, and we never grade on another patient's data.
+    Raises ``ElementError`` unless the reference is exactly ``Patient/{id}`` (optionally
+    versioned) or its absolute URL on ``fhir_server`` (SPEC 3, References; ``references``):
+    without one the resource cannot be shown to belong to the patient, and we never grade on
+    another patient's data.
     """
     subject = resource.get(element)
     if subject is None:
@@ -74,19 +60,15 @@ def subject_id(resource: JSON, element: str) -> str:
     reference = subject.get("reference")
     if not isinstance(reference, str):
         raise ElementError(f"{element}.reference", "is missing")
-    patient = _patient_of(reference)
-    if patient is None:
+    target = parse_reference(reference, fhir_server)
+    if target is None:
+        raise ElementError(
+            f"{element}.reference",
+            "is not Patient/{id} or its URL on the FHIR server: it names no patient",
+        )
+    if target.resource_type != "Patient":
         raise ElementError(f"{element}.reference", "does not point to a Patient")
-    return patient
-
-
-@lru_cache(maxsize=1024)
-def _patient_of(reference: str) -> str | None:
-    """The Patient id a literal reference names, or None (cached: one patient per request)."""
-    target = reference_target(reference)
-    if target is None or target[0] not in ("Patient", ""):
-        return None
-    return target[1]
+    return target.id
 
 
 # --- codings ----------------------------------------------------------------------------------

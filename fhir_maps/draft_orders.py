@@ -24,6 +24,7 @@ from ._fhir import (
 from .administrations import administration_route
 from .medications import MedicationResolver
 from .options import DEFAULT_OPTIONS, MappingOptions
+from .references import ReferenceOwner, reference_owner
 from .units import DOSE_TO_MG, DOSE_TO_MG_PER_KG, UnitProblem, lookup, quantity_unit_keys
 from .valuesets.medications import NON_SYSTEMIC_ROUTES
 from .valuesets.statuses import REQUEST_COUNTED, REQUEST_IGNORED
@@ -80,10 +81,28 @@ def _order(
     return DraftMedicationOrder(resolved.drug, reference, dose, basis, route=route)
 
 
+#: Why a draft order of someone else is not checked (SPEC 3, References: "Draft orders for
+#: another patient are never checked against this patient").
+ORDER_OF_ANOTHER_PATIENT = "is for another patient: not checked against this patient"
+ORDER_OF_NOBODY = (
+    "names no patient as Patient/{id} (its subject is missing or in another form): "
+    "not checked against this patient"
+)
+
+
 def map_draft_orders(
-    draft_orders: Mapping[str, Any] | None, options: MappingOptions = DEFAULT_OPTIONS
+    draft_orders: Mapping[str, Any] | None,
+    options: MappingOptions = DEFAULT_OPTIONS,
+    *,
+    patient_id: str | None = None,
+    fhir_server: str | None = None,
 ) -> tuple[tuple[DraftMedicationOrder, ...], tuple[SkippedResource, ...]]:
-    """Draft MedicationRequests of CRS-directed drugs, and the entries that could not be read."""
+    """Draft MedicationRequests of CRS-directed drugs, and the entries that could not be read.
+
+    With ``patient_id`` (the hooks always give it), a MedicationRequest whose ``subject`` is not
+    exactly ``Patient/{patient_id}`` (or its URL on ``fhir_server``) is never checked: it is
+    skipped with the reason, whatever its drug, so that the caller can say so.
+    """
     if draft_orders is None:
         return (), ()
     context = MappingContext(options)
@@ -100,7 +119,7 @@ def map_draft_orders(
         for item in resources
         if isinstance(item, dict) and item.get("resourceType") == "Medication" and "id" in item
     }
-    resolver = MedicationResolver(medications)
+    resolver = MedicationResolver(medications, fhir_server)
     orders: list[DraftMedicationOrder] = []
     for ordinal, resource in enumerate(resources):
         if not isinstance(resource, dict):
@@ -109,6 +128,12 @@ def map_draft_orders(
         if resource.get("resourceType") != "MedicationRequest":
             continue
         reference = resource_reference(resource, ordinal)
+        if patient_id is not None:
+            owner, _ = reference_owner(resource, patient_id, fhir_server)
+            if owner is not ReferenceOwner.OURS:
+                other = owner is ReferenceOwner.OTHER
+                context.skip(reference, ORDER_OF_ANOTHER_PATIENT if other else ORDER_OF_NOBODY)
+                continue
         try:
             order = _order(context, resolver, resource, reference)
         except ElementError as error:

@@ -21,8 +21,8 @@ from ._fhir import (
     concept_texts,
     list_of_objects,
     optional_object,
-    reference_target,
 )
+from .references import parse_reference, target_on_any_server
 from .valuesets.medications import (
     MEDICATION_NAMES,
     NOT_SYSTEMIC_PRODUCT_NAMES,
@@ -69,8 +69,9 @@ class MedicationResolver:
     expressions over names) runs once per distinct medication, not once per administration.
     """
 
-    def __init__(self, medications: dict[str, JSON]) -> None:
+    def __init__(self, medications: dict[str, JSON], fhir_server: str | None = None) -> None:
         self._medications = medications
+        self._fhir_server = fhir_server
         self._by_key: dict[_Key, tuple[Drug, bool] | None] = {}
         self._medication_keys: dict[int, _Key] = {}
 
@@ -121,10 +122,16 @@ class MedicationResolver:
             if literal.startswith("#"):
                 medication = _contained(resource, literal[1:])
                 prefix = "contained Medication."
+            elif literal.startswith("urn:uuid:"):  # a transaction Bundle's own entry
+                medication = self._medications.get(literal[len("urn:uuid:") :])
             else:
-                target = reference_target(literal)
-                if target is not None and target[0] in ("Medication", ""):
-                    medication = self._medications.get(target[1])
+                # A Medication is no patient's data: one the call holds may be named by its
+                # absolute URL on the EHR's server even when no fhirServer was given.
+                target = parse_reference(literal, self._fhir_server) or target_on_any_server(
+                    literal
+                )
+                if target is not None and target.resource_type == "Medication":
+                    medication = self._medications.get(target.id)
         elif literal is not None:
             raise ElementError("medicationReference.reference", "is not a string")
         if medication is not None:

@@ -78,6 +78,8 @@ def map_patient_record(
     resources: Iterable[Mapping[str, Any]],
     patient_id: str,
     options: MappingOptions = DEFAULT_OPTIONS,
+    *,
+    fhir_server: str | None = None,
 ) -> GradingInputs:
     """Map one patient's FHIR R4 resources (raw JSON dicts) to typed, unit-normalised inputs.
 
@@ -85,6 +87,8 @@ def map_patient_record(
     Procedures and Conditions of the request, de-duplicated; Bundles are unpacked and other
     resource types ignored. Order does not matter: every output tuple is sorted. Resources of
     another patient and resources that cannot be read are reported in ``skipped``, never fatal.
+    A resource is the patient's only when its ``subject`` is exactly ``Patient/{patient_id}``
+    (or that versioned, or its absolute URL on ``fhir_server``, the call's FHIR server).
     """
     context = MappingContext(options)
     patient_reference = f"Patient/{patient_id}"
@@ -123,12 +127,12 @@ def map_patient_record(
     if not found_patient:
         context.notes.append(NOTE_NO_PATIENT)
 
-    resolver = MedicationResolver(medications)
+    resolver = MedicationResolver(medications, fhir_server)
     matcher = condition_matcher(options)
     for resource_type, reference, resource in work:
         checkpoint = context.times.checkpoint()
         try:
-            if subject_id(resource, "subject") != patient_id:
+            if subject_id(resource, "subject", fhir_server) != patient_id:
                 context.skip(reference, OTHER_PATIENT)
                 continue
             if resource_type == "Observation":

@@ -9,26 +9,20 @@ later code checks every resource itself.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
-
-from cds_service.validation import FHIR_ID_PATTERN
 
 __all__ = [
     "PrefetchState",
     "PrefetchValue",
     "ReadPage",
-    "patient_reference_id",
     "read_page",
     "read_prefetch",
 ]
 
 # Bundle.entry.search.mode values whose resources are results (R4 SearchEntryMode).
 _RESULT_MODES = frozenset({"match", "include"})
-_PATIENT_REFERENCE = re.compile(rf"(?:^|/)Patient/({FHIR_ID_PATTERN})(?:/_history/[^/]+)?$")
 
 
 class PrefetchState(enum.Enum):
@@ -110,22 +104,3 @@ def _next_link(bundle: Mapping[str, Any]) -> str | None:
             if isinstance(url, str) and url:
                 return url
     return None
-
-
-def patient_reference_id(resource: Mapping[str, Any]) -> str | None:
-    """The Patient id that ``subject`` or ``patient`` of ``resource`` points at, if readable."""
-    for element in ("subject", "patient"):
-        value = resource.get(element)
-        reference = value.get("reference") if isinstance(value, dict) else None
-        if isinstance(reference, str):
-            patient_id = _patient_id_in(reference)
-            if patient_id is not None:
-                return patient_id
-    return None
-
-
-@lru_cache(maxsize=1024)
-def _patient_id_in(reference: str) -> str | None:
-    """The id of a Patient reference string (a request repeats the same few thousands of times)."""
-    match = _PATIENT_REFERENCE.search(reference)
-    return match.group(1) if match else None

@@ -1,13 +1,13 @@
 """GET FHIR documents from the client's FHIR server within a time budget.
 
 One ``requests.Session`` is passed in (connection pooling; tests intercept it with
-``responses``). Every GET has explicit connect and read timeouts no longer than what is left of
-the budget, the body is read as it arrives (``read1``) with the deadline checked after every
-read, so that a server trickling bytes cannot hold a fetch thread past the deadline, and only
-connection errors are retried, once (a GET is idempotent). Redirects are not followed: the
-bearer token goes to ``fhirServer`` and nowhere else. An answer is refused when it is larger
-than ``MAX_BODY_BYTES`` or nests deeper than ``MAX_JSON_DEPTH``, and resources beyond the
-call's ``ResourceAllowance`` are not kept. Error messages never hold patient data.
+``responses``). Every GET goes through ``cds_service.outbound.fetch``, bounded by what is left
+of the budget as a whole (a server trickling bytes cannot hold a fetch thread past the
+deadline), and only connection errors are retried, once (a GET is idempotent). Redirects are
+not followed: the bearer token goes to ``fhirServer`` and nowhere else. An answer is refused
+when it is larger than ``MAX_BODY_BYTES`` or nests deeper than ``MAX_JSON_DEPTH``, and
+resources beyond the call's ``ResourceAllowance`` are not kept. Error messages never hold
+patient data.
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ from urllib.parse import urljoin, urlsplit
 
 import orjson
 import requests
-import urllib3
 
 from cds_service.fhir_io.bundles import ReadPage, read_page
+from cds_service.outbound import Deadline as OutboundDeadline
+from cds_service.outbound import (
+    OutboundConnectFailed,
+    OutboundCutOff,
+    OutboundTimeout,
+    OutboundTooLarge,
+    Redirects,
+    fetch,
+)
 from cds_service.validation import MAX_JSON_DEPTH, nesting_exceeds
 
 __all__ = [
@@ -38,30 +46,18 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_CONNECT_TIMEOUT_S = 3.05
 #: Largest FHIR server answer read (one page). A page of 1000 Observations is 1-2 MB; 16 MiB
 #: leaves room for narratives and includes. The bound also matters for time: parsing holds the
 #: GIL (about 0.3 s for 16 MiB here), during which the call cannot answer at its deadline.
 MAX_BODY_BYTES = 16 * 1024 * 1024
-_CHUNK_BYTES = 256 * 1024
 
 
 class FetchError(Exception):
     """A FHIR read failed; ``str(error)`` says how, without patient data."""
 
 
-class Deadline:
-    """A point on the monotonic clock by which all fetching must be done."""
-
-    def __init__(self, budget_s: float) -> None:
-        self.budget_s = budget_s
-        self._end = time.monotonic() + budget_s
-
-    def remaining(self) -> float:
-        return max(0.0, self._end - time.monotonic())
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
+class Deadline(OutboundDeadline):
+    """The total time budget of one call's FHIR reads (``cds_service.outbound.Deadline``)."""
 
     def timed_out(self) -> FetchError:
         return FetchError(f"timed out after {self.budget_s:.1f} s")
@@ -185,39 +181,42 @@ def get_json(
     """GET one FHIR JSON document; retry once on a connection error if time is left."""
     try:
         return _get_json_once(session, endpoint, url, deadline)
-    except requests.ConnectionError as first:
+    except OutboundConnectFailed:
         if deadline.expired():
-            raise _as_fetch_error(first, deadline) from None
+            raise deadline.timed_out() from None
         logger.info("FHIR connection failed; retrying once")
     try:
         return _get_json_once(session, endpoint, url, deadline)
-    except requests.RequestException as second:
-        raise _as_fetch_error(second, deadline) from None
+    except OutboundConnectFailed:
+        if deadline.expired():
+            raise deadline.timed_out() from None
+        raise FetchError("could not connect to the FHIR server") from None
 
 
 def _get_json_once(
     session: requests.Session, endpoint: FhirEndpoint, url: str, deadline: Deadline
 ) -> dict[str, Any]:
-    remaining = deadline.remaining()
-    if remaining <= 0:
-        raise deadline.timed_out()
     started = time.monotonic()
     try:
-        with session.get(
+        # Redirects are not followed: the bearer token goes to fhirServer and nowhere else.
+        response = fetch(
+            session,
+            "GET",
             url,
+            deadline=deadline,
+            max_bytes=MAX_BODY_BYTES,
             headers=endpoint.headers(),
-            timeout=(min(_CONNECT_TIMEOUT_S, remaining), remaining),
-            stream=True,
-            allow_redirects=False,
-        ) as response:
-            status = response.status_code
-            body = _read_body(response, deadline) if status == 200 else b""
-    except requests.ConnectTimeout:
-        if deadline.expired():
-            raise deadline.timed_out() from None
-        raise FetchError("could not connect to the FHIR server in time") from None
-    except requests.Timeout:
+            redirects=Redirects.NONE,
+        )
+    except OutboundTimeout:
         raise deadline.timed_out() from None
+    except OutboundTooLarge:
+        raise FetchError(
+            f"the FHIR server's answer exceeded {MAX_BODY_BYTES // 2**20} MB"
+        ) from None
+    except OutboundCutOff:
+        raise FetchError("the FHIR server's answer was cut off") from None
+    status = response.status
     elapsed_ms = round((time.monotonic() - started) * 1000)
     logger.debug("FHIR GET answered %s in %d ms", status, elapsed_ms)
     if status in (401, 403):
@@ -227,7 +226,7 @@ def _get_json_once(
     if status != 200:
         raise FetchError(f"the FHIR server answered HTTP {status}")
     try:
-        document = orjson.loads(body)
+        document = orjson.loads(response.body)
     except orjson.JSONDecodeError:
         raise FetchError("the FHIR server's answer was not JSON") from None
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
@@ -237,46 +236,3 @@ def _get_json_once(
     if document["resourceType"] == "OperationOutcome":
         raise FetchError("the FHIR server answered with an OperationOutcome")
     return document
-
-
-def _read_body(response: requests.Response, deadline: Deadline) -> bytes:
-    """The body, read as it arrives; stops at the deadline or at ``MAX_BODY_BYTES``.
-
-    ``read1`` returns whatever the socket has (at most a chunk) instead of waiting for a
-    full chunk, so a server that trickles a byte at a time is noticed at the deadline.
-    """
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
-    raw = response.raw
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        if deadline.expired():
-            raise deadline.timed_out()
-        try:
-            chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            if deadline.expired() or isinstance(error, urllib3.exceptions.TimeoutError):
-                raise deadline.timed_out() from None
-            raise FetchError("the FHIR server's answer was cut off") from None
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large() -> FetchError:
-    return FetchError(f"the FHIR server's answer exceeded {MAX_BODY_BYTES // 2**20} MB")
-
-
-def _as_fetch_error(error: requests.RequestException, deadline: Deadline) -> FetchError:
-    # requests reports a read timeout inside the body as a ConnectionError.
-    if isinstance(error, requests.Timeout) or deadline.expired():
-        return deadline.timed_out()
-    if isinstance(error, requests.ConnectionError):
-        return FetchError("could not connect to the FHIR server")
-    return FetchError(f"the request to the FHIR server failed ({type(error).__name__})")

@@ -36,7 +36,6 @@ from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io.bundles import (
     PrefetchState,
     PrefetchValue,
-    patient_reference_id,
     read_prefetch,
 )
 from cds_service.fhir_io.fetch import (
@@ -48,6 +47,7 @@ from cds_service.fhir_io.fetch import (
     fetch_pages,
 )
 from cds_service.services import ESSENTIAL_KEYS, PATIENT_KEY
+from fhir_maps import ReferenceOwner, reference_owner
 
 __all__ = ["DataProblem", "FhirReader", "PatientData", "render_template"]
 
@@ -182,7 +182,8 @@ class FhirReader:
         if endpoint is not None:
             jobs = {key: self._job(endpoint, url, deadline, allowance) for key, url in urls.items()}
         self._run(jobs, seeds, results, deadline)
-        return _assemble(templates, results, patient_id)
+        fhir_server = endpoint.base_url if endpoint is not None else None
+        return _assemble(templates, results, patient_id, fhir_server)
 
     def _plan(
         self,
@@ -313,7 +314,10 @@ def _is_the_patient(resource: Mapping[str, Any], patient_id: str) -> bool:
 
 
 def _assemble(
-    templates: Mapping[str, str], results: Mapping[str, _KeyResult], patient_id: str
+    templates: Mapping[str, str],
+    results: Mapping[str, _KeyResult],
+    patient_id: str,
+    fhir_server: str | None,
 ) -> PatientData:
     problems: list[DataProblem] = []
     unavailable: list[str] = []
@@ -337,7 +341,9 @@ def _assemble(
         raise FhirDataUnavailable("; ".join(unavailable))
 
     resources, foreign, unattributed = _merge(
-        ((key, results[key].resources) for key in templates if key != PATIENT_KEY), patient_id
+        ((key, results[key].resources) for key in templates if key != PATIENT_KEY),
+        patient_id,
+        fhir_server,
     )
     for key, count in foreign.items():
         problems.append(
@@ -356,12 +362,14 @@ def _assemble(
 
 
 def _merge(
-    keyed: Iterable[tuple[str, list[dict[str, Any]]]], patient_id: str
+    keyed: Iterable[tuple[str, list[dict[str, Any]]]], patient_id: str, fhir_server: str | None
 ) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, int]]:
     """Resources of all keys, first copy of each (resourceType, id), this patient's only.
 
+    A resource is this patient's only when its patient reference is exactly
+    ``Patient/{patient_id}`` or its URL on ``fhir_server`` (``fhir_maps.parse_reference``).
     Also returns, by key, how many resources named another patient and how many
-    patient-data resources named no patient (both left out).
+    patient-data resources named no patient in an accepted form (both left out).
     """
     seen: set[tuple[str, str]] = set()
     merged: list[dict[str, Any]] = []
@@ -369,11 +377,14 @@ def _merge(
     unattributed: dict[str, int] = {}
     for key, resources in keyed:
         for resource in resources:
-            owner = patient_reference_id(resource)
-            if owner is not None and owner != patient_id:
+            owner, _ = reference_owner(resource, patient_id, fhir_server)
+            if owner is ReferenceOwner.OTHER:
                 foreign[key] = foreign.get(key, 0) + 1
                 continue
-            if owner is None and resource.get("resourceType") in _PATIENT_DATA_TYPES:
+            if (
+                owner is ReferenceOwner.NOBODY
+                and resource.get("resourceType") in _PATIENT_DATA_TYPES
+            ):
                 unattributed[key] = unattributed.get(key, 0) + 1
                 continue
             if resource.get("resourceType") == "Patient":

@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from cds_service.errors import where_raised
+from cds_service.outbound import make_session
 from cds_service.smart.config import SmartConfig
 from cds_service.smart.errors import SmartError
 from cds_service.smart.launch import SmartRuntime, finish_launch, load_session, start_launch
@@ -77,15 +78,20 @@ def init_smart(
         )
     if config.allowed_issuers is None:
         logger.warning(
-            "CRS_CDS_SMART_ISSUERS is not set: the SMART app accepts launches from any https "
-            "FHIR server. Set it to the EHRs you trust."
+            "CRS_CDS_SMART_ISSUERS is not set: the SMART app accepts a launch from any https "
+            "FHIR server (iss). Anyone can then make this service fetch that server's "
+            "/.well-known/smart-configuration and POST authorization codes to the token "
+            "endpoint it names. Set CRS_CDS_SMART_ISSUERS to a JSON list of the FHIR base URLs "
+            "of the EHRs you trust, e.g. "
+            '\'["https://fhir.example-ehr.org/api/FHIR/R4"]\'; launches from any other '
+            "server are then refused before any request is made."
         )
     if store is None:
         store = InMemorySmartStore()
     app.extensions[_EXTENSION] = SmartRuntime(
         config=config,
         store=store,
-        http=http if http is not None else requests.Session(),
+        http=http if http is not None else make_session(),
         clock=clock if clock is not None else _utc_now,
     )
     if "smart" not in app.blueprints:

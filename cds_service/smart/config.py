@@ -39,9 +39,10 @@ class SmartConfig:
     redirect_url: str | None = None
     allowed_issuers: tuple[str, ...] | None = None
     scopes: tuple[str, ...] = DEFAULT_SCOPES
-    #: Timeouts of the discovery and token requests.
-    connect_timeout_s: float = 3.05
-    read_timeout_s: float = 10.0
+    #: Total time of one discovery or token request (connect, wait and read, whatever the
+    #: server trickles), and the largest answer read.
+    request_deadline_s: float = 10.0
+    max_answer_bytes: int = 1024 * 1024
     #: Total wall-clock budget for reading the patient's record for one page (the FHIR reader
     #: of ``cds_service.fhir_io`` bounds every request by what is left of it).
     fhir_budget_s: float = 20.0
@@ -70,16 +71,11 @@ class SmartConfig:
                 "allowed_issuers",
                 tuple(normalise_issuer(iss) for iss in self.allowed_issuers),
             )
-        for name in ("connect_timeout_s", "read_timeout_s", "fhir_budget_s"):
+        for name in ("request_deadline_s", "fhir_budget_s", "max_answer_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"SmartConfig.{name} must be positive")
         if self.fhir_max_pages < 1:
             raise ValueError("SmartConfig.fhir_max_pages must be at least 1")
-
-    @property
-    def timeouts(self) -> tuple[float, float]:
-        """The (connect, read) timeout pair for ``requests``."""
-        return (self.connect_timeout_s, self.read_timeout_s)
 
     @property
     def confidential(self) -> bool:

@@ -91,7 +91,7 @@ def start_launch(
     if launch is not None and not launch.strip():
         raise LaunchRefused("The EHR sent an empty launch parameter. Open the app again.")
     iss = check_issuer(iss, config.allowed_issuers)
-    endpoints = discover(runtime.http, iss, config.timeouts)
+    endpoints = discover(runtime.http, iss, config)
     if launch is None and not endpoints.allows_standalone():
         raise LaunchRefused(
             "This EHR does not allow standalone launches. Open the app from the patient's chart."

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -18,12 +17,18 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from cds_service.outbound import (
+    Deadline,
+    OutboundError,
+    OutboundResponse,
+    Redirects,
+    fetch,
+    is_loopback_host,
+)
 from cds_service.smart.config import SmartConfig, normalise_issuer
 from cds_service.smart.errors import DiscoveryFailed, LaunchRefused, TokenExchangeFailed
 
 logger = logging.getLogger(__name__)
-
-_LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +61,6 @@ def s256_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_issuer(iss: str, allowed: Sequence[str] | None) -> str:
     """``iss`` as the EHR sent it (blanks trimmed) if the app may launch from it; else
     ``LaunchRefused``. The EHR's own spelling is kept: ``aud`` must equal it (SMART 2.2 step 4).
@@ -83,7 +79,7 @@ def check_issuer(iss: str, allowed: Sequence[str] | None) -> str:
                 "Ask your administrator to add it to CRS_CDS_SMART_ISSUERS."
             )
         return iss
-    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
         raise LaunchRefused("The app launches only from FHIR servers reached over https.")
     return iss
 
@@ -105,29 +101,42 @@ def _string_set(value: Any) -> frozenset[str] | None:
     return frozenset(v for v in value if isinstance(v, str))
 
 
-def discover(http: requests.Session, iss: str, timeouts: tuple[float, float]) -> SmartConfiguration:
-    """GET ``{iss}/.well-known/smart-configuration`` (SMART App Launch 2.2, step 3)."""
+def discover(http: requests.Session, iss: str, config: SmartConfig) -> SmartConfiguration:
+    """GET ``{iss}/.well-known/smart-configuration`` (SMART App Launch 2.2, step 3).
+
+    Redirects are followed within the origin of ``iss`` only (a redirect must not turn the
+    server's GET towards an internal address), and every way the document cannot be had gives
+    the same message: the page must not tell what answered there (a port-scan oracle).
+    """
     url = f"{iss.rstrip('/')}/.well-known/smart-configuration"
+    unreadable = DiscoveryFailed(
+        "The EHR's SMART configuration could not be read from its FHIR server. Try again in a "
+        "moment; if this repeats, ask your EHR administrator."
+    )
     try:
-        response = http.get(url, headers={"Accept": "application/json"}, timeout=timeouts)
-    except requests.RequestException as exc:
-        logger.warning("SMART discovery failed for %s: %s", iss, type(exc).__name__)
-        raise DiscoveryFailed(
-            "The EHR's FHIR server did not answer. Try again in a moment."
-        ) from None
-    if response.status_code != 200:
-        logger.warning("SMART discovery for %s answered HTTP %s", iss, response.status_code)
-        raise DiscoveryFailed(
-            f"The EHR's FHIR server answered the discovery request with HTTP "
-            f"{response.status_code}."
+        response = fetch(
+            http,
+            "GET",
+            url,
+            deadline=Deadline(config.request_deadline_s),
+            max_bytes=config.max_answer_bytes,
+            headers={"Accept": "application/json"},
+            redirects=Redirects.SAME_ORIGIN,
         )
+    except OutboundError as exc:
+        logger.warning("SMART discovery failed for %s: %s", iss, type(exc).__name__)
+        raise unreadable from None
+    if response.status != 200:
+        logger.warning("SMART discovery for %s answered HTTP %s", iss, response.status)
+        raise unreadable
     try:
         document = response.json()
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise DiscoveryFailed("The EHR's SMART configuration is not a JSON object.")
-    config = SmartConfiguration(
+        logger.warning("SMART discovery for %s answered something else than a JSON object", iss)
+        raise unreadable
+    endpoints = SmartConfiguration(
         authorization_endpoint=_check_endpoint(
             "authorization endpoint", document.get("authorization_endpoint"), iss
         ),
@@ -135,10 +144,11 @@ def discover(http: requests.Session, iss: str, timeouts: tuple[float, float]) ->
         capabilities=_string_set(document.get("capabilities")),
         code_challenge_methods=_string_set(document.get("code_challenge_methods_supported")),
     )
-    if config.code_challenge_methods is not None and "S256" not in config.code_challenge_methods:
+    methods = endpoints.code_challenge_methods
+    if methods is not None and "S256" not in methods:
         # SMART 2.2: servers SHALL support S256 and SHALL NOT support plain; we never downgrade.
         raise DiscoveryFailed("The EHR does not support PKCE with S256, which the app requires.")
-    return config
+    return endpoints
 
 
 def authorize_url(
@@ -192,18 +202,17 @@ class TokenResponse:
         return f"TokenResponse(patient={self.patient!r}, scope={self.scope!r})"
 
 
-def _token_error_text(response: requests.Response) -> str:
+def _token_error_code(response: OutboundResponse) -> str:
+    """The RFC 6749 ``error`` code of a token error answer, for the log only."""
     try:
         body = response.json()
     except ValueError:
-        return ""
-    if not isinstance(body, Mapping):
-        return ""
-    error = body.get("error")
-    # RFC 6749 error codes are a fixed ASCII vocabulary; anything else is not echoed.
+        return "(not JSON)"
+    error = body.get("error") if isinstance(body, Mapping) else None
+    # RFC 6749 error codes are a fixed ASCII vocabulary; anything else is not logged.
     if isinstance(error, str) and error.replace("_", "").isalpha() and len(error) < 40:
-        return f" ({error})"
-    return ""
+        return error
+    return "(none)"
 
 
 def exchange_code(
@@ -231,31 +240,42 @@ def exchange_code(
         auth = (config.client_id, config.client_secret)
     else:
         form["client_id"] = config.client_id
+    # Every way the token cannot be had gives the same page: it must not tell what answered
+    # at the token endpoint (a port-scan oracle). The log has the detail.
+    refused = TokenExchangeFailed(
+        "The EHR did not issue an access token. Launch the app again from the patient's chart."
+    )
     try:
-        response = http.post(
+        # A 307 or 308 within the token endpoint's origin is followed; nothing else is: the
+        # code and the PKCE verifier go to the token endpoint and nowhere else.
+        response = fetch(
+            http,
+            "POST",
             token_endpoint,
+            deadline=Deadline(config.request_deadline_s),
+            max_bytes=config.max_answer_bytes,
             data=form,
             auth=auth,
             headers={"Accept": "application/json"},
-            timeout=config.timeouts,
+            redirects=Redirects.SAME_ORIGIN,
         )
-    except requests.RequestException as exc:
+    except OutboundError as exc:
         logger.warning("SMART token request failed: %s", type(exc).__name__)
-        raise TokenExchangeFailed(
-            "The EHR's authorization server did not answer. Launch the app again."
-        ) from None
-    if response.status_code != 200:
-        logger.warning("SMART token endpoint answered HTTP %s", response.status_code)
-        raise TokenExchangeFailed(
-            "The EHR refused to issue an access token"
-            f"{_token_error_text(response)}. Launch the app again from the patient's chart."
+        raise refused from None
+    if response.status != 200:
+        logger.warning(
+            "SMART token endpoint answered HTTP %s, error %s",
+            response.status,
+            _token_error_code(response),
         )
+        raise refused
     try:
         body = response.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise TokenExchangeFailed("The EHR's token response is not a JSON object.")
+        logger.warning("SMART token endpoint answered something else than a JSON object")
+        raise refused
     access_token = body.get("access_token")
     token_type = body.get("token_type")
     if not isinstance(access_token, str) or not access_token:

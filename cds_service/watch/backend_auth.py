@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from cds_service.errors import SettingsError
-from cds_service.watch.transport import OutboundError, call
+from cds_service.outbound import is_loopback_host
+from cds_service.watch.transport import OutboundError, call, reply_json
 
 __all__ = ["BackendAuth", "TokenError", "load_signing_key"]
 
@@ -128,7 +129,7 @@ class BackendAuth:
             )
             if reply.status != 200:
                 raise TokenError(f"SMART discovery answered HTTP {reply.status}")
-            document = reply.json()
+            document = reply_json(reply)
         except OutboundError as error:
             raise TokenError(f"SMART discovery failed: {error}") from None
         endpoint = document.get("token_endpoint") if isinstance(document, dict) else None
@@ -174,7 +175,7 @@ class BackendAuth:
             )
             if reply.status != 200:
                 raise TokenError(f"the token endpoint answered HTTP {reply.status}")
-            answer = reply.json()
+            answer = reply_json(reply)
         except OutboundError as error:
             raise TokenError(f"the token request failed: {error}") from None
         token = answer.get("access_token") if isinstance(answer, dict) else None
@@ -194,4 +195,4 @@ def _acceptable_endpoint(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.netloc:
         return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return parts.scheme == "http" and is_loopback_host(parts.hostname)

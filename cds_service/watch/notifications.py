@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from cds_service.errors import BadRequest
-from cds_service.fhir_io.bundles import patient_reference_id
 from cds_service.validation import is_fhir_id
+from fhir_maps import parse_reference
+from fhir_maps.references import patient_element
 
 __all__ = [
     "NOTIFICATION_TYPES",
@@ -37,6 +37,7 @@ __all__ = [
     "NotificationEvent",
     "PendingFocus",
     "parse_notification",
+    "patient_of",
     "relative_reference",
 ]
 
@@ -92,19 +93,25 @@ class Notification:
 
 
 def relative_reference(reference: str, fhir_base: str) -> str | None:
-    """``Type/id`` of a reference on ``fhir_base`` (relative or absolute); None otherwise."""
-    reference = reference.split("/_history/", 1)[0]
-    if "://" in reference:
-        base = fhir_base.rstrip("/") + "/"
-        if not reference.startswith(base):
-            return None
-        reference = reference[len(base) :]
-    parts = reference.split("/")
-    if len(parts) != 2 or not parts[0].isalpha() or not is_fhir_id(parts[1]):
+    """``Type/id`` of a reference on ``fhir_base`` (relative or absolute, SPEC 3 References:
+    the strict ``fhir_maps`` parser); None for anything else."""
+    target = parse_reference(reference, fhir_base)
+    return target.relative if target is not None else None
+
+
+def patient_of(resource: object, fhir_base: str) -> str | None:
+    """The id of the patient ``resource`` is (a Patient) or names (``subject``/``patient``)."""
+    if not isinstance(resource, Mapping):
         return None
-    if not parts[0][0].isupper() or urlsplit(reference).query:
-        return None
-    return reference
+    kind = resource.get("resourceType")
+    if kind == "Patient":
+        identifier = resource.get("id")
+        return identifier if isinstance(identifier, str) and is_fhir_id(identifier) else None
+    value = resource.get(patient_element(kind))
+    target = parse_reference(
+        value.get("reference") if isinstance(value, Mapping) else None, fhir_base
+    )
+    return target.id if target is not None and target.resource_type == "Patient" else None
 
 
 def parse_notification(document: object, fhir_base: str) -> Notification:
@@ -339,7 +346,7 @@ def _assemble(status: _Status, entries: Sequence[object], fhir_base: str) -> Not
         for reference in named:
             resource = resources.get(reference)
             if resource is not None and not reference.startswith("Patient/"):
-                owner = patient_reference_id(resource)
+                owner = patient_of(resource, fhir_base)
                 if owner is not None:
                     event_patients.add(owner)
         if focus_ref is not None:

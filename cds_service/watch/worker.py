@@ -24,7 +24,6 @@ from cds_service.clock import Clock
 from cds_service.config import AlertChannel, Settings
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
-from cds_service.fhir_io.bundles import patient_reference_id
 from cds_service.hooks import smart_launch_url, treatment_options
 from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.watch.alerts import (
@@ -41,11 +40,11 @@ from cds_service.watch.alerts import (
 )
 from cds_service.watch.backend_auth import BackendAuth, TokenError
 from cds_service.watch.metrics import WatchMetrics
-from cds_service.watch.notifications import BadNotification, parse_notification
+from cds_service.watch.notifications import BadNotification, parse_notification, patient_of
 from cds_service.watch.queue import PatientBusy, WatchQueue
 from cds_service.watch.rules import observe
 from cds_service.watch.store import Claim, ClaimOutcome, EvaluationRecord, WatchStore
-from cds_service.watch.transport import OutboundError, call
+from cds_service.watch.transport import AnswerRefused, OutboundError, call, reply_json
 from crs_grading import Assessment, assess
 from crs_grading.treatment import plan_treatment
 from fhir_maps import map_patient_record
@@ -141,7 +140,9 @@ class Watcher:
     def _evaluation(self, patient_id: str) -> EvaluationRecord:
         data = self._read(patient_id)
         now = self.context.clock()
-        inputs = map_patient_record((data.patient, *data.resources), patient_id)
+        inputs = map_patient_record(
+            (data.patient, *data.resources), patient_id, fhir_server=self.fhir_base
+        )
         assessment = assess(inputs, now)
         partial = any(problem.hides_data for problem in data.problems)
         seen = observe(assessment, partial=partial)
@@ -260,7 +261,7 @@ class Watcher:
         if reply.status == 401 and self.context.auth is not None:
             self.context.auth.invalidate()
         if reply.status not in (200, 201):
-            raise OutboundError(f"Communication POST answered HTTP {reply.status}", reply.status)
+            raise AnswerRefused(f"Communication POST answered HTTP {reply.status}", reply.status)
         location = reply.headers.get("Location") or reply.headers.get("Content-Location")
         return {
             "status": "sent",
@@ -286,7 +287,7 @@ class Watcher:
             },
         )
         if not 200 <= reply.status < 300:
-            raise OutboundError(f"webhook answered HTTP {reply.status}", reply.status)
+            raise AnswerRefused(f"webhook answered HTTP {reply.status}", reply.status)
         return {"status": "sent", "at": sent_at}
 
     # --- resolve an id-only focus -----------------------------------------------------------
@@ -311,12 +312,12 @@ class Watcher:
             if reply.status != 200:
                 if reply.status == 401 and self.context.auth is not None:
                     self.context.auth.invalidate()
-                raise OutboundError(f"GET of the focus answered HTTP {reply.status}", reply.status)
-            resource = reply.json()
+                raise AnswerRefused(f"GET of the focus answered HTTP {reply.status}", reply.status)
+            resource = reply_json(reply)
         except (OutboundError, JobFailed) as error:
             self._failed("resolve", reference, error, final_attempt)
             raise JobFailed(_describe(error)) from None
-        patient_id = _patient_of(resource)
+        patient_id = patient_of(resource, self.fhir_base)
         self.context.metrics.jobs.labels("resolve", "done").inc()
         if patient_id is None:
             return "the focus names no patient"
@@ -384,7 +385,7 @@ class Watcher:
             )
             if reply.status != 200:
                 return None
-            notification = parse_notification(reply.json(), self.fhir_base)
+            notification = parse_notification(reply_json(reply), self.fhir_base)
         except (OutboundError, JobFailed, BadNotification):
             return None
         if notification.pending:
@@ -458,12 +459,3 @@ def _evidence(assessment: Assessment) -> tuple[str, ...]:
     references = [ref for driver in assessment.current.drivers for ref in driver.evidence]
     references += [ref for warning in assessment.attribution_warnings for ref in warning.evidence]
     return evidence_of(references)
-
-
-def _patient_of(resource: object) -> str | None:
-    if not isinstance(resource, dict):
-        return None
-    if resource.get("resourceType") == "Patient":
-        identifier = resource.get("id")
-        return identifier if isinstance(identifier, str) else None
-    return patient_reference_id(resource)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fhir_maps._fhir import ElementError, TimeReader, reference_target
+from fhir_maps._fhir import ElementError, TimeReader
 from fhir_maps._names import NameMatcher, acronyms, phrases
 from fhir_maps.units import MASS, UNITS, VOLUME, parse_rate_unit, percent, unit_key
 
@@ -104,18 +104,3 @@ def test_partial_dates_are_not_precise_to_the_day():
     assert reader.optional("2026-11", "t") is None
     with pytest.raises(ElementError, match="not precise to the day"):
         reader.required("2026", "t")
-
-
-@pytest.mark.parametrize(
-    ("reference", "target"),
-    [
-        ("Patient/1", ("Patient", "1")),
-        ("https://x.example/fhir/Patient/1/_history/2", ("Patient", "1")),
-        ("urn:uuid:abc", ("", "abc")),
-        ("#med", None),
-        ("Patient", None),
-    ],
-    ids=["relative", "absolute and versioned", "urn:uuid", "contained", "no id"],
-)
-def test_reference_targets(reference, target):
-    assert reference_target(reference) == target

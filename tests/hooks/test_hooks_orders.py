@@ -236,3 +236,57 @@ def test_a_patient_out_of_scope_gets_no_card_for_an_unreadable_order(app_at):
     response = app_at(as_of).test_client().post("/cds-services/crs-order-sign", json=body)
     assert response.status_code == 200
     assert response.get_json() == {"cards": []}
+
+
+def _toci_with_subject(subject, order_id="toci-other"):
+    """Case 3 weighs 36.4 kg: 400 mg would be 37% above the protocol dose if it were checked."""
+
+    def build(patient_id):
+        order = draft_order(order_id, patient_id, dose=400)
+        if subject is None:
+            del order["subject"]
+        else:
+            order["subject"] = {"reference": subject.format(patient_id=patient_id)}
+        return order
+
+    return build
+
+
+FOREIGN_SUBJECTS = [
+    ("Patient/someone-else", "is for another patient"),
+    ("Patient/someone-else?_x=/Patient/{patient_id}", "names no patient"),
+    ("Patient/someone-else/x/Patient/{patient_id}", "names no patient"),
+    ("https://elsewhere.example/fhir/Patient/{patient_id}", "names no patient"),
+    (None, "names no patient"),
+]
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    FOREIGN_SUBJECTS,
+    ids=["another patient", "a query string", "extra segments", "another host", "no subject"],
+)
+def test_a_draft_order_of_another_patient_is_never_checked_and_says_so_spec3(
+    app_at, hook, subject, reason
+):
+    """SPEC 3, References: draft orders for another patient are never checked against this
+    patient. The order gets no dose check (no silent check) and a "not checked" card names it;
+    the extension's ``skipped`` list carries the reason for the integrator."""
+    cards, _ = _answer(app_at, "case3", hook, [_toci_with_subject(subject)])
+
+    assert not any("above the protocol dose" in card["summary"] for card in cards)
+    unread = _by_summary(cards, "Draft order not checked")
+    assert "MedicationRequest/toci-other" in unread["detail"]
+    assert reason in unread["detail"]
+    skipped = _only_extension_card(cards)["extension"][EXTENSION_KEY]["skipped"]
+    reasons = {item["reference"]: item["reason"] for item in skipped}
+    assert reason in reasons["MedicationRequest/toci-other"]
+
+
+def test_this_patients_order_is_still_checked_beside_another_patients_spec3(app_at):
+    cards, _ = _answer(
+        app_at, "case3", "order-sign", [_toci(400), _toci_with_subject("Patient/someone-else")]
+    )
+    assert _by_summary(cards, "Tocilizumab 400 mg is 37% above the protocol dose")
+    assert _by_summary(cards, "Draft order not checked")

@@ -75,10 +75,25 @@ def test_unknown_kids_cannot_make_us_hammer_the_issuer(make_app, mocked_http):
     assert len(mocked_http.calls) == 2  # one refetch per 30 s at most
 
 
-def test_a_jku_not_on_the_allowlist_is_refused_and_never_fetched(jwt_app, mocked_http):
+def test_a_jku_not_on_the_allowlist_is_refused_and_never_fetched(make_app, mocked_http):
+    app = make_app(CRS_CDS_AUTH="jwt", CRS_CDS_TRUSTED_ISSUERS=issuers(jwks_url=JWKS_URL))
+    mocked_http.add(responses.GET, JWKS_URL, json=jwks("k1"))
     evil = "https://attacker.example.net/jwks.json"
-    mocked_http.add(responses.GET, evil, json=jwks("k1"))
-    assert status(jwt_app, token(headers={"jku": evil})) == 401
+    mocked_http.add(responses.GET, evil, json=jwks("k1", "attacker"))
+    assert status(app, token(headers={"jku": evil})) == 401
+    assert status(app, token(kid="attacker", headers={"jku": evil})) == 401
+    assert len(mocked_http.calls) == 0
+
+
+def test_with_inline_keys_a_foreign_jku_is_never_fetched_and_only_inline_kids_pass(
+    jwt_app, mocked_http
+):
+    """Issuers with inline keys (the CDS Hooks sandbox sends a jku with every token): the kid
+    is looked up in the configured keys, and the jku is not fetched."""
+    evil = "https://attacker.example.net/jwks.json"
+    mocked_http.add(responses.GET, evil, json=jwks("k1", "attacker"))
+    assert status(jwt_app, token(headers={"jku": evil})) == 200
+    assert status(jwt_app, token(kid="attacker", headers={"jku": evil})) == 401
     assert len(mocked_http.calls) == 0
 
 
@@ -108,8 +123,9 @@ def test_the_allowlist_of_one_issuer_does_not_serve_another(make_app, mocked_htt
         "https://other.example.org": {"jwks": jwks("k1"), "jku_allowlist": [JKU]},
     }
     app = make_app(CRS_CDS_AUTH="jwt", CRS_CDS_TRUSTED_ISSUERS=json.dumps(config))
-    mocked_http.add(responses.GET, JKU, json=jwks("k1"))
-    assert status(app, token(headers={"jku": JKU})) == 401
+    mocked_http.add(responses.GET, JKU, json=jwks("k1", "k2"))
+    # k2 lives only behind the other issuer's allowlisted jku.
+    assert status(app, token(kid="k2", headers={"jku": JKU})) == 401
     assert len(mocked_http.calls) == 0
 
 

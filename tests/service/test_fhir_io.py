@@ -138,6 +138,46 @@ def test_resources_of_another_patient_are_dropped_and_reported():
     }
 
 
+SMUGGLED_SUBJECTS = [
+    "Patient/other?_x=/Patient/pt-1",
+    "Patient/other/x/Patient/pt-1",
+    "https://elsewhere.example/fhir/Patient/pt-1",
+    "../Patient/pt-1",
+    "Patient/pt-1?",
+]
+
+
+@pytest.mark.parametrize("subject", SMUGGLED_SUBJECTS)
+def test_a_subject_that_only_ends_in_this_patient_is_nobodys_in_prefetch_spec3(subject):
+    """SPEC 3, References (issue 10): such references were taken as this patient's."""
+    smuggled = observation("obs-x")
+    smuggled["subject"] = {"reference": subject}
+    data = read(full_prefetch(observations=searchset([observation("obs-1"), smuggled])))
+    assert ids(data, "Observation") == ["Observation/obs-1"]
+    assert "1 resources that name no patient ignored" in messages(data)["observations"]
+
+
+@pytest.mark.parametrize("subject", SMUGGLED_SUBJECTS)
+def test_a_subject_that_only_ends_in_this_patient_is_nobodys_when_fetched_spec3(
+    mocked_http, subject
+):
+    smuggled = observation("obs-x")
+    smuggled["subject"] = {"reference": subject}
+    mocked_http.add(
+        responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv"), smuggled])
+    )
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert ids(data, "Observation") == ["Observation/obs-srv"]
+
+
+def test_the_absolute_url_of_this_patient_on_fhir_server_is_this_patients_spec3(mocked_http):
+    absolute = observation("obs-abs")
+    absolute["subject"] = {"reference": f"{FHIR}/Patient/{PATIENT_ID}"}
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([absolute]))
+    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert ids(data, "Observation") == ["Observation/obs-abs"]
+
+
 def test_resources_are_not_filtered_by_code_or_type():
     """Never trust the server to have filtered, and never filter here: later code checks."""
     odd = {"resourceType": "Condition", "id": "c-odd", "subject": {"reference": "Patient/pt-1"}}
