@@ -22,6 +22,7 @@ from cds_service.call_command import add_call_command
 from cds_service.demo_command import add_demo_command
 from cds_service.errors import SettingsError
 from cds_service.grade_command import add_demo_data_command, add_grade_command
+from cds_service.watch import add_watch_command
 
 __all__ = ["build_parser", "main"]
 
@@ -82,6 +83,7 @@ _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser
     add_demo_data_command,
     add_call_command,
     _add_db,
+    add_watch_command,
 )
 
 
