@@ -346,8 +346,13 @@ def _assessment_line(card: Mapping[str, Any]) -> str | None:
     return text
 
 
-def render_cards(response: Mapping[str, Any], out: TextIO, *, heading: str = "") -> None:
-    """The cards of a CDS Hooks response as a clinician would read them, in a terminal."""
+def render_cards(
+    response: Mapping[str, Any], out: TextIO, *, heading: str = "", brief: bool = False
+) -> None:
+    """The cards of a CDS Hooks response as a clinician would read them, in a terminal.
+
+    ``brief``: the assessment card (else the first) in full, every other card as one line.
+    """
     write = out.write
     cards = response.get("cards") or []
     if heading:
@@ -358,9 +363,12 @@ def render_cards(response: Mapping[str, Any], out: TextIO, *, heading: str = "")
             "T-cell engager or other CRS-associated therapy in the last 30 days.)\n\n"
         )
         return
+    full = next((c for c in cards if _assessment_line(c) is not None), cards[0])
     for card in cards:
         indicator = str(card.get("indicator", "info")).upper()
         write(f"[{indicator}] {card.get('summary', '')}\n")
+        if brief and card is not full:
+            continue
         assessment = _assessment_line(card)
         if assessment is not None:
             write(f"  Assessment: {assessment}\n")
@@ -378,7 +386,8 @@ def render_cards(response: Mapping[str, Any], out: TextIO, *, heading: str = "")
         source = card.get("source")
         if isinstance(source, dict) and source.get("label"):
             write(f"  Source: {source['label']}\n")
-        write("\n")
+        if not brief:
+            write("\n")
 
 
 # --- the command ------------------------------------------------------------------------------
