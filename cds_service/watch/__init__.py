@@ -55,7 +55,7 @@ def init_app(app: Flask, settings: Settings, storage: Storage, session: requests
         storage.engine,
         session,
         instance_path=app.instance_path,
-        registry=get_metrics(app).registry,
+        metrics=get_metrics(app),
         clock=lambda: get_clock(app)(),
     )
     attach(app, runtime)

@@ -134,3 +134,45 @@ def test_metrics_show_queue_depth_alerts_sent_latency_and_failures(watch_app, eh
         == 3
     )
     assert value("crs_cds_watch_dead_letters") == 0
+
+
+def test_in_multiprocess_mode_the_watch_gauges_and_counters_are_in_the_sum(tmp_path, watch_env):
+    """Under gunicorn (prometheus_client multiprocess mode) /metrics adds up every worker's
+    files; the watch's scrape-time gauges must still be there. In a child process, since the
+    mode is chosen once per process."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    script = """
+import os, sys
+from cds_service import create_app
+app = create_app(dict(os.environ))
+client = app.test_client()
+bundle = {"resourceType": "Bundle", "type": "history", "entry": [{"resource": {
+    "resourceType": "Parameters", "parameter": [
+        {"name": "subscription", "valueReference": {"reference": "Subscription/crs-watch-1"}},
+        {"name": "type", "valueCode": "heartbeat"}]}}]}
+answer = client.post("/fhir/subscription-notification", json=bundle)
+assert answer.status_code == 200, answer.get_json()
+sys.stdout.write(client.get("/metrics").get_data(as_text=True))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRS_CDS_")}
+    env.update(watch_env)
+    env.update(
+        CRS_CDS_AUTH="none",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'mp.sqlite3'}",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+    )
+    run = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'crs_cds_watch_queue_depth{state="ready"} 0.0' in run.stdout
+    assert "crs_cds_watch_dead_letters 0.0" in run.stdout
+    assert (
+        'crs_cds_watch_notifications_total{outcome="accepted",type="heartbeat"} 1.0' in run.stdout
+    )
+    assert any(folder.iterdir()), "the counters were written to the shared folder"
