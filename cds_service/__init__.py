@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from cds_service import auth, errors, logs, metrics, outbound, storage
+from cds_service import auth, errors, logs, metrics, outbound, storage, watch
 from cds_service.config import AuthMode, Settings, load_settings
 from cds_service.config import init_app as init_settings
 from cds_service.errors import ServiceError, SettingsError
@@ -74,6 +74,7 @@ def create_app(
         store=SqlSmartStore(database.engine, secret=app.secret_key),
         http=session,
     )
+    watch.init_app(app, settings, database, session)
     return app
 
 

@@ -4,7 +4,9 @@
 otherwise (logged as a warning), SQLite in the instance folder unless ``DATABASE_URL`` is set.
 For production run gunicorn (see README). ``crs-cds grade FILE`` grades a Bundle or a folder of
 resources with the clinical core alone; ``crs-cds demo-data DIR`` writes the seed cases as FHIR
-transaction Bundles. New subcommands register in ``_SUBCOMMANDS``.
+transaction Bundles; ``crs-cds demo`` serves the service with a demo EHR; ``crs-cds call``
+calls a service as an EHR would. Each command group lives in its own module and registers
+itself with an ``add_..._command(subcommands)`` function listed in ``_SUBCOMMANDS``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cds_service import create_app, storage
+from cds_service.call_command import add_call_command
+from cds_service.demo_command import add_demo_command
 from cds_service.errors import SettingsError
 from cds_service.grade_command import add_demo_data_command, add_grade_command
+from cds_service.watch import add_watch_command
 
 __all__ = ["build_parser", "main"]
 
@@ -73,9 +78,12 @@ def _add_db(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_serve,
+    add_demo_command,
     add_grade_command,
     add_demo_data_command,
+    add_call_command,
     _add_db,
+    add_watch_command,
 )
 
 
@@ -99,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         sys.stderr.write(f"crs-cds: configuration error: {error}\n")
         return 2
+    except BrokenPipeError:  # e.g. `crs-cds call ... | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -24,16 +25,21 @@ from sqlalchemy.exc import ArgumentError
 
 from cds_service.errors import SettingsError
 from cds_service.outbound import is_loopback_host
+from cds_service.validation import is_fhir_id
 from crs_grading.treatment import Protocol
 
 __all__ = [
     "VARIABLES",
+    "WATCH_VARIABLES",
+    "AlertChannel",
     "AuthMode",
     "IssuerKeys",
     "ReplayCacheKind",
     "SchemaUpgrade",
     "Settings",
     "TocilizumabProtocol",
+    "WatchPayload",
+    "WatchSettings",
     "get_settings",
     "init_app",
     "load_settings",
@@ -84,6 +90,172 @@ class IssuerKeys:
     jwks: Mapping[str, Any] | None = None
     jku_allowlist: tuple[str, ...] = ()
     fhir_servers: tuple[str, ...] | None = None
+
+
+class AlertChannel(enum.StrEnum):
+    """Where the watch sends an alert (SPEC 4b)."""
+
+    COMMUNICATION = "communication"  # a FHIR Communication POSTed to the EHR's FHIR server
+    WEBHOOK = "webhook"  # an HMAC-signed JSON POST to CRS_CDS_WATCH_WEBHOOK_URL
+
+
+class WatchPayload(enum.StrEnum):
+    """Payload content the watch asks for when it creates a Subscription (Backport IG)."""
+
+    EMPTY = "empty"
+    ID_ONLY = "id-only"
+    FULL_RESOURCE = "full-resource"
+
+
+#: Scopes the watch asks for with SMART Backend Services (SMART App Launch 2.2 scopes): read
+#: what grading reads, manage its Subscription, create the alert Communication.
+DEFAULT_WATCH_SCOPES = (
+    "system/Patient.rs system/Observation.rs system/MedicationAdministration.rs "
+    "system/Medication.rs system/Condition.rs system/Procedure.rs "
+    "system/Subscription.cruds system/Communication.c"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    """Settings of the watch (SPEC 4b): re-grading patients when the EHR files new data.
+
+    The watch is on when ``fhir_url`` is set. ``queue_url`` None means the embedded SQLite
+    queue in the instance folder. ``subscription_secrets`` maps a Subscription id to the
+    shared secret its notifications carry.
+    """
+
+    fhir_url: str | None = None
+    queue_url: str | None = None
+    client_id: str | None = None
+    private_key_file: str | None = None
+    key_id: str | None = None
+    scopes: str = DEFAULT_WATCH_SCOPES
+    alert_grade: int = 2
+    alert_channels: frozenset[AlertChannel] = frozenset({AlertChannel.COMMUNICATION})
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    subscription_secrets: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
+    topic: str | None = None
+    filters: tuple[str, ...] = ()
+    payload: WatchPayload = WatchPayload.ID_ONLY
+    heartbeat_s: int = 3600
+    poll_patients: tuple[str, ...] = ()
+    poll_interval_s: int = 900
+    retries: int = 5
+    retry_delay_s: int = 10
+    lease_s: int = 120
+    fhir_timeout_s: float = 30.0
+    gap_wait_s: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        return self.fhir_url is not None
+
+
+#: The watch's variables (README table order), appended to ``VARIABLES``.
+WATCH_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    (
+        "CRS_CDS_WATCH_FHIR_URL",
+        "unset: the watch is off",
+        "base URL of the EHR's FHIR server the watch reads, subscribes to and alerts on",
+    ),
+    (
+        "CRS_CDS_WATCH_QUEUE_URL",
+        "SQLite file `watch-queue.sqlite3` in the instance folder",
+        "job queue: `sqlite:///path`, `redis://host:port/db` (or `rediss://`) or "
+        "`postgresql://user:pw@host/db`",
+    ),
+    (
+        "CRS_CDS_WATCH_CLIENT_ID",
+        "unset: the FHIR server is read without a token",
+        "SMART Backend Services client id of the watch",
+    ),
+    (
+        "CRS_CDS_WATCH_PRIVATE_KEY_FILE",
+        "unset (required with CRS_CDS_WATCH_CLIENT_ID)",
+        "PEM file of the RSA or EC (P-384) private key that signs the client assertion",
+    ),
+    (
+        "CRS_CDS_WATCH_KEY_ID",
+        "unset (required with CRS_CDS_WATCH_CLIENT_ID)",
+        "`kid` of that key in the JWK Set registered with the EHR",
+    ),
+    ("CRS_CDS_WATCH_SCOPES", DEFAULT_WATCH_SCOPES, "scopes the watch asks for"),
+    (
+        "CRS_CDS_WATCH_ALERT_GRADE",
+        "2",
+        "a current grade rising to at least this (1-5) alerts; also the grade at which a new "
+        "infection warning alerts",
+    ),
+    (
+        "CRS_CDS_WATCH_ALERT_CHANNELS",
+        "communication",
+        "comma list of `communication` (FHIR Communication to the EHR) and `webhook`",
+    ),
+    ("CRS_CDS_WATCH_WEBHOOK_URL", "unset", "URL the `webhook` channel POSTs alerts to"),
+    (
+        "CRS_CDS_WATCH_WEBHOOK_SECRET",
+        "unset (required with the webhook channel)",
+        "key (32+ characters) of the webhook's HMAC-SHA256 signature",
+    ),
+    (
+        "CRS_CDS_WATCH_SUBSCRIPTION_SECRETS",
+        "unset: notifications need a JWT",
+        'JSON `{"<Subscription id>": "<secret of 32+ characters>"}`: the shared secret each '
+        "Subscription's notifications carry in `X-CRS-CDS-Subscription-Secret`",
+    ),
+    (
+        "CRS_CDS_WATCH_TOPIC",
+        "unset (required by `crs-cds watch subscribe`)",
+        "canonical URL of the SubscriptionTopic the watch subscribes to",
+    ),
+    (
+        "CRS_CDS_WATCH_FILTERS",
+        "unset: no filter",
+        "JSON list of filter criteria for the Subscription, e.g. "
+        '`["Observation?category=vital-signs"]`',
+    ),
+    (
+        "CRS_CDS_WATCH_PAYLOAD",
+        "id-only",
+        "payload content the Subscription asks for: `empty`, `id-only` or `full-resource`",
+    ),
+    (
+        "CRS_CDS_WATCH_HEARTBEAT_S",
+        "3600",
+        "heartbeat period the Subscription asks for, in seconds (0: none)",
+    ),
+    (
+        "CRS_CDS_WATCH_POLL_PATIENTS",
+        "unset",
+        "JSON list of Patient ids `crs-cds watch poll` re-reads (EHRs without Subscriptions)",
+    ),
+    ("CRS_CDS_WATCH_POLL_INTERVAL_S", "900", "seconds between two polls of those patients"),
+    ("CRS_CDS_WATCH_RETRIES", "5", "retries of a failed job before it is a dead letter"),
+    (
+        "CRS_CDS_WATCH_RETRY_DELAY_S",
+        "10",
+        "seconds before the first retry; each further retry waits twice as long",
+    ),
+    (
+        "CRS_CDS_WATCH_LEASE_S",
+        "120",
+        "seconds a worker holds a patient; a killed worker's patient is queued again after it",
+    ),
+    (
+        "CRS_CDS_WATCH_FHIR_TIMEOUT_S",
+        "30",
+        "total time budget in seconds for reading one patient's record in a watch job",
+    ),
+    (
+        "CRS_CDS_WATCH_GAP_WAIT_S",
+        "30",
+        "seconds to wait for a missing notification before the catch-up read",
+    ),
+)
 
 
 # (variable, default shown in the docs, meaning). The order is the order of the README table.
@@ -156,6 +328,7 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "`auto`: apply schema migrations at start; `off`: run `crs-cds db upgrade` yourself",
     ),
     ("DATABASE_URL", "SQLite file in the instance folder", "SQLAlchemy database URL"),
+    *WATCH_VARIABLES,
 )
 
 #: Bounds of ``CRS_CDS_MAX_REQUEST_BYTES``: 64 KiB (a hook call with a small prefetch) to 256 MiB.
@@ -186,6 +359,7 @@ class Settings:
     queue_wait_s: float = 0.35
     replay_cache: ReplayCacheKind = ReplayCacheKind.DATABASE
     db_upgrade: SchemaUpgrade = SchemaUpgrade.AUTO
+    watch: WatchSettings = field(default_factory=lambda: WatchSettings())
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -242,6 +416,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_upgrade=_enum(
             SchemaUpgrade, "CRS_CDS_DB_UPGRADE", get("CRS_CDS_DB_UPGRADE"), SchemaUpgrade.AUTO
         ),
+        watch=_watch_settings(get),
     )
 
 
@@ -424,3 +599,148 @@ def _database_url(raw: str | None) -> str | None:
         # Do not echo the value: a database URL may hold a password.
         raise SettingsError("DATABASE_URL is not a valid SQLAlchemy database URL") from None
     return raw
+
+
+# --- the watch (SPEC 4b) --------------------------------------------------------------------
+
+#: Shortest shared secret accepted (webhook key, Subscription secrets): 256 bits of base64.
+_MIN_SECRET_CHARS = 32
+_QUEUE_SCHEMES = ("sqlite", "redis", "rediss", "postgresql", "postgres")
+
+
+def _watch_settings(get: Callable[[str], str | None]) -> WatchSettings:
+    """The ``CRS_CDS_WATCH_*`` variables; each error names its variable."""
+    fhir_url = _optional_http_url("CRS_CDS_WATCH_FHIR_URL", get("CRS_CDS_WATCH_FHIR_URL"))
+    client_id = get("CRS_CDS_WATCH_CLIENT_ID")
+    key_file = get("CRS_CDS_WATCH_PRIVATE_KEY_FILE")
+    key_id = get("CRS_CDS_WATCH_KEY_ID")
+    if client_id is not None and (key_file is None or key_id is None):
+        missing = "CRS_CDS_WATCH_PRIVATE_KEY_FILE" if key_file is None else "CRS_CDS_WATCH_KEY_ID"
+        raise SettingsError(f"{missing} is required when CRS_CDS_WATCH_CLIENT_ID is set")
+    if key_file is not None and not os.path.isfile(key_file):
+        raise SettingsError(f"CRS_CDS_WATCH_PRIVATE_KEY_FILE names no readable file: {key_file!r}")
+    channels = _alert_channels(get("CRS_CDS_WATCH_ALERT_CHANNELS"))
+    webhook_url = _optional_http_url("CRS_CDS_WATCH_WEBHOOK_URL", get("CRS_CDS_WATCH_WEBHOOK_URL"))
+    webhook_secret = get("CRS_CDS_WATCH_WEBHOOK_SECRET")
+    if AlertChannel.WEBHOOK in channels and (webhook_url is None or webhook_secret is None):
+        missing = "CRS_CDS_WATCH_WEBHOOK_" + ("URL" if webhook_url is None else "SECRET")
+        raise SettingsError(f"{missing} is required when CRS_CDS_WATCH_ALERT_CHANNELS has webhook")
+    if webhook_secret is not None and len(webhook_secret) < _MIN_SECRET_CHARS:
+        raise SettingsError(
+            f"CRS_CDS_WATCH_WEBHOOK_SECRET must be at least {_MIN_SECRET_CHARS} characters long"
+        )
+    fhir_timeout_s = _seconds(
+        "CRS_CDS_WATCH_FHIR_TIMEOUT_S", get("CRS_CDS_WATCH_FHIR_TIMEOUT_S"), 30.0
+    )
+    lease_s = _bounded_int("CRS_CDS_WATCH_LEASE_S", get("CRS_CDS_WATCH_LEASE_S"), 120, 2, 3600)
+    if lease_s <= fhir_timeout_s:
+        raise SettingsError(
+            "CRS_CDS_WATCH_LEASE_S must be longer than CRS_CDS_WATCH_FHIR_TIMEOUT_S "
+            f"({lease_s} <= {fhir_timeout_s:g}): a worker must not lose a patient mid-read"
+        )
+    return WatchSettings(
+        fhir_url=fhir_url.rstrip("/") if fhir_url is not None else None,
+        queue_url=_queue_url(get("CRS_CDS_WATCH_QUEUE_URL")),
+        client_id=client_id,
+        private_key_file=key_file,
+        key_id=key_id,
+        scopes=get("CRS_CDS_WATCH_SCOPES") or DEFAULT_WATCH_SCOPES,
+        alert_grade=_bounded_int(
+            "CRS_CDS_WATCH_ALERT_GRADE", get("CRS_CDS_WATCH_ALERT_GRADE"), 2, 1, 5
+        ),
+        alert_channels=channels,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        subscription_secrets=_subscription_secrets(get("CRS_CDS_WATCH_SUBSCRIPTION_SECRETS")),
+        topic=_optional_http_url("CRS_CDS_WATCH_TOPIC", get("CRS_CDS_WATCH_TOPIC")),
+        filters=_string_list("CRS_CDS_WATCH_FILTERS", get("CRS_CDS_WATCH_FILTERS")),
+        payload=_enum(
+            WatchPayload,
+            "CRS_CDS_WATCH_PAYLOAD",
+            get("CRS_CDS_WATCH_PAYLOAD"),
+            WatchPayload.ID_ONLY,
+        ),
+        heartbeat_s=_bounded_int(
+            "CRS_CDS_WATCH_HEARTBEAT_S", get("CRS_CDS_WATCH_HEARTBEAT_S"), 3600, 0, 86_400
+        ),
+        poll_patients=_poll_patients(get("CRS_CDS_WATCH_POLL_PATIENTS")),
+        poll_interval_s=_bounded_int(
+            "CRS_CDS_WATCH_POLL_INTERVAL_S", get("CRS_CDS_WATCH_POLL_INTERVAL_S"), 900, 10, 86_400
+        ),
+        retries=_bounded_int("CRS_CDS_WATCH_RETRIES", get("CRS_CDS_WATCH_RETRIES"), 5, 0, 20),
+        retry_delay_s=_bounded_int(
+            "CRS_CDS_WATCH_RETRY_DELAY_S", get("CRS_CDS_WATCH_RETRY_DELAY_S"), 10, 1, 3600
+        ),
+        lease_s=lease_s,
+        fhir_timeout_s=fhir_timeout_s,
+        gap_wait_s=_bounded_int(
+            "CRS_CDS_WATCH_GAP_WAIT_S", get("CRS_CDS_WATCH_GAP_WAIT_S"), 30, 0, 3600
+        ),
+    )
+
+
+def _alert_channels(raw: str | None) -> frozenset[AlertChannel]:
+    name = "CRS_CDS_WATCH_ALERT_CHANNELS"
+    if raw is None:
+        return frozenset({AlertChannel.COMMUNICATION})
+    channels = {
+        _enum(AlertChannel, name, part.strip(), AlertChannel.COMMUNICATION)
+        for part in raw.split(",")
+        if part.strip()
+    }
+    if not channels:
+        raise SettingsError(f"{name} must name at least one of communication, webhook")
+    return frozenset(channels)
+
+
+def _queue_url(raw: str | None) -> str | None:
+    name = "CRS_CDS_WATCH_QUEUE_URL"
+    if raw is None:
+        return None
+    scheme = urlsplit(raw).scheme.split("+", 1)[0]
+    if scheme not in _QUEUE_SCHEMES:
+        raise SettingsError(
+            f"{name} must be a sqlite:///, redis://, rediss:// or postgresql:// URL"
+        )  # the value is not echoed: a queue URL may hold a password
+    if scheme == "sqlite" and not raw.startswith("sqlite:///"):
+        raise SettingsError(f"{name} must be sqlite:///path for the embedded queue")
+    return raw
+
+
+def _string_list(name: str, raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    parsed = _json(name, raw)
+    if not isinstance(parsed, list) or not all(isinstance(i, str) and i for i in parsed):
+        raise SettingsError(f"{name} must be a JSON list of non-empty strings")
+    return tuple(parsed)
+
+
+def _poll_patients(raw: str | None) -> tuple[str, ...]:
+    name = "CRS_CDS_WATCH_POLL_PATIENTS"
+    patients = _string_list(name, raw)
+    for patient in patients:
+        if not is_fhir_id(patient.removeprefix("Patient/")):
+            raise SettingsError(f"{name} holds {patient!r}, which is not a Patient id")
+    return tuple(dict.fromkeys(p.removeprefix("Patient/") for p in patients))
+
+
+def _subscription_secrets(raw: str | None) -> Mapping[str, str]:
+    name = "CRS_CDS_WATCH_SUBSCRIPTION_SECRETS"
+    if raw is None:
+        return MappingProxyType({})
+    parsed = _json(name, raw)
+    if not isinstance(parsed, dict):
+        raise SettingsError(f'{name} must be a JSON object {{"<Subscription id>": "<secret>"}}')
+    secrets: dict[str, str] = {}
+    for subscription, secret in parsed.items():
+        subscription_id = subscription.rstrip("/").rsplit("/", 1)[-1]
+        if not is_fhir_id(subscription_id):
+            raise SettingsError(f"{name} has a key that is not a Subscription id: {subscription!r}")
+        if not isinstance(secret, str) or len(secret) < _MIN_SECRET_CHARS:
+            raise SettingsError(
+                f"{name}[{subscription!r}] must be a secret of at least {_MIN_SECRET_CHARS} "
+                "characters"
+            )
+        secrets[subscription_id] = secret
+    return MappingProxyType(secrets)

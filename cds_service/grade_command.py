@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import orjson
 
 from cds_service.cards.extension import assessment_extension, fhir_instant
-from cds_service.demo import write_demo_data
+from cds_service.demo import DemoDataError, write_demo_data
 from crs_grading import Assessment, GradingOptions, GradingSystem, assess
 from fhir_maps import map_patient_record
 
@@ -207,7 +207,12 @@ def _demo_data(args: argparse.Namespace) -> int:
                 f"crs-cds demo-data: --day0 {args.day0!r} is not a date (YYYY-MM-DD)\n"
             )
             return 2
-    for path in write_demo_data(Path(args.directory), day0):
+    try:
+        written = write_demo_data(Path(args.directory), day0, future=args.future)
+    except DemoDataError as error:
+        sys.stderr.write(f"crs-cds demo-data: {error}\n")
+        return 2
+    for path in written:
         sys.stdout.write(f"{path}\n")
     return 0
 
@@ -221,11 +226,21 @@ def add_demo_data_command(
         help="write the seed cases as FHIR R4 transaction Bundles",
         description=(
             "Write Lee 2014 Cases 1-3 and the Figure 3 patient as FHIR R4 transaction Bundles "
-            "(one file per case) with their expected grades by day."
+            "(one file per case) with their expected grades by day. By default each case is "
+            "placed so that its telling moment (Case 3 at its grade 3, Case 1 febrile, Figure 3 "
+            "on its second vasopressor, Case 2 on two vasopressors) is now, and nothing dated "
+            "after now is written."
         ),
     )
     demo.add_argument("directory", metavar="DIR")
     demo.add_argument(
-        "--day0", help="date of the infusion (YYYY-MM-DD); default 2026-01-05 as shipped"
+        "--day0",
+        help="put every case's infusion on this date (YYYY-MM-DD) instead, e.g. 2026-01-05 "
+        "(the package's own Bundles)",
+    )
+    demo.add_argument(
+        "--future",
+        action="store_true",
+        help="also write what is dated after now (the rest of each stay, to discharge)",
     )
     demo.set_defaults(handler=_demo_data)

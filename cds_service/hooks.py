@@ -105,6 +105,12 @@ def answer_hook(
             cards = patient_view_cards(assessment, plan, context)
         else:
             cards = _order_cards(service, request, assessment, options, context, now)
+    else:
+        # Says why the answer is empty (SPEC 2.1), without patient data: no id, no drug names.
+        logger.info(
+            "patient out of scope: no CRS-associated therapy in the scope window; no cards",
+            extra={"fields": {"service": service.id, "outOfScope": True}},
+        )
 
     _audit(service, request, assessment, cards, now, started)
     return {"cards": cards}

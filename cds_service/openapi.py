@@ -504,6 +504,34 @@ def _smart_paths() -> dict[str, Any]:
     }
 
 
+def _watch_paths() -> dict[str, Any]:
+    """The watch's notification endpoint (docs/watch.md), present when the watch is on."""
+    fhir_json = {"schema": {"type": "object", "required": ["resourceType"]}}
+    return {
+        "/fhir/subscription-notification": {
+            "post": {
+                "operationId": "subscriptionNotification",
+                "summary": "Topic-based Subscription notification (Subscriptions R5 Backport "
+                "IG, R4): handshake, heartbeat or event-notification",
+                "security": [{"cdsHooksJwt": []}, {"subscriptionSecret": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/fhir+json": fhir_json, _JSON: fhir_json},
+                },
+                "responses": {
+                    "200": _outcome("accepted: the patients named are queued for re-grading"),
+                    "400": _outcome("not a notification Bundle; says which element"),
+                    "401": _outcome("JWT or shared secret missing or wrong"),
+                    "413": _outcome("body over CRS_CDS_MAX_REQUEST_BYTES"),
+                    "415": _outcome("body not declared as JSON"),
+                    "500": _outcome("unexpected error; no detail"),
+                    "503": _outcome("the database or the queue failed; send it again"),
+                },
+            }
+        }
+    }
+
+
 def _static_path(
     operation_id: str, summary: str, not_found: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -529,6 +557,8 @@ def openapi_document(app: Flask) -> dict[str, Any]:
     paths = {**_cds_paths(), **_ops_paths()}
     if "smart" in app.blueprints:
         paths.update(_smart_paths())
+    if "watch" in app.blueprints:
+        paths.update(_watch_paths())
     if "static" in app.view_functions:  # Flask's own asset route, when a static folder exists
         paths["/static/{filename}"] = _static_path("flaskStatic", "A static file of the app")
     return {
@@ -552,7 +582,14 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                     "description": "CDS Hooks 2.0.1 section Trusting CDS Clients: an "
                     "asymmetrically signed JWT with iss, aud (this URL), exp, iat, jti; off "
                     "only with CRS_CDS_AUTH=none.",
-                }
+                },
+                "subscriptionSecret": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CRS-CDS-Subscription-Secret",
+                    "description": "The shared secret configured for the Subscription "
+                    "(CRS_CDS_WATCH_SUBSCRIPTION_SECRETS); watch notifications only.",
+                },
             },
         },
     }

@@ -328,7 +328,7 @@ def fetch(
     deadline: Deadline,
     max_bytes: int,
     headers: Mapping[str, str] | None = None,
-    data: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | bytes | None = None,
     auth: tuple[str, str] | None = None,
     redirects: Redirects = Redirects.NONE,
 ) -> OutboundResponse:
@@ -374,7 +374,7 @@ def _fetch_once(
     deadline: Deadline,
     max_bytes: int,
     headers: Mapping[str, str] | None,
-    data: Mapping[str, str] | None,
+    data: Mapping[str, str] | bytes | None,
     auth: tuple[str, str] | None,
 ) -> OutboundResponse:
     remaining = deadline.remaining()
@@ -386,7 +386,7 @@ def _fetch_once(
                 method,
                 url,
                 headers=dict(headers) if headers is not None else None,
-                data=dict(data) if data is not None else None,
+                data=data if isinstance(data, bytes) or data is None else dict(data),
                 auth=auth,
                 timeout=(min(CONNECT_TIMEOUT_S, remaining), remaining),
                 stream=True,

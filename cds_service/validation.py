@@ -33,6 +33,7 @@ __all__ = [
     "nesting_exceeds",
     "parse_feedback",
     "parse_hook_request",
+    "parse_json_body",
 ]
 
 #: FHIR R4 datatype "id" (the regex of the R4 specification, with its 64-character limit).
@@ -228,6 +229,11 @@ def nesting_exceeds(document: object, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 # --- request body ---------------------------------------------------------------------------
+
+
+def parse_json_body(mimetype: str, body: bytes) -> dict[str, Any]:
+    """A JSON object request body: 415 unless JSON, 400 when malformed or nested too deep."""
+    return _json_object(mimetype, body)
 
 
 def _json_object(mimetype: str, body: bytes, *, check_depth: bool = True) -> dict[str, Any]:

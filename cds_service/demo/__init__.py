@@ -9,25 +9,37 @@ every day by Lee 2014 and ASTCT 2019; regenerate them with ``python -m cds_servi
 
 ``generate_bundle`` also serves the benchmarks: the same patient at another vitals and lab
 cadence, cut at any number of days after the infusion.
+
+Each case has a telling moment (``TELLING_MOMENTS``: Case 3 at its grade 3, Case 1 febrile,
+Figure 3 on its second vasopressor). ``bundle_at_moment`` places a case so that its moment is a
+given time ("now" for ``crs-cds demo`` and, by default, ``crs-cds demo-data``) and leaves out
+everything after it, as a chart would be at that moment.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 from cds_service.demo import _case1, _case2, _case3, _figure3
-from cds_service.demo._engine import Options, build_bundle
+from cds_service.demo._engine import Options, build_bundle, patient_id
 from cds_service.demo._expected import dumps, dumps_bundle, expected_document, readme
 from cds_service.demo._model import JSON, ExpectedDay, Storyline
+from cds_service.demo._moments import TELLING_MOMENTS, Placement, TellingMoment, placement_for
 
 __all__ = [
     "CASES",
     "DEFAULT_DAY0",
+    "TELLING_MOMENTS",
+    "DemoDataError",
     "ExpectedDay",
+    "TellingMoment",
+    "bundle_at_moment",
+    "case_title",
+    "demo_patient_id",
     "expected_grades",
     "generate_bundle",
     "load_bundle",
@@ -48,6 +60,10 @@ _STORYLINES: dict[str, Callable[[], Storyline]] = {
 CASES: tuple[str, ...] = tuple(_STORYLINES)
 
 _DATA_PACKAGE = "cds_service.demo.data"
+
+
+class DemoDataError(ValueError):
+    """The demo data cannot be written as asked; the message says why."""
 
 
 def _storyline(case_id: str) -> Storyline:
@@ -90,6 +106,33 @@ def generate_bundle(
     return build_bundle(_storyline(case_id), options)
 
 
+def demo_patient_id(case_id: str) -> str:
+    """The Patient id of a demo case, e.g. ``crs-demo-case3``."""
+    _storyline(case_id)  # validates the id
+    return patient_id(case_id)
+
+
+def case_title(case_id: str) -> str:
+    """The case's title, e.g. "Case 3: grade 3 CRS after CD19 CAR T-cell therapy ..."."""
+    return _storyline(case_id).title
+
+
+def bundle_at_moment(case_id: str, now: datetime, *, future: bool = False) -> JSON:
+    """``case_id`` placed so that its telling moment is ``now``, with nothing dated later.
+
+    ``future`` keeps the rest of the stay (dated after ``now``) too.
+    """
+    story = _storyline(case_id)
+    moment = TELLING_MOMENTS[case_id]
+    placement = placement_for(story, moment.hours, now)
+    return _build(story, placement, None if future else moment.hours)
+
+
+def _build(story: Storyline, placement: Placement, until_h: float | None) -> JSON:
+    options = Options(day0=placement.day0, shift=placement.shift, until_h=until_h)
+    return build_bundle(story, options)
+
+
 def load_bundle(case_id: str) -> JSON:
     """The shipped Bundle of ``case_id`` (day 0 = ``DEFAULT_DAY0``), a fresh copy each call."""
     _storyline(case_id)  # validates the id
@@ -103,27 +146,62 @@ def expected_grades(case_id: str) -> tuple[ExpectedDay, ...]:
     return _storyline(case_id).expected
 
 
-def _render_demo_files(day0: date | None = None) -> dict[str, str]:
-    """File name -> text of every demo file for ``day0``: the Bundles, expected.json, README."""
-    start = day0 or DEFAULT_DAY0
-    stories = [_storyline(case_id) for case_id in CASES]
-    files = {
-        f"{story.case_id}.json": dumps_bundle(build_bundle(story, Options(day0=start)))
-        for story in stories
-    }
-    files["expected.json"] = dumps(expected_document(stories, start))
-    files["README.md"] = readme(stories, start)
+def _render_demo_files(
+    day0: date | None = DEFAULT_DAY0, *, now: datetime | None = None, future: bool = True
+) -> dict[str, str]:
+    """File name -> text of every demo file: the Bundles, expected.json, README.
+
+    ``day0`` places every case on that day 0; ``None`` places each case so that its telling
+    moment is ``now``. Unless ``future``, nothing dated after ``now`` is written.
+    """
+    moment_now = (now or datetime.now(UTC)).replace(microsecond=0)
+    placed: list[tuple[Storyline, Placement]] = []
+    files: dict[str, str] = {}
+    for case_id in CASES:
+        story = _storyline(case_id)
+        if day0 is None:
+            placement = placement_for(story, TELLING_MOMENTS[case_id].hours, moment_now)
+        else:
+            placement = Placement(day0)
+        until_h = None
+        if not future:
+            # At its telling moment exactly (no rounding), else where now falls in the story.
+            if day0 is None:
+                until_h = min(story.end, TELLING_MOMENTS[case_id].hours)
+            else:
+                until_h = min(story.end, placement.hours_at(story, moment_now))
+            if until_h < story.infusion_end:
+                raise DemoDataError(
+                    f"day 0 {placement.day0.isoformat()} is after now for {case_id}: "
+                    "choose an earlier --day0, or write the future data with --future"
+                )
+        placed.append((story, placement))
+        files[f"{case_id}.json"] = dumps_bundle(_build(story, placement, until_h))
+    data_until = None if future else moment_now
+    files["expected.json"] = dumps(expected_document(placed, data_until))
+    files["README.md"] = readme(placed, data_until)
     return files
 
 
-def write_demo_data(directory: Path, day0: date | None = None) -> list[Path]:
+def write_demo_data(
+    directory: Path,
+    day0: date | None = None,
+    *,
+    now: datetime | None = None,
+    future: bool = False,
+) -> list[Path]:
     """Write one transaction Bundle per case, ``expected.json`` and a README into ``directory``.
 
-    For loading into any FHIR server (``crs-cds demo-data DIR``). Returns the paths written.
+    For loading into any FHIR server (``crs-cds demo-data DIR``). ``day0`` ``None`` places
+    each case so that its telling moment is ``now`` (default: the current time); a date puts
+    every case's infusion on that day. Nothing dated after ``now`` is written unless
+    ``future``. Returns the paths written; raises ``DemoDataError`` when ``day0`` is so late
+    that a case would have no data yet.
     """
+    files = _render_demo_files(day0, now=now, future=future)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in _render_demo_files(day0).items():
+    for name, text in files.items():
         path = directory / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

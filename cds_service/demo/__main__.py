@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from cds_service.demo import _render_demo_files
+from cds_service.demo import DEFAULT_DAY0, _render_demo_files
 
 logger = logging.getLogger("cds_service.demo")
 
@@ -17,7 +17,7 @@ logger = logging.getLogger("cds_service.demo")
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     data = Path(__file__).parent / "data"
-    for name, text in _render_demo_files().items():
+    for name, text in _render_demo_files(DEFAULT_DAY0, future=True).items():
         if name.endswith(".json"):
             (data / name).write_text(text, encoding="utf-8")
             logger.info("wrote %s", data / name)

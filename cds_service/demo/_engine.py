@@ -3,9 +3,15 @@
 Noise comes from ``random.Random(storyline.seed)``, consumed in a fixed order, so the same
 arguments always give the same Bundle, byte for byte once serialised.
 
-Truncation (``days``): the Bundle then holds what the EHR would hold ``days`` days after the
-infusion: later data is left out, a drip still running is ``in-progress`` with an open period,
-a diagnosis not yet resolved is active, a culture not yet final is preliminary or absent.
+Truncation (``days`` after the infusion, or ``until_h`` hours after day 0 midnight): the Bundle
+then holds what the EHR would hold at that moment: later data is left out, a drip still running
+is ``in-progress`` with an open period, a diagnosis not yet resolved is active, a culture not yet
+final is preliminary or absent.
+
+Time shift (``shift``): every timestamp moves by this much beyond day 0 midnight, so that any
+moment of the story can be placed at any wall-clock time (``crs-cds demo`` puts each case's
+telling moment at "now"). Dates without a time (birth date, dated diagnoses) follow the shifted
+local calendar.
 """
 
 from __future__ import annotations
@@ -64,19 +70,25 @@ class Options:
     vitals_every_h: float | None = None
     labs_every_h: float | None = None
     days: int | None = None
+    until_h: float | None = None
+    shift: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Clock:
-    """Local wall-clock time of the case: hours since day 0 midnight -> FHIR dateTime."""
+    """Local wall-clock time of the case: hours since day 0 midnight -> FHIR dateTime.
+
+    ``shift`` moves every instant by that much (the story's hours stay as written).
+    """
 
     day0: date
     utc_offset_h: int
+    shift: timedelta = timedelta(0)
 
     def datetime(self, hours: float) -> datetime:
         zone = timezone(timedelta(hours=self.utc_offset_h))
         midnight = datetime.combine(self.day0, time(0), tzinfo=zone)
-        return midnight + timedelta(seconds=round(hours * 3600))
+        return midnight + self.shift + timedelta(seconds=round(hours * 3600))
 
     def iso(self, hours: float) -> str:
         return self.datetime(hours).isoformat(timespec="seconds")
@@ -139,12 +151,20 @@ def build_bundle(story: Storyline, options: Options) -> JSON:
     """The transaction Bundle of ``story`` under ``options``."""
     if options.days is not None and options.days < 1:
         raise ValueError("days must be at least 1")
+    if options.days is not None and options.until_h is not None:
+        raise ValueError("give days or until_h, not both")
+    if options.until_h is not None and options.until_h < story.infusion_end:
+        raise ValueError("the cut falls before the end of the infusion (day 0)")
     cadences = {"vitals_every": options.vitals_every_h, "labs_every": options.labs_every_h}
     for name, value in cadences.items():
         if value is not None and value < 1 / 60:
             raise ValueError(f"{name} must be at least one minute")
-    clock = Clock(options.day0, story.utc_offset_h)
-    cut = story.end if options.days is None else story.infusion + options.days * 24.0
+    clock = Clock(options.day0, story.utc_offset_h, options.shift)
+    cut = story.end
+    if options.days is not None:
+        cut = story.infusion + options.days * 24.0
+    elif options.until_h is not None:
+        cut = options.until_h
     rng = random.Random(story.seed)  # noqa: S311 - plausible noise for demo data, not security
     builder = _Builder(story.case_id)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from cds_service.demo._engine import Clock, patient_id, therapy_reference
 from cds_service.demo._model import JSON, Storyline
+from cds_service.demo._moments import TELLING_MOMENTS, Placement
 
 DAY_DEFINITION = (
     "Day N is the calendar date day0 + N in the patient's local time (the UTC offset of the "
@@ -21,9 +22,11 @@ def _age_years(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def case_summary(story: Storyline, day0: date) -> JSON:
+def case_summary(story: Storyline, placement: Placement) -> JSON:
     """What a reader (or a test) needs to check a case: patient, day 0, grades by day, why."""
-    clock = Clock(day0, story.utc_offset_h)
+    day0 = placement.day0
+    clock = Clock(day0, story.utc_offset_h, placement.shift)
+    moment = TELLING_MOMENTS[story.case_id]
     birth = day0 - timedelta(days=story.patient.age_days_at_day0)
     peak_lee = max(day.lee2014 for day in story.expected)
     peak_astct = max(day.astct2019 for day in story.expected)
@@ -43,6 +46,14 @@ def case_summary(story: Storyline, day0: date) -> JSON:
         },
         "utcOffset": offset,
         "day0": day0.isoformat(),
+        **({"timeShiftSeconds": int(placement.shift.total_seconds())} if placement.shift else {}),
+        "tellingMoment": {
+            "day": moment.day,
+            "at": clock.iso(moment.hours),
+            "lee2014": moment.lee2014,
+            "astct2019": moment.astct2019,
+            "shows": moment.shows,
+        },
         "therapy": {
             "reference": therapy_reference(story),
             "text": story.therapy.concept["text"],
@@ -76,7 +87,12 @@ def case_summary(story: Storyline, day0: date) -> JSON:
     }
 
 
-def expected_document(stories: list[Storyline], day0: date) -> JSON:
+def expected_document(
+    placed: list[tuple[Storyline, Placement]], data_until: datetime | None
+) -> JSON:
+    """The whole expected.json; ``data_until`` is where the Bundles stop (None: full course)."""
+    day0s = {placement.day0 for _, placement in placed}
+    common = {"day0": day0s.pop().isoformat()} if len(day0s) == 1 else {}
     return {
         "description": (
             "Expected CRS grades by day for the demo patients: the seed paper's Cases 1-3 and "
@@ -84,9 +100,10 @@ def expected_document(stories: list[Storyline], day0: date) -> JSON:
             "seed Table 2 (default system); astct2019 the ASTCT consensus (SPEC 2.4). "
             "Synthetic data, tagged HTEST."
         ),
-        "day0": day0.isoformat(),
+        **common,
+        "dataUntil": data_until.isoformat(timespec="seconds") if data_until else None,
         "dayDefinition": DAY_DEFINITION,
-        "cases": {story.case_id: case_summary(story, day0) for story in stories},
+        "cases": {story.case_id: case_summary(story, placement) for story, placement in placed},
     }
 
 
@@ -105,26 +122,38 @@ def dumps_bundle(bundle: JSON) -> str:
     return opening + ',"entry":[\n' + ",\n".join(lines) + "\n]}\n"
 
 
-def readme(stories: list[Storyline], day0: date) -> str:
+def readme(placed: list[tuple[Storyline, Placement]], data_until: datetime | None) -> str:
     rows = []
-    for story in stories:
-        summary = case_summary(story, day0)
+    for story, placement in placed:
+        summary = case_summary(story, placement)
         peak = summary["peak"]
         patient = summary["patient"]
         rows.append(
             f"| `{story.case_id}.json` | {patient['name']}, {patient['ageYearsAtDay0']} y, "
-            f"{patient['gender']} | {summary['therapy']['text']} | "
+            f"{patient['gender']} | {summary['therapy']['text']} | {summary['day0']} | "
             f"{peak['lee2014']} (first on day {peak['firstDayLee2014']}) | {peak['astct2019']} |"
         )
     table = "\n".join(rows)
+    day0s = sorted({placement.day0 for _, placement in placed})
+    placed_text = (
+        f"with day 0 = {day0s[0].isoformat()}"
+        if len(day0s) == 1
+        else "each placed so that its telling moment (see `expected.json`) is the time of writing"
+    )
+    cut_text = (
+        f"The Bundles hold what a chart would hold at {data_until.isoformat(timespec='seconds')}: "
+        "nothing dated later."
+        if data_until is not None
+        else "The Bundles hold each whole stay, to discharge."
+    )
     return f"""# CRS CDS demo patients (synthetic)
 
 FHIR R4 transaction Bundles of the seed paper's three cases and its Figure 3 patient
-(Lee et al., Blood 2014;124(2):188-195), with day 0 = {day0.isoformat()}. Every name, identifier
+(Lee et al., Blood 2014;124(2):188-195), {placed_text}. {cut_text} Every name, identifier
 and value is made up; the Patients are tagged `HTEST` (test health data).
 
-| file | patient | therapy as sent | expected peak Lee 2014 | ASTCT 2019 |
-|---|---|---|---|---|
+| file | patient | therapy as sent | day 0 | expected peak Lee 2014 | ASTCT 2019 |
+|---|---|---|---|---|---|
 {table}
 
 `expected.json` holds the expected Lee 2014 and ASTCT 2019 grade of every day with a one-line

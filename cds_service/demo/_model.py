@@ -297,6 +297,11 @@ class Storyline:
     signals: tuple[ExpectedSignal, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
+    @property
+    def infusion_end(self) -> float:
+        """When the day-0 therapy ends (hours since day 0 midnight)."""
+        return self.infusion + self.therapy.minutes / 60.0
+
 
 def repeated(
     drug: str,

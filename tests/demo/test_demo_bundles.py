@@ -147,7 +147,7 @@ def test_drips_are_consecutive_administrations_with_ucum_rates(
 
 def test_shipped_files_equal_a_fresh_generation(tmp_path: Path) -> None:
     """Nobody edits the package data by hand: it is exactly what the generator writes."""
-    written = write_demo_data(tmp_path)
+    written = write_demo_data(tmp_path, DEFAULT_DAY0, future=True)
     assert sorted(p.name for p in written) == sorted([*SHIPPED, "README.md"])
     for name in SHIPPED:
         shipped = DATA.joinpath(name).read_text("utf-8")
@@ -164,7 +164,7 @@ def test_generation_is_deterministic() -> None:
 
 def test_write_demo_data_with_another_day0_shifts_dates_and_keeps_ages(tmp_path: Path) -> None:
     day0 = date(2027, 3, 1)
-    write_demo_data(tmp_path / "out", day0)
+    write_demo_data(tmp_path / "out", day0, future=True)
     expected = json.loads((tmp_path / "out" / "expected.json").read_text("utf-8"))
     assert expected["day0"] == "2027-03-01"
     case3 = expected["cases"]["case3"]

@@ -13,7 +13,7 @@ from cds_service.cli import main
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("demo")
-    assert main(["demo-data", str(directory)]) == 0
+    assert main(["demo-data", str(directory), "--day0", "2026-01-05", "--future"]) == 0
     return directory
 
 

@@ -146,7 +146,7 @@ def test_a_database_whose_smart_store_predates_revision_0003_upgrades_keeping_it
     """Before 0003 the SMART store created ``smart_launch_store`` itself on first use."""
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        storage._run_migrations(connection)  # to head, then pretend it stopped at 0002
+        storage._run_migrations(connection, "0003")  # to 0003, then pretend it stopped at 0002
         connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
         connection.execute(
             insert(storage.smart_store_table).values(

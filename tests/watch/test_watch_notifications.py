@@ -1,0 +1,413 @@
+"""``POST /fhir/subscription-notification``: every payload form of the Subscriptions R5
+Backport IG (R4 Parameters status, R4B/R5 SubscriptionStatus; empty, id-only, full-resource),
+handshakes and heartbeats, event numbers and gaps, authentication, and bad input (each a clear
+4xx OperationOutcome naming what is wrong, never a silent drop)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from cds_service.watch import get_watch
+from cds_service.watch.tables import watch_patients_table, watch_subscriptions_table
+from tests.security import jwt_support
+
+from .conftest import FHIR, RISER, SECRET, SUBSCRIPTION, chart, drain, post
+from .notices import r4_notification, r4b_notification
+
+OBSERVATION = next(r for r in chart("case3") if r["resourceType"] == "Observation")
+
+
+def patients_waiting(app):
+    with get_watch(app).store.engine.connect() as connection:
+        rows = connection.execute(select(watch_patients_table.c.patient_id)).all()
+    return sorted(r.patient_id for r in rows)
+
+
+def queued(app):
+    return get_watch(app).queue.depth()[0]
+
+
+def subscription_row(app):
+    with get_watch(app).store.engine.connect() as connection:
+        return connection.execute(select(watch_subscriptions_table)).one()
+
+
+def diagnostics(response):
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    return body["issue"][0]["diagnostics"]
+
+
+# --- the payload forms ----------------------------------------------------------------------
+
+PAYLOADS = [
+    pytest.param(
+        r4_notification(
+            FHIR,
+            SUBSCRIPTION,
+            events=[{"number": 1, "focus": f"{FHIR}/Observation/{OBSERVATION['id']}"}],
+            resources=[OBSERVATION],
+        ),
+        id="R4 full-resource: the focus Observation names its subject",
+    ),
+    pytest.param(
+        r4_notification(
+            FHIR,
+            SUBSCRIPTION,
+            events=[
+                {
+                    "number": 1,
+                    "focus": f"Observation/{OBSERVATION['id']}",
+                    "context": [f"{FHIR}/Patient/{RISER}"],
+                }
+            ],
+            id_only_entries=[f"{FHIR}/Observation/{OBSERVATION['id']}"],
+        ),
+        id="R4 id-only with the Patient as additional context",
+    ),
+    pytest.param(
+        r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}]),
+        id="R4 id-only whose focus is the Patient",
+    ),
+    pytest.param(
+        r4b_notification(
+            FHIR,
+            SUBSCRIPTION,
+            events=[{"number": 1, "focus": f"{FHIR}/Observation/{OBSERVATION['id']}"}],
+            resources=[OBSERVATION],
+        ),
+        id="R4B SubscriptionStatus, full-resource",
+    ),
+    pytest.param(
+        r4b_notification(
+            FHIR,
+            SUBSCRIPTION,
+            events=[
+                {
+                    "number": 1,
+                    "focus": f"Observation/{OBSERVATION['id']}",
+                    "context": [f"Patient/{RISER}"],
+                }
+            ],
+            bundle_type="subscription-notification",
+        ),
+        id="R5 subscription-notification Bundle, id-only",
+    ),
+]
+
+
+@pytest.mark.parametrize("bundle", PAYLOADS)
+def test_each_payload_form_queues_the_patient_once(watch_app, bundle):
+    response = post(watch_app, bundle)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["issue"][0]["severity"] == "information"
+    assert patients_waiting(watch_app) == [RISER]
+    assert queued(watch_app) == 1
+
+
+def test_an_id_only_focus_without_its_patient_is_read_to_find_the_patient(watch_app, ehr):
+    bundle = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Observation/{OBSERVATION['id']}"}]
+    )
+    response = post(watch_app, bundle)
+    assert response.status_code == 200
+    assert "1 references to read" in diagnostics(response)
+    assert patients_waiting(watch_app) == []
+    drain(watch_app)
+    assert f"GET Observation/{OBSERVATION['id']}" in ehr.reads
+    assert patients_waiting(watch_app) == [RISER]
+    assert get_watch(watch_app).store.evaluations_of(RISER), "the patient was evaluated"
+
+
+def test_an_empty_payload_re_reads_the_subscriptions_own_patient(watch_app):
+    get_watch(watch_app).store.save_subscription(SUBSCRIPTION, "t", RISER, _now())
+    response = post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 1}]))
+    assert response.status_code == 200
+    assert patients_waiting(watch_app) == [RISER]
+
+
+def test_an_empty_payload_of_a_subscription_for_many_re_reads_the_patients_in_scope(watch_app):
+    store = get_watch(watch_app).store
+    post(
+        watch_app,
+        r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}]),
+    )
+    drain(watch_app)
+    response = post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 2}]))
+    assert response.status_code == 200
+    assert "1 patients (1 newly queued)" in diagnostics(response)
+    assert store.in_scope_patients() == [RISER]
+
+
+def test_notifications_for_one_patient_coalesce_into_one_job(watch_app):
+    for number in (1, 2, 3):
+        bundle = r4_notification(
+            FHIR, SUBSCRIPTION, events=[{"number": number, "focus": f"Patient/{RISER}"}]
+        )
+        assert post(watch_app, bundle).status_code == 200
+    assert queued(watch_app) == 1
+    assert drain(watch_app) == 1 + 1  # the evaluation, then its alert's delivery
+
+
+# --- handshake, heartbeat, event numbers ----------------------------------------------------
+
+
+def test_a_handshake_is_answered_and_starts_the_event_count(watch_app):
+    response = post(
+        watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake", status="requested")
+    )
+    assert response.status_code == 200
+    assert diagnostics(response) == "handshake received"
+    row = subscription_row(watch_app)
+    assert (row.highest_event, row.last_type, row.status) == (0, "handshake", "requested")
+    assert queued(watch_app) == 0
+
+
+def test_a_heartbeat_is_answered_and_queues_nothing(watch_app):
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    response = post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="heartbeat", since=0))
+    assert response.status_code == 200
+    assert diagnostics(response) == "heartbeat received"
+    assert get_watch(watch_app).queue.depth() == (0, 0)
+
+
+def test_a_gap_in_event_numbers_schedules_a_catch_up_read(watch_app, ehr):
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}])
+    post(watch_app, first)
+    drain(watch_app)
+    third = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 3, "focus": "Patient/crs-demo-case1"}]
+    )
+    response = post(watch_app, third)
+    assert "1 missed events" in diagnostics(response)
+    waiting = [task.name for task in get_watch(watch_app).queue.huey.pending()]
+    assert "watch.catch-up" in waiting  # it waits for event 2 (CRS_CDS_WATCH_GAP_WAIT_S)
+    assert patients_waiting(watch_app) == ["crs-demo-case1", RISER]
+    drain(watch_app, scheduled=True)
+    # The server has no $events: every patient known in scope is read again.
+    assert "GET Subscription/crs-watch-1/$events" in ehr.reads
+    assert ehr.reads.count("GET Patient/crs-demo-case3") == 2
+    assert subscription_row(watch_app).missing == "[]"
+
+
+def test_a_late_notification_fills_the_gap_and_the_catch_up_does_nothing(watch_app, ehr):
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    for number in (2, 1):  # 2 arrives first: 1 looks missing, then arrives
+        bundle = r4_notification(
+            FHIR, SUBSCRIPTION, events=[{"number": number, "focus": f"Patient/{RISER}"}]
+        )
+        post(watch_app, bundle)
+    assert subscription_row(watch_app).missing == "[]"
+    drain(watch_app, scheduled=True)
+    assert not any("$events" in read for read in ehr.reads)
+    assert subscription_row(watch_app).gaps == 1
+
+
+def test_a_heartbeat_counting_more_events_than_arrived_is_a_gap(watch_app):
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    response = post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="heartbeat", since=2))
+    assert "2 missed events" in diagnostics(response)
+
+
+def test_the_catch_up_uses_events_when_the_server_has_it(watch_app, ehr):
+    ehr.events_answer = r4_notification(
+        FHIR,
+        SUBSCRIPTION,
+        kind="query-event",
+        events=[{"number": 1, "focus": "Patient/crs-demo-case2"}],
+    )
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    post(
+        watch_app,
+        r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 2, "focus": f"Patient/{RISER}"}]),
+    )
+    drain(watch_app, scheduled=True)
+    assert patients_waiting(watch_app) == ["crs-demo-case2", RISER]
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+def test_without_credentials_a_notification_is_refused(watch_app):
+    bundle = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}]
+    )
+    response = post(watch_app, bundle, secret=None)
+    assert response.status_code == 401
+    assert diagnostics(response) == "unauthorized"
+    assert patients_waiting(watch_app) == []
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param("wrong-secret-0123456789-abcdefghijklmn", id="a wrong secret"),
+        pytest.param(SECRET[:-1], id="the secret less its last character"),
+        pytest.param("", id="an empty secret"),
+    ],
+)
+def test_a_wrong_shared_secret_is_refused(watch_app, secret):
+    bundle = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}]
+    )
+    assert post(watch_app, bundle, secret=secret).status_code == 401
+
+
+def test_a_secret_is_good_only_for_its_own_subscription(watch_app):
+    bundle = r4_notification(FHIR, "another", events=[{"number": 1, "focus": f"Patient/{RISER}"}])
+    assert post(watch_app, bundle).status_code == 401
+    assert patients_waiting(watch_app) == []
+
+
+def test_a_jwt_of_a_trusted_issuer_is_accepted_like_for_the_hooks(make_app, watch_env, ehr):
+    import json
+
+    trusted = {jwt_support.ISSUER: {"jwks": jwt_support.jwks("k1")}}
+    app = make_app(
+        **{
+            **watch_env,
+            "CRS_CDS_TRUSTED_ISSUERS": json.dumps(trusted),
+            "CRS_CDS_PUBLIC_URL": jwt_support.BASE,
+        }
+    )
+    bundle = r4_notification(
+        FHIR, "any-subscription", events=[{"number": 1, "focus": f"Patient/{RISER}"}]
+    )
+    token = jwt_support.token("/fhir/subscription-notification")
+    good = post(app, bundle, secret=None, Authorization=f"Bearer {token}")
+    assert good.status_code == 200
+    replay = post(app, bundle, secret=None, Authorization=f"Bearer {token}")
+    assert replay.status_code == 401
+    other_audience = jwt_support.token("/cds-services")
+    assert (
+        post(app, bundle, secret=None, Authorization=f"Bearer {other_audience}").status_code == 401
+    )
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def _with(mutate):
+    bundle = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}]
+    )
+    mutate(bundle)
+    return bundle
+
+
+def _parameters(bundle):
+    return bundle["entry"][0]["resource"]["parameter"]
+
+
+def _event_parts(bundle):
+    return next(p for p in _parameters(bundle) if p["name"] == "notification-event")["part"]
+
+
+BAD = [
+    pytest.param({"resourceType": "Patient", "id": "x"}, "FHIR Bundle", id="not a Bundle"),
+    pytest.param(
+        _with(lambda b: b.update(type="searchset")), "Bundle.type", id="a searchset Bundle"
+    ),
+    pytest.param(_with(lambda b: b.update(entry=[])), "entry[0]", id="no entries"),
+    pytest.param(
+        _with(lambda b: b["entry"][0].update(resource={"resourceType": "Patient"})),
+        "Parameters",
+        id="a first entry that is not a status",
+    ),
+    pytest.param(
+        _with(lambda b: _parameters(b).pop(0)), "'subscription'", id="no subscription parameter"
+    ),
+    pytest.param(
+        _with(lambda b: _parameters(b)[0].update(valueReference={"reference": "Patient/1"})),
+        "Subscription",
+        id="a subscription parameter that names no Subscription",
+    ),
+    pytest.param(
+        _with(lambda b: _parameters(b)[3].update(valueCode="bogus")),
+        "handshake, heartbeat, event-notification",
+        id="an unknown notification type",
+    ),
+    pytest.param(
+        _with(lambda b: _event_parts(b)[0].update(valueString="two")),
+        "event-number",
+        id="an event number that is not a number",
+    ),
+    pytest.param(
+        _with(lambda b: _event_parts(b)[0].update(valueString="-3")),
+        "event-number",
+        id="a negative event number",
+    ),
+    pytest.param(
+        _with(lambda b: _event_parts(b).pop(0)), "no event-number", id="an event without number"
+    ),
+    pytest.param(
+        _with(
+            lambda b: _event_parts(b)[2].update(
+                valueReference={"reference": "https://elsewhere.example.com/fhir/Patient/1"}
+            )
+        ),
+        "not a reference to a resource on the watched FHIR server",
+        id="a focus on another server",
+    ),
+    pytest.param(
+        _with(lambda b: _parameters(b)[3].update(valueCode="query-status")),
+        "answers $status",
+        id="a $status answer posted as a notification",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bundle", "says"), BAD)
+def test_a_malformed_notification_is_a_400_that_says_what_is_wrong(watch_app, bundle, says):
+    response = post(watch_app, bundle)
+    assert response.status_code == 400
+    assert says in diagnostics(response)
+    assert patients_waiting(watch_app) == []
+
+
+def test_a_body_that_is_not_json_is_a_400_and_another_media_type_a_415(watch_app):
+    client = watch_app.test_client()
+    headers = {"X-CRS-CDS-Subscription-Secret": SECRET}
+    broken = client.post(
+        "/fhir/subscription-notification",
+        data="{",
+        content_type="application/fhir+json",
+        headers=headers,
+    )
+    assert broken.status_code == 400 and diagnostics(broken) == "the request body is not valid JSON"
+    text = client.post(
+        "/fhir/subscription-notification", data="hi", content_type="text/plain", headers=headers
+    )
+    assert text.status_code == 415
+
+
+def test_when_the_queue_fails_the_sender_is_told_to_send_again(watch_app, monkeypatch):
+    runtime = get_watch(watch_app)
+
+    def broken(patient_id):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(runtime.queue, "evaluate", broken)
+    bundle = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 1, "focus": f"Patient/{RISER}"}]
+    )
+    response = post(watch_app, bundle)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+    assert "send it again" in diagnostics(response)
+    # The request is recorded and no job is marked as waiting: the recovery sweep queues it.
+    monkeypatch.undo()
+    assert runtime.watcher.recover() == (1, 0)
+
+
+def test_the_endpoint_does_not_exist_when_the_watch_is_off(app):
+    response = app.test_client().post("/fhir/subscription-notification", json={})
+    assert response.status_code == 404
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
