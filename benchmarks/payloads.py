@@ -1,9 +1,10 @@
 """``crs-patient-view`` request bodies built from the demo cases, at three sizes.
 
 Each body is what an EHR would POST on chart open: ``context.patientId`` and the prefetch of
-``cds_service.services.PREFETCH_TEMPLATES``, the Patient as a resource and every other key as
-one searchset Bundle sorted newest first (as the templates ask). Day 0 is placed so that the
-whole course lies before the moment the body is built (the service grades "as of now").
+``cds_service.services.PREFETCH_TEMPLATES``, the Patient as a resource and every search key
+answered by ``prefetch_from_store`` over the whole chart at once (newest first, as the templates
+ask). Day 0 is placed so that the whole course lies before the moment the body is built (the
+service grades "as of now").
 """
 
 from __future__ import annotations
@@ -16,28 +17,15 @@ from typing import Any
 
 import orjson
 
+from cds_service.call_command import prefetch_from_store
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
-from cds_service.services import (
-    CONDITIONS_KEY,
-    MEDICATIONS_KEY,
-    OBSERVATIONS_KEY,
-    PATIENT_KEY,
-    PREFETCH_TEMPLATES,
-    PROCEDURES_KEY,
-)
+from cds_service.demo.fhir_store import FhirStore
+from cds_service.services import PREFETCH_TEMPLATES
 
 __all__ = ["SIZES", "Payload", "PayloadSize", "build_payload", "hook_request", "resource_time"]
 
 JSON = dict[str, Any]
 
-#: Which prefetch key carries which resource type (the templates of services.py).
-_KEY_OF_TYPE: Mapping[str, str] = {
-    "Observation": OBSERVATIONS_KEY,
-    "MedicationAdministration": MEDICATIONS_KEY,
-    "Medication": MEDICATIONS_KEY,
-    "Condition": CONDITIONS_KEY,
-    "Procedure": PROCEDURES_KEY,
-}
 #: The newest data ends at least this long before "now" (and at most a day more).
 _MARGIN = timedelta(minutes=30)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -134,31 +122,12 @@ def _resources(size: PayloadSize, day0: date) -> list[JSON]:
     return [entry["resource"] for entry in bundle["entry"]]
 
 
-def _searchset(resources: list[JSON], base: str) -> JSON:
-    ordered = sorted(resources, key=resource_time, reverse=True)  # _sort=-date
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(ordered),
-        "entry": [
-            {
-                "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
-                "resource": resource,
-                "search": {"mode": "match"},
-            }
-            for resource in ordered
-        ],
-    }
-
-
 def hook_request(patient: JSON, others: list[JSON], hook_instance: str | None = None) -> JSON:
-    """A patient-view call with every prefetch key of the service filled from ``others``."""
-    base = "https://ehr.example.org/fhir"
-    by_key: dict[str, list[JSON]] = {key: [] for key in PREFETCH_TEMPLATES if key != PATIENT_KEY}
-    for resource in others:
-        by_key[_KEY_OF_TYPE[resource["resourceType"]]].append(resource)
-    prefetch: JSON = {PATIENT_KEY: patient}
-    prefetch.update({key: _searchset(items, base) for key, items in by_key.items()})
+    """A patient-view call with every prefetch key of the service: each search answered over
+    the whole chart at once (no first-page cut), newest first."""
+    store = FhirStore([patient, *others])
+    tokens = {"context.patientId": patient["id"]}
+    prefetch = prefetch_from_store(PREFETCH_TEMPLATES, tokens, store)
     return {
         "hook": "patient-view",
         "hookInstance": hook_instance or str(uuid.uuid4()),

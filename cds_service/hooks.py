@@ -97,7 +97,7 @@ def answer_hook(
             patient_id=patient_id,
             smart_launch_url=smart_launch_url(settings, base_url),
             data_problems=tuple(
-                DataProblemNote(p.key, p.message, p.hides_data) for p in data.problems
+                DataProblemNote(p.key, p.message, p.hides_data, p.card_line) for p in data.problems
             ),
         )
         if service.hook == _PATIENT_VIEW:

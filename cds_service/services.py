@@ -1,54 +1,195 @@
 """The three CDS services of the public contract (SPEC section 4) and their prefetch templates.
 
-Prefetch templates use root-level context tokens only (CDS Hooks 2.0.1 section Prefetch tokens).
-MedicationAdministrations are never filtered by code: EHRs send CAR T-cell products and drips
-as free text or product codes that no code list would catch, so the service reads every
-administration and checks codes and names itself (SPEC section 4).
+The templates are written for the FHIR servers of the EHRs that run CDS Hooks (SPEC 4; the
+table per EHR is in docs/integration.md):
+
+- Only CDS Hooks 2.0 prefetch tokens (``{{context.patientId}}``), no date arithmetic
+  (CDS Hooks 2.0.1 section Prefetch tokens).
+- Every Observation search names a category or codes: Epic refuses an Observation search with
+  ``patient`` alone. Vitals, labs, blood cultures, pre-infusion baselines and neurologic
+  assessments are separate keys, so that a month of monitor-rate vitals (newest first, one page
+  of 1,000 is about 16 hours) never pushes the blood culture or the baseline off the first page.
+- The baseline is had without dates: a code-filtered search of the labs whose baseline grading
+  uses (creatinine, fibrinogen, ejection fraction for CTCAE; CRP, ferritin and IL-6 for the
+  fold change), newest first in pages of 1,000. A patient is in scope for 30 days after day 0,
+  so even with these labs drawn several times a day the first page reaches back before day 0;
+  when it does not, ``fhir_io`` reads on from ``fhirServer`` (next links, within the budget and
+  the page cap) and says on the card when the baseline could not be read.
+- MedicationAdministrations are never filtered by code: EHRs send CAR T-cell products and drips
+  as free text or product codes that no code list would catch, so the service reads every
+  administration and checks codes and names itself.
+
+Each key also says, in clinical words, what it holds and what may be missing when it cannot be
+read (``PrefetchKey.holds`` and ``PrefetchKey.if_unread``): ``fhir_io`` builds the data-gap
+sentence of the card from them ("blood cultures could not be read: an infection warning may be
+missing"); the card renderer only lays it out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from crs_grading.inputs import LabTest
+from fhir_maps import blood_culture_loinc_codes, lab_loinc_codes
+
 __all__ = [
+    "ASSESSMENTS_KEY",
+    "BASELINES_KEY",
+    "BASELINE_LAB_TESTS",
     "CONDITIONS_KEY",
+    "CULTURES_KEY",
     "ESSENTIAL_KEYS",
+    "LABS_KEY",
     "MEDICATIONS_KEY",
-    "OBSERVATIONS_KEY",
+    "OBSERVATION_KEYS",
     "PATIENT_KEY",
+    "PREFETCH_KEYS",
+    "PREFETCH_KEYS_BY_NAME",
     "PREFETCH_TEMPLATES",
     "PROCEDURES_KEY",
     "SERVICES",
     "SERVICES_BY_ID",
+    "VITALS_KEY",
     "CdsService",
+    "PrefetchKey",
     "discovery_document",
 ]
 
-# Prefetch keys: other code (fhir_io, fhir_maps, the demo) refers to them by these names.
+# Prefetch keys: other code (fhir_io, the demo, tests) refers to them by these names.
 PATIENT_KEY = "patient"
-OBSERVATIONS_KEY = "observations"
+VITALS_KEY = "vitals"
+LABS_KEY = "labs"
+CULTURES_KEY = "cultures"
+BASELINES_KEY = "baselines"
+ASSESSMENTS_KEY = "assessments"
 MEDICATIONS_KEY = "medications"
 CONDITIONS_KEY = "conditions"
 PROCEDURES_KEY = "procedures"
 
-#: Keys without which no grade can be given: missing both ways -> HTTP 412 (SPEC section 4).
-ESSENTIAL_KEYS: frozenset[str] = frozenset({PATIENT_KEY, OBSERVATIONS_KEY})
-
-PREFETCH_TEMPLATES: Mapping[str, str] = MappingProxyType(
-    {
-        PATIENT_KEY: "Patient/{{context.patientId}}",
-        OBSERVATIONS_KEY: "Observation?patient={{context.patientId}}&_sort=-date&_count=1000",
-        MEDICATIONS_KEY: (
-            "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
-            "&_count=500&_include=MedicationAdministration:medication"
-        ),
-        CONDITIONS_KEY: "Condition?patient={{context.patientId}}&_count=200",
-        PROCEDURES_KEY: "Procedure?patient={{context.patientId}}&_sort=-date&_count=200",
-    }
+#: The keys that search Observations.
+OBSERVATION_KEYS: tuple[str, ...] = (
+    VITALS_KEY,
+    LABS_KEY,
+    CULTURES_KEY,
+    BASELINES_KEY,
+    ASSESSMENTS_KEY,
 )
+
+#: Labs whose last result before day 0 grading uses: CTCAE v4.03 criteria against baseline
+#: (creatinine, fibrinogen, ejection fraction; SPEC 2.3), fold change over baseline (CRP,
+#: ferritin, IL-6; SPEC 2.8) and the ferritin baseline of IEC-HS (SPEC 2.10).
+BASELINE_LAB_TESTS: tuple[LabTest, ...] = (
+    LabTest.CREATININE,
+    LabTest.FIBRINOGEN,
+    LabTest.LVEF,
+    LabTest.CRP,
+    LabTest.FERRITIN,
+    LabTest.IL6,
+)
+
+_LOINC = "http://loinc.org"
+
+
+def _codes(codes: Iterable[str]) -> str:
+    return ",".join(f"{_LOINC}|{code}" for code in codes)
+
+
+def _observations(selection: str, count: int) -> str:
+    return f"Observation?patient={{{{context.patientId}}}}&{selection}&_sort=-date&_count={count}"
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchKey:
+    """One prefetch key: its template, and what a card says when it cannot be read.
+
+    ``holds`` names what the key brings in clinical words (plural, lower case); ``if_unread``
+    says what may then be missing. ``essential``: without it no grade is given (412).
+    """
+
+    name: str
+    template: str
+    holds: str
+    if_unread: str
+    essential: bool = False
+
+
+PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
+    PrefetchKey(
+        PATIENT_KEY,
+        "Patient/{{context.patientId}}",
+        "the patient's record",
+        "age and death are unknown",
+        essential=True,
+    ),
+    PrefetchKey(
+        VITALS_KEY,
+        _observations("category=vital-signs", 1000),
+        "vital signs",
+        "fever, low blood pressure or oxygen may be missing, so the grade may be too low",
+        essential=True,
+    ),
+    PrefetchKey(
+        LABS_KEY,
+        _observations("category=laboratory", 1000),
+        "laboratory results",
+        "an infection warning (lactate, neutrophils) may be missing and organ toxicity may "
+        "be missing, so the grade may be too low",
+    ),
+    PrefetchKey(
+        CULTURES_KEY,
+        _observations(f"code={_codes(blood_culture_loinc_codes())}", 100),
+        "blood cultures",
+        "an infection warning may be missing",
+    ),
+    PrefetchKey(
+        BASELINES_KEY,
+        _observations(f"code={_codes(lab_loinc_codes(BASELINE_LAB_TESTS))}", 1000),
+        "pre-infusion baselines",
+        "criteria against baseline (creatinine, fibrinogen, ejection fraction) and fold "
+        "changes of CRP and ferritin may be missing",
+    ),
+    PrefetchKey(
+        ASSESSMENTS_KEY,
+        _observations("category=survey", 500),
+        "neurologic assessments",
+        "neurologic dysfunction (GCS, ICE, RASS) may be missing, and it changes the first-line "
+        "treatment",
+    ),
+    PrefetchKey(
+        MEDICATIONS_KEY,
+        "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
+        "&_count=500&_include=MedicationAdministration:medication",
+        "medication administrations",
+        "the CRS therapy, vasopressors, tocilizumab or corticosteroids may be missing, so the "
+        "grade may be too low",
+    ),
+    PrefetchKey(
+        CONDITIONS_KEY,
+        "Condition?patient={{context.patientId}}"
+        "&category=problem-list-item,encounter-diagnosis&_count=200",
+        "diagnoses",
+        "an infection warning may be missing, and neurologic conditions and comorbidities too",
+    ),
+    PrefetchKey(
+        PROCEDURES_KEY,
+        "Procedure?patient={{context.patientId}}&_sort=-date&_count=200",
+        "procedures",
+        "a cell infusion recorded as a procedure may be missing",
+    ),
+)
+
+PREFETCH_KEYS_BY_NAME: Mapping[str, PrefetchKey] = MappingProxyType(
+    {key.name: key for key in PREFETCH_KEYS}
+)
+PREFETCH_TEMPLATES: Mapping[str, str] = MappingProxyType(
+    {key.name: key.template for key in PREFETCH_KEYS}
+)
+
+#: Keys without which no grade can be given: missing both ways -> HTTP 412 (SPEC section 4).
+ESSENTIAL_KEYS: frozenset[str] = frozenset(key.name for key in PREFETCH_KEYS if key.essential)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ Public API::
     parse_reference(reference, fhir_server=None) -> LiteralReference | None
     reference_owner(resource, patient_id, fhir_server=None) -> (ReferenceOwner, target)
 
+    blood_culture_loinc_codes(), lab_loinc_codes(tests) -> tuple[str, ...]
+
 ``parse_reference`` is the one strict reader of FHIR references (SPEC 3, References), shared
 with ``cds_service.fhir_io``.
 
@@ -22,12 +24,15 @@ from .draft_orders import map_draft_orders
 from .options import MappingOptions, ValidationMode
 from .record import map_patient_record
 from .references import LiteralReference, ReferenceOwner, parse_reference, reference_owner
+from .search_codes import blood_culture_loinc_codes, lab_loinc_codes
 
 __all__ = [
     "LiteralReference",
     "MappingOptions",
     "ReferenceOwner",
     "ValidationMode",
+    "blood_culture_loinc_codes",
+    "lab_loinc_codes",
     "map_draft_orders",
     "map_patient_record",
     "parse_reference",

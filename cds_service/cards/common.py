@@ -58,12 +58,16 @@ OVERRIDE_REASONS: dict[str, str] = {
 class DataProblemNote:
     """Part of the patient's data that could not be read (from the FHIR reader), for a card.
 
-    ``key`` is the prefetch key (``services.py``); ``message`` a sentence fit for a card.
+    ``key`` is the prefetch key (``services.py``); ``message`` the full sentence for the
+    extension's ``dataGaps``; ``card_line`` the short sentence for the card detail. Both say
+    what may be missing ("blood cultures could not be read: an infection warning may be
+    missing"): the FHIR reader decides the wording, cards only lay it out.
     """
 
     key: str
     message: str
     hides_data: bool = True  # False: ignored data of another patient, nothing of this one lost
+    card_line: str = ""
 
 
 def _new_uuid() -> str:

@@ -72,13 +72,6 @@ _PROMOTED_ADVICE = frozenset(
 )
 
 #: What a clinician should know when one prefetch key could not be read (``services.py`` keys).
-_MISSING_CONSEQUENCE = {
-    "observations": "vital signs, oxygen and labs may be incomplete",
-    "medications": "vasopressors, tocilizumab, corticosteroids and the CRS therapy may be missing",
-    "conditions": "infection diagnoses, neurologic conditions and comorbidities may be missing",
-    "procedures": "a cell infusion recorded as a procedure may be missing",
-}
-
 _MAX_SKIPPED_SHOWN = 5
 _MAX_SKIPPED_REASONS = 6
 _MAX_DAYS_SHOWN = 10
@@ -473,15 +466,12 @@ def problem_messages(context: CardContext) -> tuple[str, ...]:
 
 
 def problem_gaps(problems: tuple[DataProblemNote, ...]) -> list[str]:
-    """The FHIR reading problems for the card detail, each with what it may hide."""
+    """The FHIR reading problems for the card detail: each note's short line, which already
+    says what it may hide (``cds_service.fhir_io`` words it)."""
     lines = []
     for problem in problems:
-        message = text.sentence(text.md(problem.message)).rstrip(".")
-        consequence = _MISSING_CONSEQUENCE.get(problem.key)
-        # Resources of another patient that were ignored hide nothing of this patient.
-        if consequence is not None and problem.hides_data:
-            message += f": {consequence}, so the grade may be too low"
-        lines.append(f"{message}.")
+        line = problem.card_line or problem.message
+        lines.append(f"{text.sentence(text.md(line)).rstrip('.')}.")
     return lines
 
 

@@ -10,4 +10,10 @@ from __future__ import annotations
 from cds_service.fhir_io.fetch import FhirEndpoint
 from cds_service.fhir_io.reader import DataProblem, FhirReader, PatientData, render_template
 
-__all__ = ["DataProblem", "FhirEndpoint", "FhirReader", "PatientData", "render_template"]
+__all__ = [
+    "DataProblem",
+    "FhirEndpoint",
+    "FhirReader",
+    "PatientData",
+    "render_template",
+]

@@ -1,27 +1,37 @@
 """Turn a hook call's prefetch and FHIR server into the patient's FHIR data.
 
-Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC section 4):
+Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC sections 3, 4):
 
 - Each prefetch key may hold a resource, a searchset Bundle, ``null`` or an OperationOutcome.
 - A key that is missing, ``null``, an OperationOutcome or not a resource is fetched from
   ``fhirServer`` (with the bearer token when one was given) by rendering its template with the
-  context. A prefetch Bundle with a ``next`` link is read on from the same server.
+  context. A prefetch Bundle with a ``next`` link (EHRs send the first page only) is read on
+  from the same server, within the budget and the page cap.
+- Medications that administrations name by reference but nobody contained or included are read
+  from ``fhirServer`` (``medications``): scope never depends on how the EHR sent the drug.
 - Fetches run concurrently within one total time budget; whatever is not done by then is
   reported as timed out, so the answer never waits longer than the budget.
-- If the Patient or the Observations cannot be had either way, the call fails with 412. A lesser
+- If the Patient or the vital signs cannot be had either way, the call fails with 412. A lesser
   key that fails is reported in ``PatientData.problems`` and the rest is used.
-- Resources are merged across keys and de-duplicated by (resourceType, id); resources whose
-  ``subject``/``patient`` names another patient are dropped, and so are patient-data resources
-  (Observation, MedicationAdministration, Condition, ...) that name no patient at all: the
-  service never grades on data it cannot attribute to the patient of the call. Both are
-  reported. Nothing is filtered by code here.
+- Resources are merged across keys and de-duplicated by (resourceType, id). A resource is the
+  patient's only when its ``subject`` (or ``patient``) is exactly ``Patient/{id}`` or its URL
+  on ``fhirServer`` (``fhir_maps.parse_reference``); resources naming another patient are
+  dropped, and so are patient-data resources (Observation, MedicationAdministration, Condition,
+  ...) that name no patient in that form: the service never grades on data it cannot attribute
+  to the patient of the call. Both are reported. Nothing is filtered by code here.
 - With ``max_resources``, the prefetch and everything fetched together stay within that many
   resources; fetching stops at the limit and says so.
+
+What could not be read becomes a ``DataProblem`` whose sentence says what may be missing
+because of it, from the key's entry in ``services.PREFETCH_KEYS`` ("blood cultures could not
+be read: an infection warning may be missing"). This module decides which sentence; the cards
+only lay it out.
 """
 
 from __future__ import annotations
 
 import contextvars
+import enum
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -46,14 +56,28 @@ from cds_service.fhir_io.fetch import (
     ResourceAllowance,
     fetch_pages,
 )
-from cds_service.services import ESSENTIAL_KEYS, PATIENT_KEY
+from cds_service.fhir_io.medications import (
+    MedicationReads,
+    medications_to_read,
+    read_medications,
+)
+from cds_service.services import (
+    ESSENTIAL_KEYS,
+    MEDICATIONS_KEY,
+    PATIENT_KEY,
+    PREFETCH_KEYS_BY_NAME,
+)
 from fhir_maps import ReferenceOwner, reference_owner
 
-__all__ = ["DataProblem", "FhirReader", "PatientData", "render_template"]
+__all__ = ["MAX_MEDICATION_READS", "DataProblem", "FhirReader", "PatientData", "render_template"]
 
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9.]*)\s*\}\}")
+
+#: Most Medications read by reference in one call (SPEC 3: a bounded count). Administrations
+#: come newest first, so the limit leaves out the oldest drugs first.
+MAX_MEDICATION_READS = 100
 
 #: Resource types that are always about one patient (R4 Patient compartment, the ones grading
 #: reads or could meet): without a readable ``subject``/``patient`` they are not used.
@@ -72,21 +96,57 @@ _PATIENT_DATA_TYPES = frozenset(
 )
 
 
+class _Loss(enum.Enum):
+    UNREAD = "unread"  # nothing of the key could be had
+    PARTIAL = "partial"  # some of it was read, the rest may hold data
+
+
 @dataclass(frozen=True, slots=True)
 class DataProblem:
-    """Why part of the data may be missing. ``message`` is a sentence fit for a card.
+    """Part of the patient's data that could not be read, and what that may hide.
 
+    ``message`` is the full sentence (what, why, and what may be missing), for the assessment
+    extension's ``dataGaps`` and the logs; ``card_line`` the short sentence for the card
+    ("blood cultures could not be read: an infection warning may be missing").
+    ``reason`` is the technical cause alone ("the FHIR server answered HTTP 500").
     ``hides_data`` is False for problems that drop nothing of this patient's data (resources
-    of another patient, or naming no patient, that were ignored): the card then does not warn
-    that the grade may be too low.
+    of another patient, or naming no patient, that were ignored).
     """
 
     key: str
     message: str
     hides_data: bool = True
+    card_line: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.card_line:
+            object.__setattr__(self, "card_line", self.message)
 
     def __str__(self) -> str:
         return self.message
+
+
+def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
+    """The data-gap sentence of a key that could not be read (wholly or in part)."""
+    spec = PREFETCH_KEYS_BY_NAME.get(key)
+    holds = spec.holds if spec is not None else key
+    verb = "could not be read" if loss is _Loss.UNREAD else "were read only in part"
+    if spec is None:
+        return DataProblem(key, f"{holds} {verb} ({reason})", reason=reason)
+    return DataProblem(
+        key,
+        f"{holds} {verb} ({reason}): {spec.if_unread}",
+        card_line=f"{holds} {verb}: {spec.if_unread}",
+        reason=reason,
+    )
+
+
+def _ignored_problem(key: str, count: int, whose: str) -> DataProblem:
+    spec = PREFETCH_KEYS_BY_NAME.get(key)
+    holds = spec.holds if spec is not None else key
+    reason = f"{count} resources {whose} ignored"
+    return DataProblem(key, f"{holds}: {reason}", hides_data=False, reason=reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +154,8 @@ class PatientData:
     """The patient's FHIR data for one hook call.
 
     ``resources`` holds every other resource (Observations, MedicationAdministrations, included
-    Medications, Conditions, Procedures, whatever the server sent), raw FHIR JSON, unvalidated.
+    or fetched Medications, Conditions, Procedures, whatever the server sent), raw FHIR JSON,
+    unvalidated.
     """
 
     patient: Mapping[str, Any]
@@ -124,12 +185,19 @@ class _KeyResult:
 
     resources: list[dict[str, Any]] = field(default_factory=list)
     obtained: bool = False  # some answer for the key exists (possibly partial or empty)
-    problem: str | None = None
+    loss: tuple[_Loss, str] | None = None  # what was lost and why
     skipped_entries: int = 0
+    medications: MedicationReads | None = None
+
+    def lose(self, loss: _Loss, reason: str) -> None:
+        self.loss = (loss, reason)
 
 
 class FhirReader:
-    """Reads the patient's FHIR data for one hook call. Build one per app and reuse it."""
+    """Reads the patient's FHIR data for one hook call. Build one per app and reuse it.
+
+    Usable without a Flask request (the SMART app and the watch read through it too).
+    """
 
     def __init__(
         self,
@@ -138,11 +206,13 @@ class FhirReader:
         budget_s: float,
         max_pages: int,
         max_workers: int = 5,
+        max_medication_reads: int = MAX_MEDICATION_READS,
     ) -> None:
         self._session = session
         self._budget_s = budget_s
         self._max_pages = max_pages
         self._max_workers = max_workers
+        self._max_medication_reads = max_medication_reads
 
     def read(
         self,
@@ -157,7 +227,7 @@ class FhirReader:
         """Read every key of ``templates``; raise ``FhirDataUnavailable`` (412) per the rules."""
         deadline = Deadline(self._budget_s)
         results: dict[str, _KeyResult] = {}
-        urls: dict[str, str] = {}
+        urls: dict[str, str | None] = {}
         seeds: dict[str, KeyProgress] = {}
 
         for key, template in templates.items():
@@ -166,7 +236,8 @@ class FhirReader:
                 value = _check_patient_prefetch(value, patient_id, results, key)
             result = results.setdefault(key, _KeyResult())
             url = self._plan(key, value, template, tokens, endpoint, result)
-            if url is not None and endpoint is not None:
+            reads_medications = key == MEDICATIONS_KEY and endpoint is not None
+            if endpoint is not None and (url is not None or reads_medications):
                 seeds[key] = KeyProgress(
                     resources=list(value.page.resources),
                     pages=1 if value.state is PrefetchState.PRESENT else 0,
@@ -178,11 +249,16 @@ class FhirReader:
         if max_resources is not None:
             prefetched = sum(len(result.resources) for result in results.values())
             allowance = ResourceAllowance(max_resources - prefetched)
+        fhir_server = endpoint.base_url if endpoint is not None else None
         jobs: dict[str, Callable[[KeyProgress], None]] = {}
         if endpoint is not None:
-            jobs = {key: self._job(endpoint, url, deadline, allowance) for key, url in urls.items()}
+            jobs = {
+                key: self._job(key, endpoint, url, deadline, allowance, results[key], patient_id)
+                for key, url in urls.items()
+            }
         self._run(jobs, seeds, results, deadline)
-        fhir_server = endpoint.base_url if endpoint is not None else None
+        if endpoint is None and MEDICATIONS_KEY in results:
+            _note_unread_medications(results[MEDICATIONS_KEY], patient_id)
         return _assemble(templates, results, patient_id, fhir_server)
 
     def _plan(
@@ -203,11 +279,13 @@ class FhirReader:
             if value.page.next_url is None:
                 return None
             if endpoint is None:
-                result.problem = f"{key}: the prefetch has more pages but no fhirServer was given"
+                result.lose(
+                    _Loss.PARTIAL, "the prefetch has more pages but no fhirServer was given"
+                )
                 return None
             resolved = endpoint.resolve(value.page.next_url)
             if resolved is None:
-                result.problem = f"{key}: the prefetch's next link is not on fhirServer"
+                result.lose(_Loss.PARTIAL, "the next page is not on fhirServer")
             return resolved
 
         if endpoint is not None:
@@ -216,27 +294,46 @@ class FhirReader:
         if state is PrefetchState.NULL:
             # CDS Hooks: null means the client has no data for this template.
             result.obtained = key != PATIENT_KEY
-            if key == PATIENT_KEY:
-                result.problem = result.problem or "patient: the prefetch holds no Patient"
+            if key == PATIENT_KEY and result.loss is None:
+                result.lose(_Loss.UNREAD, "the prefetch holds no Patient")
         elif state is PrefetchState.MISSING:
-            result.problem = f"{key}: not prefetched and no fhirServer was given"
+            result.lose(_Loss.UNREAD, "not prefetched and no fhirServer was given")
         elif state is PrefetchState.OUTCOME:
-            result.problem = f"{key}: the EHR could not prefetch them and no fhirServer was given"
-        else:
-            result.problem = result.problem or f"{key}: the prefetch value is not a FHIR resource"
+            result.lose(_Loss.UNREAD, "the EHR could not prefetch them and no fhirServer was given")
+        elif result.loss is None:
+            result.lose(_Loss.UNREAD, "the prefetch value is not a FHIR resource")
         return None
 
     def _job(
         self,
+        key: str,
         endpoint: FhirEndpoint,
-        url: str,
+        url: str | None,
         deadline: Deadline,
         allowance: ResourceAllowance | None,
+        result: _KeyResult,
+        patient_id: str,
     ) -> Callable[[KeyProgress], None]:
         def job(progress: KeyProgress) -> None:
-            fetch_pages(
-                self._session, endpoint, url, deadline, self._max_pages, progress, allowance
-            )
+            if url is not None:
+                fetch_pages(
+                    self._session, endpoint, url, deadline, self._max_pages, progress, allowance
+                )
+            if key == MEDICATIONS_KEY:
+                wanted, elsewhere = medications_to_read(
+                    progress.resources, patient_id, endpoint.base_url
+                )
+                reads = read_medications(
+                    self._session,
+                    endpoint,
+                    wanted,
+                    deadline,
+                    self._max_medication_reads,
+                    allowance,
+                )
+                reads.elsewhere = elsewhere
+                progress.resources.extend(reads.medications)
+                result.medications = reads
 
         return job
 
@@ -283,16 +380,25 @@ def _settle(key: str, result: _KeyResult, progress: KeyProgress, error: str | No
     read_something = progress.pages > 0
     if error is None:
         result.obtained = True
+        if result.loss is not None and result.loss[0] is _Loss.UNREAD:
+            result.loss = None  # e.g. a prefetched Patient of another id, then read right
         if progress.note is not None:
-            result.problem = f"{key}: {progress.note}"
+            result.lose(_Loss.PARTIAL, progress.note)
             logger.info("FHIR data note", extra={"fields": {"key": key, "note": progress.note}})
     elif read_something:
         result.obtained = True
-        result.problem = f"{key} could only be read in part: {error}"
+        result.lose(_Loss.PARTIAL, error)
     else:
-        result.problem = f"{key} could not be fetched: {error}"
+        result.lose(_Loss.UNREAD, error)
     if error is not None:
         logger.warning("FHIR data problem", extra={"fields": {"key": key, "problem": error}})
+
+
+def _note_unread_medications(result: _KeyResult, patient_id: str) -> None:
+    """Without ``fhirServer``, count the referenced Medications nobody sent."""
+    wanted, elsewhere = medications_to_read(result.resources, patient_id, None)
+    if wanted or elsewhere:
+        result.medications = MedicationReads(no_server=len(wanted) + elsewhere)
 
 
 def _check_patient_prefetch(
@@ -303,9 +409,8 @@ def _check_patient_prefetch(
         return value
     if any(_is_the_patient(r, patient_id) for r in value.page.resources):
         return value
-    results[key] = _KeyResult(
-        problem="patient: the prefetched Patient is not the patient of context.patientId"
-    )
+    result = results.setdefault(key, _KeyResult())
+    result.lose(_Loss.UNREAD, "the prefetched Patient is not the patient of context.patientId")
     return PrefetchValue(PrefetchState.INVALID)
 
 
@@ -323,14 +428,20 @@ def _assemble(
     unavailable: list[str] = []
     for key in templates:
         result = results[key]
+        reason = result.loss[1] if result.loss is not None else None
         if key in ESSENTIAL_KEYS and not result.obtained:
-            unavailable.append(result.problem or f"{key} could not be obtained")
-        if result.problem is not None:
-            problems.append(DataProblem(key, result.problem))
+            unavailable.append(f"{key} could not be read: {reason or 'no answer'}")
+        if result.loss is not None:
+            problems.append(_loss_problem(key, *result.loss))
         if result.skipped_entries:
             problems.append(
-                DataProblem(key, f"{key}: {result.skipped_entries} Bundle entries were unreadable")
+                _loss_problem(
+                    key, _Loss.PARTIAL, f"{result.skipped_entries} Bundle entries were unreadable"
+                )
             )
+        shortfall = result.medications.shortfall() if result.medications is not None else None
+        if shortfall is not None:
+            problems.append(_loss_problem(key, _Loss.PARTIAL, shortfall))
 
     patient = next(
         (r for r in results[PATIENT_KEY].resources if _is_the_patient(r, patient_id)), None
@@ -346,17 +457,9 @@ def _assemble(
         fhir_server,
     )
     for key, count in foreign.items():
-        problems.append(
-            DataProblem(
-                key, f"{key}: {count} resources of another patient ignored", hides_data=False
-            )
-        )
+        problems.append(_ignored_problem(key, count, "of another patient"))
     for key, count in unattributed.items():
-        problems.append(
-            DataProblem(
-                key, f"{key}: {count} resources that name no patient ignored", hides_data=False
-            )
-        )
+        problems.append(_ignored_problem(key, count, "that name no patient"))
     assert patient is not None  # noqa: S101 - unavailable would have raised
     return PatientData(patient=patient, resources=tuple(resources), problems=tuple(problems))
 
@@ -381,17 +484,15 @@ def _merge(
             if owner is ReferenceOwner.OTHER:
                 foreign[key] = foreign.get(key, 0) + 1
                 continue
-            if (
-                owner is ReferenceOwner.NOBODY
-                and resource.get("resourceType") in _PATIENT_DATA_TYPES
-            ):
+            resource_type = resource.get("resourceType")
+            if owner is ReferenceOwner.NOBODY and resource_type in _PATIENT_DATA_TYPES:
                 unattributed[key] = unattributed.get(key, 0) + 1
                 continue
-            if resource.get("resourceType") == "Patient":
+            if resource_type == "Patient":
                 continue
             resource_id = resource.get("id")
             if isinstance(resource_id, str):
-                identity = (str(resource["resourceType"]), resource_id)
+                identity = (str(resource_type), resource_id)
                 if identity in seen:
                     continue
                 seen.add(identity)

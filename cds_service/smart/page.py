@@ -144,7 +144,7 @@ def build_page(
             f"({exc.diagnostics}). Try again in a moment."
         ) from None
     resources = [data.patient, *data.resources]
-    inputs = map_patient_record(resources, session.patient)
+    inputs = map_patient_record(resources, session.patient, fhir_server=session.iss)
     assessment = assess(inputs, runtime.clock(), options)
     course = build_course(inputs, assessment, options)
     banner = patient_banner(data.patient, assessment) if session.need_patient_banner else None

@@ -185,12 +185,13 @@ def plan(value: Assessment, protocol: str = "lee2014") -> TreatmentPlan:
     return plan_treatment(value, TreatmentOptions(protocol=Protocol(protocol)))
 
 
-def context(*problems: tuple[str, str]) -> CardContext:
-    """A card context for PATIENT_ID with sequential uuids (u1, u2, ...)."""
+def context(*problems: tuple[str, ...]) -> CardContext:
+    """A card context for PATIENT_ID with sequential uuids (u1, u2, ...); each problem is
+    ``(key, message)`` or ``(key, message, hides_data, card_line)``."""
     counter = iter(range(1, 10_000))
     return CardContext(
         patient_id=PATIENT_ID,
         smart_launch_url=LAUNCH,
-        data_problems=tuple(DataProblemNote(key, message) for key, message in problems),
+        data_problems=tuple(DataProblemNote(*problem) for problem in problems),  # type: ignore[arg-type]
         new_uuid=lambda: f"u{next(counter)}",
     )

@@ -411,20 +411,27 @@ def test_biomarkers_show_fold_change_and_trend_and_never_the_grade(summary, expe
 
 
 def test_fhir_problems_are_data_gaps_in_the_extension_and_the_detail():
-    """SPEC section 4: a lesser part that fails is said on the card."""
+    """SPEC section 4: a lesser part that fails is said on the card; the FHIR reader words the
+    sentence (what may be missing), the card lays out its short line and the extension's
+    ``dataGaps`` carries the full one."""
+    full = (
+        "blood cultures could not be read (timed out after 4.0 s): an infection warning may be "
+        "missing"
+    )
+    short = "blood cultures could not be read: an infection warning may be missing"
     main = _main(
         assessment(grade=1, data_gaps=("no body weight in the last 30 days",)),
-        problems=(("conditions", "conditions could not be fetched: timed out"),),
+        problems=(("cultures", full, True, short),),
     )
 
     assert main["extension"][EXTENSION_KEY]["dataGaps"] == [
-        "conditions could not be fetched: timed out",
+        full,
         "no body weight in the last 30 days",
     ]
-    assert (
-        "Conditions could not be fetched: timed out: infection diagnoses, neurologic conditions "
-        "and comorbidities may be missing, so the grade may be too low." in main["detail"]
+    assert "Blood cultures could not be read: an infection warning may be missing." in (
+        main["detail"]
     )
+    assert "timed out" not in main["detail"]
     assert "No body weight in the last 30 days." in main["detail"]
 
 

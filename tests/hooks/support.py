@@ -14,16 +14,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from ehr_pages import ehr_prefetch, serve
 from service.support import fhir_authorization
 
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
-from cds_service.services import (
-    CONDITIONS_KEY,
-    MEDICATIONS_KEY,
-    OBSERVATIONS_KEY,
-    PATIENT_KEY,
-    PROCEDURES_KEY,
-)
 
 FHIR = "https://ehr.example.org/fhir"
 TOKEN = "fhir-access-token-xyz"
@@ -111,51 +105,23 @@ def patient_id_of(resources: Iterable[Mapping[str, Any]]) -> str:
     return next(str(r["id"]) for r in resources if r["resourceType"] == "Patient")
 
 
-def searchset(resources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    entries = [{"resource": dict(r), "search": {"mode": "match"}} for r in resources]
-    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+def prefetch_for(
+    resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
+) -> dict[str, Any]:
+    """The prefetch an EHR would send for the discovery templates: the Patient, and the first
+    page of each search, newest first (``tests/ehr_pages``). The demo charts fit each
+    template's first page; ``page_size`` makes every page that small, with a ``next`` link on
+    ``FHIR`` when more follow (EHRs send the first page only)."""
+    pool = list(resources)
+    return ehr_prefetch(pool, patient_id_of(pool), page_size=page_size, base=FHIR)
 
 
-#: Which prefetch key (``cds_service/services.py``) carries which resource types.
-_KEY_OF_TYPE = {
-    "Observation": OBSERVATIONS_KEY,
-    "MedicationAdministration": MEDICATIONS_KEY,
-    "Medication": MEDICATIONS_KEY,
-    "Condition": CONDITIONS_KEY,
-    "Procedure": PROCEDURES_KEY,
-}
-
-
-def prefetch_for(resources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The prefetch an EHR would send for the discovery templates: the Patient, and one
-    searchset Bundle per search key."""
-    by_key: dict[str, list[Mapping[str, Any]]] = {
-        key: [] for key in (OBSERVATIONS_KEY, MEDICATIONS_KEY, CONDITIONS_KEY, PROCEDURES_KEY)
-    }
-    prefetch: dict[str, Any] = {}
-    for resource in resources:
-        kind = resource["resourceType"]
-        if kind == "Patient":
-            prefetch[PATIENT_KEY] = dict(resource)
-        elif kind in _KEY_OF_TYPE:
-            by_key[_KEY_OF_TYPE[kind]].append(resource)
-    prefetch.update({key: searchset(items) for key, items in by_key.items()})
-    return prefetch
-
-
-def serve_fhir(mock: Any, resources: Iterable[Mapping[str, Any]]) -> None:
-    """Serve ``resources`` from the mocked FHIR server, one search answer per resource type."""
-    prefetch = prefetch_for(resources)
-    patient = prefetch[PATIENT_KEY]
-    mock.add("GET", f"{FHIR}/Patient/{patient['id']}", json=patient)
-    paths = {
-        OBSERVATIONS_KEY: "Observation",
-        MEDICATIONS_KEY: "MedicationAdministration",
-        CONDITIONS_KEY: "Condition",
-        PROCEDURES_KEY: "Procedure",
-    }
-    for key, path in paths.items():
-        mock.add("GET", f"{FHIR}/{path}", json=prefetch[key])
+def serve_fhir(
+    mock: Any, resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
+) -> list[str]:
+    """Serve ``resources`` from the mocked FHIR server ``FHIR``: every read and search of the
+    templates, and the ``next`` pages they link, answered as a FHIR server would."""
+    return serve(mock, resources, page_size=page_size, base=FHIR)
 
 
 def draft_order(

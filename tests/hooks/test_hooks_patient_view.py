@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from cds_service.cards import EXTENSION_KEY, assessment_extension
 from cds_service.demo import CASES, expected_grades
+from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.storage import audit_table, get_storage
 from crs_grading import assess
 from fhir_maps import map_patient_record
@@ -106,7 +107,7 @@ def test_fetching_from_the_fhir_server_gives_the_same_extension_as_the_prefetch(
 
     fetched = _call(client, "patient-view", hook_body("patient-view", patient_id, fhir_server=FHIR))
 
-    assert len(mocked_http.calls) == 5
+    assert len(mocked_http.calls) == len(PREFETCH_TEMPLATES)  # one read or search per key
     assert all(
         call.request.headers["Authorization"].startswith("Bearer ") for call in mocked_http.calls
     )
@@ -176,14 +177,17 @@ def test_a_failed_fhir_search_is_shown_on_the_card_as_a_data_gap(app_at, mocked_
 
     (card,) = _extension_cards(answer)
     extension = card["extension"][EXTENSION_KEY]
-    message = "medications could not be fetched: the FHIR server answered HTTP 500"
-    assert extension["dataGaps"][0] == message
+    assert extension["dataGaps"][0] == (
+        "medication administrations could not be read (the FHIR server answered HTTP 500): the "
+        "CRS therapy, vasopressors, tocilizumab or corticosteroids may be missing, so the grade "
+        "may be too low"
+    )
     # Without the drips the grade falls to 2: the card must say the grade may be too low.
     assert extension["grade"] == 2
     assert (
-        "Medications could not be fetched: the FHIR server answered HTTP 500: vasopressors, "
-        "tocilizumab, corticosteroids and the CRS therapy may be missing, so the grade may be too "
-        "low." in card["detail"]
+        "Medication administrations could not be read: the CRS therapy, vasopressors, "
+        "tocilizumab or corticosteroids may be missing, so the grade may be too low."
+        in card["detail"]
     )
 
 

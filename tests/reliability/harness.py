@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
+from ehr_pages import ehr_prefetch
 from flask import Flask
 from service import support as service_support
 
@@ -74,15 +75,6 @@ def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> d
     return {**service_support.searchset(resources, next_url), "total": len(resources)}
 
 
-_KEY_OF_TYPE = {
-    "Observation": "observations",
-    "MedicationAdministration": "medications",
-    "Medication": "medications",
-    "Condition": "conditions",
-    "Procedure": "procedures",
-}
-
-
 def demo_prefetch(case: str = "case3", *, sentinels: bool = True) -> tuple[str, dict[str, Any]]:
     """A full prefetch (every template key) built from a demo case.
 
@@ -97,14 +89,8 @@ def demo_prefetch(case: str = "case3", *, sentinels: bool = True) -> tuple[str, 
         patient["birthDate"] = SENTINEL_BIRTH_DATE
         patient["identifier"] = [{"system": "urn:mrn", "value": SENTINEL_MRN}]
         _plant_values(resources)
-    keyed: dict[str, list[dict[str, Any]]] = {key: [] for key in set(_KEY_OF_TYPE.values())}
-    for resource in resources:
-        key = _KEY_OF_TYPE.get(resource["resourceType"])
-        if key is not None:
-            keyed[key].append(resource)
-    prefetch: dict[str, Any] = {"patient": patient}
-    prefetch.update({key: searchset(items) for key, items in keyed.items()})
-    return patient_id, prefetch
+    # Every template answered over the whole chart at once, as an EHR with large pages would.
+    return patient_id, ehr_prefetch(resources, patient_id, page_size=0)
 
 
 def _plant_values(resources: list[dict[str, Any]]) -> None:

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from ehr_pages import ehr_prefetch
 from security.jwt_support import bearer, issuers, token  # noqa: I001
 from sqlalchemy import create_engine, func, select
 
 from cds_service.demo import generate_bundle
 from cds_service.storage import feedback_table
-
-from .harness import searchset
 
 pytestmark = pytest.mark.slow
 
@@ -70,18 +69,7 @@ def recent_case3():
     bundle = generate_bundle("case3", date.today() - timedelta(days=5), days=5)
     resources = [entry["resource"] for entry in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
-    keyed = {"observations": [], "medications": [], "conditions": [], "procedures": []}
-    key_of = {
-        "Observation": "observations",
-        "MedicationAdministration": "medications",
-        "Medication": "medications",
-        "Condition": "conditions",
-        "Procedure": "procedures",
-    }
-    for resource in resources:
-        if resource["resourceType"] in key_of:
-            keyed[key_of[resource["resourceType"]]].append(resource)
-    prefetch = {"patient": patient, **{k: searchset(v) for k, v in keyed.items()}}
+    prefetch = ehr_prefetch(resources, patient["id"], page_size=0)
     return patient["id"], prefetch
 
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from cds_service.fhir_io import FhirReader
-from cds_service.services import PREFETCH_TEMPLATES
+from cds_service.services import OBSERVATION_KEYS, PREFETCH_TEMPLATES
 
 from .harness import (
     assert_defined_answer,
@@ -74,7 +74,13 @@ def read(prefetch, patient_id):
 
 
 def observations(prefetch):
-    return [e["resource"] for e in prefetch["observations"]["entry"]]
+    """Every Observation of the prefetch, each key's copy (a lab may be in labs and baselines)."""
+    return [
+        e["resource"]
+        for key in OBSERVATION_KEYS
+        for e in prefetch[key].get("entry", [])
+        if e["resource"]["resourceType"] == "Observation"
+    ]
 
 
 def first_observation(prefetch, code):
@@ -97,7 +103,7 @@ def test_the_demo_case_gets_its_assessment_card(fault_client):
 
 @pytest.mark.parametrize(
     ("key", "status"),
-    [("observations", 412), ("patient", 412), ("conditions", 200), ("medications", 200)],
+    [("vitals", 412), ("patient", 412), ("conditions", 200), ("medications", 200)],
     ids=lambda v: str(v),
 )
 def test_an_operation_outcome_under_a_key_without_fhir_server(fault_client, key, status):
@@ -116,7 +122,7 @@ def test_an_operation_outcome_under_a_key_without_fhir_server(fault_client, key,
 def test_wrong_resource_types_under_a_key_are_not_fatal(fault_client):
     patient_id, prefetch = demo_prefetch()
     conditions = [e["resource"] for e in prefetch["conditions"]["entry"]]
-    prefetch["observations"]["entry"] += [{"resource": r} for r in conditions[:2]]
+    prefetch["vitals"]["entry"] += [{"resource": r} for r in conditions[:2]]
     prefetch["medications"] = {"resourceType": "Practitioner", "id": "dr-1"}
     prefetch["procedures"] = searchset([{"resourceType": "Patient", "id": patient_id}])
 
@@ -155,7 +161,7 @@ def _other_patients(prefetch, patient_id):
 def test_another_patients_resources_are_ignored_and_reported(fault_client):
     patient_id, prefetch = demo_prefetch()
     fever, orphan, drip = _other_patients(prefetch, patient_id)
-    prefetch["observations"]["entry"] += [{"resource": fever}, {"resource": orphan}]
+    prefetch["vitals"]["entry"] += [{"resource": fever}, {"resource": orphan}]
     prefetch["medications"]["entry"].append({"resource": drip})
 
     data = read(prefetch, patient_id)
@@ -166,10 +172,10 @@ def test_another_patients_resources_are_ignored_and_reported(fault_client):
         "MedicationAdministration/other-drip",
     }
     messages = {p.message for p in data.problems}
-    assert "observations: 1 resources of another patient ignored" in messages
-    assert "observations: 1 resources that name no patient ignored" in messages
+    assert "vital signs: 1 resources of another patient ignored" in messages
+    assert "vital signs: 1 resources that name no patient ignored" in messages
     # An absolute URL with no fhirServer to compare it with names nobody (SPEC 3, References).
-    assert "medications: 1 resources that name no patient ignored" in messages
+    assert "medication administrations: 1 resources that name no patient ignored" in messages
 
     response, elapsed = call(fault_client, patient_id, prefetch)
     mine = own_ids(prefetch) - {
@@ -191,7 +197,7 @@ def test_a_prefetched_patient_of_another_id_is_not_used(fault_client):
 def test_duplicated_resources_count_once(fault_client):
     patient_id, prefetch = demo_prefetch()
     once = read(prefetch, patient_id)
-    prefetch["observations"]["entry"] = prefetch["observations"]["entry"] * 3
+    prefetch["vitals"]["entry"] = prefetch["vitals"]["entry"] * 3
     prefetch["medications"]["entry"] += prefetch["medications"]["entry"]
 
     assert len(read(prefetch, patient_id).resources) == len(once.resources)
@@ -207,9 +213,12 @@ def test_duplicated_resources_count_once(fault_client):
 
 
 def _with(prefetch, code, **changes):
-    resource = first_observation(prefetch, code)
-    resource.update(changes)
-    return f"Observation/{resource['id']}"
+    """Change the first Observation of ``code`` in every key that holds it."""
+    resource_id = first_observation(prefetch, code)["id"]
+    for resource in observations(prefetch):
+        if resource["id"] == resource_id:
+            resource.update(changes)
+    return f"Observation/{resource_id}"
 
 
 STRANGE = [

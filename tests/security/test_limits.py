@@ -21,7 +21,7 @@ def body(prefetch=None, **context):
         "hookInstance": "limits-1",
         "context": {"userId": "Practitioner/1", "patientId": "pt-1", **context},
         "prefetch": prefetch
-        or {"patient": {"resourceType": "Patient", "id": "pt-1"}, "observations": None},
+        or {"patient": {"resourceType": "Patient", "id": "pt-1"}, "vitals": None},
     }
 
 
@@ -61,7 +61,7 @@ def test_more_resources_than_allowed_is_413_too_costly(make_app):
         "type": "searchset",
         "entry": [{"resource": {"resourceType": "Observation", "id": f"o{n}"}} for n in range(10)],
     }
-    prefetch = {"patient": {"resourceType": "Patient", "id": "pt-1"}, "observations": observations}
+    prefetch = {"patient": {"resourceType": "Patient", "id": "pt-1"}, "vitals": observations}
     found = issue(client.post(SERVICE, json=body(prefetch)), 413)
     assert found["code"] == "too-costly"
     assert found["diagnostics"] == "the call holds 11 FHIR resources; at most 10 are accepted"

@@ -50,15 +50,16 @@ def test_full_request_cycles_leave_no_secret_or_patient_data_in_any_log(
     )
     client = app.test_client()
     patient_id, prefetch = demo_prefetch()
-    observations = prefetch["observations"]["entry"]
-    # The last Observations (one sentinel value among them) come from the server as page 2.
-    sentinel_entry = next(
-        e
-        for e in observations
-        if e["resource"].get("valueQuantity", {}).get("value") == SENTINEL_VALUES[2]
-    )
-    observations.remove(sentinel_entry)
-    prefetch["observations"]["link"] = [{"relation": "next", "url": f"{FHIR}/Observation?page=2"}]
+    # The sentinel creatinine comes from the server as page 2 of the labs (and of the baselines).
+    for key in ("labs", "baselines"):
+        observations = prefetch[key]["entry"]
+        sentinel_entry = next(
+            e
+            for e in observations
+            if e["resource"].get("valueQuantity", {}).get("value") == SENTINEL_VALUES[2]
+        )
+        observations.remove(sentinel_entry)
+        prefetch[key]["link"] = [{"relation": "next", "url": f"{FHIR}/Observation?page=2"}]
     mocked_http.add(
         responses.GET, f"{FHIR}/Observation", json=searchset([sentinel_entry["resource"]])
     )
@@ -163,7 +164,7 @@ def test_full_request_cycles_leave_no_secret_or_patient_data_in_any_log(
     ]
     assert statuses == [200, 200, 200, 401, 400, 404, 412, 413, 500]
     assert view.get_json()["cards"], "real cards must flow for this test to mean something"
-    assert len(mocked_http.calls) == 3
+    assert len(mocked_http.calls) == 4  # page 2 of the labs and of the baselines, 2 searches
 
     text = rendered(records) + "\n" + stderr
     forbidden = {

@@ -8,6 +8,8 @@ import json
 
 import responses
 
+from cds_service.services import PREFETCH_TEMPLATES
+
 from .jwt_support import ISSUER, bearer, jwks, token
 
 FHIR = "https://ehr.example.org/fhir"
@@ -68,14 +70,15 @@ def test_a_listed_fhir_server_is_read(make_app, mocked_http):
 def test_a_next_link_to_another_host_is_not_followed(client, mocked_http):
     prefetch = {
         "patient": {"resourceType": "Patient", "id": "pt-1"},
-        "observations": {
+        "vitals": {
             "resourceType": "Bundle",
             "type": "searchset",
             "link": [{"relation": "next", "url": "http://10.0.0.7/steal?page=2"}],
         },
         **{
             key: {"resourceType": "Bundle", "type": "searchset"}
-            for key in ("medications", "conditions", "procedures")
+            for key in PREFETCH_TEMPLATES
+            if key not in ("patient", "vitals")
         },
     }
     response = client.post(VIEW, json=call(FHIR, prefetch))

@@ -75,7 +75,11 @@ def full_prefetch(**overrides: Any) -> dict[str, Any]:
     """A prefetch with every key of the templates satisfied; ``overrides`` replace keys."""
     prefetch: dict[str, Any] = {
         "patient": patient(),
-        "observations": searchset([observation("obs-1")]),
+        "vitals": searchset([observation("obs-1")]),
+        "labs": searchset([]),
+        "cultures": searchset([]),
+        "baselines": searchset([]),
+        "assessments": searchset([]),
         "medications": searchset([administration("ma-1")]),
         "conditions": searchset([]),
         "procedures": searchset([]),

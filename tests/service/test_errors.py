@@ -120,9 +120,9 @@ def test_412_when_prefetch_is_missing_and_the_fhir_server_is_down(client, mocked
     issue = outcome_of(response, 412)
     assert issue["code"] == "incomplete"
     assert (
-        "patient could not be fetched: could not connect to the FHIR server" in issue["diagnostics"]
+        "patient could not be read: could not connect to the FHIR server" in issue["diagnostics"]
     )
-    assert "observations could not be fetched" in issue["diagnostics"]
+    assert "vitals could not be read" in issue["diagnostics"]
 
 
 def test_unexpected_error_is_500_without_exception_text_or_trace(client, monkeypatch, caplog):
@@ -131,7 +131,7 @@ def test_unexpected_error_is_500_without_exception_text_or_trace(client, monkeyp
 
     monkeypatch.setattr(cds_views, "answer_hook", failing_hook)
     body = hook_body(
-        prefetch={"patient": {"resourceType": "Patient", "id": "pt-1"}, "observations": None}
+        prefetch={"patient": {"resourceType": "Patient", "id": "pt-1"}, "vitals": None}
     )
 
     with caplog.at_level(logging.INFO):

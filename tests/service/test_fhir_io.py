@@ -56,14 +56,15 @@ def ids(data, resource_type=None):
 
 
 def messages(data):
-    return {problem.key: problem.message for problem in data.problems}
+    """The technical reason of each key's problem (the sentences are tested on their own)."""
+    return {problem.key: problem.reason for problem in data.problems}
 
 
 # --- prefetch values ------------------------------------------------------------------------
 
 
 def test_prefetch_as_single_resources_and_bundles():
-    data = read(full_prefetch(observations=observation("obs-9")))
+    data = read(full_prefetch(vitals=observation("obs-9")))
 
     assert data.patient["id"] == PATIENT_ID
     assert ids(data) == ["MedicationAdministration/ma-1", "Observation/obs-9"]
@@ -85,14 +86,14 @@ def test_bundle_entries_of_mode_match_include_or_none_count_and_outcome_entries_
 
 def test_null_means_no_data_when_there_is_no_fhir_server():
     """CDS Hooks: a key with no data MUST have the value null."""
-    data = read(full_prefetch(observations=None, conditions=None))
+    data = read(full_prefetch(vitals=None, conditions=None))
     assert ids(data, "Observation") == []
     assert data.problems == ()
 
 
 def test_null_keys_are_fetched_when_a_fhir_server_is_given(mocked_http):
     mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
-    data = read(full_prefetch(observations=None), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=None), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert ids(data, "Observation") == ["Observation/obs-srv"]
 
 
@@ -106,7 +107,7 @@ def test_operation_outcome_prefetch_is_treated_as_missing_and_fetched(mocked_htt
 def test_operation_outcome_for_a_lesser_key_without_server_is_a_problem_not_an_error():
     data = read(full_prefetch(medications=outcome()))
     assert messages(data) == {
-        "medications": "medications: the EHR could not prefetch them and no fhirServer was given"
+        "medications": "the EHR could not prefetch them and no fhirServer was given"
     }
 
 
@@ -117,9 +118,9 @@ def test_operation_outcome_for_a_lesser_key_without_server_is_a_problem_not_an_e
 )
 def test_observations_unobtainable_without_fhir_server_is_412(observations):
     with pytest.raises(FhirDataUnavailable) as raised:
-        read(full_prefetch(observations=observations))
+        read(full_prefetch(vitals=observations))
     assert raised.value.status_code == 412
-    assert raised.value.diagnostics.startswith("observations")
+    assert raised.value.diagnostics.startswith("vitals could not be read")
 
 
 def test_a_prefetched_patient_other_than_the_context_patient_is_not_used():
@@ -129,12 +130,12 @@ def test_a_prefetched_patient_other_than_the_context_patient_is_not_used():
 
 def test_resources_of_another_patient_are_dropped_and_reported():
     prefetch = full_prefetch(
-        observations=searchset([observation("obs-1"), observation("obs-x", patient_id="pt-2")])
+        vitals=searchset([observation("obs-1"), observation("obs-x", patient_id="pt-2")])
     )
     data = read(prefetch)
     assert ids(data, "Observation") == ["Observation/obs-1"]
     assert messages(data) == {
-        "observations": "observations: 1 resources of another patient ignored"
+        "vitals": "1 resources of another patient ignored"
     }
 
 
@@ -152,9 +153,9 @@ def test_a_subject_that_only_ends_in_this_patient_is_nobodys_in_prefetch_spec3(s
     """SPEC 3, References (issue 10): such references were taken as this patient's."""
     smuggled = observation("obs-x")
     smuggled["subject"] = {"reference": subject}
-    data = read(full_prefetch(observations=searchset([observation("obs-1"), smuggled])))
+    data = read(full_prefetch(vitals=searchset([observation("obs-1"), smuggled])))
     assert ids(data, "Observation") == ["Observation/obs-1"]
-    assert "1 resources that name no patient ignored" in messages(data)["observations"]
+    assert "1 resources that name no patient ignored" in messages(data)["vitals"]
 
 
 @pytest.mark.parametrize("subject", SMUGGLED_SUBJECTS)
@@ -166,7 +167,7 @@ def test_a_subject_that_only_ends_in_this_patient_is_nobodys_when_fetched_spec3(
     mocked_http.add(
         responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv"), smuggled])
     )
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert ids(data, "Observation") == ["Observation/obs-srv"]
 
 
@@ -174,14 +175,14 @@ def test_the_absolute_url_of_this_patient_on_fhir_server_is_this_patients_spec3(
     absolute = observation("obs-abs")
     absolute["subject"] = {"reference": f"{FHIR}/Patient/{PATIENT_ID}"}
     mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([absolute]))
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert ids(data, "Observation") == ["Observation/obs-abs"]
 
 
 def test_resources_are_not_filtered_by_code_or_type():
     """Never trust the server to have filtered, and never filter here: later code checks."""
     odd = {"resourceType": "Condition", "id": "c-odd", "subject": {"reference": "Patient/pt-1"}}
-    data = read(full_prefetch(observations=searchset([observation("obs-1", code="0000-0"), odd])))
+    data = read(full_prefetch(vitals=searchset([observation("obs-1", code="0000-0"), odd])))
     assert ids(data) == ["Condition/c-odd", "MedicationAdministration/ma-1", "Observation/obs-1"]
 
 
@@ -205,23 +206,33 @@ def test_missing_keys_are_fetched_with_the_bearer_token_and_rendered_queries(moc
         "MedicationAdministration/ma-car-t",
         "Observation/obs-srv",
     ]
-    calls = {urlsplit(call.request.url).path: call.request for call in mocked_http.calls}
-    assert set(calls) == {
-        "/fhir/Patient/pt-1",
-        "/fhir/Observation",
-        "/fhir/MedicationAdministration",
-        "/fhir/Condition",
-        "/fhir/Procedure",
-    }
-    for request in calls.values():
+    calls = [call.request for call in mocked_http.calls]
+    assert sorted(urlsplit(request.url).path for request in calls) == sorted(
+        ["/fhir/Patient/pt-1", "/fhir/MedicationAdministration", "/fhir/Condition"]
+        + ["/fhir/Procedure"]
+        + ["/fhir/Observation"] * 5  # vitals, labs, cultures, baselines, assessments
+    )
+    for request in calls:
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
         assert "fhir+json" in request.headers["Accept"]
-    assert parse_qs(urlsplit(calls["/fhir/Observation"].url).query) == {
-        "patient": ["pt-1"],
-        "_sort": ["-date"],
-        "_count": ["1000"],
-    }
-    assert parse_qs(urlsplit(calls["/fhir/MedicationAdministration"].url).query) == {
+    observation_queries = [
+        parse_qs(urlsplit(request.url).query)
+        for request in calls
+        if urlsplit(request.url).path == "/fhir/Observation"
+    ]
+    for query in observation_queries:  # SPEC 4: Epic refuses patient alone
+        assert query["patient"] == ["pt-1"]
+        assert "category" in query or "code" in query
+        assert query["_sort"] == ["-date"]
+    assert sorted(str(q.get("category", ["(by code)"])[0]) for q in observation_queries) == [
+        "(by code)",
+        "(by code)",
+        "laboratory",
+        "survey",
+        "vital-signs",
+    ]
+    medications = next(r for r in calls if r.url.startswith(MEDICATIONS))
+    assert parse_qs(urlsplit(medications.url).query) == {
         "patient": ["pt-1"],
         "_sort": ["-effective-time"],
         "_count": ["500"],
@@ -231,13 +242,13 @@ def test_missing_keys_are_fetched_with_the_bearer_token_and_rendered_queries(moc
 
 def test_without_fhir_authorization_the_server_is_read_without_a_token(mocked_http):
     mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
-    read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR))
+    read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR))
     assert "Authorization" not in mocked_http.calls[0].request.headers
 
 
 def test_through_the_endpoint_missing_keys_are_fetched_with_the_callers_token(client, mocked_http):
     mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv")]))
-    body = hook_body(prefetch=full_prefetch(observations=ABSENT), fhir_server=FHIR, token=TOKEN)
+    body = hook_body(prefetch=full_prefetch(vitals=ABSENT), fhir_server=FHIR, token=TOKEN)
 
     response = client.post("/cds-services/crs-patient-view", json=body)
 
@@ -260,7 +271,7 @@ def test_next_links_are_followed_across_three_pages(mocked_http):
     )
     mocked_http.add(responses.GET, page_url(3), json=searchset([observation("o3")]))
 
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
 
     assert ids(data, "Observation") == ["Observation/o1", "Observation/o2", "Observation/o3"]
     assert len(mocked_http.calls) == 3
@@ -270,7 +281,7 @@ def test_next_links_are_followed_across_three_pages(mocked_http):
 
 def test_a_prefetched_bundle_with_a_next_link_is_read_on_from_the_server(mocked_http):
     mocked_http.add(responses.GET, page_url(2), json=searchset([observation("o2")]))
-    prefetch = full_prefetch(observations=searchset([observation("o1")], next_url=page_url(2)))
+    prefetch = full_prefetch(vitals=searchset([observation("o1")], next_url=page_url(2)))
 
     data = read(prefetch, endpoint=FhirEndpoint(FHIR, TOKEN))
 
@@ -279,11 +290,11 @@ def test_a_prefetched_bundle_with_a_next_link_is_read_on_from_the_server(mocked_
 
 
 def test_a_prefetched_next_link_without_fhir_server_is_reported():
-    prefetch = full_prefetch(observations=searchset([observation("o1")], next_url=page_url(2)))
+    prefetch = full_prefetch(vitals=searchset([observation("o1")], next_url=page_url(2)))
     data = read(prefetch)
     assert ids(data, "Observation") == ["Observation/o1"]
     assert messages(data) == {
-        "observations": "observations: the prefetch has more pages but no fhirServer was given"
+        "vitals": "the prefetch has more pages but no fhirServer was given"
     }
 
 
@@ -295,12 +306,12 @@ def test_a_looping_next_link_is_stopped(mocked_http):
         responses.GET, page_url(2), json=searchset([observation("o2")], next_url=page_url(2))
     )
 
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
 
     assert len(mocked_http.calls) == 2
     assert ids(data, "Observation") == ["Observation/o1", "Observation/o2"]
-    assert messages(data)["observations"] == (
-        "observations: the FHIR server repeated a next link; stopped paging"
+    assert messages(data)["vitals"] == (
+        "the FHIR server repeated a next link; stopped paging"
     )
 
 
@@ -311,12 +322,12 @@ def test_paging_stops_at_the_page_limit(mocked_http):
             responses.GET, url, json=searchset([observation(f"o{n}")], next_url=page_url(n + 1))
         )
 
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN), max_pages=3)
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN), max_pages=3)
 
     assert len(mocked_http.calls) == 3
     assert ids(data, "Observation") == ["Observation/o1", "Observation/o2", "Observation/o3"]
     assert (
-        messages(data)["observations"] == "observations: read the first 3 pages only (page limit)"
+        messages(data)["vitals"] == "read the first 3 pages only (page limit)"
     )
 
 
@@ -326,9 +337,9 @@ def test_a_next_link_to_another_host_is_not_followed_so_the_token_stays_home(moc
         OBSERVATIONS,
         json=searchset([observation("o1")], next_url="https://evil.example.com/steal?page=2"),
     )
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert len(mocked_http.calls) == 1
-    assert "not followed" in messages(data)["observations"]
+    assert "not followed" in messages(data)["vitals"]
 
 
 def test_duplicates_across_prefetch_and_pages_are_kept_once(mocked_http):
@@ -339,7 +350,7 @@ def test_duplicates_across_prefetch_and_pages_are_kept_once(mocked_http):
     )
     mocked_http.add(responses.GET, page_url(3), json=searchset([observation("o2")]))
     prefetch = full_prefetch(
-        observations=searchset([observation("o1")], next_url=page_url(2)),
+        vitals=searchset([observation("o1")], next_url=page_url(2)),
         medications=searchset([administration("ma-1"), administration("ma-1")]),
     )
 
@@ -356,7 +367,7 @@ def test_a_connection_error_is_retried_once(mocked_http):
     mocked_http.add(responses.GET, OBSERVATIONS, body=requests.ConnectionError("reset"))
     mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("o1")]))
 
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
 
     assert len(mocked_http.calls) == 2
     assert ids(data, "Observation") == ["Observation/o1"]
@@ -369,7 +380,7 @@ def test_a_second_connection_error_is_not_retried_again(mocked_http):
 
     assert len(mocked_http.calls) == 2
     assert messages(data) == {
-        "medications": "medications could not be fetched: could not connect to the FHIR server"
+        "medications": "could not connect to the FHIR server"
     }
 
 
@@ -378,7 +389,7 @@ def test_an_http_error_is_not_retried(mocked_http):
     data = read(full_prefetch(medications=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert len(mocked_http.calls) == 1
     assert messages(data) == {
-        "medications": "medications could not be fetched: the FHIR server answered HTTP 503"
+        "medications": "the FHIR server answered HTTP 503"
     }
 
 
@@ -397,7 +408,7 @@ def test_an_http_error_is_not_retried(mocked_http):
 def test_unusable_answers_are_reported(mocked_http, body, message):
     mocked_http.add(responses.GET, f"{FHIR}/Procedure", body=body, status=200)
     data = read(full_prefetch(procedures=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
-    assert messages(data) == {"procedures": f"procedures could not be fetched: {message}"}
+    assert messages(data) == {"procedures": f"{message}"}
 
 
 def test_a_failing_later_page_keeps_the_pages_read(mocked_http):
@@ -406,11 +417,11 @@ def test_a_failing_later_page_keeps_the_pages_read(mocked_http):
     )
     mocked_http.add(responses.GET, page_url(2), status=500)
 
-    data = read(full_prefetch(observations=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
 
     assert ids(data, "Observation") == ["Observation/o1"]
     assert messages(data) == {
-        "observations": "observations could only be read in part: the FHIR server answered HTTP 500"
+        "vitals": "the FHIR server answered HTTP 500"
     }
 
 
@@ -434,7 +445,7 @@ def test_partial_failure_still_answers_200_and_records_the_problem(
     assert response.get_json() == {"cards": []}
     (data,) = seen
     assert messages(data) == {
-        "medications": "medications could not be fetched: the FHIR server answered HTTP 500"
+        "medications": "the FHIR server answered HTTP 500"
     }
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'crs_cds_fhir_data_problems_total{key="medications"} 1.0' in metrics
@@ -470,7 +481,7 @@ def test_412_when_the_server_hangs_is_answered_within_the_budget(make_app, mocke
     assert response.status_code == 412
     assert elapsed < 1.5
     assert (
-        "patient could not be fetched: timed out after 0.3 s"
+        "patient could not be read: timed out after 0.3 s"
         in (response.get_json()["issue"][0]["diagnostics"])
     )
 
@@ -491,7 +502,7 @@ def test_a_lesser_key_that_times_out_keeps_the_rest(mocked_http):
         release.set()
     assert ids(data, "Observation") == ["Observation/obs-1"]
     assert messages(data) == {
-        "conditions": "conditions could not be fetched: timed out after 0.2 s"
+        "conditions": "timed out after 0.2 s"
     }
 
 
