@@ -13,6 +13,7 @@ failure names its seed and iteration and replays exactly.
 from __future__ import annotations
 
 import copy
+import json
 import random
 import re
 from collections.abc import Iterator
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ehr_pages import ehr_prefetch
 from hooks.support import draft_order
 
-from .harness import demo_resources, searchset
+from .harness import demo_resources
 
 #: Values that replace an element: every JSON type, edges of numbers and dates, hostile text.
 REPLACEMENTS: tuple[Any, ...] = (
@@ -103,13 +105,6 @@ def _moment(resource: dict[str, Any]) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-_KEY_OF_TYPE = {
-    "Observation": "observations",
-    "MedicationAdministration": "medications",
-    "Medication": "medications",
-    "Condition": "conditions",
-    "Procedure": "procedures",
-}
 #: What puts a demo patient in scope (SPEC 2.1): the cell therapy or antibody, as each demo
 #: case charts it (a MedicationAdministration by name, or a Procedure).
 _THERAPY = re.compile(r"(?i)car t|leucel|rituximab|lymphocyte|t cells")
@@ -179,11 +174,8 @@ def hook_call(
     """A call of ``hook`` whose prefetch holds the pool's anchors plus ``extra`` resources,
     with the first ``orders`` draft orders (order hooks)."""
     patient_id = pool.patient["id"]
-    keyed: dict[str, list[dict[str, Any]]] = {key: [] for key in _KEY_OF_TYPE.values()}
-    for resource in (*pool.anchors, *extra):
-        keyed[_KEY_OF_TYPE[resource["resourceType"]]].append(resource)
-    prefetch: dict[str, Any] = {"patient": pool.patient}
-    prefetch.update({key: searchset(items) for key, items in keyed.items()})
+    # Every template answered as the EHR would (tests/ehr_pages), the whole chart on one page.
+    prefetch = ehr_prefetch([pool.patient, *pool.anchors, *extra], patient_id, page_size=0)
     context: dict[str, Any] = {"userId": "Practitioner/dr-1", "patientId": patient_id}
     if hook != "patient-view":
         chosen = draft_orders(patient_id)[:orders]
@@ -209,8 +201,10 @@ def random_call(pools: list[CasePool], rng: random.Random) -> tuple[str, dict[st
     pool = rng.choice(pools)
     service_id, hook = rng.choice(HOOKS)
     extra = rng.sample(pool.others, rng.randint(1, min(4, len(pool.others))))
-    body = hook_call(pool, service_id, hook, copy.deepcopy(extra), rng.randint(1, 5))
-    return service_id, copy.deepcopy(body)
+    body = hook_call(pool, service_id, hook, extra, rng.randint(1, 5))
+    # Through JSON: a fresh tree that shares nothing (a resource under two prefetch keys would
+    # otherwise be one object, mutated twice).
+    return service_id, json.loads(json.dumps(body))
 
 
 def feedback_body() -> dict[str, Any]:
@@ -272,7 +266,10 @@ def mutate(document: dict[str, Any], rng: random.Random) -> str:
     elif operation == "swap":
         other_container, other_key = rng.choice(slots)
         try:
-            container[key], other_container[other_key] = other_container[other_key], value
+            # Copies: a slot inside the other must not end up holding its own ancestor.
+            other = copy.deepcopy(other_container[other_key])
+            other_container[other_key] = copy.deepcopy(value)
+            container[key] = other
         except (IndexError, KeyError):  # the other slot was inside this one
             operation = "swap (no-op)"
     elif operation == "grow" and isinstance(value, list) and value:

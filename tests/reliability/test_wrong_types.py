@@ -13,6 +13,8 @@ import copy
 
 import pytest
 
+from cds_service.services import PROCEDURES_KEY
+
 from .fuzz import HOOKS, case_pools, hook_call
 from .harness import DEMO_AS_OF, assert_defined_answer, timed
 
@@ -28,10 +30,12 @@ def _call(client, hook, mutate, case="case3"):
     return assert_defined_answer(response, elapsed, allowed={200}), body
 
 
-def _first(body, key, resource_type="Observation"):
+def _first(body, resource_type="Observation"):
+    """The first prefetch entry holding a ``resource_type``, under whichever key."""
     return next(
         entry
-        for entry in body["prefetch"][key]["entry"]
+        for value in body["prefetch"].values()
+        for entry in value.get("entry", [])
         if entry["resource"]["resourceType"] == resource_type
     )
 
@@ -47,7 +51,7 @@ def _skipped(answer):
 
 def test_a_search_mode_that_is_a_list_skips_the_entry(fault_client):
     def mutate(body):
-        _first(body, "observations")["search"] = {"mode": ["match"]}
+        _first(body)["search"] = {"mode": ["match"]}
 
     answer, _ = _call(fault_client, "patient-view", mutate)
     assert answer["cards"]
@@ -55,7 +59,7 @@ def test_a_search_mode_that_is_a_list_skips_the_entry(fault_client):
 
 def test_a_coding_system_that_is_a_list_is_no_code(fault_client):
     def mutate(body):
-        _first(body, "observations")["resource"]["code"]["coding"][0]["system"] = [
+        _first(body)["resource"]["code"]["coding"][0]["system"] = [
             "http://loinc.org"
         ]
 
@@ -66,10 +70,10 @@ def test_a_coding_system_that_is_a_list_is_no_code(fault_client):
 @pytest.mark.parametrize("status", [{"code": "final"}, ["final"], 7])
 def test_an_observation_status_that_is_not_a_code_skips_it_with_a_reason(fault_client, status):
     def mutate(body):
-        _first(body, "observations")["resource"]["status"] = status
+        _first(body)["resource"]["status"] = status
 
     answer, body = _call(fault_client, "patient-view", mutate)
-    resource = _first(body, "observations")["resource"]
+    resource = _first(body)["resource"]
     reference = f"Observation/{resource['id']}"
     assert _skipped(answer).get(reference) == "status is not a code"
 
@@ -86,7 +90,7 @@ def test_a_draft_order_status_that_is_not_a_code_is_not_a_500(fault_client, hook
 
 def test_a_procedure_period_that_is_null_skips_the_procedure(fault_client):
     def mutate(body):
-        entries = body["prefetch"]["procedures"]["entry"]
+        entries = body["prefetch"][PROCEDURES_KEY]["entry"]
         twin = copy.deepcopy(entries[0]["resource"])  # the infusion keeps the patient in scope
         twin["id"] = "infusion-twin"
         twin.pop("performedDateTime", None)
@@ -102,10 +106,10 @@ def test_a_procedure_period_that_is_null_skips_the_procedure(fault_client):
 )
 def test_dates_at_the_limits_of_datetime_are_skipped_not_computed_with(fault_client, when):
     def mutate(body):
-        _first(body, "observations")["resource"]["effectiveDateTime"] = when
+        _first(body)["resource"]["effectiveDateTime"] = when
 
     answer, body = _call(fault_client, "patient-view", mutate)
-    resource = _first(body, "observations")["resource"]
+    resource = _first(body)["resource"]
     reason = _skipped(answer).get(f"Observation/{resource['id']}", "")
     assert reason.startswith("effectiveDateTime is not a plausible date-time")
 
