@@ -72,7 +72,8 @@ def test_metadata_and_a_read(demo_client):
 @pytest.mark.parametrize("key", sorted(PREFETCH_TEMPLATES))
 def test_every_prefetch_template_pages_through_next_links_to_its_total(demo_client, key):
     """Small pages (_count=7) so that every key needs several; each match once, none lost."""
-    rendered = render_template(PREFETCH_TEMPLATES[key], {"context.patientId": CASE3})
+    patient = demo_patient_id("figure3") if key == "assessments" else CASE3  # GCS: Figure 3
+    rendered = render_template(PREFETCH_TEMPLATES[key], {"context.patientId": patient})
     if "?" not in rendered:
         assert demo_client.get(f"/demo/fhir/{rendered}").status_code == 200
         return
