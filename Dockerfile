@@ -1,17 +1,32 @@
 # CRS CDS Hooks service: gunicorn serving cds_service:create_app() as a non-root user.
-FROM python:3.11-slim
+#
+# Reproducible: every package comes from requirements.lock (exact versions with their hashes,
+# build tools included), from the index the build is given, and nothing else is resolved.
+#   docker build -t crs-cds .
+#   docker build --build-arg BASE_IMAGE=registry.example.org/python:3.11-slim \
+#                --build-arg PIP_INDEX_URL=https://pypi.example.org/simple -t crs-cds .
+# Pin BASE_IMAGE by digest (python:3.11-slim@sha256:...) for a byte-for-byte rebuild.
+# After a change of pyproject.toml's dependencies, regenerate the lock (see docs/integration.md).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
+ARG PIP_INDEX_URL=https://pypi.org/simple
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_INDEX_URL=${PIP_INDEX_URL}
 
 WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps --only-binary=:all: -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY cds_service ./cds_service
 COPY fhir_maps ./fhir_maps
 COPY crs_grading ./crs_grading
-RUN pip install . \
+# The project itself: no dependency resolution, no build isolation (the locked setuptools).
+RUN pip install --no-deps --no-build-isolation . \
+    && pip check \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin crs \
     && mkdir -p /var/lib/crs-cds \
     && chown crs /var/lib/crs-cds

@@ -58,7 +58,7 @@ def create_app(
 
     errors.init_app(app)
     logs.init_app(app)
-    metrics.init_app(app)
+    metrics.init_app(app, settings.metrics_dir)
     cors.init_app(app)
     session = outbound.init_app(app)
     database = storage.init_app(app, settings.database_url)

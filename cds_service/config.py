@@ -328,6 +328,11 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "`auto`: apply schema migrations at start; `off`: run `crs-cds db upgrade` yourself",
     ),
     ("DATABASE_URL", "SQLite file in the instance folder", "SQLAlchemy database URL"),
+    (
+        "PROMETHEUS_MULTIPROC_DIR",
+        "unset: metrics per process; under gunicorn with our config, a fresh temporary folder",
+        "folder where every worker process writes its metrics, so that `/metrics` adds them up",
+    ),
     *WATCH_VARIABLES,
 )
 
@@ -359,6 +364,7 @@ class Settings:
     queue_wait_s: float = 0.35
     replay_cache: ReplayCacheKind = ReplayCacheKind.DATABASE
     db_upgrade: SchemaUpgrade = SchemaUpgrade.AUTO
+    metrics_dir: str | None = None
     watch: WatchSettings = field(default_factory=lambda: WatchSettings())
 
 
@@ -416,8 +422,18 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_upgrade=_enum(
             SchemaUpgrade, "CRS_CDS_DB_UPGRADE", get("CRS_CDS_DB_UPGRADE"), SchemaUpgrade.AUTO
         ),
+        metrics_dir=_metrics_dir(get("PROMETHEUS_MULTIPROC_DIR")),
         watch=_watch_settings(get),
     )
+
+
+def _metrics_dir(raw: str | None) -> str | None:
+    """prometheus_client's multiprocess folder: it must exist and be writable."""
+    if raw is None:
+        return None
+    if not os.path.isdir(raw) or not os.access(raw, os.W_OK):
+        raise SettingsError(f"PROMETHEUS_MULTIPROC_DIR {raw!r} is not a writable folder")
+    return raw
 
 
 def init_app(app: Flask, settings: Settings) -> None:

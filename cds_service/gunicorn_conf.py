@@ -1,20 +1,65 @@
 """gunicorn settings for production: ``gunicorn -c python:cds_service.gunicorn_conf ...``.
 
-Only process tuning lives here; the flags of the README's command (bind, workers, threads,
-timeouts) stay on the command line. A hook call of a week-long ICU stay builds a few hundred
-thousand short-lived objects; CPython's default cycle-collector thresholds then spend 25-40% of
-the call in collections (measured in benchmarks/, see docs/performance.md). Each worker freezes
-what start-up allocated (the app, the FHIR value sets) out of the collector's view and collects
-less often.
+Only process settings live here; the flags of the README's command (bind, workers, threads,
+timeouts) stay on the command line.
+
+- **Garbage collector.** A hook call of a week-long ICU stay builds a few hundred thousand
+  short-lived objects; CPython's default cycle-collector thresholds then spend 25-40% of the call
+  in collections (measured in benchmarks/, see docs/performance.md). Each worker freezes what
+  start-up allocated (the app, the FHIR value sets) out of the collector's view and collects
+  less often.
+- **Metrics of all workers.** Each worker writes its Prometheus values to files in
+  ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up (``cds_service.metrics``). The
+  folder is the variable's when set (emptied of old metric files at start: values of a previous
+  run must not count), else a new temporary folder of this gunicorn, removed at exit, so that
+  two instances on one host never mix their numbers. An exited worker is marked dead.
+- **No control socket.** gunicorn 25.1 opens a control socket by default, in
+  ``$XDG_RUNTIME_DIR`` or ``$HOME/.gunicorn/``: in the image the service user has no home (every
+  start logged ``Permission denied: '/home/crs'``), and two instances on one host share the path
+  and delete each other's socket. Nothing of ours uses it (gunicorn's ``gunicornc`` tool does).
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from prometheus_client import multiprocess
 
 #: Cycle-collector thresholds of a worker (generation 0 allocations, then 1 and 2 sweeps).
 GC_THRESHOLDS = (100_000, 50, 100)
+
+#: gunicorn >= 25.1: no control socket (older versions ignore the unknown setting).
+control_socket_disable = True
+
+_METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+#: The temporary metrics folder this gunicorn made, removed at exit (None: the operator's).
+_own_metrics_dir: str | None = None
+
+
+def prepare_metrics_dir(environ: Mapping[str, str]) -> tuple[str, bool]:
+    """The metrics folder for this run, empty of metric files; and whether it was made here."""
+    configured = environ.get(_METRICS_VARIABLE, "").strip()
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):  # prometheus_client's files of an earlier run
+            stale.unlink()
+        return str(folder), False
+    return tempfile.mkdtemp(prefix="crs-cds-metrics-"), True
+
+
+def on_starting(server: Any) -> None:
+    """gunicorn hook, in the master before any worker: the workers' shared metrics folder."""
+    global _own_metrics_dir
+    folder, made_here = prepare_metrics_dir(os.environ)
+    os.environ[_METRICS_VARIABLE] = folder  # inherited by every worker forked from here
+    _own_metrics_dir = folder if made_here else None
 
 
 def post_worker_init(worker: Any) -> None:
@@ -22,3 +67,17 @@ def post_worker_init(worker: Any) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the master when a worker exited: its live gauges stop counting (its
+    counters stay: totals never go back)."""
+    folder = os.environ.get(_METRICS_VARIABLE)
+    if folder:
+        multiprocess.mark_process_dead(worker.pid, folder)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    """gunicorn hook, in the master at shutdown: remove the temporary metrics folder."""
+    if _own_metrics_dir is not None:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

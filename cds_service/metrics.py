@@ -1,12 +1,19 @@
 """Prometheus metrics of one app: request counts and latency by endpoint, service and status.
 
 Each app has its own ``CollectorRegistry`` (not the process-global one), so tests and several
-apps in one process do not share counters. With several gunicorn workers each worker exposes
-its own numbers; scrape them per worker or run one worker per container.
+apps in one process do not share counters.
+
+Under gunicorn, a scrape reaches one worker at a time; per-worker counters would then jump
+between scrapes. With ``PROMETHEUS_MULTIPROC_DIR`` set (``cds_service.gunicorn_conf`` sets it
+for every worker), prometheus_client's multiprocess mode applies: each worker writes its values
+to files in that folder and ``/metrics`` adds up the files of all workers, dead ones included,
+so that a counter never goes back. The gunicorn config empties the folder at start and marks
+exited workers dead.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Flask, Response, current_app, g, request
@@ -16,20 +23,37 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
+    values,
 )
 
 from cds_service.services import SERVICES_BY_ID
 
-__all__ = ["Metrics", "get_metrics", "init_app"]
+__all__ = ["Metrics", "get_metrics", "init_app", "use_multiprocess_values"]
 
 _EXTENSION_KEY = "crs_cds.metrics"
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
-class Metrics:
-    """The collectors of one app."""
+def use_multiprocess_values(directory: str) -> None:
+    """Make metrics created from now on in this process write to ``directory``.
 
-    def __init__(self) -> None:
+    prometheus_client picks its value class from ``PROMETHEUS_MULTIPROC_DIR`` once, when it is
+    first imported, and finds the folder through that variable; our package imports it before
+    any configuration is read (gunicorn imports the config module through the package), so
+    the variable is set and the class picked again here, before the app's metrics exist.
+    """
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+
+
+class Metrics:
+    """The collectors of one app; ``multiprocess_dir`` adds up every worker's values."""
+
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+        if multiprocess_dir is not None:
+            use_multiprocess_values(multiprocess_dir)
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "crs_cds_requests",
@@ -52,8 +76,12 @@ class Metrics:
         )
 
     def exposition(self) -> Response:
-        """The registry in the Prometheus text format."""
-        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+        """The metrics in the Prometheus text format: this process's, or every worker's."""
+        registry = self.registry
+        if self.multiprocess_dir is not None:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 def _service_label() -> str:
@@ -65,9 +93,9 @@ def _service_label() -> str:
     return str(service_id) if service_id in SERVICES_BY_ID else "unknown"
 
 
-def init_app(app: Flask) -> Metrics:
+def init_app(app: Flask, multiprocess_dir: str | None = None) -> Metrics:
     """Create the app's collectors and time every request."""
-    metrics = Metrics()
+    metrics = Metrics(multiprocess_dir)
     app.extensions[_EXTENSION_KEY] = metrics
 
     @app.before_request

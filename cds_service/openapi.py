@@ -438,7 +438,7 @@ def _ops_paths() -> dict[str, Any]:
         "/metrics": {
             "get": {
                 "operationId": "metrics",
-                "summary": "Prometheus metrics of this worker process",
+                "summary": "Prometheus metrics (of every gunicorn worker with our gunicorn config)",
                 "responses": {
                     "200": {
                         "description": "Prometheus text exposition format 0.0.4",
