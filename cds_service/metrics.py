@@ -26,6 +26,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+from prometheus_client.registry import Collector
 
 from cds_service.services import SERVICES_BY_ID
 
@@ -74,6 +75,14 @@ class Metrics:
             ["key"],
             registry=self.registry,
         )
+        self._live: list[Collector] = []
+
+    def add_live_collector(self, collector: Collector) -> None:
+        """Add a collector that computes its values at scrape time (e.g. the watch's queue
+        depth read from the queue): the same in every process, so it is shown as it is, not
+        added up across workers."""
+        self._live.append(collector)
+        self.registry.register(collector)
 
     def exposition(self) -> Response:
         """The metrics in the Prometheus text format: this process's, or every worker's."""
@@ -81,6 +90,8 @@ class Metrics:
         if self.multiprocess_dir is not None:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+            for collector in self._live:
+                registry.register(collector)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 

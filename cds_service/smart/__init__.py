@@ -10,13 +10,14 @@ store=...)``, which registers ``smart_bp`` at ``/smart``.
 
 from __future__ import annotations
 
-from cds_service.smart.blueprint import init_smart, smart_bp
+from cds_service.smart.blueprint import WATCH_HISTORY_EXTENSION, init_smart, smart_bp
 from cds_service.smart.config import DEFAULT_SCOPES, SmartConfig
 from cds_service.smart.errors import SmartError
 from cds_service.smart.store import InMemorySmartStore, SmartStore, SqlSmartStore
 
 __all__ = [
     "DEFAULT_SCOPES",
+    "WATCH_HISTORY_EXTENSION",
     "InMemorySmartStore",
     "SmartConfig",
     "SmartError",

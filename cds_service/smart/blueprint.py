@@ -36,6 +36,9 @@ from cds_service.smart.store import InMemorySmartStore, SmartStore
 logger = logging.getLogger(__name__)
 
 _EXTENSION = "crs_cds_smart"
+#: Where another part of the service may put a callable ``(iss, patient_id) -> section or None``
+#: whose result the course page shows as ``watch`` (the watch of SPEC 4b registers one).
+WATCH_HISTORY_EXTENSION = "crs_cds.smart.watch_history"
 #: The only thing the SMART app keeps in the (signed) Flask session cookie: an opaque id of
 #: this browser, to which launches and tokens in the server-side store are tied.
 _BROWSER_KEY = "crs_smart_browser"
@@ -160,7 +163,9 @@ def course_page() -> ResponseReturnValue:
     from cds_service.smart.page import build_page
 
     page = build_page(runtime, launch_session)
-    return render_template("smart/course.html", page=page)
+    history = current_app.extensions.get(WATCH_HISTORY_EXTENSION)
+    watch = history(launch_session.iss, launch_session.patient) if callable(history) else None
+    return render_template("smart/course.html", page=page, watch=watch)
 
 
 @smart_bp.errorhandler(SmartError)

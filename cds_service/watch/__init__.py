@@ -28,6 +28,7 @@ from flask import Flask
 from cds_service.clock import get_clock
 from cds_service.config import Settings
 from cds_service.metrics import get_metrics
+from cds_service.smart import WATCH_HISTORY_EXTENSION
 from cds_service.storage import Storage
 from cds_service.watch import tables as _tables  # noqa: F401 - registers the watch's tables
 from cds_service.watch.history import WatchHistory, patient_history
@@ -54,11 +55,14 @@ def init_app(app: Flask, settings: Settings, storage: Storage, session: requests
         storage.engine,
         session,
         instance_path=app.instance_path,
-        registry=get_metrics(app).registry,
+        metrics=get_metrics(app),
         clock=lambda: get_clock(app)(),
     )
     attach(app, runtime)
     app.register_blueprint(bp)
+    app.extensions[WATCH_HISTORY_EXTENSION] = lambda iss, patient_id: patient_history(
+        app, iss, patient_id
+    )
 
 
 def add_watch_command(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from cds_service.clock import Clock
 from cds_service.config import Settings
+from cds_service.metrics import Metrics
 from cds_service.watch.backend_auth import BackendAuth, load_signing_key
 from cds_service.watch.metrics import WatchMetrics, WatchStateCollector
 from cds_service.watch.queue import WatchQueue, make_huey, queue_kind
@@ -48,7 +49,7 @@ def build_runtime(
     session: requests.Session,
     *,
     instance_path: str,
-    registry: CollectorRegistry,
+    metrics: Metrics,
     clock: Clock,
 ) -> WatchRuntime:
     """Build the watch (the settings must have ``CRS_CDS_WATCH_FHIR_URL``)."""
@@ -71,12 +72,12 @@ def build_runtime(
         )
     store = WatchStore(engine)
     queue = WatchQueue(make_huey(watch.queue_url, instance_path), watch)
-    metrics = WatchMetrics(registry)
-    context = WatchContext(settings, store, session, auth, metrics, clock)
+    watch_metrics = WatchMetrics(metrics.registry)
+    context = WatchContext(settings, store, session, auth, watch_metrics, clock)
     watcher = Watcher(context, queue)
     queue.serve(watcher)
-    registry.register(WatchStateCollector(queue.depth, store.status))
-    return WatchRuntime(settings, store, queue, watcher, metrics, clock, registry)
+    metrics.add_live_collector(WatchStateCollector(queue.depth, store.status))
+    return WatchRuntime(settings, store, queue, watcher, watch_metrics, clock, metrics.registry)
 
 
 def attach(app: Flask, runtime: WatchRuntime) -> None:

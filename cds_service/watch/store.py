@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cds_service.watch.rules import (
@@ -702,28 +702,29 @@ class WatchStore:
 
     def status(self, now: float) -> QueueStatus:
         p = _patients.c
+
+        def count(connection: Connection, table: Any, *conditions: Any) -> int:
+            statement = select(func.count()).select_from(table).where(*conditions)
+            return int(connection.execute(statement).scalar() or 0)
+
         with self.engine.connect() as connection:
-            waiting = connection.execute(
-                select(p.patient_id).where(
-                    p.dead_at.is_(None),
-                    p.requested_at.is_not(None),
-                    or_(p.done_through.is_(None), p.requested_at > p.done_through),
-                )
-            ).all()
-            in_progress = connection.execute(
-                select(p.patient_id).where(p.claimed_until.is_not(None), p.claimed_until >= now)
-            ).all()
-            failing = connection.execute(
-                select(p.patient_id).where(p.attempts > 0, p.dead_at.is_(None))
-            ).all()
-            undelivered = connection.execute(
-                select(_alerts.c.id).where(_alerts.c.delivered_at.is_(None))
-            ).all()
+            waiting = count(
+                connection,
+                _patients,
+                p.dead_at.is_(None),
+                p.requested_at.is_not(None),
+                or_(p.done_through.is_(None), p.requested_at > p.done_through),
+            )
+            in_progress = count(
+                connection, _patients, p.claimed_until.is_not(None), p.claimed_until >= now
+            )
+            failing = count(connection, _patients, p.attempts > 0, p.dead_at.is_(None))
+            undelivered = count(connection, _alerts, _alerts.c.delivered_at.is_(None))
         return QueueStatus(
-            waiting=len(waiting),
-            in_progress=len(in_progress),
-            failing=len(failing),
-            alerts_undelivered=len(undelivered),
+            waiting=waiting,
+            in_progress=in_progress,
+            failing=failing,
+            alerts_undelivered=undelivered,
             dead_letters=self.dead_letters(),
         )
 

@@ -10,6 +10,8 @@ Communication and the webhook, with the summary of the patient-view assessment c
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -111,8 +113,7 @@ class Watcher:
     def evaluate(self, patient_id: str, *, final_attempt: bool) -> str:
         """Evaluate one patient: the ``watch.evaluate`` task."""
         store, metrics = self.context.store, self.context.metrics
-        token = uuid.uuid4().hex
-        claim = store.claim(patient_id, token, time.time(), self._watch.lease_s)
+        claim = store.claim(patient_id, _job_token(), time.time(), self._watch.lease_s)
         if claim == ClaimOutcome.BUSY:
             metrics.jobs.labels("evaluate", "busy").inc()
             raise PatientBusy()
@@ -443,6 +444,12 @@ class Watcher:
                 attempts=self._watch.retries + 1,
                 at=self.context.clock(),
             )
+
+
+def _job_token() -> str:
+    """Who holds a patient: host, process and a random part (``watch_patients.claimed_by``),
+    so that an operator sees which worker holds whom."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
 def _describe(error: BaseException) -> str:

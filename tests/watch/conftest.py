@@ -125,3 +125,29 @@ def post(app: Flask, bundle: dict[str, Any], *, secret: str | None = SECRET, **h
         headers=headers,
         content_type="application/fhir+json",
     )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test (as tests/storage);
+    under CI=true a missing PostgreSQL fails instead of skipping."""
+    import os
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    base = os.environ.get("DATABASE_URL_POSTGRES", "").strip()
+    if not base:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but DATABASE_URL_POSTGRES is not set")
+        pytest.skip("DATABASE_URL_POSTGRES is not set")
+    schema = f"w_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

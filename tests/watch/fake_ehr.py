@@ -68,6 +68,7 @@ class FakeEhr:
     token_requests: list[dict[str, str]] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     events_answer: dict[str, Any] | None = None  # what $events answers; None: not supported
+    auth_methods: tuple[str, ...] = ("private_key_jwt",)  # token_endpoint_auth_methods
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- charts ---------------------------------------------------------------------------
@@ -103,7 +104,7 @@ class FakeEhr:
                 orjson.dumps(
                     {
                         "token_endpoint": self.base.rsplit("/fhir", 1)[0] + "/token",
-                        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                        "token_endpoint_auth_methods_supported": list(self.auth_methods),
                         "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
                         "grant_types_supported": ["client_credentials"],
                     }
