@@ -100,7 +100,8 @@ def convert_dose(
         return (
             None,
             None,
-            f"{agent} rate in {basis} cannot be read against seed Table 3: {_UNKNOWN_DOSE}",
+            f"{agent} rate in {basis} cannot be compared with the high-dose thresholds: "
+            f"{_UNKNOWN_DOSE}",
         )
     if weight is None or weight.value <= 0:
         return (
@@ -307,13 +308,15 @@ def _high_dose_runs(
         length = last.end - first.start
         if length >= lee2014.HIGH_DOSE_MIN_DURATION:
             in_runs.update(index for index, _ in run)
-            names = dict.fromkeys(row.name for _, rows in run for row in rows)
             evidence = dict.fromkeys(ref for index, _ in run for ref in segments[index].evidence)
-            peak_equivalent = max(norepinephrine_equivalent(segments[i]) for i, _ in run)
-            text = (
-                f"{'; '.join(names)} held {format_duration(length)} (seed Table 3: >= 3 h); "
-                f"norepinephrine equivalent up to {format_number(peak_equivalent)} ug/min"
-            )
+            peak = max((segments[i] for i, _ in run), key=norepinephrine_equivalent)
+            agents = dict.fromkeys(agent for index, _ in run for agent in segments[index].agents)
+            # In clinical words: "norepinephrine 25 ug/min for 5 h"; a combination also gives
+            # the norepinephrine equivalent its rows compare.
+            text = f"{' and '.join(p.dose_text for p in peak.pieces)} for {format_duration(length)}"
+            if len(agents) > 1:
+                equivalent = format_number(norepinephrine_equivalent(peak))
+                text += f" (norepinephrine equivalent up to {equivalent} ug/min)"
             grade = lee2014.GRADES[Criterion.VASOPRESSOR_HIGH_DOSE][0]
             findings.append(
                 Finding(
@@ -361,7 +364,7 @@ def vasopressor_findings(
         agents = segment.agents
         evidence = segment.evidence
         if len(_counted(agents, lee2014.VASOPRESSIN_COUNTS_AS_VASOPRESSOR)) >= 2:
-            text = f"{' and '.join(agents)} at the same time"
+            text = f"{' and '.join(p.dose_text for p in segment.pieces)} at the same time"
             grade = lee2014.GRADES[Criterion.MULTIPLE_VASOPRESSORS][0]
             lee.add(
                 ("multiple", agents),
@@ -370,6 +373,7 @@ def vasopressor_findings(
                 segment,
                 evidence,
                 text,
+                norepinephrine_equivalent(segment),
             )
         elif index not in in_runs:
             piece = segment.pieces[0]
@@ -378,8 +382,8 @@ def vasopressor_findings(
                 text = f"one vasopressor: {piece.dose_text}"
             else:
                 criterion = Criterion.VASOPRESSOR_LOW_DOSE
-                why = "held < 3 h" if rows_of[index] else "below the seed Table 3 high dose"
-                text = f"one vasopressor: {piece.dose_text}, {why}"
+                held = ", high dose for less than 3 h" if rows_of[index] else ""
+                text = f"one vasopressor: {piece.dose_text}{held}"
             grade = lee2014.GRADES[criterion][0]
             lee.add(
                 (criterion, piece.agent),

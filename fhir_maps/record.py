@@ -172,4 +172,5 @@ def map_patient_record(
         weights_kg=_sorted(context.weights_kg, "time", "reference"),
         skipped=tuple(sorted(context.skipped, key=attrgetter("reference", "reason"))),
         notes=_notes(context),
+        clock_offsets=context.times.clock_offsets(),
     )
