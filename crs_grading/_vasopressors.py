@@ -42,6 +42,7 @@ class Piece:
     dose: float | None
     reference: str
     weight_reference: str | None = None
+    charted: str | None = None  # the rate as charted, when it was converted ("0.05 ug/kg/min")
 
     @property
     def evidence(self) -> tuple[str, ...]:
@@ -51,9 +52,22 @@ class Piece:
 
     @property
     def dose_text(self) -> str:
+        """The rate as the clinician charted it: "norepinephrine 0.05 ug/kg/min"."""
         if self.dose is None:
             return f"{self.agent} (dose unknown)"
+        if self.charted is not None:
+            return f"{self.agent} {self.charted}"
         return f"{self.agent} {format_number(self.dose)} {lee2014.DOSE_BASIS[self.agent]}"
+
+    @property
+    def table_dose_text(self) -> str:
+        """The rate as charted and, when converted, in the units seed Table 3 compares:
+        "norepinephrine 0.6 ug/kg/min (48 ug/min)"."""
+        if self.dose is None or self.charted is None:
+            return self.dose_text
+        return (
+            f"{self.dose_text} ({format_number(self.dose)} {lee2014.DOSE_BASIS[self.agent]})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +179,12 @@ def pieces_of(
             for gap in (end_gap, dose_gap):
                 if gap is not None:
                     gaps.add(gap)
-            pieces.append(Piece(agent, admin.start, end, dose, admin.reference, weight_reference))
+            charted = None
+            if weight_reference is not None and admin.rate is not None:
+                charted = f"{format_number(admin.rate.value)} {admin.rate.basis}"
+            pieces.append(
+                Piece(agent, admin.start, end, dose, admin.reference, weight_reference, charted)
+            )
     return pieces
 
 
@@ -313,7 +332,8 @@ def _high_dose_runs(
             agents = dict.fromkeys(agent for index, _ in run for agent in segments[index].agents)
             # In clinical words: "norepinephrine 25 ug/min for 5 h"; a combination also gives
             # the norepinephrine equivalent its rows compare.
-            text = f"{' and '.join(p.dose_text for p in peak.pieces)} for {format_duration(length)}"
+            doses = " and ".join(p.table_dose_text for p in peak.pieces)
+            text = f"{doses} for {format_duration(length)}"
             if len(agents) > 1:
                 equivalent = format_number(norepinephrine_equivalent(peak))
                 text += f" (norepinephrine equivalent up to {equivalent} ug/min)"

@@ -108,7 +108,8 @@ class CardRole(enum.StrEnum):
 class Reminder:
     """A safety fact the cards must show, and the one card that shows it.
 
-    ``warning`` names the attribution warning the reminder says, when it says one.
+    ``warning`` names the attribution warning the reminder says, when it says one; ``short``
+    says it in the fewest words, for a card that would otherwise be too long.
     """
 
     code: ReminderCode
@@ -116,6 +117,7 @@ class Reminder:
     card: CardRole
     evidence: tuple[str, ...] = ()
     warning: WarningCode | None = None
+    short: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,14 @@ from crs_grading.treatment.model import (
     WithheldTreatment,
 )
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.wording.phrases import ADVICE, CARD, CAUTION_CARD, CULTURES, REDOSE
+from crs_grading.wording.phrases import (
+    ADVICE,
+    CARD,
+    CAUTION_CARD,
+    CULTURES,
+    REDOSE,
+    WARNINGS_SHORT,
+)
 
 __all__ = ["card_indicator", "plan_treatment"]
 
@@ -359,7 +366,14 @@ class _Planner:
         signals = infection_signals(assessment)
         if caution is not None:
             # The infection card beside it names the signals (each fact once).
-            reminders.append(Reminder(ReminderCode.SEPSIS_CAUTION, CAUTION_CARD, assessment_card))
+            reminders.append(
+                Reminder(
+                    ReminderCode.SEPSIS_CAUTION,
+                    CAUTION_CARD,
+                    assessment_card,
+                    short=CARD["caution-short"],
+                )
+            )
         for warning in assessment.attribution_warnings:
             reminders.append(self._warning_reminder(warning))
         masked = any(w.code is WarningCode.MASKED_FEVER for w in assessment.attribution_warnings)
@@ -371,7 +385,11 @@ class _Planner:
             )
             if assessment.immunosuppressants_given and not masked:
                 text = f"{text} {CARD['masked']}"
-            reminders.append(Reminder(ReminderCode.NO_FEVER, text, assessment_card))
+            reminders.append(
+                Reminder(
+                    ReminderCode.NO_FEVER, text, assessment_card, short=CARD["no-fever-short"]
+                )
+            )
         febrile_neutropenia = assessment.fever_in_window and self._neutropenic()
         if assessment.fever_in_window and grade < 5 and not febrile_neutropenia:
             # With febrile neutropenia the neutropenia signal itself says it (SPEC 2.7 table).
@@ -390,7 +408,8 @@ class _Planner:
             code, card = ReminderCode.ATTRIBUTION_WARNING, CardRole.ASSESSMENT
         if warning.code is WarningCode.MASKED_FEVER:
             text = CARD["masked-fever"]  # the already-given advice names the drugs and times
-        return Reminder(code, text, card, warning.evidence, warning.code)
+        short = WARNINGS_SHORT[warning.code]
+        return Reminder(code, text, card, warning.evidence, warning.code, short)
 
     # -- building blocks ----------------------------------------------------------------------
 

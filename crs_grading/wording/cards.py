@@ -72,10 +72,12 @@ class Priority(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One fact of a section, and how readily it is given up for length."""
+    """One fact of a section, how readily it is given up for length, and its shortest wording
+    (``short``): an essential fact is never left out, but may be said in fewer words."""
 
     text: str
     priority: Priority = Priority.ESSENTIAL
+    short: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +104,48 @@ class CardText:
     def fit(
         self, measure: Callable[[tuple[Section, ...]], int], limit: int = MAX_DETAIL
     ) -> CardText:
-        """This card with its least important lines left out until ``measure`` of the sections
-        (the rendered detail's length) is at most ``limit``. Essential lines always stay."""
+        """This card within ``limit`` characters by ``measure`` (the rendered detail's length):
+        first the least important lines are left out (the lowest priority, the last first),
+        then essential lines are said in their short words (the biggest saving first).
+        Essential facts are never left out."""
         sections = self.sections
         while measure(sections) > limit:
-            worst = max(
-                (
-                    (line.priority, s, i)
-                    for s, section in enumerate(sections)
-                    for i, line in enumerate(section.lines)
-                    if line.priority is not Priority.ESSENTIAL
-                ),
-                default=None,
-            )
-            if worst is None:
+            droppable = [
+                (line.priority, s, i)
+                for s, section in enumerate(sections)
+                for i, line in enumerate(section.lines)
+                if line.priority is not Priority.ESSENTIAL
+            ]
+            if droppable:
+                _, s, i = max(droppable)
+                sections = _without(sections, s, i)
+                continue
+            shorter = [
+                (len(line.text) - len(line.short), s, i)
+                for s, section in enumerate(sections)
+                for i, line in enumerate(section.lines)
+                if line.short is not None and len(line.short) < len(line.text)
+            ]
+            if not shorter:
                 break
-            _, s, i = worst
-            section = sections[s]
-            kept = section.lines[:i] + section.lines[i + 1 :]
-            if kept:
-                sections = (*sections[:s], replace(section, lines=kept), *sections[s + 1 :])
-            else:
-                sections = sections[:s] + sections[s + 1 :]
+            _, s, i = max(shorter)
+            line = sections[s].lines[i]
+            sections = _with(sections, s, i, Line(line.short or line.text, line.priority))
         return replace(self, sections=sections)
+
+
+def _without(sections: tuple[Section, ...], s: int, i: int) -> tuple[Section, ...]:
+    section = sections[s]
+    kept = section.lines[:i] + section.lines[i + 1 :]
+    if not kept:
+        return sections[:s] + sections[s + 1 :]
+    return (*sections[:s], replace(section, lines=kept), *sections[s + 1 :])
+
+
+def _with(sections: tuple[Section, ...], s: int, i: int, line: Line) -> tuple[Section, ...]:
+    section = sections[s]
+    lines = (*section.lines[:i], line, *section.lines[i + 1 :])
+    return (*sections[:s], replace(section, lines=lines), *sections[s + 1 :])
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +213,7 @@ _CARE: dict[AdviceCode, Priority] = {
     AdviceCode.MONITORING: Priority.ESSENTIAL,
     AdviceCode.SYMPTOMATIC_TREATMENT: Priority.ESSENTIAL,
     AdviceCode.CLOSE_MONITORING: Priority.USEFUL,
-    AdviceCode.NO_IMMUNOSUPPRESSION_GRADE_2: Priority.ESSENTIAL,
+    AdviceCode.NO_IMMUNOSUPPRESSION_GRADE_2: Priority.USEFUL,
     AdviceCode.LIFE_THREATENING: Priority.USEFUL,
     AdviceCode.IMMUNOSUPPRESSION_FOR_ALL: Priority.USEFUL,
     AdviceCode.ICU_MONITORING: Priority.USEFUL,
@@ -276,13 +297,14 @@ def _driver_lines(assessment: Assessment) -> list[Line]:
         if driver.criterion is Criterion.HYPOTENSION and pressure:
             text = f"{text}; {CARD['baseline-beside'].format(pressure=pressure)}"
             pressure = ""
-        lines.append(Line(text, Priority.ESSENTIAL if index < 3 else Priority.USEFUL))
+        lines.append(Line(text, Priority.ESSENTIAL if index < 2 else Priority.USEFUL))
     if pressure:
         lines.append(Line(CARD["baseline"].format(pressure=pressure), Priority.CONTEXT))
     findings = assessment.neurologic_findings
     if findings:
         neuro = "; ".join(dict.fromkeys(finding.text for finding in findings))
-        lines.append(Line(CARD["neurologic"].format(findings=neuro)))
+        short = CARD["neurologic"].format(findings=CARD["neurologic-short"])
+        lines.append(Line(CARD["neurologic"].format(findings=neuro), short=short))
     return lines
 
 
@@ -312,18 +334,22 @@ def _peak(assessment: Assessment) -> Section | None:
     )
 
 
+def _said(reminder: Reminder) -> Line:
+    return Line(reminder.text, short=reminder.short)
+
+
 def _reminder_sections(reminders: Sequence[Reminder]) -> list[Section]:
     sections = []
     cautions = [r for r in reminders if r.code is ReminderCode.SEPSIS_CAUTION]
     if cautions:
-        sections.append(Section(CARD["caution"], tuple(Line(r.text) for r in cautions)))
+        sections.append(Section(CARD["caution"], tuple(_said(r) for r in cautions)))
     warnings = [r for r in reminders if r.code is ReminderCode.ATTRIBUTION_WARNING]
     if warnings:
-        sections.append(Section(CARD["warning"], tuple(Line(r.text) for r in warnings)))
+        sections.append(Section(CARD["warning"], tuple(_said(r) for r in warnings)))
     for code in (ReminderCode.NO_FEVER, ReminderCode.CULTURES_AND_ANTIBIOTICS):
         for reminder in reminders:
             if reminder.code is code:
-                sections.append(Section(None, (Line(reminder.text),), strong=True))
+                sections.append(Section(None, (_said(reminder),), strong=True))
     return sections
 
 
@@ -349,19 +375,36 @@ def _recommendation_line(
     return f"{recommendation.label} ({basis}): {'; '.join(parts)}."
 
 
+def _recommendation_short(recommendation: Recommendation, plan: TreatmentPlan) -> str:
+    dose = recommendation.dose
+    if recommendation.orderable:
+        return f"{dose.summary}: {_flag(recommendation, plan)}."
+    if dose.weight_kg is None:
+        missing = CARD["no-weight"]
+    elif dose.rate is None:
+        missing = CARD["no-age"]
+    else:
+        missing = CARD["no-dose"]
+    return CARD["not-ordered"].format(phrase=dose.summary, missing=missing)
+
+
 def _next_step(assessment: Assessment, plan: TreatmentPlan) -> Section | None:
     advice = {a.code: a.text for a in plan.advice}
     lines = []
-    if AdviceCode.ALREADY_GIVEN in advice:
-        lines.append(Line(advice[AdviceCode.ALREADY_GIVEN]))
+    if AdviceCode.ALREADY_GIVEN in advice:  # also drawn on the SMART app's course
+        lines.append(Line(advice[AdviceCode.ALREADY_GIVEN], Priority.USEFUL))
     reassess = advice.get(AdviceCode.REASSESS_AFTER_TOCILIZUMAB)
     for withheld in plan.withheld:
         if withheld.code is RedoseRule.BEFORE_REASSESSMENT and reassess is not None:
             continue  # the reassessment line says it, with its time
         lines.append(Line(withheld.reason))
-    lines += [Line(_recommendation_line(r, plan, assessment)) for r in plan.recommendations]
-    if reassess is not None:
-        lines.append(Line(reassess))
+    lines += [
+        Line(_recommendation_line(r, plan, assessment), short=_recommendation_short(r, plan))
+        for r in plan.recommendations
+    ]
+    if reassess is not None and plan.reassess_at is not None:
+        at = formats.clock(plan.reassess_at, assessment.timezone)
+        lines.append(Line(reassess, short=CARD["reassess-short"].format(at=at)))
     if not lines:
         return None
     return Section(CARD["next"], tuple(lines), bulleted=len(lines) > 1)
@@ -369,10 +412,13 @@ def _next_step(assessment: Assessment, plan: TreatmentPlan) -> Section | None:
 
 def _care(plan: TreatmentPlan) -> Section | None:
     advice = {a.code: a.text for a in plan.advice}
+    said = set(_SAID_BY_A_SUGGESTION) if plan.recommendations else set()
+    if plan.infection_indicator is not None:
+        said.add(AdviceCode.CONSIDER_INFECTION)  # the infection card says it
     lines = [
         Line(advice[code], priority)
         for code, priority in _CARE.items()
-        if code in advice and not (plan.recommendations and code in _SAID_BY_A_SUGGESTION)
+        if code in advice and code not in said
     ]
     return Section(CARD["care"], tuple(lines)) if lines else None
 

@@ -17,6 +17,7 @@ __all__ = [
     "CAUTION_CARD",
     "CAUTION_ORDER",
     "CULTURES",
+    "WARNINGS_SHORT",
     "FINDING_SUMMARIES",
     "REDOSE",
     "WARNINGS",
@@ -42,6 +43,17 @@ WARNINGS: dict[WarningCode | str, str] = {
         "look for infection"
     ),
     WarningCode.MASKED_FEVER: "{agents} already given: fever and CRP no longer track CRS",
+}
+
+#: The fewest words that still say each attribution warning (a long card keeps the warning,
+#: in these words; the extension and the SMART app keep the full text).
+WARNINGS_SHORT: dict[WarningCode, str] = {
+    WarningCode.POSITIVE_BLOOD_CULTURE: "Positive blood culture.",
+    WarningCode.NEUTROPENIA: "Neutropenia.",
+    WarningCode.ELEVATED_LACTATE: "Elevated lactate.",
+    WarningCode.INFECTION_DIAGNOSIS: "Active infection diagnosis.",
+    WarningCode.LATE_ONSET: "Late first fever: look for infection.",
+    WarningCode.MASKED_FEVER: "Fever and CRP no longer track CRS.",
 }
 
 # -- The sepsis caution and the cultures reminder (SPEC 2.7, seed attribution and infection) ----
@@ -124,7 +136,7 @@ ADVICE: dict[AdviceCode, str] = {
 #: said once, by ``ALREADY_GIVEN``) and the order check's full form.
 REDOSE: dict[RedoseRule, tuple[str, str]] = {
     RedoseRule.TOO_MANY_DOSES: (
-        "No more tocilizumab: {count} doses given since day 0, at most {limit} in all.",
+        "No more tocilizumab: {count} doses given, at most {limit} in all.",
         "{count} tocilizumab doses already given since day 0 (the last {last}); no more than "
         "{limit} doses in all (tocilizumab label: up to 3 additional doses after the first)",
     ),
@@ -190,7 +202,7 @@ CARD = {
     "no-fever-tail": "no fever",
     "why": "Why grade {grade}",
     "why-0": "No CRS criterion met in the last {window}",
-    "context": "peak {peak} since day 0 · {systems}",
+    "context": "peak {peak} · {systems}",
     "peak": "Peak grade {grade}",
     "baseline": "baseline BP {pressure} before day 0",
     "baseline-beside": "baseline {pressure}",
@@ -202,9 +214,16 @@ CARD = {
         "CRS without fever: consider other causes (no temperature >= {threshold} C in the last "
         "{window})."
     ),
+    "no-fever-short": "CRS without fever: consider other causes.",
+    "caution-short": "Sepsis could explain this: confirm CRS before immunosuppression.",
+    "reassess-short": "Reassess at {at}.",
+    "neurologic-short": "neurologic dysfunction",
     "masked": "Fever can be masked after tocilizumab or corticosteroids.",
     "next": "Next step",
     "not-ordered": "{phrase}: no order suggested ({missing})",
+    "no-weight": "no recent weight",
+    "no-age": "age unknown",
+    "no-dose": "no absolute dose",
     "preselected": "preselected",
     "not-preselected": "not preselected",
     "infection-not-preselected": "not preselected: infection signals",

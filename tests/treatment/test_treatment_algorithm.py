@@ -511,7 +511,7 @@ def test_withheld_fifth_dose_says_why() -> None:
     plan = plan_treatment(assessment(grade=3, given=tocilizumab_doses(H(120), H(96), H(72), H(48))))
     withheld = plan.withheld[0]
     assert withheld.code == "too-many-doses"
-    assert "4 doses given since day 0, at most 4 in all" in withheld.reason
+    assert "4 doses given, at most 4 in all" in withheld.reason
     assert "No further tocilizumab: 4 doses have been given." in plan.recommendations[0].reason
 
 
