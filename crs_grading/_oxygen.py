@@ -53,9 +53,7 @@ class _Nearby:
             for r in ordered
             if r.device is not None and r.device is not OxygenDevice.ROOM_AIR
         ]
-        self._high_flow_device = [
-            r.time for r in ordered if r.device in lee2014.HIGH_FLOW_DEVICES
-        ]
+        self._high_flow_device = [r.time for r in ordered if r.device in lee2014.HIGH_FLOW_DEVICES]
 
     @staticmethod
     def _within(times: list[datetime], time: datetime) -> bool:

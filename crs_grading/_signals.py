@@ -155,8 +155,7 @@ def attribution_warnings(
         for c in active_in(
             conditions, ConditionCategory.INFECTION, ctx.recent(opts.vitals_window), ctx
         )
-        if not c.refuted
-        and (c.active or (c.abatement is not None and c.abatement > ctx.as_of))
+        if not c.refuted and (c.active or (c.abatement is not None and c.abatement > ctx.as_of))
     ]
     if infections:
         names = ", ".join(sorted({c.name for c in infections}))

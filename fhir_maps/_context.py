@@ -23,7 +23,6 @@ from crs_grading.inputs import (
 from ._fhir import JSON, ElementError, TimeReader
 from .options import MappingOptions, ValidationMode
 
-
 #: Ends the reason of an element skip: the resource itself was used.
 PARTIAL_SUFFIX = ": only this element was not used"
 

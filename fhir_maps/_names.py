@@ -19,7 +19,7 @@ No name a clinician charts comes near the cap.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
 from typing import Generic, TypeVar
@@ -232,12 +232,18 @@ def vetoes(*keys: T, texts: Iterable[str]) -> tuple[Phrase[Veto[T]], ...]:
     return tuple(Phrase(text, Veto(key)) for key in keys for text in texts)
 
 
-def surviving(found: Iterable[T | Veto[T]]) -> list[T]:
-    """The values found in one text that no veto of the same text cancels, in order."""
+def surviving(
+    found: Iterable[T | Veto[object]], key: Callable[[T], object] | None = None
+) -> list[T]:
+    """The values found in one text that no veto of the same text cancels, in order. A veto
+    cancels the values whose ``key`` (the value itself by default) is its key."""
     values = list(found)
     cancelled = {value.key for value in values if isinstance(value, Veto)}
     kept: list[T] = []
     for value in values:
-        if not isinstance(value, Veto) and value not in cancelled and value not in kept:
-            kept.append(value)
+        if isinstance(value, Veto):
+            continue
+        if (key(value) if key is not None else value) in cancelled or value in kept:
+            continue
+        kept.append(value)
     return kept

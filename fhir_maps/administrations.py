@@ -117,9 +117,9 @@ def map_administration(
             return  # e.g. intramuscular epinephrine for anaphylaxis: not a vasopressor drip
         if start is None:
             raise ElementError("effectivePeriod.start", "is missing")
-        if dosage_error is not None:
-            rate, gap = None, GAP_UNREADABLE_DOSAGE
-        else:
+        rate: InfusionRate | None = None
+        gap: str | None = GAP_UNREADABLE_DOSAGE
+        if dosage_error is None:
             try:
                 rate, gap = infusion_rate(dosage, drug, resolved.medication)
             except ElementError as error:  # a rate sent as a string, a malformed ratio

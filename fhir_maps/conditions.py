@@ -30,6 +30,10 @@ _COMORBIDITY = ConditionCategory.COMORBIDITY
 _DISPLAY_TERM_LENGTH = 60
 
 
+def _category(term: Term) -> ConditionCategory:
+    return term[0]
+
+
 class ConditionMatcher:
     """The value sets of valuesets/conditions.py plus the configured comorbidities."""
 
@@ -63,7 +67,7 @@ class ConditionMatcher:
                 name = display if isinstance(display, str) and display else None
                 found.setdefault(_COMORBIDITY, name or (texts[-1] if texts else "comorbidity"))
         for text in texts[:MAX_MATCH_TEXTS]:
-            for category, term_name in surviving(CONDITION_NAMES.find(text)):
+            for category, term_name in surviving(CONDITION_NAMES.find(text), key=_category):
                 found.setdefault(category, term_name)
             for extra in self._extra_names.find_in(texts):
                 found.setdefault(_COMORBIDITY, extra)

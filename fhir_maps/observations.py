@@ -591,9 +591,7 @@ def _spo2(
         context.spo2_percent.append(Measurement(time, value, reference))
     if not prefix and "component" in holder:  # US Core pulse oximetry: FiO2 and flow parts
         parts = [
-            part
-            for part in _components(context, holder, reference)
-            if part[1] in OXYGEN_COMPONENTS
+            part for part in _components(context, holder, reference) if part[1] in OXYGEN_COMPONENTS
         ]
         _read_components(context, holder, parts, time, reference, required=False)
 
@@ -638,7 +636,9 @@ def _device_value(holder: JSON, prefix: str) -> OxygenDevice | None:
     if not keys:
         return None
     if keys[0] not in ("valueCodeableConcept", "valueString"):
-        raise ElementError(f"{prefix}{keys[0]}", "is not a CodeableConcept or string naming a device")
+        raise ElementError(
+            f"{prefix}{keys[0]}", "is not a CodeableConcept or string naming a device"
+        )
     device = oxygen_device(holder[keys[0]], f"{prefix}{keys[0]}")
     if device is None:
         raise ElementError(f"{prefix}{keys[0]}", "is not a recognised oxygen delivery device")

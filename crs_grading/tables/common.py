@@ -28,8 +28,14 @@ class Comparison(enum.StrEnum):
 #: the true value (SPEC 3 "Comparators"). "<50" (true value below 50) satisfies "< 50" and
 #: "<= 50"; a value below a limit never satisfies an "above" criterion, and the reverse.
 _GUARANTEED_BY: dict[Comparator, dict[Comparison, Comparison]] = {
-    Comparator.BELOW: {Comparison.BELOW: Comparison.AT_MOST, Comparison.AT_MOST: Comparison.AT_MOST},
-    Comparator.AT_MOST: {Comparison.BELOW: Comparison.BELOW, Comparison.AT_MOST: Comparison.AT_MOST},
+    Comparator.BELOW: {
+        Comparison.BELOW: Comparison.AT_MOST,
+        Comparison.AT_MOST: Comparison.AT_MOST,
+    },
+    Comparator.AT_MOST: {
+        Comparison.BELOW: Comparison.BELOW,
+        Comparison.AT_MOST: Comparison.AT_MOST,
+    },
     Comparator.ABOVE: {
         Comparison.ABOVE: Comparison.AT_LEAST,
         Comparison.AT_LEAST: Comparison.AT_LEAST,

@@ -16,7 +16,9 @@ CRP = ObservationFamily(
     LabTest.CRP,
     codes=(
         loinc("1988-5", "C reactive protein [Mass/volume] in Serum or Plasma", SPEC),
-        loinc("30522-7", "C reactive protein [Mass/volume] in S/P by High sensitivity method", GECCO),
+        loinc(
+            "30522-7", "C reactive protein [Mass/volume] in S/P by High sensitivity method", GECCO
+        ),
         loinc("71426-1", "C reactive protein [Mass/volume] in Blood by High sensitivity", GECCO),
     ),
     names=("C-reactive protein", "C reactive protein", "hs-CRP"),

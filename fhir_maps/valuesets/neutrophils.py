@@ -48,7 +48,9 @@ WBC = ObservationFamily(
         loinc("804-5", "Leukocytes [#/volume] in Blood by Manual count", _WBC),
         loinc("49498-9", "Leukocytes [#/volume] in Blood by Estimate", _WBC),
         loinc("33256-9", "Leukocytes [#/volume] corrected for nucleated erythrocytes ...", _WBC),
-        loinc("12227-5", "Leukocytes [#/volume] corrected for nucleated erythrocytes in Blood", _WBC),
+        loinc(
+            "12227-5", "Leukocytes [#/volume] corrected for nucleated erythrocytes in Blood", _WBC
+        ),
     ),
     names=("white blood cell count", "white blood cells", "white cell count", "leukocyte count"),
     acronyms=("WBC",),

@@ -87,11 +87,13 @@ OBSERVATION_NAMES: NameMatcher[ObservationConcept | Veto[ObservationConcept]] = 
     phrase for family in FAMILIES for phrase in family.phrases()
 )
 
+
 def concept_by_name(texts: Sequence[str]) -> ObservationConcept | None:
     """The one family the texts name, unvetoed; ``None`` when none or more than one."""
     found: list[ObservationConcept] = []
     for text in texts[:MAX_MATCH_TEXTS]:
-        for concept in surviving(OBSERVATION_NAMES.find(text)):
+        kept: list[ObservationConcept] = surviving(OBSERVATION_NAMES.find(text))
+        for concept in kept:
             if concept not in found:
                 found.append(concept)
     return found[0] if len(found) == 1 else None

@@ -47,9 +47,7 @@ THERAPY_PRODUCT_NAMES: NameMatcher[Therapy] = NameMatcher(
     # CAR T-cell products
     # CAR T-cell products, with their development code names (as in trial-era order sets)
     _product("tisagenlecleucel", _CAR_T, "Kymriah", "tisa-cel", "CTL019", "CTL-019")
-    + _product(
-        "axicabtagene ciloleucel", _CAR_T, "axicabtagene", "Yescarta", "axi-cel", "KTE-C19"
-    )
+    + _product("axicabtagene ciloleucel", _CAR_T, "axicabtagene", "Yescarta", "axi-cel", "KTE-C19")
     + _product(
         "brexucabtagene autoleucel", _CAR_T, "brexucabtagene", "Tecartus", "brexu-cel", "KTE-X19"
     )
