@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from cds_service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from cds_service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, quoted
 from cds_service.services import CdsService
 
 __all__ = [
@@ -124,7 +124,7 @@ def parse_hook_request(
     hook = _required_str(document, "hook")
     if hook != service.hook:
         raise BadRequest(
-            f"hook is {hook!r} but service {service.id} answers {service.hook!r}",
+            f"hook is {quoted(hook)} but service {service.id} answers {service.hook!r}",
             issue_code="value",
         )
     hook_instance = _required_str(document, "hookInstance")
@@ -462,7 +462,10 @@ def _timestamp(raw: str, path: str) -> datetime:
             f"{path} must be an ISO 8601 date-time with a time zone, e.g. 2021-12-11T10:05:31Z",
             issue_code="value",
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+23:59 lies before the year 1 in UTC
+        raise BadRequest(f"{path} is out of range", issue_code="value") from None
 
 
 def _limit(value: str, path: str, limit: int) -> None:

@@ -101,8 +101,8 @@ def observation_concept(code: object, element: str = "code") -> ObservationConce
         for coding in coding_items:
             if not isinstance(coding, dict):
                 raise ElementError(f"{element}.coding", "holds something that is not a Coding")
-            value = coding.get("code")
-            if isinstance(value, str) and coding.get("system") in LOINC_SYSTEMS:
+            value, system = coding.get("code"), coding.get("system")
+            if isinstance(value, str) and isinstance(system, str) and system in LOINC_SYSTEMS:
                 concept = LOINC_OBSERVATIONS.get(value)
                 if concept is not None:
                     if found is not None and concept != found:
@@ -590,9 +590,9 @@ def _interpretation(observation: JSON) -> bool | None:
         list_of_objects(observation.get("interpretation"), "interpretation")
     ):
         for coding in codings(concept, f"interpretation[{index}]"):
-            code = coding.get("code")
-            if coding.get("system") in _INTERPRETATION_SYSTEMS and isinstance(code, str):
-                if code in CULTURE_INTERPRETATION:
+            code, system = coding.get("code"), coding.get("system")
+            if isinstance(system, str) and isinstance(code, str):
+                if system in _INTERPRETATION_SYSTEMS and code in CULTURE_INTERPRETATION:
                     return CULTURE_INTERPRETATION[code]
     return None
 
