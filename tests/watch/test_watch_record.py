@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from cds_service import cli
+from cds_service.smart import remember_view
 from cds_service.smart.store import LaunchSession
 from cds_service.watch import get_watch, patient_history
 
@@ -30,7 +31,7 @@ def open_smart_page(app, iss=FHIR, patient=RISER):
     store = app.extensions["crs_cds_smart"].store
     client = app.test_client()
     with client.session_transaction() as session:
-        session["crs_smart_browser"] = "browser-1"
+        remember_view(session, "ctx-1", "browser-1")
     store.save_session(
         "ctx-1",
         LaunchSession(
