@@ -29,7 +29,7 @@ from cds_service.cards import (
 from cds_service.clock import get_clock
 from cds_service.config import Settings
 from cds_service.fhir_io import PatientData
-from cds_service.services import CdsService
+from cds_service.services import MEDICATIONS_KEY, PROCEDURES_KEY, CdsService
 from cds_service.storage import AuditRecord, record_audit
 from cds_service.validation import HookRequest
 from crs_grading import Assessment, assess
@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 #: Where the SMART app's EHR launch lives (``cds_service/smart``), below the public base URL.
 SMART_LAUNCH_PATH = "/smart/launch"
+
+#: Prefetch keys that can hold the CRS-associated therapy (SPEC 2.1).
+_THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
 
 _PATIENT_VIEW = "patient-view"
 _ORDER_SELECT = "order-select"
@@ -111,6 +114,13 @@ def answer_hook(
             "patient out of scope: no CRS-associated therapy in the scope window; no cards",
             extra={"fields": {"service": service.id, "outOfScope": True}},
         )
+        unread = sorted({p.key for p in data.problems if p.hides_data and p.key in _THERAPY_KEYS})
+        if unread:  # the therapy itself may be in what could not be read (SPEC 2.1, 3)
+            logger.warning(
+                "patient out of scope, but the therapy may have been missed: some "
+                "administrations or procedures could not be read",
+                extra={"fields": {"service": service.id, "unreadKeys": unread}},
+            )
 
     _audit(service, request, assessment, cards, now, started)
     return {"cards": cards}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from crs_grading import _organ, _oxygen, _signals, _vasopressors, _vitals
+from crs_grading import _organ, _oxygen, _signals, _vasopressors, _vitals, wording
 from crs_grading._model import (
     BEGINNING,
     Context,
@@ -383,12 +383,6 @@ def _death_findings(
 # -- Data gaps -----------------------------------------------------------------------------------
 
 
-def _span_text(length: timedelta) -> str:
-    if length >= timedelta(days=7) and length % timedelta(days=1) == timedelta(0):
-        return f"{length.days} days"
-    return f"{length.total_seconds() / 3600:g} h"
-
-
 def _stale_lab_gaps(labs: Sequence[LabResult], ctx: Context) -> list[str]:
     """Tests whose latest result is too old to use (SPEC 2.2)."""
     windows: dict[LabTest, timedelta] = dict.fromkeys(_organ.TERMS_BY_TEST, ctx.options.lab_window)
@@ -396,7 +390,7 @@ def _stale_lab_gaps(labs: Sequence[LabResult], ctx: Context) -> list[str]:
     windows[LabTest.LACTATE] = ctx.options.lactate_window
     latest: dict[LabTest, LabResult] = {r.test: r for r in labs}
     return [
-        f"latest {LAB_NAMES[test]} result is older than {_span_text(length)} and was not used"
+        f"latest {LAB_NAMES[test]} result is older than {wording.span(length)} and was not used"
         for test, length in windows.items()
         if test in latest and latest[test].time < ctx.as_of - length
     ]
@@ -443,12 +437,12 @@ def assess(
     if stated is not None:
         gaps.add(GAP_STATED_WEIGHT)
     if weight is None:
-        gaps.add(f"no body weight in the last {_span_text(options.weight_max_age)}")
+        gaps.add(f"no body weight in the last {wording.span(options.weight_max_age)}")
     recent_vitals = ctx.recent(options.vitals_window)
     vital_times = [m.time for m in (*data.temperatures, *data.vitals)]
     vital_times += [b.time for b in data.pressures]
     if not any(recent_vitals.contains(time) for time in vital_times):
-        gaps.add(f"no vital signs in the last {_span_text(options.vitals_window)}")
+        gaps.add(f"no vital signs in the last {wording.span(options.vitals_window)}")
 
     lee_fever, astct_fever = _vitals.fever_findings(data.temperatures, ctx)
     lee_hypotension, astct_hypotension = _vitals.hypotension_findings(data.pressures, ctx)

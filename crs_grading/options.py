@@ -1,7 +1,8 @@
 """Grading options: the windows and the system, each with its documented default.
 
-Every default cites the rule it comes from. ``assess`` takes one ``GradingOptions``; nothing in
-``crs_grading`` reads the environment (the service builds the options from its settings).
+Every default is a row of ``crs_grading.tables.windows`` and cites the rule it comes from.
+``assess`` takes one ``GradingOptions``; nothing in ``crs_grading`` reads the environment (the
+service builds the options from its settings).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta, tzinfo
 
 from crs_grading.assessment import GradingSystem
+from crs_grading.tables import windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +41,15 @@ class GradingOptions:
     """
 
     system: GradingSystem = GradingSystem.LEE_2014
-    scope_days: int = 30
-    vitals_window: timedelta = timedelta(hours=24)
-    lab_window: timedelta = timedelta(hours=72)
-    clock_skew: timedelta = timedelta(minutes=5)
-    weight_max_age: timedelta = timedelta(days=30)
-    late_onset_days: int = 14
-    culture_window: timedelta = timedelta(days=7)
-    lactate_window: timedelta = timedelta(hours=24)
-    infusion_gap: timedelta = timedelta(minutes=5)
+    scope_days: int = windows.SCOPE_DAYS
+    vitals_window: timedelta = windows.VITALS_WINDOW
+    lab_window: timedelta = windows.LAB_WINDOW
+    clock_skew: timedelta = windows.CLOCK_SKEW
+    weight_max_age: timedelta = windows.WEIGHT_MAX_AGE
+    late_onset_days: int = windows.LATE_ONSET_DAYS
+    culture_window: timedelta = windows.CULTURE_WINDOW
+    lactate_window: timedelta = windows.LACTATE_WINDOW
+    infusion_gap: timedelta = windows.INFUSION_GAP
     timezone: tzinfo = field(default=UTC)
 
     def __post_init__(self) -> None:

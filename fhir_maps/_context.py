@@ -90,12 +90,12 @@ class MappingContext:
     ) -> bool:
         """True when the status makes the resource count, False when it is ignored (SPEC 3)."""
         status = resource.get(element)
+        if status is None:
+            raise ElementError(element, "is missing")
+        if not isinstance(status, str):  # before any set lookup: a list or object is unhashable
+            raise ElementError(element, "is not a code")
         if status in counted:
             return True
         if status in ignored:
             return False
-        if status is None:
-            raise ElementError(element, "is missing")
-        if not isinstance(status, str):
-            raise ElementError(element, "is not a code")
         raise ElementError(element, "is not a known status code")

@@ -169,6 +169,10 @@ def _offset(text: str) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
+_EARLIEST = datetime(1800, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 class TimeReader:
     """Reads FHIR dateTime/instant strings into aware UTC datetimes, counting the lenient cases.
 
@@ -225,6 +229,14 @@ class TimeReader:
         return parsed
 
     def _parse(self, value: str, element: str) -> tuple[datetime | None, int]:
+        parsed, kind = self._parse_unchecked(value, element)
+        # Windows, days and ages are computed from these: an instant near datetime's limits
+        # (year 1, year 9999) would overflow that arithmetic. No chart holds such dates.
+        if parsed is not None and not _EARLIEST <= parsed < _LATEST:
+            raise ElementError(element, "is not a plausible date-time (before 1800 or after 8999)")
+        return parsed, kind
+
+    def _parse_unchecked(self, value: str, element: str) -> tuple[datetime | None, int]:
         match = _DATETIME.fullmatch(value)
         if match is None:
             raise ElementError(element, "is not a valid FHIR dateTime")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from cds_service.cards import text
@@ -21,7 +19,8 @@ from cds_service.cards.extension import EXTENSION_KEY, assessment_extension
 from cds_service.cards.orders import corrected_order
 from cds_service.cards.patient_view import SYSTEM_NAMES, problem_gaps, problem_messages
 from crs_grading.assessment import Assessment
-from crs_grading.inputs import DoseBasis, DraftMedicationOrder, SkippedResource
+from crs_grading.criteria import OrderFindingCode
+from crs_grading.inputs import DraftMedicationOrder, SkippedResource
 from crs_grading.treatment import (
     OrderFinding,
     RuleSource,
@@ -29,13 +28,12 @@ from crs_grading.treatment import (
     TreatmentOptions,
     compute_dose,
     has_protocol_dose,
-    round_half_up,
 )
 
-__all__ = ["ATTRIBUTION_CODES", "CheckedOrder", "finding_summary", "order_check_cards"]
+__all__ = ["ATTRIBUTION_CODES", "CheckedOrder", "order_check_cards"]
 
 #: Findings that describe the patient, not the order: shown once per call.
-ATTRIBUTION_CODES = frozenset({"infection-could-explain", "late-onset", "masked-fever"})
+ATTRIBUTION_CODES = frozenset(code for code in OrderFindingCode if code.about_the_patient)
 
 _DOSE_OVERRIDES = ("dose-intended", "record-out-of-date", "clinical-judgement")
 _ATTRIBUTION_OVERRIDES = ("attributed-to-crs", "infection-being-treated", "clinical-judgement")
@@ -72,7 +70,7 @@ def order_check_cards(
                 continue
             key = (
                 (finding.code, finding.text)
-                if finding.code in ATTRIBUTION_CODES
+                if finding.code.about_the_patient
                 else (finding.order_reference, finding.code)
             )
             if key in seen:
@@ -137,111 +135,6 @@ def _extension(
     return body
 
 
-def _capitalised(value: str) -> str:
-    return value[:1].upper() + value[1:]
-
-
-def _hours(span: timedelta) -> str:
-    return text.number(span.total_seconds() / 3600)
-
-
-def _ordered(
-    order: DraftMedicationOrder | None, assessment: Assessment
-) -> tuple[str, float | None]:
-    """The ordered dose as written ("400 mg", "6 mg/kg") and in mg when it can be had."""
-    if order is None or order.dose_value is None or order.dose_basis is None:
-        return "", None
-    value = order.dose_value
-    if order.dose_basis is DoseBasis.MG:
-        return f"{text.number(value, 2)} mg", value
-    weight = assessment.weight
-    in_mg = value * weight.value if weight is not None and weight.value > 0 else None
-    return f"{text.number(value, 2)} mg/kg", in_mg
-
-
-def _dose_comparison(
-    finding: OrderFinding, order: DraftMedicationOrder | None, assessment: Assessment
-) -> str | None:
-    """ "Tocilizumab 400 mg is 37% above the protocol dose (291 mg)", when it can be said."""
-    written, in_mg = _ordered(order, assessment)
-    target = finding.corrected_dose_mg
-    if not written or in_mg is None or not target:
-        return None
-    percent = round_half_up(Decimal(abs(in_mg - target) * 100 / target))
-    direction = "above" if in_mg > target else "below"
-    return (
-        f"{_capitalised(str(finding.drug))} {written} is {percent}% {direction} the protocol "
-        f"dose ({target} mg)"
-    )
-
-
-def finding_summary(
-    finding: OrderFinding,
-    assessment: Assessment,
-    options: TreatmentOptions | None = None,
-    order: DraftMedicationOrder | None = None,
-    maximum_mg: int | None = None,
-) -> str:
-    """A summary under 140 characters for one finding, in the words of its code.
-
-    ``order`` and ``maximum_mg`` (the protocol's maximum per dose) let a dose finding name the
-    ordered dose and the limit.
-    """
-    options = options or TreatmentOptions()
-    written, _ = _ordered(order, assessment)
-    if finding.code == "dose-above-maximum" and written and maximum_mg is not None:
-        corrected = finding.corrected_dose_mg
-        protocol_dose = f"; protocol dose {corrected} mg" if corrected is not None else ""
-        return text.fit_summary(
-            f"{_capitalised(str(finding.drug))} {written} is above the {maximum_mg} mg maximum "
-            f"per dose{protocol_dose}"
-        )
-    if finding.code == "dose-off-protocol":
-        comparison = _dose_comparison(finding, order, assessment)
-        if comparison is not None:
-            return text.fit_summary(comparison)
-    tolerance = text.number(float(options.dose_tolerance) * 100)
-    interval = _hours(options.min_redose_interval)
-    reassess = _hours(options.reassess_after)
-    drug = str(finding.drug)
-    name = _capitalised(drug)
-    corrected = finding.corrected_dose_mg
-    protocol = f": protocol dose {corrected} mg" if corrected is not None else ""
-    grade = assessment.grade
-    summaries = {
-        "dose-above-maximum": f"{name} dose is above the maximum per dose{protocol}",
-        "dose-off-protocol": f"{name} dose is more than {tolerance}% off the protocol{protocol}",
-        "dose-unchecked-no-weight": f"{name} dose not checked: no recent body weight",
-        "dose-unchecked-no-age": f"{name} dose not checked: age unknown",
-        "dose-unreadable": f"{name} order: the dose could not be read{protocol}",
-        "dose-no-protocol": f"No CRS protocol dose for {drug}: dose not checked",
-        "route-not-intravenous": "Tocilizumab for CRS is given intravenously over 1 h",
-        "indication-grade-too-low": (
-            f"{name} at CRS grade {grade}: symptomatic treatment only"
-            if grade >= 1
-            else f"{name}: no CRS criteria met now (grade 0)"
-        ),
-        "indication-grade-2-without-risk": (
-            f"{name} at CRS grade 2 without older age or a significant comorbidity"
-        ),
-        "corticosteroid-second-line": f"{name}: corticosteroids are second line for CRS",
-        "other-agent-not-routine": f"{name} is not a routine CRS treatment (Lee 2014)",
-        "too-many-doses": (
-            f"Tocilizumab dose limit reached: at most {options.max_tocilizumab_doses} doses"
-        ),
-        "redose-too-soon": f"Tocilizumab less than {interval} h after the last dose",
-        "redose-before-reassessment": f"Tocilizumab again before the {reassess} h reassessment",
-        "redose-below-grade-3": "Second tocilizumab dose at CRS grade 2",
-        "infection-could-explain": (
-            "Infection could explain this picture: confirm CRS before immunosuppression"
-        ),
-        "late-onset": "First fever more than 14 days after day 0: CRS is uncommon this late",
-        "masked-fever": "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS",
-    }
-    fallback = text.sentence(finding.text).split(". ")[0]
-    return text.fit_summary(summaries.get(finding.code, fallback), fallback)
-
-
 def _finding_card(
     assessment: Assessment,
     item: CheckedOrder,
@@ -261,25 +154,19 @@ def _finding_card(
     lines = [text.sentence(text.md(finding.text))]
     if finding.evidence:
         lines.append(f"Evidence: {text.evidence(finding.evidence)}.")
-    if finding.code not in ATTRIBUTION_CODES:
+    if not finding.code.about_the_patient:
         lines.append(f"Draft order: {text.evidence([finding.order_reference])}.")
     if dose is not None and finding.corrected_dose_mg is not None and dose.text not in finding.text:
         lines.append(f"Protocol dose: {text.md(dose.text)}.")
-    if finding.code in ATTRIBUTION_CODES:
+    if finding.code.about_the_patient:
         reasons = _ATTRIBUTION_OVERRIDES
-    elif finding.code.startswith("dose-"):
+    elif finding.code.is_dose_finding:
         reasons = _DOSE_OVERRIDES
     else:
         reasons = _OTHER_OVERRIDES
     result = card(
         context,
-        summary=finding_summary(
-            finding,
-            assessment,
-            options,
-            item.order,
-            maximum_mg=dose.maximum_mg if dose is not None else None,
-        ),
+        summary=finding.summary,
         detail="\n\n".join(lines),
         indicator=finding.severity,
         source=rule_source(finding.source),

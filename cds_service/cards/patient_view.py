@@ -32,6 +32,7 @@ from crs_grading.assessment import (
     Driver,
     GradingSystem,
 )
+from crs_grading.criteria import AdviceCode, WarningCode
 from crs_grading.inputs import LAB_UNITS, BloodPressure, LabTest
 from crs_grading.treatment import (
     Recommendation,
@@ -46,7 +47,6 @@ __all__ = [
     "assessment_card",
     "assessment_detail",
     "assessment_summary",
-    "card_indicator",
     "infection_card",
     "patient_view_cards",
     "problem_gaps",
@@ -58,17 +58,21 @@ SYSTEM_NAMES = {GradingSystem.LEE_2014: "Lee 2014", GradingSystem.ASTCT_2019: "A
 
 #: Short names of the infection signals (SPEC 2.7) for summaries.
 _SIGNAL_NAMES = {
-    "positive-blood-culture": "positive blood culture",
-    "neutropenia": "neutropenia",
-    "elevated-lactate": "lactate > 2 mmol/L",
-    "infection-diagnosis": "infection diagnosis",
+    WarningCode.POSITIVE_BLOOD_CULTURE: "positive blood culture",
+    WarningCode.NEUTROPENIA: "neutropenia",
+    WarningCode.ELEVATED_LACTATE: "lactate > 2 mmol/L",
+    WarningCode.INFECTION_DIAGNOSIS: "infection diagnosis",
 }
 
 _BIOMARKER_NAMES = {LabTest.CRP: "CRP", LabTest.FERRITIN: "ferritin", LabTest.IL6: "IL-6"}
 
 #: Advice shown in its own place on the card rather than in the "Care" list.
 _PROMOTED_ADVICE = frozenset(
-    {"cultures-and-antibiotics", "already-given", "reassess-after-tocilizumab"}
+    {
+        AdviceCode.CULTURES_AND_ANTIBIOTICS,
+        AdviceCode.ALREADY_GIVEN,
+        AdviceCode.REASSESS_AFTER_TOCILIZUMAB,
+    }
 )
 
 #: What a clinician should know when one prefetch key could not be read (``services.py`` keys).
@@ -101,14 +105,6 @@ def patient_view_cards(
     return cards
 
 
-def card_indicator(plan: TreatmentPlan) -> Severity:
-    """SPEC section 4: grade <= 1 info, 2 warning, >= 3 critical (the plan's indicator), and
-    critical whenever an attribution warning meets an immunosuppressant suggestion."""
-    if plan.recommendations and plan.attribution_warnings:
-        return Severity.CRITICAL
-    return plan.indicator
-
-
 # -- the assessment card ----------------------------------------------------------------------
 
 
@@ -129,7 +125,7 @@ def assessment_card(
         context,
         summary=assessment_summary(assessment, plan),
         detail=assessment_detail(assessment, plan, context, orderable),
-        indicator=card_indicator(plan),
+        indicator=plan.indicator,
         source=seed_source(),
         reasons=_ASSESSMENT_OVERRIDES,
     )
@@ -296,7 +292,7 @@ def _safety(assessment: Assessment, plan: TreatmentPlan) -> list[str]:
             f"24 h).{masked}"
         )
     for advice in plan.advice:
-        if advice.code == "cultures-and-antibiotics":
+        if advice.code is AdviceCode.CULTURES_AND_ANTIBIOTICS:
             blocks.append(f"**{text.md(advice.text)}**")
     return blocks
 
@@ -336,7 +332,9 @@ def _reason(recommendation: Recommendation, plan: TreatmentPlan) -> str:
 
 
 def _next_steps(assessment: Assessment, plan: TreatmentPlan, orderable: set[int]) -> str:
-    lines = [text.md(advice.text) for advice in plan.advice if advice.code == "already-given"]
+    lines = [
+        text.md(advice.text) for advice in plan.advice if advice.code is AdviceCode.ALREADY_GIVEN
+    ]
     for withheld in plan.withheld:
         lines.append(f"{text.md(withheld.reason)} [{withheld.source}]")
     for index, recommendation in enumerate(plan.recommendations):
@@ -357,7 +355,7 @@ def _next_steps(assessment: Assessment, plan: TreatmentPlan, orderable: set[int]
             f"[{recommendation.source}]"
         )
     for advice in plan.advice:
-        if advice.code == "reassess-after-tocilizumab":
+        if advice.code is AdviceCode.REASSESS_AFTER_TOCILIZUMAB:
             lines.append(f"{text.md(advice.text)} [{advice.source}]")
     if not lines:
         lines.append(text.sentence(text.md(plan.next_step)))
@@ -522,8 +520,8 @@ def infection_card(
     codes = [signal.code for signal in signals]
     names = ", ".join(dict.fromkeys(_SIGNAL_NAMES.get(code, code) for code in codes))
     febrile = assessment.fever_in_window
-    if "neutropenia" in codes and febrile:
-        others = [_SIGNAL_NAMES.get(c, c) for c in codes if c != "neutropenia"]
+    if WarningCode.NEUTROPENIA in codes and febrile:
+        others = [_SIGNAL_NAMES.get(c, c) for c in codes if c is not WarningCode.NEUTROPENIA]
         also = f"; also {', '.join(others)}" if others else ""
         summary = text.fit_summary(
             f"Febrile neutropenia: obtain blood cultures and start empiric antibiotics{also}",
@@ -542,9 +540,9 @@ def infection_card(
             "symptoms. Attribution is the clinician's call."
         )
     blocks = [lead, text.bullet_list([_warning_line(signal) for signal in signals])]
-    if febrile and "neutropenia" in codes:
+    if febrile and WarningCode.NEUTROPENIA in codes:
         reminder = "Fever with neutropenia: obtain blood cultures and start empiric antibiotics."
-    elif febrile or "neutropenia" in codes:
+    elif febrile or WarningCode.NEUTROPENIA in codes:
         reminder = "Obtain blood cultures; start empiric antibiotics if neutropenic."
     else:
         reminder = ""

@@ -9,10 +9,10 @@ a tag) so that EHRs that show markdown as plain text still show readable sentenc
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+
+from crs_grading import wording
 
 __all__ = [
     "MAX_SUMMARY",
@@ -26,8 +26,7 @@ __all__ = [
     "with_evidence",
 ]
 
-#: CDS Hooks 2.0.1 Card.summary: "<140-character".
-MAX_SUMMARY = 139
+MAX_SUMMARY = wording.MAX_SUMMARY
 
 #: At most this many references are printed per line; the rest are counted.
 MAX_EVIDENCE = 3
@@ -66,40 +65,12 @@ def bullet_list(lines: Sequence[str]) -> str:
 
 
 def number(value: float, digits: int = 1) -> str:
-    """A value for a card: at most ``digits`` decimals, no trailing zeros: 13.60 -> "13.6"."""
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    """A value for a card: at most ``digits`` decimals (``crs_grading.wording.number``)."""
+    return wording.number(float(value), digits)
 
 
-def clock(moment: datetime) -> str:
-    """A time as the treatment texts write it: "2026-11-23 10:00 UTC"."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+clock = wording.clock
+sentence = wording.sentence
 
 
-def sentence(text: str) -> str:
-    """``text`` with a capital first letter and a closing full stop."""
-    text = " ".join(text.split())
-    if not text:
-        return text
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def fit_summary(*candidates: str) -> str:
-    """The first candidate shorter than 140 characters, else the last one cut with an ellipsis.
-
-    Candidates go from the most to the least complete wording, so a long therapy name or next
-    step costs words, never the grade.
-    """
-    if not candidates:
-        raise ValueError("fit_summary needs at least one candidate")
-    for candidate in candidates:
-        text = " ".join(candidate.split())
-        if len(text) <= MAX_SUMMARY:
-            return text
-    last = " ".join(candidates[-1].split())
-    return last[: MAX_SUMMARY - 1].rstrip() + "…"
+fit_summary = wording.fit_summary

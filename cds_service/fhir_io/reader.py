@@ -250,10 +250,10 @@ class FhirReader:
             prefetched = sum(len(result.resources) for result in results.values())
             allowance = ResourceAllowance(max_resources - prefetched)
         fhir_server = endpoint.base_url if endpoint is not None else None
-        jobs: dict[str, Callable[[KeyProgress], None]] = {}
+        jobs: dict[str, Callable[[KeyProgress], MedicationReads | None]] = {}
         if endpoint is not None:
             jobs = {
-                key: self._job(key, endpoint, url, deadline, allowance, results[key], patient_id)
+                key: self._job(key, endpoint, url, deadline, allowance, patient_id)
                 for key, url in urls.items()
             }
         self._run(jobs, seeds, results, deadline)
@@ -311,35 +311,36 @@ class FhirReader:
         url: str | None,
         deadline: Deadline,
         allowance: ResourceAllowance | None,
-        result: _KeyResult,
         patient_id: str,
-    ) -> Callable[[KeyProgress], None]:
-        def job(progress: KeyProgress) -> None:
+    ) -> Callable[[KeyProgress], MedicationReads | None]:
+        """The fetch job of one key: its pages, then (medications) the referenced Medications.
+
+        The job touches only its own ``progress`` and returns what the Medication reads gave,
+        which the reader uses only once the job is done; of a straggler past the budget it
+        takes the pages read so far and reports the timeout."""
+
+        def job(progress: KeyProgress) -> MedicationReads | None:
             if url is not None:
                 fetch_pages(
                     self._session, endpoint, url, deadline, self._max_pages, progress, allowance
                 )
-            if key == MEDICATIONS_KEY:
-                wanted, elsewhere = medications_to_read(
-                    progress.resources, patient_id, endpoint.base_url
-                )
-                reads = read_medications(
-                    self._session,
-                    endpoint,
-                    wanted,
-                    deadline,
-                    self._max_medication_reads,
-                    allowance,
-                )
-                reads.elsewhere = elsewhere
-                progress.resources.extend(reads.medications)
-                result.medications = reads
+            if key != MEDICATIONS_KEY:
+                return None
+            wanted, elsewhere = medications_to_read(
+                progress.resources, patient_id, endpoint.base_url
+            )
+            reads = read_medications(
+                self._session, endpoint, wanted, deadline, self._max_medication_reads, allowance
+            )
+            reads.elsewhere = elsewhere
+            progress.resources.extend(reads.medications)
+            return reads
 
         return job
 
     def _run(
         self,
-        jobs: Mapping[str, Callable[[KeyProgress], None]],
+        jobs: Mapping[str, Callable[[KeyProgress], MedicationReads | None]],
         seeds: Mapping[str, KeyProgress],
         results: dict[str, _KeyResult],
         deadline: Deadline,
@@ -350,7 +351,7 @@ class FhirReader:
             max_workers=min(self._max_workers, len(jobs)), thread_name_prefix="fhir-fetch"
         )
         try:
-            futures: dict[str, Future[None]] = {}
+            futures: dict[str, Future[MedicationReads | None]] = {}
             for key, job in jobs.items():
                 # Each job runs in a copy of this context so log lines keep the hookInstance.
                 context = contextvars.copy_context()
@@ -370,6 +371,8 @@ class FhirReader:
                 error = str(exception) if isinstance(exception, FetchError) else "internal error"
                 if not isinstance(exception, FetchError):
                     logger.error("FHIR fetch of %s failed: %s", key, type(exception).__name__)
+            else:
+                result.medications = future.result()
             _settle(key, result, progress, error)
 
 

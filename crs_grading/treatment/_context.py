@@ -7,15 +7,15 @@ infection signals with the seed's sepsis caution (SPEC 2.7).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from crs_grading import wording
 from crs_grading.assessment import Assessment, AttributionWarning
+from crs_grading.criteria import RedoseRule
 from crs_grading.inputs import Immunosuppressant, ImmunosuppressantDose
-from crs_grading.treatment import _text
+from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.treatment.sources import RuleSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +39,10 @@ class RiskFactors:
         """ "older age (70 y) and a significant comorbidity (heart failure)"."""
         parts = []
         if self.older and self.age_years is not None:
-            parts.append(f"older age ({_text.age(self.age_years)})")
+            parts.append(f"older age ({wording.age(self.age_years)})")
         if self.comorbidities:
             parts.append(f"a significant comorbidity ({', '.join(self.comorbidities)})")
-        return _text.join_words(parts)
+        return wording.join_words(parts)
 
 
 def risk_factors(assessment: Assessment, options: TreatmentOptions) -> RiskFactors:
@@ -66,14 +66,6 @@ def tocilizumab_doses(assessment: Assessment) -> tuple[ImmunosuppressantDose, ..
         d for d in assessment.immunosuppressants_given if d.agent is Immunosuppressant.TOCILIZUMAB
     )
     return tuple(sorted(doses, key=lambda dose: dose.time))
-
-
-class RedoseRule(enum.StrEnum):
-    """Why another tocilizumab dose may not be given now (codes shared with the order checks)."""
-
-    TOO_MANY_DOSES = "too-many-doses"  # label: up to 3 additional doses, 4 in all
-    TOO_SOON = "redose-too-soon"  # label: at least 8 h between doses
-    BEFORE_REASSESSMENT = "redose-before-reassessment"  # seed: only if not improved in 24 h
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +111,7 @@ def tocilizumab_status(
     last = doses[-1]
     elapsed = now - last.time
     reassess_at = last.time + options.reassess_after
-    given = f"last tocilizumab dose {_text.ago(last.time, now)} ({_text.clock(last.time)})"
+    given = f"last tocilizumab dose {wording.ago(last.time, now)} ({wording.clock(last.time)})"
     block: RedoseBlock | None = None
     if len(doses) >= options.max_tocilizumab_doses:
         block = RedoseBlock(
@@ -133,16 +125,16 @@ def tocilizumab_status(
         earliest = last.time + options.min_redose_interval
         block = RedoseBlock(
             RedoseRule.TOO_SOON,
-            f"{given}; at least {_text.duration(options.min_redose_interval)} must pass between "
-            f"doses (label): not before {_text.clock(earliest)}",
+            f"{given}; at least {wording.duration(options.min_redose_interval)} must pass between "
+            f"doses (label): not before {wording.clock(earliest)}",
             RuleSource.TOCILIZUMAB_USPI,
         )
     elif elapsed < options.reassess_after:
         block = RedoseBlock(
             RedoseRule.BEFORE_REASSESSMENT,
             f"{given}; a second dose is for CRS that has not improved within "
-            f"{_text.duration(options.reassess_after)} of the dose: reassess at "
-            f"{_text.clock(reassess_at)}",
+            f"{wording.duration(options.reassess_after)} of the dose: reassess at "
+            f"{wording.clock(reassess_at)}",
             RuleSource.SEED_TOCILIZUMAB,
         )
     return TocilizumabStatus(
@@ -159,8 +151,8 @@ def infection_signals(assessment: Assessment) -> tuple[AttributionWarning, ...]:
 
 def signal_names(signals: tuple[AttributionWarning, ...]) -> str:
     """ "positive blood culture and neutropenia"."""
-    names = tuple(dict.fromkeys(w.code.replace("-", " ") for w in signals))
-    return _text.join_words(names)
+    names = tuple(dict.fromkeys(wording.WARNING_NAMES[w.code] for w in signals))
+    return wording.join_words(names)
 
 
 def sepsis_caution(signals: tuple[AttributionWarning, ...]) -> str:

@@ -12,24 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crs_grading.assessment import AttributionWarning
+from crs_grading.criteria import AdviceCode, OrderFindingCode, RedoseRule, Severity
 from crs_grading.inputs import Immunosuppressant
+from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment.dosing import DoseCalculation, Protocol
-from crs_grading.treatment.sources import RuleSource
-
-
-class Severity(enum.StrEnum):
-    """How urgent a plan or a finding is; the values are CDS Hooks card indicators."""
-
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-
-_RANKS = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
 def most_severe(severities: list[Severity] | tuple[Severity, ...]) -> Severity:
@@ -44,7 +30,7 @@ class Advice:
     ``code`` is a stable kebab-case name documented in ``docs/treatment.md``.
     """
 
-    code: str
+    code: AdviceCode
     text: str
     source: RuleSource
 
@@ -97,7 +83,7 @@ class WithheldTreatment:
     """
 
     drug: Immunosuppressant
-    code: str
+    code: RedoseRule
     reason: str
     source: RuleSource
 
@@ -106,8 +92,9 @@ class WithheldTreatment:
 class TreatmentPlan:
     """What the treatment algorithm says for one assessment (SPEC 2.6, 2.7).
 
-    - ``indicator``: grade <= 1 info, 2 warning, >= 3 critical; an infection signal together
-      with any suggestion makes it critical (SPEC 4, 2.7).
+    - ``indicator``: the colour of the assessment card, decided once by ``plan.card_indicator``:
+      grade <= 1 info, 2 warning, >= 3 critical; any attribution warning together with a
+      suggestion makes it critical (SPEC 4, 2.7).
     - ``next_step``: a short phrase naming the next step, for the card summary.
     - ``advice``: supportive care, monitoring and infection advice, in reading order.
     - ``recommendations``: immunosuppressants suggested, the preferred one first.
@@ -147,13 +134,15 @@ class TreatmentPlan:
 class OrderFinding:
     """One finding of the order checks on a draft order.
 
-    ``code`` is a stable kebab-case name (``docs/treatment.md``). ``corrected_dose_mg`` is the
-    protocol dose an ``update`` suggestion should carry, when there is one. ``evidence`` holds the
+    ``code`` is a stable kebab-case name (``docs/treatment.md``). ``summary`` says it in under
+    140 characters (a card's summary), ``text`` in full. ``corrected_dose_mg`` is the protocol
+    dose an ``update`` suggestion should carry, when there is one. ``evidence`` holds the
     ``Type/id`` references behind the finding (attribution warnings, the weight used).
     """
 
     severity: Severity
-    code: str
+    code: OrderFindingCode
+    summary: str
     text: str
     source: RuleSource
     drug: Immunosuppressant

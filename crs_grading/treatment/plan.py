@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from crs_grading.assessment import Assessment
+from crs_grading import wording
+from crs_grading.assessment import Assessment, AttributionWarning
+from crs_grading.criteria import AdviceCode, RedoseRule, Severity, WarningCode
 from crs_grading.inputs import Immunosuppressant
-from crs_grading.treatment import _text
+from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment._context import (
     RedoseBlock,
     RiskFactors,
@@ -29,14 +31,12 @@ from crs_grading.treatment.model import (
     Advice,
     Recommendation,
     RecommendationRole,
-    Severity,
     TreatmentPlan,
     WithheldTreatment,
 )
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.treatment.sources import RuleSource
 
-__all__ = ["plan_treatment"]
+__all__ = ["card_indicator", "plan_treatment"]
 
 _TOCILIZUMAB = Immunosuppressant.TOCILIZUMAB
 _DEXAMETHASONE = Immunosuppressant.DEXAMETHASONE
@@ -80,13 +80,13 @@ class _Planner:
         grade = self.grade
         if grade >= 5:
             self._advise(
-                "death-recorded",
+                AdviceCode.DEATH_RECORDED,
                 "Death recorded (grade 5): no treatment suggestion.",
                 RuleSource.SEED_GRADE_TEXT,
             )
         elif grade <= 0:
             self._advise(
-                "monitoring",
+                AdviceCode.MONITORING,
                 "No CRS criteria met: continue monitoring; no CRS-directed treatment is needed.",
                 RuleSource.SEED_FIGURE_2,
             )
@@ -121,9 +121,7 @@ class _Planner:
                 )
                 for r in recommendations
             )
-        indicator = _indicator_for_grade(grade)
-        if caution is not None:
-            indicator = Severity.CRITICAL
+        indicator = card_indicator(grade, recommendations, self.assessment.attribution_warnings)
         return TreatmentPlan(
             grade=grade,
             protocol=self.options.protocol,
@@ -139,7 +137,7 @@ class _Planner:
 
     def _grade_1(self) -> None:
         self._advise(
-            "symptomatic-treatment",
+            AdviceCode.SYMPTOMATIC_TREATMENT,
             "Grade 1 CRS: symptomatic treatment only (for example antipyretics and fluids); "
             "no immunosuppression.",
             RuleSource.SEED_GRADE_TEXT,
@@ -147,7 +145,7 @@ class _Planner:
 
     def _grade_2(self) -> None:
         self._advise(
-            "close-monitoring",
+            AdviceCode.CLOSE_MONITORING,
             "Grade 2 CRS: supportive care and close monitoring (fluids, low-flow oxygen, one "
             "low-dose vasopressor if needed).",
             RuleSource.SEED_GRADE_TEXT,
@@ -159,12 +157,12 @@ class _Planner:
                 more = " If the patient is older, tocilizumab may be considered."
             else:
                 who = (
-                    f"the patient is not older ({_text.age(self.risk.age_years)}) and has no "
+                    f"the patient is not older ({wording.age(self.risk.age_years)}) and has no "
                     "significant comorbidity recorded"
                 )
                 more = ""
             self._advise(
-                "no-immunosuppression-grade-2",
+                AdviceCode.NO_IMMUNOSUPPRESSION_GRADE_2,
                 "Immunosuppression is not suggested at grade 2: it is for older patients and "
                 f"those with significant comorbidities, and {who}.{more}",
                 RuleSource.SEED_FIGURE_2,
@@ -183,10 +181,10 @@ class _Planner:
             self.withheld.append(
                 WithheldTreatment(
                     _TOCILIZUMAB,
-                    "redose-not-indicated",
-                    f"Tocilizumab given {_text.ago(last.time, self.now)} "
-                    f"({_text.clock(last.time)}); a second dose is for grade 3 or higher "
-                    f"persisting {_text.duration(self.options.reassess_after)} after the dose, "
+                    RedoseRule.NOT_INDICATED,
+                    f"Tocilizumab given {wording.ago(last.time, self.now)} "
+                    f"({wording.clock(last.time)}); a second dose is for grade 3 or higher "
+                    f"persisting {wording.duration(self.options.reassess_after)} after the dose, "
                     "and the grade is now 2.",
                     RuleSource.SEED_TOCILIZUMAB,
                 )
@@ -203,18 +201,18 @@ class _Planner:
     def _grade_3_or_4(self) -> None:
         grade = self.grade
         assessment = self.assessment
-        self._advise("icu-monitoring", _ICU_MONITORING, RuleSource.SEED_GRADE_TEXT)
+        self._advise(AdviceCode.ICU_MONITORING, _ICU_MONITORING, RuleSource.SEED_GRADE_TEXT)
         self._cardiac_monitoring()
         if grade == 3:
             self._advise(
-                "immunosuppression-for-all",
+                AdviceCode.IMMUNOSUPPRESSION_FOR_ALL,
                 "Grade 3 CRS: immunosuppression for every patient, to prevent progression to "
                 "grade 4 and irreversible organ dysfunction.",
                 RuleSource.SEED_GRADE_TEXT,
             )
         else:
             self._advise(
-                "life-threatening",
+                AdviceCode.LIFE_THREATENING,
                 "Grade 4 CRS is immediately life-threatening: immunosuppression for every "
                 "patient, to suppress the inflammatory cascade and prevent irreversible organ "
                 "dysfunction.",
@@ -285,9 +283,9 @@ class _Planner:
                 RecommendationRole.SECOND_DOSE,
                 is_recommended=not dexamethasone_first,
                 reason=(
-                    f"Still grade {grade} CRS {_text.duration(self.now - last.time)} after "
-                    f"the last tocilizumab dose ({_text.clock(last.time)}): when the condition "
-                    f"has not improved within {_text.duration(self.options.reassess_after)}, "
+                    f"Still grade {grade} CRS {wording.duration(self.now - last.time)} after "
+                    f"the last tocilizumab dose ({wording.clock(last.time)}): when the condition "
+                    f"has not improved within {wording.duration(self.options.reassess_after)}, "
                     "a second dose should be considered. This would be dose "
                     f"{len(status.doses) + 1} of at most {self.options.max_tocilizumab_doses} "
                     "(label)."
@@ -313,7 +311,7 @@ class _Planner:
                 RecommendationRole.SECOND_AGENT,
                 is_recommended=not any(r.is_recommended for r in self.recommendations),
                 reason=(
-                    f"Still grade {grade} CRS {_text.duration(elapsed)} after tocilizumab: a "
+                    f"Still grade {grade} CRS {wording.duration(elapsed)} after tocilizumab: a "
                     "second dose of tocilizumab and/or a second immunosuppressant such as a "
                     "corticosteroid should be considered; methylprednisolone 2 mg/kg/day is a "
                     f"common initial dose, weaned over several days.{no_more}"
@@ -325,13 +323,13 @@ class _Planner:
 
     def _supportive_care(self) -> None:
         self._advise(
-            "supportive-care",
+            AdviceCode.SUPPORTIVE_CARE,
             "Vigilant supportive care: maintain hydration and blood pressure, and treat "
             "concurrent bacterial infection empirically.",
             RuleSource.SEED_FIGURE_2,
         )
         self._advise(
-            "consider-infection",
+            AdviceCode.CONSIDER_INFECTION,
             "Consider infection: CRS mimics infection, so infection must be considered in every "
             "patient with CRS symptoms.",
             RuleSource.SEED_INFECTION,
@@ -341,17 +339,19 @@ class _Planner:
     def _fever_reminder(self) -> None:
         if not self.assessment.fever_in_window:
             return
-        neutropenic = any(w.code == "neutropenia" for w in self.assessment.attribution_warnings)
+        neutropenic = any(
+            w.code is WarningCode.NEUTROPENIA for w in self.assessment.attribution_warnings
+        )
         text = (
             "Fever with neutropenia: obtain blood cultures and start empiric antibiotics."
             if neutropenic
             else "Fever: obtain blood cultures; start empiric antibiotics if neutropenic."
         )
-        self._advise("cultures-and-antibiotics", text, RuleSource.SEED_INFECTION)
+        self._advise(AdviceCode.CULTURES_AND_ANTIBIOTICS, text, RuleSource.SEED_INFECTION)
 
     def _cardiac_monitoring(self) -> None:
         self._advise(
-            "cardiac-monitoring",
+            AdviceCode.CARDIAC_MONITORING,
             "Watch cardiac function closely: decompensation may not be evident without careful "
             "monitoring; echocardiography if there is concern.",
             RuleSource.SEED_GRADE_TEXT,
@@ -362,36 +362,36 @@ class _Planner:
         if given:
             doses = "; ".join(
                 f"{dose.agent}"
-                + (f" {_text.number(dose.dose_mg)} mg" if dose.dose_mg is not None else "")
-                + f" {_text.clock(dose.time)} ({_text.ago(dose.time, self.now)})"
+                + (f" {wording.number(dose.dose_mg)} mg" if dose.dose_mg is not None else "")
+                + f" {wording.clock(dose.time)} ({wording.ago(dose.time, self.now)})"
                 for dose in sorted(given, key=lambda dose: dose.time)
             )
             self._advise(
-                "already-given",
+                AdviceCode.ALREADY_GIVEN,
                 f"Given since day 0: {doses}.",
                 RuleSource.SEED_TOCILIZUMAB,
             )
         status = self.tocilizumab
         if status.reassess_at is not None and status.last is not None:
             self._advise(
-                "reassess-after-tocilizumab",
-                f"Tocilizumab given {_text.ago(status.last.time, self.now)} "
-                f"({_text.clock(status.last.time)}): reassess at "
-                f"{_text.clock(status.reassess_at)}; a second dose or a corticosteroid only if "
+                AdviceCode.REASSESS_AFTER_TOCILIZUMAB,
+                f"Tocilizumab given {wording.ago(status.last.time, self.now)} "
+                f"({wording.clock(status.last.time)}): reassess at "
+                f"{wording.clock(status.reassess_at)}; a second dose or a corticosteroid only if "
                 "CRS has not improved by then.",
                 RuleSource.SEED_TOCILIZUMAB,
             )
 
     # -- building blocks ----------------------------------------------------------------------
 
-    def _advise(self, code: str, text: str, source: RuleSource) -> None:
+    def _advise(self, code: AdviceCode, text: str, source: RuleSource) -> None:
         self.advice.append(Advice(code, text, source))
 
     def _withhold_tocilizumab(self, block: RedoseBlock) -> None:
         self.withheld.append(
             WithheldTreatment(
                 _TOCILIZUMAB,
-                str(block.rule),
+                block.rule,
                 f"No tocilizumab suggested now: {block.text}.",
                 block.source,
             )
@@ -446,7 +446,7 @@ class _Planner:
             return first.label
         reassess_at = self.tocilizumab.reassess_at
         if reassess_at is not None and grade >= 1:
-            return f"reassess at {_text.clock(reassess_at)}, after tocilizumab"
+            return f"reassess at {wording.clock(reassess_at)}, after tocilizumab"
         if grade <= 0:
             return "no CRS criteria met: continue monitoring"
         if grade == 1:
@@ -459,8 +459,19 @@ class _Planner:
 _ICU_MONITORING = "Monitor very closely, likely in an intensive care unit with 1:1 nursing."
 
 
-def _indicator_for_grade(grade: int) -> Severity:
-    """SPEC 4: grade <= 1 info, 2 warning, >= 3 critical."""
+def card_indicator(
+    grade: int,
+    recommendations: tuple[Recommendation, ...],
+    warnings: tuple[AttributionWarning, ...],
+) -> Severity:
+    """The colour of the assessment card: the one place it is decided (SPEC section 4).
+
+    Grade <= 1 info, 2 warning, >= 3 critical; and critical whenever any attribution warning
+    meets an immunosuppressant suggestion (SPEC 4; for the four infection signals, SPEC 2.7 adds
+    the sepsis caution and unselects the suggestion).
+    """
+    if recommendations and warnings:
+        return Severity.CRITICAL
     if grade <= 1:
         return Severity.INFO
     if grade == 2:

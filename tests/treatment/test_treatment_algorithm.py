@@ -427,6 +427,18 @@ def test_indicator_by_grade(grade: int, indicator: Severity) -> None:
     assert plan_treatment(assessment(grade=grade)).indicator is indicator
 
 
+def test_spec_4_any_attribution_warning_with_a_suggestion_makes_the_card_critical() -> None:
+    """SPEC section 4: "any attribution warning with a suggestion makes it critical"; the plan
+    is the one owner of the card's colour, late onset and masked fever included (they do not
+    unselect the suggestion: SPEC 2.7)."""
+    plan = plan_treatment(assessment(grade=2, age_years=70, warnings=("late-onset",)))
+    assert plan.indicator is Severity.CRITICAL
+    assert plan.recommendations and plan.attribution_caution is None
+    assert plan_treatment(assessment(grade=1, warnings=("late-onset",))).indicator is (
+        Severity.INFO
+    )
+
+
 def test_grade_2_infection_signal_with_suggestion_is_critical() -> None:
     """SPEC 2.7: a grade 2 warning card turns critical when it suggests immunosuppression."""
     assert plan_treatment(assessment(grade=2, age_years=70)).indicator is Severity.WARNING

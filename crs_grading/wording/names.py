@@ -1,0 +1,47 @@
+"""Display names: how every lab, system, warning, drug and link is named to a clinician."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crs_grading.assessment import GradingSystem
+from crs_grading.criteria import WarningCode
+from crs_grading.inputs import LAB_NAMES as _LAB_NAMES
+from crs_grading.inputs import LabTest
+
+__all__ = [
+    "CRS",
+    "LAB_NAMES",
+    "SMART_APP_LINK",
+    "SEED_PAPER_LINK",
+    "SYSTEM_NAMES",
+    "WARNING_NAMES",
+]
+
+#: The condition, as an order's reason names it.
+CRS = "cytokine release syndrome"
+
+#: How clinicians name each ``LabTest`` (driver texts, data gaps, skip reasons, cards, SMART):
+#: defined beside ``LabTest`` in ``crs_grading.inputs`` (``fhir_maps`` reads only the input
+#: types) and named here, its display role.
+LAB_NAMES: Mapping[LabTest, str] = _LAB_NAMES
+
+#: How a grading system is named on a card.
+SYSTEM_NAMES: dict[GradingSystem, str] = {
+    GradingSystem.LEE_2014: "Lee 2014",
+    GradingSystem.ASTCT_2019: "ASTCT 2019",
+}
+
+#: Short names of the attribution warnings (SPEC 2.7).
+WARNING_NAMES: dict[WarningCode, str] = {
+    WarningCode.POSITIVE_BLOOD_CULTURE: "positive blood culture",
+    WarningCode.NEUTROPENIA: "neutropenia",
+    WarningCode.ELEVATED_LACTATE: "elevated lactate",
+    WarningCode.INFECTION_DIAGNOSIS: "infection diagnosis",
+    WarningCode.LATE_ONSET: "late onset",
+    WarningCode.MASKED_FEVER: "masked fever",
+}
+
+#: The card links (CDS Hooks Link labels).
+SMART_APP_LINK = "CRS course over time (SMART app)"
+SEED_PAPER_LINK = "Lee et al. 2014: revised CRS grading and treatment algorithm"
