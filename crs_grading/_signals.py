@@ -121,27 +121,39 @@ def attribution_warnings(
             )
         )
     anc = latest_in(labs, ctx.recent(opts.lab_window)).get(LabTest.ANC)
-    if anc is not None and meets(anc.value, signals.ANC_COMPARISON, signals.ANC_THRESHOLD_PER_UL):
+    if anc is not None and meets(
+        anc.value, signals.ANC_COMPARISON, signals.ANC_THRESHOLD_PER_UL, anc.comparator
+    ):
         form = "febrile-neutropenia" if fever_in_window else WarningCode.NEUTROPENIA
-        text = WARNINGS[form].format(anc=format_number(anc.value))
+        text = WARNINGS[form].format(anc=f"{anc.comparator or ''}{format_number(anc.value)}")
         warnings.append(AttributionWarning(WarningCode.NEUTROPENIA, (anc.reference,), text))
     lactate = latest_in(labs, ctx.recent(opts.lactate_window)).get(LabTest.LACTATE)
     if lactate is not None and meets(
-        lactate.value, signals.LACTATE_COMPARISON, signals.LACTATE_THRESHOLD_MMOL_L
+        lactate.value,
+        signals.LACTATE_COMPARISON,
+        signals.LACTATE_THRESHOLD_MMOL_L,
+        lactate.comparator,
     ):
+        charted = f"{lactate.comparator or ''}{format_number(lactate.value)}"
         warnings.append(
             AttributionWarning(
                 WarningCode.ELEVATED_LACTATE,
                 (lactate.reference,),
                 WARNINGS[WarningCode.ELEVATED_LACTATE].format(
-                    lactate=format_number(lactate.value),
+                    lactate=charted,
                     threshold=format_number(signals.LACTATE_THRESHOLD_MMOL_L),
                 ),
             )
         )
-    infections = active_in(
-        conditions, ConditionCategory.INFECTION, ctx.recent(opts.vitals_window), ctx
-    )
+    # SPEC 2.7: a refuted, entered-in-error or resolved diagnosis never warns. One resolved
+    # only after the assessment time (an abatement after as_of) was not resolved yet.
+    infections = [
+        c
+        for c in active_in(
+            conditions, ConditionCategory.INFECTION, ctx.recent(opts.vitals_window), ctx
+        )
+        if not c.refuted and (c.active or (c.abatement is not None and c.abatement > ctx.as_of))
+    ]
     if infections:
         names = ", ".join(sorted({c.name for c in infections}))
         warnings.append(
