@@ -230,8 +230,8 @@ LAB_TO_STANDARD: dict[LabTest, dict[str, Linear]] = {
     LabTest.IL6: {"pg/ml": SAME, "ng/l": SAME},  # ng/L = pg/mL
     LabTest.ANC: {**_PER_UL, **{key: Linear(1000.0) for key in _THOUSANDS_PER_UL}},
     LabTest.WBC: {**_THOUSANDS_PER_UL, **{key: Linear(0.001) for key in _PER_UL}},
-    # lactate: 1 mmol/L = 9.008 mg/dL (molar mass 90.08 g/mol); mEq/L = mmol/L (monovalent)
-    LabTest.LACTATE: {"mmol/l": SAME, "meq/l": SAME, "mg/dl": Linear(1.0 / 9.008)},
+    # lactate: mg/dL / 9.01 = mmol/L (SPEC 2.7; molar mass 90.08 g/mol); mEq/L = mmol/L
+    LabTest.LACTATE: {"mmol/l": SAME, "meq/l": SAME, "mg/dl": Linear(1.0 / 9.01)},
     LabTest.PROCALCITONIN: {"ng/ml": SAME, "ug/l": SAME},
 }
 
