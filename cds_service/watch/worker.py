@@ -31,6 +31,7 @@ from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.watch.alerts import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
+    AlertContent,
     alert_content,
     alert_identifier_system,
     communication_reference,
@@ -234,13 +235,13 @@ class Watcher:
         metrics.jobs.labels("deliver", "done").inc()
         return "delivered"
 
-    def _send(self, channel: AlertChannel, content: Any) -> dict[str, Any]:
+    def _send(self, channel: AlertChannel, content: AlertContent) -> dict[str, Any]:
         sent_at = self.context.clock().isoformat()
         if channel is AlertChannel.COMMUNICATION:
             return self._send_communication(content, sent_at)
         return self._send_webhook(content, sent_at)
 
-    def _send_communication(self, content: Any, sent_at: str) -> dict[str, Any]:
+    def _send_communication(self, content: AlertContent, sent_at: str) -> dict[str, Any]:
         system = alert_identifier_system(self.context.settings.public_url)
         resource = communication_resource(content, system, sent_at)
         headers = {
@@ -271,7 +272,7 @@ class Watcher:
             "existing": reply.status == 200,
         }
 
-    def _send_webhook(self, content: Any, sent_at: str) -> dict[str, Any]:
+    def _send_webhook(self, content: AlertContent, sent_at: str) -> dict[str, Any]:
         url, secret = self._watch.webhook_url, self._watch.webhook_secret
         assert url is not None and secret is not None  # noqa: S101 - settings enforce both
         body = webhook_body(content, self.fhir_base)

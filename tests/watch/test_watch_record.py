@@ -135,6 +135,7 @@ def test_metrics_show_queue_depth_alerts_sent_latency_and_failures(watch_app, eh
         == 3
     )
     assert value("crs_cds_watch_dead_letters") == 0
+    assert value(r'crs_cds_watch_subscription_silence_seconds\{subscription="crs-watch-1"\}') < 120
 
 
 def test_in_multiprocess_mode_the_watch_gauges_and_counters_are_in_the_sum(tmp_path, watch_env):
