@@ -44,7 +44,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from cds_service.config import IssuerKeys, ReplayCacheKind, get_settings
-from cds_service.errors import ServiceUnavailable, SettingsError, Unauthorized
+from cds_service.errors import ServiceUnavailable, SettingsError, Unauthorized, quoted
 from cds_service.outbound import Deadline, OutboundError, Redirects, fetch
 from cds_service.storage import Storage, get_storage
 
@@ -397,7 +397,7 @@ class JwtVerifier:
         header = jwt.get_unverified_header(token)
         algorithm = header.get("alg")
         if algorithm not in ALLOWED_ALGORITHMS:
-            raise _Refused(f"algorithm {algorithm!r} is not allowed")
+            raise _Refused(f"algorithm {quoted(algorithm)} is not allowed")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise _Refused("no kid in the header")

@@ -487,6 +487,9 @@ def run_call(args: argparse.Namespace, out: TextIO, session: requests.Session) -
         fhir_server=fhir_server,
     )
     body = build_request(call, service.discovery(), fetch)
+    if args.print_request:
+        out.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
     status, answer = service.call(call.service_id, body)
     if status != 200 or not isinstance(answer, dict):
         diagnostics = _diagnostics(answer)
@@ -552,4 +555,9 @@ def add_call_command(subcommands: argparse._SubParsersAction[argparse.ArgumentPa
         help="order hooks: a MedicationRequest or a Bundle of them (all selected)",
     )
     call.add_argument("--json", action="store_true", help="print the response JSON")
+    call.add_argument(
+        "--print-request",
+        action="store_true",
+        help="print the hook request JSON instead of sending it (e.g. for curl)",
+    )
     call.set_defaults(handler=_call)

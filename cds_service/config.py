@@ -14,9 +14,11 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from flask import Flask, current_app
@@ -273,6 +275,12 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "public base URL of the service (for the JWT `aud` check behind a proxy)",
     ),
     ("CRS_CDS_TOCILIZUMAB_PROTOCOL", "lee2014", "`lee2014` or `fda-label` dosing table"),
+    (
+        "CRS_CDS_TIMEZONE",
+        "UTC",
+        "IANA time zone (e.g. `America/Los_Angeles`) of card times and day numbers when the "
+        "patient's data carries no local UTC offset (times all in `Z`)",
+    ),
     ("CRS_CDS_FHIR_TIMEOUT_S", "4", "total time budget in seconds for fetching missing prefetch"),
     ("CRS_CDS_FHIR_MAX_PAGES", "20", "most Bundle pages read per prefetch key"),
     ("CRS_CDS_SMART_CLIENT_ID", "crs-cds", "the SMART app's OAuth client id"),
@@ -295,6 +303,21 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "CRS_CDS_SECRET_KEY",
         "random per process",
         "key (32+ characters) signing the SMART app's session cookie; set it for several workers",
+    ),
+    (
+        "CRS_CDS_SESSION_COOKIE_SECURE",
+        "auto: Secure when the app is reached over https",
+        "`auto`, `true` or `false`: the `Secure` attribute of the SMART app's session cookie",
+    ),
+    (
+        "CRS_CDS_SESSION_COOKIE_SAMESITE",
+        "auto: `None` when Secure (EHR iframes), else `Lax`",
+        "`auto`, `none`, `lax` or `strict`; `none` makes the cookie Secure",
+    ),
+    (
+        "CRS_CDS_SESSION_COOKIE_PARTITIONED",
+        "auto: when SameSite is None",
+        "`auto`, `true` or `false`: `Partitioned` (CHIPS), kept per embedding EHR site",
     ),
     ("CRS_CDS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     (
@@ -357,6 +380,7 @@ class Settings:
     trusted_issuers: Mapping[str, IssuerKeys] = field(default_factory=lambda: MappingProxyType({}))
     public_url: str | None = None
     tocilizumab_protocol: TocilizumabProtocol = TocilizumabProtocol.LEE_2014
+    timezone: tzinfo = UTC
     fhir_timeout_s: float = 4.0
     fhir_max_pages: int = 20
     smart_client_id: str = "crs-cds"
@@ -364,6 +388,9 @@ class Settings:
     smart_issuers: tuple[str, ...] | None = None
     smart_redirect_url: str | None = None
     secret_key: str | None = field(default=None, repr=False)
+    session_cookie_secure: bool | None = None  # None: auto
+    session_cookie_samesite: str | None = None  # "none", "lax" or "strict"; None: auto
+    session_cookie_partitioned: bool | None = None  # None: auto
     log_level: str = "INFO"
     database_url: str | None = field(default=None, repr=False)
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
@@ -398,6 +425,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             get("CRS_CDS_TOCILIZUMAB_PROTOCOL"),
             TocilizumabProtocol.LEE_2014,
         ),
+        timezone=_timezone(get("CRS_CDS_TIMEZONE")),
         fhir_timeout_s=_seconds("CRS_CDS_FHIR_TIMEOUT_S", get("CRS_CDS_FHIR_TIMEOUT_S"), 4.0),
         fhir_max_pages=_positive_int("CRS_CDS_FHIR_MAX_PAGES", get("CRS_CDS_FHIR_MAX_PAGES"), 20),
         smart_client_id=get("CRS_CDS_SMART_CLIENT_ID") or "crs-cds",
@@ -407,6 +435,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "CRS_CDS_SMART_REDIRECT_URL", get("CRS_CDS_SMART_REDIRECT_URL")
         ),
         secret_key=_secret_key(get("CRS_CDS_SECRET_KEY")),
+        session_cookie_secure=_auto_bool(
+            "CRS_CDS_SESSION_COOKIE_SECURE", get("CRS_CDS_SESSION_COOKIE_SECURE")
+        ),
+        session_cookie_samesite=_auto_choice(
+            "CRS_CDS_SESSION_COOKIE_SAMESITE",
+            get("CRS_CDS_SESSION_COOKIE_SAMESITE"),
+            ("none", "lax", "strict"),
+        ),
+        session_cookie_partitioned=_auto_bool(
+            "CRS_CDS_SESSION_COOKIE_PARTITIONED", get("CRS_CDS_SESSION_COOKIE_PARTITIONED")
+        ),
         log_level=_log_level(get("CRS_CDS_LOG_LEVEL")),
         database_url=_database_url(get("DATABASE_URL")),
         max_request_bytes=_bounded_int(
@@ -469,6 +508,19 @@ def _enum(kind: type[_E], name: str, raw: str | None, default: _E) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise SettingsError(f"{name} must be one of {allowed}, not {raw!r}") from None
+
+
+def _timezone(raw: str | None) -> tzinfo:
+    """``CRS_CDS_TIMEZONE``: an IANA zone name ("Europe/Berlin") or "UTC"."""
+    if raw is None or raw.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"CRS_CDS_TIMEZONE must be an IANA time zone such as America/Los_Angeles or UTC, "
+            f"not {raw!r}"
+        ) from None
 
 
 def _seconds(name: str, raw: str | None, default: float) -> float:
@@ -601,6 +653,22 @@ def _smart_issuers(raw: str | None) -> tuple[str, ...] | None:
     if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
         raise SettingsError(f"{name} must be a JSON list of URLs")
     return tuple(_http_url(name, item).rstrip("/") for item in parsed)
+
+
+def _auto_bool(name: str, raw: str | None) -> bool | None:
+    """``auto`` (or unset) as None, else ``true`` or ``false``."""
+    choice = _auto_choice(name, raw, ("true", "false"))
+    return None if choice is None else choice == "true"
+
+
+def _auto_choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str | None:
+    """``auto`` (or unset) as None, else one of ``choices`` (any case)."""
+    if raw is None or raw.lower() == "auto":
+        return None
+    if raw.lower() not in choices:
+        allowed = ", ".join(("auto", *choices))
+        raise SettingsError(f"{name} must be one of {allowed}, not {raw!r}")
+    return raw.lower()
 
 
 def _secret_key(raw: str | None) -> str | None:

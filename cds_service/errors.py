@@ -44,6 +44,7 @@ __all__ = [
     "UnsupportedMediaType",
     "init_app",
     "operation_outcome",
+    "quoted",
     "where_raised",
 ]
 
@@ -148,6 +149,21 @@ class ServiceUnavailable(ServiceError):
         if self.retry_after_s is None:
             return {}
         return {"Retry-After": str(self.retry_after_s)}
+
+
+#: Longest part of a request value an error message or a log line quotes back.
+QUOTE_LIMIT = 40
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` quoted for a message: its ``repr``, cut to ``limit`` characters of the value
+    with its length said when longer. A client that sends megabytes must not get them back
+    (issue 11: a 5 MB ``hook`` was echoed in full), nor fill the log with them.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}... ({type(value).__name__})"
 
 
 def operation_outcome(issue_code: str, diagnostics: str) -> dict[str, Any]:

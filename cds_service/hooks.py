@@ -29,10 +29,10 @@ from cds_service.cards import (
 from cds_service.clock import get_clock
 from cds_service.config import Settings
 from cds_service.fhir_io import PatientData
-from cds_service.services import CdsService
+from cds_service.services import MEDICATIONS_KEY, PROCEDURES_KEY, CdsService
 from cds_service.storage import AuditRecord, record_audit
 from cds_service.validation import HookRequest
-from crs_grading import Assessment, assess
+from crs_grading import Assessment, GradingOptions, assess
 from crs_grading.treatment import (
     Protocol,
     TreatmentOptions,
@@ -41,15 +41,30 @@ from crs_grading.treatment import (
 )
 from fhir_maps import map_draft_orders, map_patient_record
 
-__all__ = ["SMART_LAUNCH_PATH", "answer_hook", "smart_launch_url", "treatment_options"]
+__all__ = [
+    "SMART_LAUNCH_PATH",
+    "answer_hook",
+    "grading_options",
+    "smart_launch_url",
+    "treatment_options",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Where the SMART app's EHR launch lives (``cds_service/smart``), below the public base URL.
 SMART_LAUNCH_PATH = "/smart/launch"
 
+#: Prefetch keys that can hold the CRS-associated therapy (SPEC 2.1).
+_THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
+
 _PATIENT_VIEW = "patient-view"
 _ORDER_SELECT = "order-select"
+
+
+def grading_options(settings: Settings) -> GradingOptions:
+    """The grading options of the service: the zone of card times and day numbers when the
+    data carries no local offset (``CRS_CDS_TIMEZONE``; the data's own offset wins)."""
+    return GradingOptions(timezone=settings.timezone)
 
 
 def treatment_options(settings: Settings) -> TreatmentOptions:
@@ -89,7 +104,7 @@ def answer_hook(
     inputs = map_patient_record(
         (data.patient, *data.resources), patient_id, fhir_server=request.fhir_server
     )
-    assessment = assess(inputs, now)
+    assessment = assess(inputs, now, grading_options(settings))
     cards: list[dict[str, Any]] = []
     if assessment.in_scope:
         options = treatment_options(settings)
@@ -111,6 +126,13 @@ def answer_hook(
             "patient out of scope: no CRS-associated therapy in the scope window; no cards",
             extra={"fields": {"service": service.id, "outOfScope": True}},
         )
+        unread = sorted({p.key for p in data.problems if p.hides_data and p.key in _THERAPY_KEYS})
+        if unread:  # the therapy itself may be in what could not be read (SPEC 2.1, 3)
+            logger.warning(
+                "patient out of scope, but the therapy may have been missed: some "
+                "administrations or procedures could not be read",
+                extra={"fields": {"service": service.id, "unreadKeys": unread}},
+            )
 
     _audit(service, request, assessment, cards, now, started)
     return {"cards": cards}

@@ -69,6 +69,11 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.audit_failures = Counter(
+            "crs_cds_audit_write_failures",
+            "Hook answers whose audit row could not be written (each also logged as an error).",
+            registry=self.registry,
+        )
         self.fhir_problems = Counter(
             "crs_cds_fhir_data_problems",
             "Prefetch keys that could not be read completely, by key.",

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from cds_service.openapi_examples import hook_request_examples
 from cds_service.services import SERVICES
 from cds_service.validation import FHIR_ID_PATTERN
 
@@ -373,7 +374,13 @@ def _cds_paths() -> dict[str, Any]:
                 "parameters": [_SERVICE_ID],
                 "requestBody": {
                     "required": True,
-                    "content": {_JSON: {"schema": _ref("HookRequest")}},
+                    "content": {
+                        _JSON: {
+                            "schema": _ref("HookRequest"),
+                            # One per hook; post each to the service of its hook.
+                            "examples": hook_request_examples(),
+                        }
+                    },
                 },
                 "responses": {
                     "200": _json_response("cards (possibly none)", _ref("CdsResponse")),

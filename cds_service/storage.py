@@ -48,15 +48,25 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 
 from cds_service.config import SchemaUpgrade, get_settings
 from cds_service.errors import ServiceUnavailable, SettingsError
-from cds_service.validation import FeedbackItem, is_fhir_id
+from cds_service.metrics import get_metrics
+from cds_service.validation import (
+    MAX_CARD_ID,
+    MAX_HOOK_INSTANCE,
+    MAX_REASON_CODE,
+    MAX_REASON_DISPLAY,
+    MAX_REASON_SYSTEM,
+    FeedbackItem,
+    is_fhir_id,
+)
 
 __all__ = [
     "SCHEMA_HEAD",
     "AuditRecord",
+    "DatabaseFileReplaced",
     "Storage",
     "audit_table",
     "current_revision",
@@ -111,12 +121,12 @@ feedback_table = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("service_id", String(64), nullable=False, index=True),
-    Column("card_uuid", String(256), nullable=False, index=True),
+    Column("card_uuid", String(MAX_CARD_ID), nullable=False, index=True),
     Column("outcome", String(16), nullable=False),
     Column("accepted_suggestions", Text, nullable=False),  # JSON array of suggestion uuids
-    Column("override_reason_code", String(256)),
-    Column("override_reason_system", String(1024)),
-    Column("override_reason_display", String(1024)),
+    Column("override_reason_code", String(MAX_REASON_CODE)),
+    Column("override_reason_system", String(MAX_REASON_SYSTEM)),
+    Column("override_reason_display", String(MAX_REASON_DISPLAY)),
     Column("user_comment", Text),
     Column("outcome_timestamp", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -137,7 +147,7 @@ audit_table = Table(
     "audit",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("hook_instance", String(256), nullable=False, index=True),
+    Column("hook_instance", String(MAX_HOOK_INSTANCE), nullable=False, index=True),
     Column("service_id", String(64), nullable=False),
     Column("patient_ref", String(64), nullable=False, index=True),
     Column("grade", Integer, nullable=True),
@@ -418,12 +428,73 @@ def database_url_for(app: Flask, configured: str | None) -> str:
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite gets WAL journaling and a 15 s busy timeout, so that
-    several worker processes can write (feedback, replay cache) without "database is locked"."""
+    several worker processes can write (feedback, replay cache) without "database is locked",
+    and a guard against its file being deleted or replaced under the running service."""
     if url.startswith("sqlite"):
         engine = create_engine(url, pool_pre_ping=True, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _SqliteFileGuard(os.path.abspath(database)).watch(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+class DatabaseFileReplaced(SQLAlchemyError):
+    """The SQLite file at the configured path is not the file this process opened."""
+
+
+class _SqliteFileGuard:
+    """Refuses every use of a SQLite engine once the file at its path is not the file it opened.
+
+    A deleted file stays open, so writes would go on "succeeding" into a file nobody can
+    read again (issue 11: 3,408 feedback items acknowledged and lost); a new connection would
+    create an empty file in its place. So each checkout compares the file at the path (device
+    and inode) with the one first opened, and a new connection is refused before SQLite can
+    create anything. Feedback then answers 503, the replay cache 503, ``/readyz`` not ready,
+    until the service is restarted on a good file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.opened: tuple[int, int] | None = None
+        self._reported = False
+
+    def watch(self, engine: Engine) -> None:
+        event.listen(engine, "do_connect", self._before_connect)
+        event.listen(engine, "connect", self._connected)
+        event.listen(engine.pool, "checkout", self._checkout)
+
+    def _current(self) -> tuple[int, int] | None:
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return None
+        return status.st_dev, status.st_ino
+
+    def _replaced(self) -> bool:
+        if self.opened is None or self._current() == self.opened:
+            return False
+        if not self._reported:
+            self._reported = True
+            logger.error(
+                "the SQLite database file was deleted or replaced while the service ran; "
+                "every write is refused until the service is restarted"
+            )
+        return True
+
+    def _before_connect(self, *_: Any) -> None:
+        if self._replaced():
+            raise DatabaseFileReplaced("the SQLite database file was deleted or replaced")
+
+    def _connected(self, *_: Any) -> None:
+        if self.opened is None:
+            self.opened = self._current()
+
+    def _checkout(self, *_: Any) -> None:
+        if self._replaced():
+            # The pool drops this connection and opens another, which _before_connect refuses.
+            raise DisconnectionError("the SQLite database file was deleted or replaced")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -463,11 +534,17 @@ def record_audit(record: AuditRecord, app: Flask | None = None) -> bool:
     """Write the audit row of one hook answer; True when stored.
 
     Never raises for a database failure: the clinician's answer must not be lost because the
-    audit write failed. The failure is logged (error type only) and False returned.
+    audit write failed. Nor is a failure silent: it is logged as an error (type only, with the
+    call's hookInstance) and counted in ``crs_cds_audit_write_failures_total``. The request
+    values an audit row holds are checked at the edge (``validation``), so that only the
+    database itself can make the write fail. A patient id that is not a FHIR id is a
+    programming error: ``ValueError``.
     """
     try:
         get_storage(app).record_audit(record)
     except SQLAlchemyError as error:
         logger.error("audit row not stored: %s", type(error).__name__)
+        with contextlib.suppress(KeyError):
+            get_metrics(app).audit_failures.inc()
         return False
     return True

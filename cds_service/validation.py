@@ -18,12 +18,19 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from cds_service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from cds_service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, quoted
 from cds_service.services import CdsService
 
 __all__ = [
     "FHIR_ID_PATTERN",
+    "MAX_CARD_ID",
+    "MAX_FEEDBACK_TEXT",
+    "MAX_HOOK_INSTANCE",
     "MAX_JSON_DEPTH",
+    "MAX_REASON_CODE",
+    "MAX_REASON_DISPLAY",
+    "MAX_REASON_SYSTEM",
+    "MAX_SUGGESTION_ID",
     "FeedbackItem",
     "FhirAuthorization",
     "HookContext",
@@ -39,8 +46,16 @@ __all__ = [
 #: FHIR R4 datatype "id" (the regex of the R4 specification, with its 64-character limit).
 FHIR_ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
 _FHIR_ID = re.compile(FHIR_ID_PATTERN)
-_MAX_HOOK_INSTANCE = 256
-_MAX_FEEDBACK_TEXT = 4000
+#: Longest values the service stores, in characters: the sizes of their database columns
+#: (``cds_service.storage``). Checked here, at the edge, so that SQLite (which ignores column
+#: sizes) and PostgreSQL (which refuses longer values) accept exactly the same requests.
+MAX_HOOK_INSTANCE = 256
+MAX_CARD_ID = 256
+MAX_SUGGESTION_ID = 256
+MAX_REASON_CODE = 256
+MAX_REASON_SYSTEM = 1024
+MAX_REASON_DISPLAY = 1024
+MAX_FEEDBACK_TEXT = 4000
 _BEARER = "Bearer"  # fhirAuthorization.token_type, fixed by CDS Hooks 2.0.1
 
 #: Deepest JSON nesting accepted where code downstream recurses into the data: a hook call's
@@ -130,14 +145,11 @@ def parse_hook_request(
     hook = _required_str(document, "hook")
     if hook != service.hook:
         raise BadRequest(
-            f"hook is {hook!r} but service {service.id} answers {service.hook!r}",
+            f"hook is {quoted(hook)} but service {service.id} answers {service.hook!r}",
             issue_code="value",
         )
     hook_instance = _required_str(document, "hookInstance")
-    if len(hook_instance) > _MAX_HOOK_INSTANCE:
-        raise BadRequest(
-            f"hookInstance is longer than {_MAX_HOOK_INSTANCE} characters", issue_code="value"
-        )
+    _storable(hook_instance, "hookInstance", MAX_HOOK_INSTANCE)  # the audit keeps it
 
     context = _context(service, document.get("context"))
 
@@ -393,7 +405,7 @@ def _feedback_item(raw: object, path: str) -> FeedbackItem:
         raise BadRequest(f"{path} must be an object", issue_code="value")
     prefix = f"{path}."
     card = _required_str(raw, "card", prefix)
-    _limit(card, f"{prefix}card", 256)
+    _storable(card, f"{prefix}card", MAX_CARD_ID)
 
     outcome = _required_str(raw, "outcome", prefix)
     if outcome not in ("accepted", "overridden"):
@@ -426,9 +438,11 @@ def _feedback_item(raw: object, path: str) -> FeedbackItem:
             display = _optional_str(coding, "display", coding_path)
             if code is None:
                 raise BadRequest(f"{coding_path}code is required", issue_code="required")
+            _storable(code, f"{coding_path}code", MAX_REASON_CODE)
+            _storable(system, f"{coding_path}system", MAX_REASON_SYSTEM)
+            _storable(display, f"{coding_path}display", MAX_REASON_DISPLAY)
         comment = _optional_str(reason, "userComment", f"{reason_path}.")
-        if comment is not None:
-            _limit(comment, f"{reason_path}.userComment", _MAX_FEEDBACK_TEXT)
+        _storable(comment, f"{reason_path}.userComment", MAX_FEEDBACK_TEXT)
 
     return FeedbackItem(
         card=card,
@@ -452,7 +466,7 @@ def _accepted_suggestions(raw: object, path: str) -> tuple[str, ...]:
         if not isinstance(item, dict):
             raise BadRequest(f"{path}[{index}] must be an object with an id", issue_code="value")
         suggestion_id = _required_str(item, "id", f"{path}[{index}].")
-        _limit(suggestion_id, f"{path}[{index}].id", 256)
+        _storable(suggestion_id, f"{path}[{index}].id", MAX_SUGGESTION_ID)
         ids.append(suggestion_id)
     return tuple(ids)
 
@@ -468,9 +482,18 @@ def _timestamp(raw: str, path: str) -> datetime:
             f"{path} must be an ISO 8601 date-time with a time zone, e.g. 2021-12-11T10:05:31Z",
             issue_code="value",
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+23:59 lies before the year 1 in UTC
+        raise BadRequest(f"{path} is out of range", issue_code="value") from None
 
 
-def _limit(value: str, path: str, limit: int) -> None:
+def _storable(value: str | None, path: str, limit: int) -> None:
+    """400 naming ``path`` unless ``value`` fits its column: at most ``limit`` characters and
+    no NUL (PostgreSQL text cannot hold U+0000; SQLite can, and both must agree)."""
+    if value is None:
+        return
     if len(value) > limit:
         raise BadRequest(f"{path} is longer than {limit} characters", issue_code="too-long")
+    if "\x00" in value:
+        raise BadRequest(f"{path} must not contain a NUL character", issue_code="value")

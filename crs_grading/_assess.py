@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from crs_grading import _organ, _oxygen, _signals, _vasopressors, _vitals
+from crs_grading import _organ, _oxygen, _signals, _vasopressors, _vitals, wording
 from crs_grading._model import (
     BEGINNING,
     Context,
@@ -31,6 +31,7 @@ from crs_grading.assessment import (
     SystemGrade,
     TherapyContext,
 )
+from crs_grading.calendar import local_zone
 from crs_grading.criteria import Criterion
 from crs_grading.inputs import (
     LAB_NAMES,
@@ -58,6 +59,7 @@ from crs_grading.tables import astct2019, lee2014, signals
 logger = logging.getLogger(__name__)
 
 FUTURE_REASON = "dated after the assessment time"
+GAP_STATED_WEIGHT = "no measured body weight: the weight stated by the patient is used"
 
 #: SPEC 2.1: a cell-therapy infusion within scope sets day 0 before any engager or antibody dose.
 CELL_THERAPY_KINDS = frozenset(
@@ -106,6 +108,7 @@ class _Data:
     conditions: list[ConditionFinding]
     immunosuppressants: list[ImmunosuppressantDose]
     weights: list[Measurement]
+    stated_weights: list[Measurement]
     death_time: datetime | None
     deceased: bool
 
@@ -138,6 +141,7 @@ def _data(inputs: GradingInputs, horizon: datetime, skipped: list[SkippedResourc
         conditions=keep(inputs.conditions, lambda c: c.onset),
         immunosuppressants=keep(inputs.immunosuppressants, lambda d: d.time),
         weights=keep(inputs.weights_kg, lambda m: m.time),
+        stated_weights=keep(inputs.stated_weights_kg, lambda m: m.time),
         death_time=death_time,
         deceased=deceased,
     )
@@ -146,17 +150,56 @@ def _data(inputs: GradingInputs, horizon: datetime, skipped: list[SkippedResourc
 # -- Scope, day 0, patient facts -----------------------------------------------------------------
 
 
+#: Administrations of one continuous infusion charted bag by bag are one course when each starts
+#: within this time of the previous one's end (bag changes; our choice, documented).
+INFUSION_BAG_GAP = timedelta(hours=4)
+
+
+def _courses(therapies: Sequence[TherapyAdministration]) -> list[TherapyAdministration]:
+    """Therapies with periods (continuous infusions) merged into courses: bags of the same
+    product that follow one another are one infusion, dated by the first bag's start (SPEC
+    2.1: day 0 is its start). Doses without a period stay as they are."""
+    courses: list[TherapyAdministration] = []
+    open_course: dict[str, int] = {}  # product name -> index of its last course with a period
+    for therapy in sorted(therapies, key=lambda t: (t.time, t.reference)):
+        index = open_course.get(therapy.name)
+        if therapy.end is not None or therapy.ongoing:
+            if index is not None:
+                course = courses[index]
+                course_end = course.end if course.end is not None else course.time
+                if course.ongoing or therapy.time <= course_end + INFUSION_BAG_GAP:
+                    ends = [e for e in (course.end, therapy.end) if e is not None]
+                    courses[index] = replace(
+                        course,
+                        end=max(ends) if ends else None,
+                        ongoing=therapy.ongoing,
+                    )
+                    continue
+            open_course[therapy.name] = len(courses)
+        courses.append(therapy)
+    return courses
+
+
+def _last_day(therapy: TherapyAdministration, as_of: datetime) -> datetime:
+    """When the therapy was last given: now while it runs, else its end, else its time."""
+    if therapy.ongoing:
+        return as_of
+    return therapy.end if therapy.end is not None else therapy.time
+
+
 def choose_therapy(
     therapies: Sequence[TherapyAdministration], as_of: datetime, options: GradingOptions
 ) -> TherapyAdministration | None:
     """The therapy that sets day 0 (SPEC 2.1), or ``None``: out of scope.
 
-    Within ``scope_days`` before ``as_of`` (future-dated ones are already dropped): the most
-    recent cell-therapy infusion (CAR-T, TCR/TIL, other cell therapy); without one, the most
-    recent engager or antibody dose.
+    In scope when given within ``scope_days`` before ``as_of`` (future-dated ones are already
+    dropped); a continuous infusion is in scope for ``scope_days`` after its end, or after now
+    while it runs, and its day 0 is its start. Of those: the most recent cell-therapy infusion
+    (CAR-T, TCR/TIL, other cell therapy); without one, the most recent engager or antibody
+    course or dose.
     """
     earliest = as_of - timedelta(days=options.scope_days)
-    in_scope = [t for t in therapies if t.time >= earliest]
+    in_scope = [t for t in _courses(therapies) if min(_last_day(t, as_of), as_of) >= earliest]
     cells = [t for t in in_scope if t.kind in CELL_THERAPY_KINDS]
     pool = cells or in_scope
     return max(pool, key=lambda t: (t.time, t.reference)) if pool else None
@@ -341,12 +384,6 @@ def _death_findings(
 # -- Data gaps -----------------------------------------------------------------------------------
 
 
-def _span_text(length: timedelta) -> str:
-    if length >= timedelta(days=7) and length % timedelta(days=1) == timedelta(0):
-        return f"{length.days} days"
-    return f"{length.total_seconds() / 3600:g} h"
-
-
 def _stale_lab_gaps(labs: Sequence[LabResult], ctx: Context) -> list[str]:
     """Tests whose latest result is too old to use (SPEC 2.2)."""
     windows: dict[LabTest, timedelta] = dict.fromkeys(_organ.TERMS_BY_TEST, ctx.options.lab_window)
@@ -354,7 +391,7 @@ def _stale_lab_gaps(labs: Sequence[LabResult], ctx: Context) -> list[str]:
     windows[LabTest.LACTATE] = ctx.options.lactate_window
     latest: dict[LabTest, LabResult] = {r.test: r for r in labs}
     return [
-        f"latest {LAB_NAMES[test]} result is older than {_span_text(length)} and was not used"
+        f"latest {LAB_NAMES[test]} result is older than {wording.span(length)} and was not used"
         for test, length in windows.items()
         if test in latest and latest[test].time < ctx.as_of - length
     ]
@@ -374,6 +411,8 @@ def assess(
     options = options if options is not None else GradingOptions()
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
+    # Days and times in the local clock of the data, else the configured zone (SPEC section 4).
+    options = replace(options, timezone=local_zone(inputs.clock_offsets, options.timezone))
     as_of = as_of.astimezone(UTC)
     horizon = as_of + options.clock_skew
     skipped: list[SkippedResource] = list(inputs.skipped)
@@ -383,6 +422,9 @@ def assess(
     tz = options.timezone
     age_years, age = age_on(inputs.patient.birth_date, as_of.astimezone(tz).date())
     weight = _latest_weight(data.weights, as_of, options)
+    stated = _latest_weight(data.stated_weights, as_of, options) if weight is None else None
+    if stated is not None:
+        weight = stated  # SPEC 3: the stated weight (3142-7) only as a last resort
     ctx = Context(
         as_of=as_of,
         horizon=horizon,
@@ -395,13 +437,15 @@ def assess(
     gaps = Gaps()
     if age_years is None:
         gaps.add("age unknown: adult hypotension thresholds used")
+    if stated is not None:
+        gaps.add(GAP_STATED_WEIGHT)
     if weight is None:
-        gaps.add(f"no body weight in the last {_span_text(options.weight_max_age)}")
+        gaps.add(f"no body weight in the last {wording.span(options.weight_max_age)}")
     recent_vitals = ctx.recent(options.vitals_window)
     vital_times = [m.time for m in (*data.temperatures, *data.vitals)]
     vital_times += [b.time for b in data.pressures]
     if not any(recent_vitals.contains(time) for time in vital_times):
-        gaps.add(f"no vital signs in the last {_span_text(options.vitals_window)}")
+        gaps.add(f"no vital signs in the last {wording.span(options.vitals_window)}")
 
     lee_fever, astct_fever = _vitals.fever_findings(data.temperatures, ctx)
     lee_hypotension, astct_hypotension = _vitals.hypotension_findings(data.pressures, ctx)
@@ -502,6 +546,8 @@ def assess(
         daily=daily,
         data_gaps=gaps.items(),
         skipped=tuple(sorted(dict.fromkeys(skipped), key=lambda s: (s.reference, s.reason))),
+        timezone=options.timezone,
+        vitals_window=options.vitals_window,
     )
     logger.debug(
         "assessed %s: %s grade %d, peak %d",

@@ -16,6 +16,10 @@ from crs_grading.assessment import Driver
 from crs_grading.criteria import Criterion
 from crs_grading.inputs import ConditionFinding, LabResult, LabTest, Measurement
 from crs_grading.options import GradingOptions
+from crs_grading.wording import duration as format_duration
+from crs_grading.wording import number as format_number
+
+__all__ = ["format_duration", "format_number"]  # the wording module's, for the grading modules
 
 #: The earliest time, for an interval whose start is unknown (a condition without onset).
 BEGINNING = datetime.min.replace(tzinfo=UTC)
@@ -157,18 +161,6 @@ def drivers(findings: Iterable[Finding]) -> tuple[Driver, ...]:
         text = worst.text
         if criterion in _LISTED_CRITERIA:  # every symptom cited as evidence is named
             text = "; ".join(dict.fromkeys(f.text for f in group))
-        result.append(Driver(str(criterion), worst.grade, tuple(evidence), text))
+        result.append(Driver(criterion, worst.grade, tuple(evidence), text))
     result.sort(key=lambda d: (-d.grade, d.criterion))
     return tuple(result)
-
-
-def format_number(value: float) -> str:
-    """A value for a clinician: at most 3 significant decimals, no trailing zeros."""
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return text if text != "-0" else "0"
-
-
-def format_duration(length: timedelta) -> str:
-    minutes = int(length.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"

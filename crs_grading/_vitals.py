@@ -15,8 +15,14 @@ from crs_grading.tables.common import meets
 
 
 def is_fever(temperature: Measurement) -> bool:
-    """Temperature >= 38.0 C (seed Table 2 grade 1; SPEC 2.3)."""
-    return meets(temperature.value, lee2014.FEVER_COMPARISON, lee2014.FEVER_THRESHOLD_C)
+    """Temperature >= 38.0 C (seed Table 2 grade 1; SPEC 2.3); a bound (">39") counts only
+    when every value beyond it is a fever (SPEC 3 "Comparators")."""
+    return meets(
+        temperature.value,
+        lee2014.FEVER_COMPARISON,
+        lee2014.FEVER_THRESHOLD_C,
+        temperature.comparator,
+    )
 
 
 def fever_findings(
@@ -31,11 +37,16 @@ def fever_findings(
     for reading in temperatures:
         if not span.contains(reading.time):
             continue
-        text = f"temperature {reading.value:.1f} C"
+        text = f"temperature {reading.comparator or ''}{reading.value:.1f} C"
         common = (reading.time, reading.time, (reading.reference,), text, reading.value)
         if is_fever(reading):
             lee.append(Finding(Criterion.FEVER, lee_grade, *common))
-        if meets(reading.value, astct2019.FEVER_COMPARISON, astct2019.FEVER_THRESHOLD_C):
+        if meets(
+            reading.value,
+            astct2019.FEVER_COMPARISON,
+            astct2019.FEVER_THRESHOLD_C,
+            reading.comparator,
+        ):
             astct.append(Finding(Criterion.ASTCT_FEVER, astct_grade, *common, fever=True))
     return lee, astct
 
@@ -61,17 +72,20 @@ def hypotension_row(reading: BloodPressure, age_years: int) -> tuple[str, float]
             value, derived = mean_arterial_pressure(reading)
         if value is None or not meets(value, hypotension.COMPARISON, threshold):
             continue
-        name = "systolic" if row.pressure is hypotension.Pressure.SYSTOLIC else "mean arterial"
-        how = " (derived from systolic and diastolic)" if derived else ""
-        text = f"{name} pressure {format_number(value)}{how} < {format_number(threshold)} mmHg"
-        return f"{text} ({row.source})", value
+        limit = f"< {format_number(threshold)} mmHg"
+        if row.pressure is hypotension.Pressure.MEAN:
+            how = "derived MAP" if derived else "MAP"
+            return f"{how} {format_number(value)} {limit}", value
+        if reading.diastolic is None:
+            return f"systolic {format_number(value)} {limit}", value
+        return f"systolic {limit}", value
     return None
 
 
 def _reading_text(reading: BloodPressure) -> str:
     if reading.systolic is not None and reading.diastolic is not None:
         return f"BP {format_number(reading.systolic)}/{format_number(reading.diastolic)} mmHg"
-    return "BP"
+    return "BP"  # the explanation gives the one pressure charted
 
 
 def _paired(pressures: Sequence[BloodPressure]) -> list[tuple[BloodPressure, tuple[str, ...]]]:
@@ -119,7 +133,7 @@ def hypotension_findings(
         if fired is None:
             continue
         explanation, value = fired
-        text = f"{_reading_text(reading)}: {explanation}"
+        text = f"{_reading_text(reading)} ({explanation})"
         common = (reading.time, reading.time, evidence, text, -value)
         lee.append(Finding(Criterion.HYPOTENSION, lee_grade, *common))
         astct.append(Finding(Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR, astct_grade, *common))
@@ -127,23 +141,28 @@ def hypotension_findings(
 
 
 def constitutional_findings(conditions: Sequence[ConditionFinding], ctx: Context) -> list[Finding]:
-    """Lee ``constitutional-symptoms``: an active constitutional-symptom condition (grade 1)."""
+    """Lee ``constitutional-symptoms`` (grade 1): a symptom Condition counts at its onset (else
+    its recordedDate), so only in the windows that hold it (SPEC 2.3: problem lists are rarely
+    cleaned up, and an old headache must not hold a patient at grade 1 for weeks). A symptom
+    with no date cannot be placed and never counts; a refuted one never counts."""
     grade = lee2014.GRADES[Criterion.CONSTITUTIONAL_SYMPTOMS][0]
     findings = []
     for condition in conditions:
         if condition.category is not ConditionCategory.CONSTITUTIONAL:
             continue
-        interval = condition_interval(condition, ctx.as_of)
-        if interval is None or interval.end < ctx.since:
+        onset = condition.onset
+        if onset is None or not ctx.span.contains(onset):
             continue
+        if condition_interval(condition, ctx.as_of) is None:
+            continue  # refuted, or resolved with no abatement date: not a symptom we can place
         findings.append(
             Finding(
                 Criterion.CONSTITUTIONAL_SYMPTOMS,
                 grade,
-                interval.start,
-                interval.end,
+                onset,
+                onset,
                 (condition.reference,),
-                f"{condition.name} (active condition)",
+                condition.name,  # a symptom counts from its onset (SPEC 2.3): new by rule
             )
         )
     return findings

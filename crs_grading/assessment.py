@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from crs_grading.criteria import INFECTION_SIGNALS, Criterion, WarningCode
 from crs_grading.inputs import (
     BloodPressure,
     ConditionFinding,
@@ -21,6 +22,7 @@ from crs_grading.inputs import (
     SkippedResource,
     TherapyAdministration,
 )
+from crs_grading.tables import windows
 
 
 class GradingSystem(enum.StrEnum):
@@ -34,13 +36,18 @@ class GradingSystem(enum.StrEnum):
 class Driver:
     """One criterion that reached a grade, with the resources that show it.
 
-    ``criterion`` is a stable kebab-case name documented in ``docs/`` (public contract).
+    ``criterion`` is a stable kebab-case name documented in ``docs/`` (public contract); a
+    plain string is read as its ``Criterion`` (an unknown one raises ``ValueError``).
     """
 
-    criterion: str
+    criterion: Criterion
     grade: int
     evidence: tuple[str, ...]
     text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.criterion, Criterion):
+            object.__setattr__(self, "criterion", Criterion(self.criterion))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +65,26 @@ class SystemGrade:
 class AttributionWarning:
     """A signal that infection or sepsis could explain the picture (SPEC 2.7).
 
-    ``code`` is one of the stable codes of SPEC 2.7 (``positive-blood-culture``, ``neutropenia``,
-    ``elevated-lactate``, ``infection-diagnosis``, ``late-onset``, ``masked-fever``).
+    ``code`` is one of the stable codes of SPEC 2.7 (``WarningCode``; a plain string is read as
+    its member, an unknown one raises ``ValueError``).
     """
 
-    code: str
+    code: WarningCode
     evidence: tuple[str, ...]
     text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, WarningCode):
+            object.__setattr__(self, "code", WarningCode(self.code))
 
     @property
     def is_infection_signal(self) -> bool:
         """True for the four signals that make an immunosuppression suggestion critical."""
-        return self.code in INFECTION_SIGNAL_CODES
+        return self.code.is_infection_signal
 
 
 #: SPEC 2.7: any of these with an immunosuppression suggestion makes the card critical.
-INFECTION_SIGNAL_CODES = frozenset(
-    {"positive-blood-culture", "neutropenia", "elevated-lactate", "infection-diagnosis"}
-)
+INFECTION_SIGNAL_CODES: frozenset[WarningCode] = INFECTION_SIGNALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +137,9 @@ class Assessment:
     """The CRS assessment of one patient at one time.
 
     ``therapy`` is ``None`` when no CRS-associated therapy was given in the scope window: the
-    patient is out of scope and gets no cards (SPEC 2.1).
+    patient is out of scope and gets no cards (SPEC 2.1). ``timezone`` is the local clock of the
+    patient's data (``crs_grading.calendar``): day numbers were counted in it, and every time a
+    clinician reads is written in it. ``vitals_window`` is the current grade's window (24 h).
     """
 
     as_of: datetime
@@ -151,6 +162,8 @@ class Assessment:
     daily: tuple[DailyGrade, ...]
     data_gaps: tuple[str, ...]
     skipped: tuple[SkippedResource, ...]
+    timezone: tzinfo = UTC
+    vitals_window: timedelta = windows.VITALS_WINDOW
 
     @property
     def in_scope(self) -> bool:

@@ -1,8 +1,16 @@
-"""Stable names: the criteria a ``Driver`` reports and the attribution warning codes.
+"""Stable names: every code the clinical core reports, end to end, as enums.
 
-These strings are public contract (SPEC section 4, ``drivers[].criterion`` and
-``attributionWarnings[].code``) and are documented one by one in ``docs/grading.md``. Never rename
-one; add new ones.
+- ``Criterion``: the criteria a ``Driver`` reports (SPEC section 4 ``drivers[].criterion``);
+- ``WarningCode``: the attribution warnings of SPEC 2.7 (``attributionWarnings[].code``);
+- ``NeurologicKind``: the scored kinds of neurologic dysfunction (SPEC 2.5);
+- ``Severity``: how urgent a plan or finding is; the values are CDS Hooks card indicators;
+- ``AdviceCode``, ``ReminderCode``, ``RedoseRule``, ``OrderFindingCode``: what the treatment
+  algorithm and the order checks say (``docs/treatment.md``);
+- ``OverrideReason``: why a clinician may dismiss a card (``docs/cards.md``).
+
+These strings are public contract (the assessment extension, the order-hook cards, feedback and
+audit join on them) and are documented one by one in ``docs/grading.md``, ``docs/cards.md`` and
+``docs/treatment.md``. Never rename one; add new ones. Code compares members, never strings.
 """
 
 from __future__ import annotations
@@ -68,9 +76,151 @@ class WarningCode(enum.StrEnum):
     LATE_ONSET = "late-onset"
     MASKED_FEVER = "masked-fever"
 
+    @property
+    def is_infection_signal(self) -> bool:
+        """One of the four signals that, with an immunosuppression suggestion, make the card
+        critical and unselect the suggestion (SPEC 2.7)."""
+        return self in INFECTION_SIGNALS
+
+
+#: SPEC 2.7: the first four warnings are infection signals; late onset and masked fever are not.
+INFECTION_SIGNALS: frozenset[WarningCode] = frozenset(
+    {
+        WarningCode.POSITIVE_BLOOD_CULTURE,
+        WarningCode.NEUTROPENIA,
+        WarningCode.ELEVATED_LACTATE,
+        WarningCode.INFECTION_DIAGNOSIS,
+    }
+)
+
 
 class NeurologicKind(enum.StrEnum):
     """``NeurologicFinding.kind`` for scores; a condition's kind is its term (SPEC 2.5)."""
 
     GCS_BELOW_15 = "gcs-below-15"
     ICE_BELOW_10 = "ice-below-10"
+
+
+class Severity(enum.StrEnum):
+    """How urgent a plan or a finding is; the values are CDS Hooks card indicators."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class AdviceCode(enum.StrEnum):
+    """One line of the treatment plan's non-drug advice (``Advice.code``)."""
+
+    MONITORING = "monitoring"  # grade 0
+    SUPPORTIVE_CARE = "supportive-care"  # every grade 1-4
+    CONSIDER_INFECTION = "consider-infection"  # every grade 1-4
+    CULTURES_AND_ANTIBIOTICS = "cultures-and-antibiotics"  # fever in the window
+    SYMPTOMATIC_TREATMENT = "symptomatic-treatment"  # grade 1
+    CLOSE_MONITORING = "close-monitoring"  # grade 2
+    CARDIAC_MONITORING = "cardiac-monitoring"  # grade 2-4
+    NO_IMMUNOSUPPRESSION_GRADE_2 = "no-immunosuppression-grade-2"  # grade 2, not older/comorbid
+    ICU_MONITORING = "icu-monitoring"  # grade 3-4
+    IMMUNOSUPPRESSION_FOR_ALL = "immunosuppression-for-all"  # grade 3
+    LIFE_THREATENING = "life-threatening"  # grade 4
+    DEATH_RECORDED = "death-recorded"  # grade 5
+    ALREADY_GIVEN = "already-given"  # immunosuppressants since day 0
+    REASSESS_AFTER_TOCILIZUMAB = "reassess-after-tocilizumab"  # within 24 h of a dose
+
+
+class ReminderCode(enum.StrEnum):
+    """A fact the cards of one answer must show, said once (SPEC 2.3, 2.7, section 4)."""
+
+    SEPSIS_CAUTION = "sepsis-caution"  # infection signal + immunosuppression suggestion
+    ATTRIBUTION_WARNING = "attribution-warning"  # late onset, masked fever
+    INFECTION_SIGNAL = "infection-signal"  # each of the four infection signals
+    NO_FEVER = "no-fever"  # grade 2-4 without fever in the window
+    CULTURES_AND_ANTIBIOTICS = "cultures-and-antibiotics"  # febrile, or neutropenic
+
+
+class RedoseRule(enum.StrEnum):
+    """Why tocilizumab is not suggested again now (``WithheldTreatment.code``); the first three
+    are also order-check codes."""
+
+    TOO_MANY_DOSES = "too-many-doses"  # label: up to 3 additional doses, 4 in all
+    TOO_SOON = "redose-too-soon"  # label: at least 8 h between doses
+    BEFORE_REASSESSMENT = "redose-before-reassessment"  # seed: only if not improved in 24 h
+    NOT_INDICATED = "redose-not-indicated"  # seed: a second dose is for grade >= 3
+
+
+class OrderFindingCode(enum.StrEnum):
+    """What the checks of a draft order found (``OrderFinding.code``; docs/treatment.md)."""
+
+    # dose against the protocol and its maximum (SPEC 2.6)
+    DOSE_ABOVE_MAXIMUM = "dose-above-maximum"
+    DOSE_OFF_PROTOCOL = "dose-off-protocol"
+    DOSE_UNCHECKED_NO_WEIGHT = "dose-unchecked-no-weight"
+    DOSE_UNCHECKED_NO_AGE = "dose-unchecked-no-age"
+    DOSE_UNREADABLE = "dose-unreadable"
+    DOSE_NO_PROTOCOL = "dose-no-protocol"
+    # route (label: IV for CRS)
+    ROUTE_NOT_INTRAVENOUS = "route-not-intravenous"
+    # indication against the grade (seed Figure 2)
+    INDICATION_GRADE_TOO_LOW = "indication-grade-too-low"
+    INDICATION_GRADE_2_WITHOUT_RISK = "indication-grade-2-without-risk"
+    CORTICOSTEROID_SECOND_LINE = "corticosteroid-second-line"
+    OTHER_AGENT_NOT_ROUTINE = "other-agent-not-routine"
+    # tocilizumab redosing (label; seed)
+    TOO_MANY_DOSES = "too-many-doses"
+    REDOSE_TOO_SOON = "redose-too-soon"
+    REDOSE_BEFORE_REASSESSMENT = "redose-before-reassessment"
+    REDOSE_BELOW_GRADE_3 = "redose-below-grade-3"
+    # attribution (SPEC 2.7): about the patient, not the order
+    INFECTION_COULD_EXPLAIN = "infection-could-explain"
+    LATE_ONSET = "late-onset"
+    MASKED_FEVER = "masked-fever"
+
+    @property
+    def about_the_patient(self) -> bool:
+        """True for findings that describe the patient rather than the order: the same for
+        every draft order of one call, so shown once."""
+        return self in _PATIENT_FINDINGS
+
+    @property
+    def is_dose_finding(self) -> bool:
+        """True for the findings about the ordered dose."""
+        return self in _DOSE_FINDINGS
+
+
+_PATIENT_FINDINGS = frozenset(
+    {
+        OrderFindingCode.INFECTION_COULD_EXPLAIN,
+        OrderFindingCode.LATE_ONSET,
+        OrderFindingCode.MASKED_FEVER,
+    }
+)
+_DOSE_FINDINGS = frozenset(
+    {
+        OrderFindingCode.DOSE_ABOVE_MAXIMUM,
+        OrderFindingCode.DOSE_OFF_PROTOCOL,
+        OrderFindingCode.DOSE_UNCHECKED_NO_WEIGHT,
+        OrderFindingCode.DOSE_UNCHECKED_NO_AGE,
+        OrderFindingCode.DOSE_UNREADABLE,
+        OrderFindingCode.DOSE_NO_PROTOCOL,
+    }
+)
+
+
+class OverrideReason(enum.StrEnum):
+    """Why a clinician may dismiss a card (CDS Hooks overrideReasons; feedback joins on these)."""
+
+    ATTRIBUTED_TO_INFECTION = "attributed-to-infection"
+    ATTRIBUTED_TO_CRS = "attributed-to-crs"
+    ALREADY_TREATED = "already-treated"
+    INFECTION_BEING_TREATED = "infection-being-treated"
+    RECORD_OUT_OF_DATE = "record-out-of-date"
+    DOSE_INTENDED = "dose-intended"
+    CLINICAL_JUDGEMENT = "clinical-judgement"
+    PATIENT_PREFERENCE = "patient-preference"

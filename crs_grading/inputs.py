@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+
+
+class Comparator(enum.StrEnum):
+    """A ``valueQuantity.comparator`` as charted: the true value lies beyond the bound (SPEC 3)."""
+
+    BELOW = "<"
+    AT_MOST = "<="
+    AT_LEAST = ">="
+    ABOVE = ">"
 
 
 class TherapyKind(enum.StrEnum):
@@ -58,6 +67,9 @@ class OxygenDevice(enum.StrEnum):
     NASAL_CANNULA = "nasal-cannula"  # low-flow unless the flow says otherwise
     HIGH_FLOW_NASAL_CANNULA = "high-flow-nasal-cannula"
     SIMPLE_FACEMASK = "facemask"
+    FACE_TENT = "face-tent"  # low-flow unless the flow or the name says high flow
+    HIGH_FLOW_FACE_TENT = "high-flow-face-tent"
+    PARTIAL_REBREATHER = "partial-rebreather"
     NON_REBREATHER = "non-rebreather"
     VENTURI_MASK = "venturi-mask"
     CPAP = "cpap"
@@ -175,11 +187,15 @@ class SkippedResource:
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """One numeric value at one time, from one resource."""
+    """One numeric value at one time, from one resource.
+
+    ``comparator``: the value is a bound as charted ("<35"): the true value lies beyond it.
+    """
 
     time: datetime
     value: float
     reference: str
+    comparator: Comparator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +275,7 @@ class LabResult:
     reference: str
     low: float | None = None  # LLN from Observation.referenceRange, same unit
     high: float | None = None  # ULN from Observation.referenceRange, same unit
+    comparator: Comparator | None = None  # "<50 mg/dL": the true value is below 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,16 +312,24 @@ class ConditionFinding:
     reference: str
     onset: datetime | None = None
     abatement: datetime | None = None
+    refuted: bool = False  # verificationStatus refuted: it never was
 
 
 @dataclass(frozen=True, slots=True)
 class TherapyAdministration:
-    """An immune-effector or CRS-associated therapy given (SPEC 2.1); its date is day 0."""
+    """An immune-effector or CRS-associated therapy given (SPEC 2.1); its start is day 0.
+
+    A continuous infusion (blinatumomab) is dated by its period: ``time`` is its start,
+    ``end`` its end when charted, and ``ongoing`` is true while it still runs (SPEC 2.1: in
+    scope for 30 days after its end, or after now while it runs).
+    """
 
     name: str  # normalised product or drug name, e.g. "tisagenlecleucel"
     kind: TherapyKind
     time: datetime
     reference: str
+    end: datetime | None = None
+    ongoing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,11 +371,27 @@ class PatientFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockOffset:
+    """A UTC offset the data's own timestamps carry ("+01:00"), how often, and its latest use.
+
+    The EHR writes times in its local clock; these tell the clinical core which local time the
+    clinician reads (SPEC section 4: times in the local offset of the patient's own data).
+    Times written in UTC with "Z" are not counted: servers normalise instants to Z, so a Z says
+    nothing of the local clock.
+    """
+
+    offset: timedelta
+    count: int
+    last: datetime  # the latest timestamp written with this offset (UTC)
+
+
+@dataclass(frozen=True, slots=True)
 class GradingInputs:
     """Everything the request holds for one patient, normalised for grading.
 
     ``notes`` are data-quality remarks from mapping that a clinician should see as data gaps
     (e.g. "3 times without a time zone were read as UTC"); they never hold patient values.
+    ``clock_offsets`` are the UTC offsets the data's timestamps were written in (``ClockOffset``).
     """
 
     patient: PatientFacts
@@ -369,5 +410,7 @@ class GradingInputs:
     conditions: tuple[ConditionFinding, ...] = ()
     immunosuppressants: tuple[ImmunosuppressantDose, ...] = ()
     weights_kg: tuple[Measurement, ...] = ()
+    stated_weights_kg: tuple[Measurement, ...] = ()  # stated, not measured: a last resort
     skipped: tuple[SkippedResource, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    clock_offsets: tuple[ClockOffset, ...] = ()

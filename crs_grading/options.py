@@ -1,7 +1,8 @@
 """Grading options: the windows and the system, each with its documented default.
 
-Every default cites the rule it comes from. ``assess`` takes one ``GradingOptions``; nothing in
-``crs_grading`` reads the environment (the service builds the options from its settings).
+Every default is a row of ``crs_grading.tables.windows`` and cites the rule it comes from.
+``assess`` takes one ``GradingOptions``; nothing in ``crs_grading`` reads the environment (the
+service builds the options from its settings).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta, tzinfo
 
 from crs_grading.assessment import GradingSystem
+from crs_grading.tables import windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +37,21 @@ class GradingOptions:
     - ``infusion_gap``: a pause this short between two administrations of the same vasopressor is
       a charting gap, not a stop, so the episode stays continuous for the 3 h rule of seed Table 3
       (our choice: 5 minutes).
-    - ``timezone``: the calendar that numbers post-infusion days (day 0 = the infusion date).
+    - ``timezone``: the calendar that numbers post-infusion days (day 0 = the infusion date) and
+      in which times are written, when the data's own timestamps carry no local offset
+      (``crs_grading.calendar``; the service sets it from ``CRS_CDS_TIMEZONE``).
     """
 
     system: GradingSystem = GradingSystem.LEE_2014
-    scope_days: int = 30
-    vitals_window: timedelta = timedelta(hours=24)
-    lab_window: timedelta = timedelta(hours=72)
-    clock_skew: timedelta = timedelta(minutes=5)
-    weight_max_age: timedelta = timedelta(days=30)
-    late_onset_days: int = 14
-    culture_window: timedelta = timedelta(days=7)
-    lactate_window: timedelta = timedelta(hours=24)
-    infusion_gap: timedelta = timedelta(minutes=5)
+    scope_days: int = windows.SCOPE_DAYS
+    vitals_window: timedelta = windows.VITALS_WINDOW
+    lab_window: timedelta = windows.LAB_WINDOW
+    clock_skew: timedelta = windows.CLOCK_SKEW
+    weight_max_age: timedelta = windows.WEIGHT_MAX_AGE
+    late_onset_days: int = windows.LATE_ONSET_DAYS
+    culture_window: timedelta = windows.CULTURE_WINDOW
+    lactate_window: timedelta = windows.LACTATE_WINDOW
+    infusion_gap: timedelta = windows.INFUSION_GAP
     timezone: tzinfo = field(default=UTC)
 
     def __post_init__(self) -> None:

@@ -62,7 +62,8 @@ def performed_period(times: TimeReader, procedure: JSON) -> tuple[datetime, date
     if key != "performedPeriod":
         raise ElementError(key, "is not a date-time or a period")
     period = optional_object(procedure[key], key)
-    assert period is not None  # noqa: S101 (the key is present)
+    if period is None:  # present but null
+        raise ElementError(key, "is not a period")
     start = times.optional(period.get("start"), "performedPeriod.start")
     end = times.optional(period.get("end"), "performedPeriod.end")
     if start is None:
@@ -88,8 +89,9 @@ def map_procedure(context: MappingContext, procedure: JSON, reference: str) -> N
     context.validate(procedure)
     start, end = performed_period(context.times, procedure)
     if therapy is not None:
+        ongoing = procedure.get("status") == "in-progress" and end is None
         context.therapies.append(
-            TherapyAdministration(therapy.name, therapy.kind, start, reference)
+            TherapyAdministration(therapy.name, therapy.kind, start, reference, end, ongoing)
         )
         return
     assert support is not None  # noqa: S101 (one of the two is set)

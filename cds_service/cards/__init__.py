@@ -26,7 +26,7 @@ from cds_service.cards.orders import (
     is_valid_medication_request,
     proposed_order,
 )
-from cds_service.cards.patient_view import card_indicator, patient_view_cards
+from cds_service.cards.patient_view import patient_view_cards
 
 __all__ = [
     "EXTENSION_KEY",
@@ -36,7 +36,6 @@ __all__ = [
     "CheckedOrder",
     "DataProblemNote",
     "assessment_extension",
-    "card_indicator",
     "corrected_order",
     "is_valid_medication_request",
     "order_check_cards",

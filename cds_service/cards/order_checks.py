@@ -3,43 +3,34 @@
 ``crs-order-select`` shows every finding; ``crs-order-sign`` only warnings and critical findings
 (SPEC section 4). A dose finding with a protocol dose carries an ``update`` suggestion: the
 draft order in its entirety with the corrected ``doseQuantity`` and the same id [CDS Action].
-Attribution findings are the same for every draft order of one call, so each appears once.
-At most one card, the most severe, carries the assessment extension and the links.
+Findings about the patient rather than the order are the same for every draft order of one
+call, so each appears once. At most one card, the most severe, carries the assessment extension,
+the links and the CRS grade now. The words are the clinical core's
+(``crs_grading.wording.cards``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
+from dataclasses import dataclass, replace
 from typing import Any
 
-from cds_service.cards import text
-from cds_service.cards.common import CardContext, card, links, rule_source
+from cds_service.cards.common import CardContext, card, links
 from cds_service.cards.extension import EXTENSION_KEY, assessment_extension
 from cds_service.cards.orders import corrected_order
-from cds_service.cards.patient_view import SYSTEM_NAMES, problem_gaps, problem_messages
 from crs_grading.assessment import Assessment
-from crs_grading.inputs import DoseBasis, DraftMedicationOrder, SkippedResource
-from crs_grading.treatment import (
-    OrderFinding,
-    RuleSource,
-    Severity,
-    TreatmentOptions,
-    compute_dose,
-    has_protocol_dose,
-    round_half_up,
+from crs_grading.criteria import Severity
+from crs_grading.inputs import DraftMedicationOrder, SkippedResource
+from crs_grading.treatment import OrderFinding, TreatmentOptions
+from crs_grading.wording.cards import (
+    CardText,
+    correction_texts,
+    crs_now_section,
+    order_card_texts,
+    unread_orders_text,
 )
 
-__all__ = ["ATTRIBUTION_CODES", "CheckedOrder", "finding_summary", "order_check_cards"]
-
-#: Findings that describe the patient, not the order: shown once per call.
-ATTRIBUTION_CODES = frozenset({"infection-could-explain", "late-onset", "masked-fever"})
-
-_DOSE_OVERRIDES = ("dose-intended", "record-out-of-date", "clinical-judgement")
-_ATTRIBUTION_OVERRIDES = ("attributed-to-crs", "infection-being-treated", "clinical-judgement")
-_OTHER_OVERRIDES = ("clinical-judgement", "record-out-of-date", "patient-preference")
+__all__ = ["CheckedOrder", "order_check_cards"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +54,6 @@ def order_check_cards(
     """The cards of an order hook; none for a patient out of scope (SPEC 2.1)."""
     if not assessment.in_scope:
         return []
-    infection = any(w.is_infection_signal for w in assessment.attribution_warnings)
     seen: set[tuple[str, str]] = set()
     chosen: list[tuple[CheckedOrder, OrderFinding]] = []
     for item in checked:
@@ -72,7 +62,7 @@ def order_check_cards(
                 continue
             key = (
                 (finding.code, finding.text)
-                if finding.code in ATTRIBUTION_CODES
+                if finding.code.about_the_patient
                 else (finding.order_reference, finding.code)
             )
             if key in seen:
@@ -81,248 +71,61 @@ def order_check_cards(
             chosen.append((item, finding))
     chosen.sort(key=lambda pair: -pair[1].severity.rank)  # stable: order of the checks kept
 
-    cards = [
-        _finding_card(assessment, item, finding, context, options, infection)
-        for item, finding in chosen
-    ]
+    words: list[CardText] = list(order_card_texts(assessment, [f for _, f in chosen]))
+    items: list[CheckedOrder | None] = [item for item, _ in chosen]
+    findings: list[OrderFinding | None] = [finding for _, finding in chosen]
     if skipped_orders:  # never silence: an unread order must not look like a checked one
         at = next(
             (i for i, (_, f) in enumerate(chosen) if f.severity.rank < Severity.WARNING.rank),
-            len(cards),
+            len(words),
         )
-        cards.insert(at, _unread_orders_card(skipped_orders, context))
-    if cards:
-        first = cards[0]
-        first["detail"] += "\n\n" + _assessment_note(assessment, context)
-        first["links"] = links(context)
-        first["extension"] = {
-            EXTENSION_KEY: _extension(assessment, context, skipped_orders),
-        }
+        words.insert(at, unread_orders_text([item.reason for item in skipped_orders]))
+        items.insert(at, None)
+        findings.insert(at, None)
+    if words:
+        first = words[0]
+        words[0] = replace(
+            first, sections=(*first.sections, *crs_now_section(assessment, context.problem_lines))
+        )
+    cards = []
+    for index, (text, order, about) in enumerate(zip(words, items, findings, strict=True)):
+        result = card(context, text)
+        if order is not None and about is not None:
+            _add_correction(result, order, about, context)
+        if index == 0:
+            result["links"] = links(context)
+            result["extension"] = {EXTENSION_KEY: _extension(assessment, context, skipped_orders)}
+        cards.append(result)
     return cards
 
 
-def _unread_orders_card(
-    skipped_orders: tuple[SkippedResource, ...], context: CardContext
-) -> dict[str, Any]:
-    """A warning that draft orders could not be read, so their dose and indication are
-    unchecked (standards: a malformed resource is skipped and reported)."""
-    count = len(skipped_orders)
-    lines = [
-        f"- {text.evidence([item.reference])}: {text.md(item.reason)}" for item in skipped_orders
+def _add_correction(
+    result: dict[str, Any], item: CheckedOrder, finding: OrderFinding, context: CardContext
+) -> None:
+    """A dose finding with a protocol dose: the draft with that dose, as an ``update``."""
+    corrected, dose = finding.corrected_dose_mg, finding.protocol_dose
+    if corrected is None or dose is None or item.resource is None:
+        return
+    resource = corrected_order(item.resource, corrected, dose)
+    if resource is None:
+        return
+    label, description = correction_texts(finding, dose.text)
+    result["suggestions"] = [
+        {
+            "label": label,
+            "uuid": context.new_uuid(),
+            "isRecommended": finding.preselect_correction,
+            "actions": [{"type": "update", "description": description, "resource": resource}],
+        }
     ]
-    return card(
-        context,
-        summary=text.fit_summary(
-            f"Draft order not checked: {count} order{'s' if count > 1 else ''} could not be read"
-        ),
-        detail=(
-            "These draft orders could not be read, so their dose, the tocilizumab interval and "
-            "the indication against the CRS grade were **not** checked:\n"
-            + "\n".join(lines)
-            + "\n\nCheck the order as written before signing."
-        ),
-        indicator=Severity.WARNING,
-        source=rule_source(RuleSource.SEED_FIGURE_2),
-        reasons=_OTHER_OVERRIDES,
-    )
+    result["selectionBehavior"] = "at-most-one"
 
 
 def _extension(
     assessment: Assessment, context: CardContext, skipped_orders: tuple[SkippedResource, ...]
 ) -> dict[str, Any]:
-    body = assessment_extension(assessment, problem_messages(context))
+    body = assessment_extension(assessment, context.problem_messages)
     body["skipped"].extend(
         {"reference": item.reference, "reason": item.reason} for item in skipped_orders
     )
     return body
-
-
-def _capitalised(value: str) -> str:
-    return value[:1].upper() + value[1:]
-
-
-def _hours(span: timedelta) -> str:
-    return text.number(span.total_seconds() / 3600)
-
-
-def _ordered(
-    order: DraftMedicationOrder | None, assessment: Assessment
-) -> tuple[str, float | None]:
-    """The ordered dose as written ("400 mg", "6 mg/kg") and in mg when it can be had."""
-    if order is None or order.dose_value is None or order.dose_basis is None:
-        return "", None
-    value = order.dose_value
-    if order.dose_basis is DoseBasis.MG:
-        return f"{text.number(value, 2)} mg", value
-    weight = assessment.weight
-    in_mg = value * weight.value if weight is not None and weight.value > 0 else None
-    return f"{text.number(value, 2)} mg/kg", in_mg
-
-
-def _dose_comparison(
-    finding: OrderFinding, order: DraftMedicationOrder | None, assessment: Assessment
-) -> str | None:
-    """ "Tocilizumab 400 mg is 37% above the protocol dose (291 mg)", when it can be said."""
-    written, in_mg = _ordered(order, assessment)
-    target = finding.corrected_dose_mg
-    if not written or in_mg is None or not target:
-        return None
-    percent = round_half_up(Decimal(abs(in_mg - target) * 100 / target))
-    direction = "above" if in_mg > target else "below"
-    return (
-        f"{_capitalised(str(finding.drug))} {written} is {percent}% {direction} the protocol "
-        f"dose ({target} mg)"
-    )
-
-
-def finding_summary(
-    finding: OrderFinding,
-    assessment: Assessment,
-    options: TreatmentOptions | None = None,
-    order: DraftMedicationOrder | None = None,
-    maximum_mg: int | None = None,
-) -> str:
-    """A summary under 140 characters for one finding, in the words of its code.
-
-    ``order`` and ``maximum_mg`` (the protocol's maximum per dose) let a dose finding name the
-    ordered dose and the limit.
-    """
-    options = options or TreatmentOptions()
-    written, _ = _ordered(order, assessment)
-    if finding.code == "dose-above-maximum" and written and maximum_mg is not None:
-        corrected = finding.corrected_dose_mg
-        protocol_dose = f"; protocol dose {corrected} mg" if corrected is not None else ""
-        return text.fit_summary(
-            f"{_capitalised(str(finding.drug))} {written} is above the {maximum_mg} mg maximum "
-            f"per dose{protocol_dose}"
-        )
-    if finding.code == "dose-off-protocol":
-        comparison = _dose_comparison(finding, order, assessment)
-        if comparison is not None:
-            return text.fit_summary(comparison)
-    tolerance = text.number(float(options.dose_tolerance) * 100)
-    interval = _hours(options.min_redose_interval)
-    reassess = _hours(options.reassess_after)
-    drug = str(finding.drug)
-    name = _capitalised(drug)
-    corrected = finding.corrected_dose_mg
-    protocol = f": protocol dose {corrected} mg" if corrected is not None else ""
-    grade = assessment.grade
-    summaries = {
-        "dose-above-maximum": f"{name} dose is above the maximum per dose{protocol}",
-        "dose-off-protocol": f"{name} dose is more than {tolerance}% off the protocol{protocol}",
-        "dose-unchecked-no-weight": f"{name} dose not checked: no recent body weight",
-        "dose-unchecked-no-age": f"{name} dose not checked: age unknown",
-        "dose-unreadable": f"{name} order: the dose could not be read{protocol}",
-        "dose-no-protocol": f"No CRS protocol dose for {drug}: dose not checked",
-        "route-not-intravenous": "Tocilizumab for CRS is given intravenously over 1 h",
-        "indication-grade-too-low": (
-            f"{name} at CRS grade {grade}: symptomatic treatment only"
-            if grade >= 1
-            else f"{name}: no CRS criteria met now (grade 0)"
-        ),
-        "indication-grade-2-without-risk": (
-            f"{name} at CRS grade 2 without older age or a significant comorbidity"
-        ),
-        "corticosteroid-second-line": f"{name}: corticosteroids are second line for CRS",
-        "other-agent-not-routine": f"{name} is not a routine CRS treatment (Lee 2014)",
-        "too-many-doses": (
-            f"Tocilizumab dose limit reached: at most {options.max_tocilizumab_doses} doses"
-        ),
-        "redose-too-soon": f"Tocilizumab less than {interval} h after the last dose",
-        "redose-before-reassessment": f"Tocilizumab again before the {reassess} h reassessment",
-        "redose-below-grade-3": "Second tocilizumab dose at CRS grade 2",
-        "infection-could-explain": (
-            "Infection could explain this picture: confirm CRS before immunosuppression"
-        ),
-        "late-onset": "First fever more than 14 days after day 0: CRS is uncommon this late",
-        "masked-fever": "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS",
-    }
-    fallback = text.sentence(finding.text).split(". ")[0]
-    return text.fit_summary(summaries.get(finding.code, fallback), fallback)
-
-
-def _finding_card(
-    assessment: Assessment,
-    item: CheckedOrder,
-    finding: OrderFinding,
-    context: CardContext,
-    options: TreatmentOptions,
-    infection: bool,
-) -> dict[str, Any]:
-    dose = None
-    if has_protocol_dose(finding.drug):
-        dose = compute_dose(
-            finding.drug,
-            options.protocol,
-            weight=assessment.weight,
-            age_years=assessment.age_years,
-        )
-    lines = [text.sentence(text.md(finding.text))]
-    if finding.evidence:
-        lines.append(f"Evidence: {text.evidence(finding.evidence)}.")
-    if finding.code not in ATTRIBUTION_CODES:
-        lines.append(f"Draft order: {text.evidence([finding.order_reference])}.")
-    if dose is not None and finding.corrected_dose_mg is not None and dose.text not in finding.text:
-        lines.append(f"Protocol dose: {text.md(dose.text)}.")
-    if finding.code in ATTRIBUTION_CODES:
-        reasons = _ATTRIBUTION_OVERRIDES
-    elif finding.code.startswith("dose-"):
-        reasons = _DOSE_OVERRIDES
-    else:
-        reasons = _OTHER_OVERRIDES
-    result = card(
-        context,
-        summary=finding_summary(
-            finding,
-            assessment,
-            options,
-            item.order,
-            maximum_mg=dose.maximum_mg if dose is not None else None,
-        ),
-        detail="\n\n".join(lines),
-        indicator=finding.severity,
-        source=rule_source(finding.source),
-        reasons=reasons,
-    )
-    corrected = finding.corrected_dose_mg
-    if corrected is not None and item.resource is not None and dose is not None:
-        resource = corrected_order(item.resource, corrected, dose)
-        if resource is not None:
-            result["suggestions"] = [
-                {
-                    "label": f"Change to {finding.drug} {corrected} mg (protocol dose)",
-                    "uuid": context.new_uuid(),
-                    # Never preselect immunosuppression when infection could explain the
-                    # picture (SPEC 2.7), even as a dose correction.
-                    "isRecommended": not infection,
-                    "actions": [
-                        {
-                            "type": "update",
-                            "description": (
-                                f"Set the dose of {finding.order_reference} to {corrected} mg: "
-                                f"{dose.text}"
-                            ),
-                            "resource": resource,
-                        }
-                    ],
-                }
-            ]
-            result["selectionBehavior"] = "at-most-one"
-    return result
-
-
-def _assessment_note(assessment: Assessment, context: CardContext) -> str:
-    system = SYSTEM_NAMES.get(assessment.system, str(assessment.system))
-    parts = [f"**CRS now:** grade {assessment.grade} ({system})", f"peak {assessment.peak_grade}"]
-    for other, grade in assessment.other_systems.items():
-        parts.append(f"{SYSTEM_NAMES.get(other, str(other))} {grade.grade}")
-    if assessment.therapy is not None:
-        parts.append(
-            f"day {assessment.therapy.day} after {text.md(assessment.therapy.therapy.name)}"
-        )
-    note = " · ".join(parts)
-    gaps = problem_gaps(context.data_problems)
-    if gaps:
-        note += "\n\n**Data gaps:**\n" + text.bullet_list(gaps)
-    return note

@@ -86,6 +86,9 @@ def read_page(document: Mapping[str, Any]) -> ReadPage:
             continue
         search = entry.get("search")
         mode = search.get("mode") if isinstance(search, dict) else None
+        if mode is not None and not isinstance(mode, str):
+            skipped += 1  # a search mode that is not a code: the entry cannot be read
+            continue
         if mode is not None and mode not in _RESULT_MODES:
             continue
         resource = entry.get("resource")

@@ -11,6 +11,7 @@ one server the bearer token is for. A reference on another server is never fetch
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -127,7 +128,11 @@ def read_medications(
     workers = min(_PARALLEL_READS, len(chosen))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fhir-medication")
     try:
-        futures = [pool.submit(read_one, medication_id) for medication_id in chosen]
+        # Each read runs in a copy of this context so log lines keep the hookInstance.
+        futures = [
+            pool.submit(contextvars.copy_context().run, read_one, medication_id)
+            for medication_id in chosen
+        ]
         for future in futures:
             try:
                 outcome.medications.append(future.result(timeout=deadline.remaining() + 0.05))

@@ -236,8 +236,11 @@ class FhirReader:
                 value = _check_patient_prefetch(value, patient_id, results, key)
             result = results.setdefault(key, _KeyResult())
             url = self._plan(key, value, template, tokens, endpoint, result)
-            reads_medications = key == MEDICATIONS_KEY and endpoint is not None
-            if endpoint is not None and (url is not None or reads_medications):
+            if endpoint is None:
+                continue
+            if url is not None or (
+                key == MEDICATIONS_KEY and _lacks_medications(value, patient_id, endpoint, result)
+            ):
                 seeds[key] = KeyProgress(
                     resources=list(value.page.resources),
                     pages=1 if value.state is PrefetchState.PRESENT else 0,
@@ -250,10 +253,10 @@ class FhirReader:
             prefetched = sum(len(result.resources) for result in results.values())
             allowance = ResourceAllowance(max_resources - prefetched)
         fhir_server = endpoint.base_url if endpoint is not None else None
-        jobs: dict[str, Callable[[KeyProgress], None]] = {}
+        jobs: dict[str, Callable[[KeyProgress], MedicationReads | None]] = {}
         if endpoint is not None:
             jobs = {
-                key: self._job(key, endpoint, url, deadline, allowance, results[key], patient_id)
+                key: self._job(key, endpoint, url, deadline, allowance, patient_id)
                 for key, url in urls.items()
             }
         self._run(jobs, seeds, results, deadline)
@@ -311,35 +314,36 @@ class FhirReader:
         url: str | None,
         deadline: Deadline,
         allowance: ResourceAllowance | None,
-        result: _KeyResult,
         patient_id: str,
-    ) -> Callable[[KeyProgress], None]:
-        def job(progress: KeyProgress) -> None:
+    ) -> Callable[[KeyProgress], MedicationReads | None]:
+        """The fetch job of one key: its pages, then (medications) the referenced Medications.
+
+        The job touches only its own ``progress`` and returns what the Medication reads gave,
+        which the reader uses only once the job is done; of a straggler past the budget it
+        takes the pages read so far and reports the timeout."""
+
+        def job(progress: KeyProgress) -> MedicationReads | None:
             if url is not None:
                 fetch_pages(
                     self._session, endpoint, url, deadline, self._max_pages, progress, allowance
                 )
-            if key == MEDICATIONS_KEY:
-                wanted, elsewhere = medications_to_read(
-                    progress.resources, patient_id, endpoint.base_url
-                )
-                reads = read_medications(
-                    self._session,
-                    endpoint,
-                    wanted,
-                    deadline,
-                    self._max_medication_reads,
-                    allowance,
-                )
-                reads.elsewhere = elsewhere
-                progress.resources.extend(reads.medications)
-                result.medications = reads
+            if key != MEDICATIONS_KEY:
+                return None
+            wanted, elsewhere = medications_to_read(
+                progress.resources, patient_id, endpoint.base_url
+            )
+            reads = read_medications(
+                self._session, endpoint, wanted, deadline, self._max_medication_reads, allowance
+            )
+            reads.elsewhere = elsewhere
+            progress.resources.extend(reads.medications)
+            return reads
 
         return job
 
     def _run(
         self,
-        jobs: Mapping[str, Callable[[KeyProgress], None]],
+        jobs: Mapping[str, Callable[[KeyProgress], MedicationReads | None]],
         seeds: Mapping[str, KeyProgress],
         results: dict[str, _KeyResult],
         deadline: Deadline,
@@ -350,7 +354,7 @@ class FhirReader:
             max_workers=min(self._max_workers, len(jobs)), thread_name_prefix="fhir-fetch"
         )
         try:
-            futures: dict[str, Future[None]] = {}
+            futures: dict[str, Future[MedicationReads | None]] = {}
             for key, job in jobs.items():
                 # Each job runs in a copy of this context so log lines keep the hookInstance.
                 context = contextvars.copy_context()
@@ -370,6 +374,8 @@ class FhirReader:
                 error = str(exception) if isinstance(exception, FetchError) else "internal error"
                 if not isinstance(exception, FetchError):
                     logger.error("FHIR fetch of %s failed: %s", key, type(exception).__name__)
+            else:
+                result.medications = future.result()
             _settle(key, result, progress, error)
 
 
@@ -392,6 +398,17 @@ def _settle(key: str, result: _KeyResult, progress: KeyProgress, error: str | No
         result.lose(_Loss.UNREAD, error)
     if error is not None:
         logger.warning("FHIR data problem", extra={"fields": {"key": key, "problem": error}})
+
+
+def _lacks_medications(
+    value: PrefetchValue, patient_id: str, endpoint: FhirEndpoint, result: _KeyResult
+) -> bool:
+    """Whether a complete prefetch of administrations names Medications that must be read
+    (a job is started only then); records those on another server, never read."""
+    wanted, elsewhere = medications_to_read(value.page.resources, patient_id, endpoint.base_url)
+    if not wanted and elsewhere:
+        result.medications = MedicationReads(elsewhere=elsewhere)
+    return bool(wanted)
 
 
 def _note_unread_medications(result: _KeyResult, patient_id: str) -> None:

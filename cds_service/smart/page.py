@@ -15,7 +15,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-from cds_service.cards.text import clock
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader
 from cds_service.services import PREFETCH_TEMPLATES
@@ -24,14 +23,13 @@ from cds_service.smart.course import Course, build_course
 from cds_service.smart.errors import FhirReadFailed, SessionExpired
 from cds_service.smart.launch import SmartRuntime
 from cds_service.smart.store import LaunchSession
-from crs_grading import Assessment, GradingOptions, GradingSystem, assess
+from crs_grading import Assessment, GradingOptions, GradingSystem, assess, wording
 from crs_grading.assessment import BiomarkerSummary, Driver, SystemGrade
-from crs_grading.inputs import LAB_UNITS, LabTest
+from crs_grading.inputs import LAB_UNITS
 from fhir_maps import map_patient_record
 
 logger = logging.getLogger(__name__)
 
-_BIOMARKER_NAMES = {LabTest.CRP: "CRP", LabTest.FERRITIN: "Ferritin", LabTest.IL6: "IL-6"}
 _GENDER = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Unknown"}
 # The FHIR reader words a refused token "... answered HTTP 401" (or 403).
 _TOKEN_REFUSED = ("HTTP 401", "HTTP 403")
@@ -62,7 +60,7 @@ class CoursePage:
 
     @property
     def as_of_text(self) -> str:
-        return clock(self.assessment.as_of)
+        return wording.clock(self.assessment.as_of, self.assessment.timezone)
 
     @property
     def day0_text(self) -> str:
@@ -97,20 +95,17 @@ class BiomarkerRow:
     trend: str
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
 def _biomarker_row(summary: BiomarkerSummary) -> BiomarkerRow:
     unit = LAB_UNITS[summary.test]
     trend = summary.trend.value if summary.trend is not None else "–"
     if summary.falling_after_peak:
         trend = "falling after peak"  # seed: may mark the peak of the syndrome
+    fold = summary.fold_change
     return BiomarkerRow(
-        name=_BIOMARKER_NAMES.get(summary.test, summary.test.value),
-        latest=f"{_number(summary.latest.value)} {unit}",
-        peak=f"{_number(summary.peak.value)} {unit}",
-        fold=f"{summary.fold_change:.1f}×" if summary.fold_change is not None else "no baseline",
+        name=wording.capitalised(wording.LAB_NAMES[summary.test]),
+        latest=f"{wording.number(summary.latest.value)} {unit}",
+        peak=f"{wording.number(summary.peak.value)} {unit}",
+        fold=wording.fold(fold) if fold is not None else "no baseline",
         trend=trend,
     )
 
@@ -188,8 +183,7 @@ def patient_banner(patient: Mapping[str, Any], assessment: Assessment) -> Banner
     gender = patient.get("gender")
     age = None
     if assessment.age_years is not None:
-        years = int(assessment.age_years)
-        age = f"{years} y" if years >= 2 else f"{int(assessment.age_years * 12)} mo"
+        age = wording.age(assessment.age_years)
     return Banner(
         name=_display_name(patient.get("name")),
         birth_date=birth if isinstance(birth, str) else None,

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from cds_service.admission import Admission
 from cds_service.auth import CallerIdentity, endpoint_audience, get_verifier
 from cds_service.config import AuthMode, Settings, get_settings
-from cds_service.errors import BadRequest, NotFound
+from cds_service.errors import BadRequest, NotFound, quoted
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
 from cds_service.hooks import answer_hook
 from cds_service.logs import hook_instance_var
@@ -106,7 +106,7 @@ def feedback(service_id: str) -> Response:
 def _service(service_id: str) -> CdsService:
     service = SERVICES_BY_ID.get(service_id)
     if service is None:
-        raise NotFound(f"no CDS service with id {service_id[:64]!r}")
+        raise NotFound(f"no CDS service with id {quoted(service_id)}")
     return service
 
 

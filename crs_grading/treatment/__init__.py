@@ -10,6 +10,7 @@ cards.
 
 from __future__ import annotations
 
+from crs_grading.criteria import AdviceCode, OrderFindingCode, RedoseRule, Severity
 from crs_grading.treatment.checks import check_draft_order
 from crs_grading.treatment.dosing import (
     DOSE_TABLE,
@@ -24,34 +25,41 @@ from crs_grading.treatment.dosing import (
 )
 from crs_grading.treatment.model import (
     Advice,
+    CardRole,
     OrderFinding,
     Recommendation,
     RecommendationRole,
-    Severity,
+    Reminder,
     TreatmentPlan,
     WithheldTreatment,
     most_severe,
 )
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.treatment.plan import plan_treatment
+from crs_grading.treatment.plan import card_indicator, plan_treatment
 from crs_grading.treatment.sources import RuleSource
 
 __all__ = [
     "DOSE_TABLE",
     "RXNORM",
     "Advice",
+    "AdviceCode",
+    "CardRole",
     "DoseCalculation",
     "DoseRow",
     "DrugCode",
     "OrderFinding",
+    "OrderFindingCode",
     "Protocol",
     "Recommendation",
     "RecommendationRole",
+    "RedoseRule",
+    "Reminder",
     "RuleSource",
     "Severity",
     "TreatmentOptions",
     "TreatmentPlan",
     "WithheldTreatment",
+    "card_indicator",
     "check_draft_order",
     "compute_dose",
     "has_protocol_dose",

@@ -7,15 +7,16 @@ infection signals with the seed's sepsis caution (SPEC 2.7).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from crs_grading import wording
 from crs_grading.assessment import Assessment, AttributionWarning
+from crs_grading.criteria import RedoseRule
 from crs_grading.inputs import Immunosuppressant, ImmunosuppressantDose
-from crs_grading.treatment import _text
+from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.treatment.sources import RuleSource
+from crs_grading.wording.phrases import CAUTION, REDOSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +40,10 @@ class RiskFactors:
         """ "older age (70 y) and a significant comorbidity (heart failure)"."""
         parts = []
         if self.older and self.age_years is not None:
-            parts.append(f"older age ({_text.age(self.age_years)})")
+            parts.append(f"older age ({wording.age(self.age_years)})")
         if self.comorbidities:
             parts.append(f"a significant comorbidity ({', '.join(self.comorbidities)})")
-        return _text.join_words(parts)
+        return wording.join_words(parts)
 
 
 def risk_factors(assessment: Assessment, options: TreatmentOptions) -> RiskFactors:
@@ -68,20 +69,17 @@ def tocilizumab_doses(assessment: Assessment) -> tuple[ImmunosuppressantDose, ..
     return tuple(sorted(doses, key=lambda dose: dose.time))
 
 
-class RedoseRule(enum.StrEnum):
-    """Why another tocilizumab dose may not be given now (codes shared with the order checks)."""
-
-    TOO_MANY_DOSES = "too-many-doses"  # label: up to 3 additional doses, 4 in all
-    TOO_SOON = "redose-too-soon"  # label: at least 8 h between doses
-    BEFORE_REASSESSMENT = "redose-before-reassessment"  # seed: only if not improved in 24 h
-
-
 @dataclass(frozen=True, slots=True)
 class RedoseBlock:
-    """The rule that blocks another tocilizumab dose now, said for a clinician."""
+    """The rule that blocks another tocilizumab dose now, with its words.
+
+    ``text`` is the full sentence (order checks: it names the last dose); ``short`` the plan's
+    form, which leaves the given doses to the ``already-given`` advice (each fact once).
+    """
 
     rule: RedoseRule
     text: str
+    short: str
     source: RuleSource
 
 
@@ -116,35 +114,31 @@ def tocilizumab_status(
     doses = tocilizumab_doses(assessment)
     if not doses:
         return TocilizumabStatus((), None, None)
+    zone = assessment.timezone
     last = doses[-1]
     elapsed = now - last.time
     reassess_at = last.time + options.reassess_after
-    given = f"last tocilizumab dose {_text.ago(last.time, now)} ({_text.clock(last.time)})"
-    block: RedoseBlock | None = None
+    words = {
+        "count": len(doses),
+        "limit": options.max_tocilizumab_doses,
+        "last": f"{wording.ago(last.time, now)} ({wording.clock(last.time, zone)})",
+        "interval": wording.duration(options.min_redose_interval),
+        "earliest": wording.clock(last.time + options.min_redose_interval, zone),
+        "reassess": wording.duration(options.reassess_after),
+        "at": wording.clock(reassess_at, zone),
+    }
+    rule: RedoseRule | None = None
+    source = RuleSource.TOCILIZUMAB_USPI
     if len(doses) >= options.max_tocilizumab_doses:
-        block = RedoseBlock(
-            RedoseRule.TOO_MANY_DOSES,
-            f"{len(doses)} tocilizumab doses already given since day 0 ({given}); no more than "
-            f"{options.max_tocilizumab_doses} doses in all (label: up to 3 additional doses "
-            "after the first)",
-            RuleSource.TOCILIZUMAB_USPI,
-        )
+        rule = RedoseRule.TOO_MANY_DOSES
     elif elapsed < options.min_redose_interval:
-        earliest = last.time + options.min_redose_interval
-        block = RedoseBlock(
-            RedoseRule.TOO_SOON,
-            f"{given}; at least {_text.duration(options.min_redose_interval)} must pass between "
-            f"doses (label): not before {_text.clock(earliest)}",
-            RuleSource.TOCILIZUMAB_USPI,
-        )
+        rule = RedoseRule.TOO_SOON
     elif elapsed < options.reassess_after:
-        block = RedoseBlock(
-            RedoseRule.BEFORE_REASSESSMENT,
-            f"{given}; a second dose is for CRS that has not improved within "
-            f"{_text.duration(options.reassess_after)} of the dose: reassess at "
-            f"{_text.clock(reassess_at)}",
-            RuleSource.SEED_TOCILIZUMAB,
-        )
+        rule, source = RedoseRule.BEFORE_REASSESSMENT, RuleSource.SEED_TOCILIZUMAB
+    block = None
+    if rule is not None:
+        short, full = REDOSE[rule]
+        block = RedoseBlock(rule, full.format(**words), short.format(**words), source)
     return TocilizumabStatus(
         doses=doses,
         block=block,
@@ -159,15 +153,10 @@ def infection_signals(assessment: Assessment) -> tuple[AttributionWarning, ...]:
 
 def signal_names(signals: tuple[AttributionWarning, ...]) -> str:
     """ "positive blood culture and neutropenia"."""
-    names = tuple(dict.fromkeys(w.code.replace("-", " ") for w in signals))
-    return _text.join_words(names)
+    names = tuple(dict.fromkeys(wording.WARNING_NAMES[w.code] for w in signals))
+    return wording.join_words(names)
 
 
 def sepsis_caution(signals: tuple[AttributionWarning, ...]) -> str:
     """The seed's caution when infection signals meet an immunosuppression suggestion."""
-    return (
-        f"Infection could explain this picture ({signal_names(signals)}). Hypotension from "
-        "sepsis would not call for tocilizumab or corticosteroids: confirm that the symptoms "
-        "are most likely CRS before giving immunosuppression. Attribution is the clinician's "
-        "call."
-    )
+    return CAUTION.format(signals=signal_names(signals))

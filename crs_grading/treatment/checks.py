@@ -2,7 +2,8 @@
 
 ``check_draft_order`` looks at one draft order of tocilizumab, a corticosteroid (dexamethasone,
 methylprednisolone, hydrocortisone), anakinra or siltuximab and returns its findings, most severe
-first. Every finding has a stable code (``docs/treatment.md``):
+first. Every finding has a stable code (``OrderFindingCode``; ``docs/treatment.md``) and the
+severity ``crs_grading.tables.treatment.ORDER_FINDINGS`` gives it:
 
 - dose: ``dose-above-maximum`` (critical), ``dose-off-protocol``, ``dose-unchecked-no-weight``,
   ``dose-unchecked-no-age``, ``dose-unreadable`` (warning), ``dose-no-protocol`` (info);
@@ -22,11 +23,14 @@ import re
 from datetime import datetime
 from decimal import Decimal
 
+from crs_grading import wording
 from crs_grading.assessment import Assessment
+from crs_grading.criteria import OrderFindingCode, Severity
 from crs_grading.inputs import DoseBasis, DraftMedicationOrder, Immunosuppressant
-from crs_grading.treatment import _text
+from crs_grading.tables import windows
+from crs_grading.tables.sources import RuleSource
+from crs_grading.tables.treatment import DOSE_TABLE, ORDER_FINDINGS, TOCILIZUMAB_INFUSION
 from crs_grading.treatment._context import (
-    RedoseRule,
     infection_signals,
     risk_factors,
     tocilizumab_status,
@@ -37,23 +41,14 @@ from crs_grading.treatment.dosing import (
     has_protocol_dose,
     round_half_up,
 )
-from crs_grading.treatment.model import OrderFinding, Severity
+from crs_grading.treatment.model import OrderFinding
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.treatment.sources import RuleSource
+from crs_grading.wording import phrases
 
 __all__ = ["check_draft_order"]
 
 _TOCILIZUMAB = Immunosuppressant.TOCILIZUMAB
-
-#: Severity of a blocked tocilizumab redose [label: dose count and 8 h; seed: 24 h].
-_REDOSE_SEVERITY = {
-    RedoseRule.TOO_MANY_DOSES: Severity.CRITICAL,
-    RedoseRule.TOO_SOON: Severity.CRITICAL,
-    RedoseRule.BEFORE_REASSESSMENT: Severity.WARNING,
-}
-
-#: Severity of the attribution warnings that are not infection signals (SPEC 2.7).
-_OTHER_WARNING_SEVERITY = {"late-onset": Severity.WARNING, "masked-fever": Severity.INFO}
+_F = OrderFindingCode
 
 _INTRAVENOUS = re.compile(r"\bintravenous|\bi\.?v\b", re.IGNORECASE)
 
@@ -91,29 +86,91 @@ class _OrderCheck:
         self.options = options
         self.now = now
         self.findings: list[OrderFinding] = []
+        self.protocol_dose: DoseCalculation | None = None  # set by ``dose``
+        # SPEC 2.7: never preselect immunosuppression, even a dose correction, when infection
+        # could explain the picture.
+        self.preselect = not infection_signals(assessment)
 
     def _find(
         self,
-        severity: Severity,
-        code: str,
+        code: OrderFindingCode,
         text: str,
         source: RuleSource,
         *,
         corrected_dose_mg: int | None = None,
         evidence: tuple[str, ...] = (),
+        severity: Severity | None = None,
     ) -> None:
+        """Record a finding; its severity is the table's unless a rule says otherwise."""
         self.findings.append(
             OrderFinding(
-                severity=severity,
+                severity=ORDER_FINDINGS[code] if severity is None else severity,
                 code=code,
+                summary=self._summary(code, text, corrected_dose_mg),
                 text=text,
                 source=source,
                 drug=self.drug,
                 order_reference=self.order.reference,
                 corrected_dose_mg=corrected_dose_mg,
                 evidence=evidence,
+                protocol_dose=self.protocol_dose if corrected_dose_mg is not None else None,
+                preselect_correction=self.preselect,
             )
         )
+
+    def _summary(self, code: OrderFindingCode, text: str, corrected: int | None) -> str:
+        """The finding in under 140 characters, in the words of its code (``phrases``)."""
+        options = self.options
+        grade = self.assessment.grade
+        words = {
+            "Drug": wording.capitalised(str(self.drug)),
+            "drug": str(self.drug),
+            "protocol": f": protocol dose {corrected} mg" if corrected is not None else "",
+            "tolerance": wording.number(options.dose_tolerance * 100),
+            "infusion": wording.duration(TOCILIZUMAB_INFUSION),
+            "grade": str(grade),
+            "limit": str(options.max_tocilizumab_doses),
+            "interval": wording.duration(options.min_redose_interval),
+            "reassess": wording.duration(options.reassess_after),
+            "days": str(windows.LATE_ONSET_DAYS),
+        }
+        written, in_mg = self._written()
+        maximum = self._maximum_mg()
+        if code is _F.DOSE_ABOVE_MAXIMUM and written and maximum is not None:
+            dose = f"; protocol dose {corrected} mg" if corrected is not None else ""
+            template = phrases.ABOVE_MAXIMUM
+            words |= {"written": written, "maximum": str(maximum), "protocol_dose": dose}
+        elif code is _F.DOSE_OFF_PROTOCOL and written and in_mg is not None and corrected:
+            percent = round_half_up(Decimal(abs(in_mg - corrected) * 100 / corrected))
+            direction = "above" if in_mg > corrected else "below"
+            template = phrases.OFF_PROTOCOL
+            words |= {
+                "written": written,
+                "percent": str(percent),
+                "direction": direction,
+                "target": str(corrected),
+            }
+        elif code is _F.INDICATION_GRADE_TOO_LOW and grade <= 0:
+            template = phrases.NO_CRITERIA
+        else:
+            template = phrases.FINDING_SUMMARIES[code]
+        return wording.fit_summary(template.format(**words))
+
+    def _written(self) -> tuple[str, float | None]:
+        """The ordered dose as written ("400 mg", "6 mg/kg") and in mg when it can be had."""
+        order = self.order
+        value, basis = order.dose_value, order.dose_basis
+        if value is None or basis is None or not math.isfinite(value):
+            return "", None
+        if basis is DoseBasis.MG:
+            return f"{wording.number(value, 2)} mg", value
+        weight = self.assessment.weight
+        in_mg = value * weight.value if weight is not None and weight.value > 0 else None
+        return f"{wording.number(value, 2)} mg/kg", in_mg
+
+    def _maximum_mg(self) -> int | None:
+        rows = [row for row in DOSE_TABLE if row.drug is self.drug]
+        return rows[0].maximum_mg if rows else None
 
     # -- dose ---------------------------------------------------------------------------------
 
@@ -129,27 +186,27 @@ class _OrderCheck:
             weight=self.assessment.weight,
             age_years=self.assessment.age_years,
         )
+        self.protocol_dose = protocol
         value, basis = self.order.dose_value, self.order.dose_basis
         if value is None or basis is None or not math.isfinite(value) or value <= 0:
             self._find(
-                Severity.WARNING,
-                "dose-unreadable",
+                _F.DOSE_UNREADABLE,
                 f"The dose of this {drug} order could not be read; check it against the "
                 f"protocol: {protocol.text}.",
                 protocol.source,
                 corrected_dose_mg=protocol.dose_mg,
             )
             return
-        ordered = _text.exact_decimal(value)
+        ordered = wording.exact_decimal(value)
         weight_kg = protocol.weight_kg
         ordered_mg: Decimal | None = ordered
-        ordered_text = f"{_text.number(ordered)} mg"
+        ordered_text = f"{wording.number(ordered)} mg"
         if basis is DoseBasis.MG_PER_KG:
-            ordered_text = f"{_text.number(ordered)} mg/kg"
+            ordered_text = f"{wording.number(ordered)} mg/kg"
             ordered_mg = None if weight_kg is None else ordered * weight_kg
             if ordered_mg is not None and weight_kg is not None:
                 ordered_text += (
-                    f" (= {_text.number(ordered_mg)} mg for {_text.number(weight_kg)} kg)"
+                    f" (= {wording.number(ordered_mg)} mg for {wording.number(weight_kg)} kg)"
                 )
         evidence = () if protocol.weight_reference is None else (protocol.weight_reference,)
 
@@ -161,8 +218,7 @@ class _OrderCheck:
                 else f" {protocol.missing}: order no more than {maximum} mg."
             )
             self._find(
-                Severity.CRITICAL,
-                "dose-above-maximum",
+                _F.DOSE_ABOVE_MAXIMUM,
                 f"{drug} {ordered_text} is above the maximum of {maximum} mg per dose." + corrected,
                 protocol.maximum_source or protocol.source,
                 corrected_dose_mg=protocol.dose_mg,
@@ -172,8 +228,7 @@ class _OrderCheck:
 
         if weight_kg is None:
             self._find(
-                Severity.WARNING,
-                "dose-unchecked-no-weight",
+                _F.DOSE_UNCHECKED_NO_WEIGHT,
                 f"{protocol.missing}: this {drug} dose ({ordered_text}) cannot be checked against "
                 f"the weight-based protocol ({protocol.rule}).",
                 protocol.source,
@@ -199,8 +254,7 @@ class _OrderCheck:
             return
         if protocol.dose_mg is None or ordered_mg is None:
             self._find(
-                Severity.WARNING,
-                "dose-unchecked-no-age",
+                _F.DOSE_UNCHECKED_NO_AGE,
                 f"{protocol.missing}: this {drug} dose ({ordered_text}) cannot be checked "
                 f"({protocol.rule}).",
                 protocol.source,
@@ -238,12 +292,11 @@ class _OrderCheck:
                 " The protocol dose is per day; if this order is one of several daily doses, "
                 "compare the daily total."
             )
-        tolerance = _text.number(self.options.dose_tolerance * 100)
+        tolerance = wording.number(self.options.dose_tolerance * 100)
         self._find(
-            Severity.WARNING,
-            "dose-off-protocol",
+            _F.DOSE_OFF_PROTOCOL,
             f"{self.drug} {ordered_text} is {percent}% {direction} the protocol dose "
-            f"({_text.number(target)} {unit}; more than {tolerance}% off): "
+            f"({wording.number(target)} {unit}; more than {tolerance}% off): "
             f"{protocol.text}.{per_day}",
             protocol.source,
             corrected_dose_mg=protocol.dose_mg,
@@ -253,14 +306,14 @@ class _OrderCheck:
     def _no_protocol_dose(self) -> None:
         if self.drug is Immunosuppressant.HYDROCORTISONE:
             text = (
-                "The seed gives no hydrocortisone dose for CRS (it mentions stress doses for "
+                "Lee 2014 gives no hydrocortisone dose for CRS (it mentions stress doses for "
                 "patients with chronic corticosteroid exposure); the dose is not checked."
             )
             source = RuleSource.SEED_CORTICOSTEROIDS
         else:
-            text = f"The seed gives no {self.drug} dose for CRS; the dose is not checked."
+            text = f"Lee 2014 gives no {self.drug} dose for CRS; the dose is not checked."
             source = RuleSource.SEED_OTHER_AGENTS
-        self._find(Severity.INFO, "dose-no-protocol", text, source)
+        self._find(_F.DOSE_NO_PROTOCOL, text, source)
 
     # -- route --------------------------------------------------------------------------------
 
@@ -270,10 +323,9 @@ class _OrderCheck:
         if self.drug is not _TOCILIZUMAB or route is None or _INTRAVENOUS.search(route):
             return
         self._find(
-            Severity.WARNING,
-            "route-not-intravenous",
-            f"Tocilizumab for CRS is given intravenously over 1 h; this order's route is "
-            f"'{route}'.",
+            _F.ROUTE_NOT_INTRAVENOUS,
+            f"Tocilizumab for CRS is given intravenously over "
+            f"{wording.duration(TOCILIZUMAB_INFUSION)}; this order's route is '{route}'.",
             RuleSource.TOCILIZUMAB_USPI,
         )
 
@@ -295,17 +347,17 @@ class _OrderCheck:
                 else "Grade 1 CRS: the algorithm calls for symptomatic treatment only"
             )
             stress = ""
-            severity = Severity.WARNING
+            severity = None
             if drug is Immunosuppressant.HYDROCORTISONE:
                 # A stress dose for chronic corticosteroid exposure is no CRS treatment [seed].
                 stress = " A stress dose for chronic corticosteroid exposure is another matter."
                 severity = Severity.INFO
             self._find(
-                severity,
-                "indication-grade-too-low",
+                _F.INDICATION_GRADE_TOO_LOW,
                 f"{now_text}; immunosuppression such as {drug} is for grade 3 or 4 CRS, or grade "
                 f"2 in older or comorbid patients.{stress}",
                 RuleSource.SEED_FIGURE_2,
+                severity=severity,
             )
             return
         if grade == 2:
@@ -315,11 +367,10 @@ class _OrderCheck:
             who = (
                 "the age is unknown"
                 if risk.age_years is None
-                else f"the patient is {_text.age(risk.age_years)}"
+                else f"the patient is {wording.age(risk.age_years)}"
             )
             self._find(
-                Severity.INFO,
-                "indication-grade-2-without-risk",
+                _F.INDICATION_GRADE_2_WITHOUT_RISK,
                 "Grade 2 CRS: immunosuppression at grade 2 is for older patients and those with "
                 f"significant comorbidities; {who} and no significant comorbidity is recorded.",
                 RuleSource.SEED_FIGURE_2,
@@ -337,29 +388,29 @@ class _OrderCheck:
         if elapsed is not None and elapsed >= self.options.reassess_after:
             return  # the second agent after 24 h without improvement [seed Tocilizumab]
         self._find(
-            Severity.INFO,
-            "corticosteroid-second-line",
-            "The seed considers corticosteroids second line: tocilizumab first, a "
+            _F.CORTICOSTEROID_SECOND_LINE,
+            "Lee 2014 considers corticosteroids second line: tocilizumab first, a "
             "corticosteroid first only with neurologic dysfunction and no significant "
-            "hemodynamic instability, or added when CRS has not improved 24 h after "
-            "tocilizumab. Some physicians use corticosteroids first or with tocilizumab.",
+            "hemodynamic instability, or added when CRS has not improved "
+            f"{wording.duration(self.options.reassess_after)} after tocilizumab. Some "
+            "physicians use corticosteroids first or with tocilizumab.",
             RuleSource.SEED_CORTICOSTEROIDS,
         )
 
     def _other_agent_note(self) -> None:
         if self.drug is Immunosuppressant.ANAKINRA:
             text = (
-                "The seed names IL-1 inhibitors such as anakinra among other agents that have "
+                "Lee 2014 names IL-1 inhibitors such as anakinra among other agents that have "
                 "been used for CRS but are not routinely used; its treatment is tocilizumab "
                 "with or without corticosteroids."
             )
         else:
             text = (
-                "The seed does not name siltuximab: it names anti-TNF and IL-1 inhibitors as "
+                "Lee 2014 does not name siltuximab: it names anti-TNF and IL-1 inhibitors as "
                 "other agents not routinely used, and tocilizumab with or without "
                 "corticosteroids as its treatment."
             )
-        self._find(Severity.INFO, "other-agent-not-routine", text, RuleSource.SEED_OTHER_AGENTS)
+        self._find(_F.OTHER_AGENT_NOT_ROUTINE, text, RuleSource.SEED_OTHER_AGENTS)
 
     # -- tocilizumab redosing -----------------------------------------------------------------
 
@@ -371,8 +422,7 @@ class _OrderCheck:
         evidence = tuple(dose.reference for dose in status.doses)
         if status.block is not None:
             self._find(
-                _REDOSE_SEVERITY[status.block.rule],
-                str(status.block.rule),
+                _F(status.block.rule),
                 f"This would be tocilizumab dose {len(status.doses) + 1}: {status.block.text}.",
                 status.block.source,
                 evidence=evidence,
@@ -381,12 +431,11 @@ class _OrderCheck:
         last = status.last
         if last is not None and self.assessment.grade == 2:
             self._find(
-                Severity.INFO,
-                "redose-below-grade-3",
-                f"Tocilizumab was given {_text.ago(last.time, self.now)} "
-                f"({_text.clock(last.time)}); a second dose is for grade 3 or higher persisting "
-                f"{_text.duration(self.options.reassess_after)} after the dose, and the grade is "
-                "now 2.",
+                _F.REDOSE_BELOW_GRADE_3,
+                f"Tocilizumab was given {wording.ago(last.time, self.now)} "
+                f"({wording.clock(last.time, self.assessment.timezone)}); a second dose is for "
+                f"grade 3 or higher persisting {wording.duration(self.options.reassess_after)} "
+                "after the dose, and the grade is now 2.",
                 RuleSource.SEED_TOCILIZUMAB,
                 evidence=evidence,
             )
@@ -398,13 +447,10 @@ class _OrderCheck:
         signals = infection_signals(self.assessment)
         if signals:
             evidence = tuple(dict.fromkeys(ref for w in signals for ref in w.evidence))
-            details = " ".join(_sentence(w.text) for w in signals)
+            details = "; ".join(w.text for w in signals)
             self._find(
-                Severity.CRITICAL,
-                "infection-could-explain",
-                f"Infection could explain this picture. {details} Hypotension from sepsis would "
-                f"not call for tocilizumab or corticosteroids: confirm that the symptoms are most "
-                "likely CRS before giving immunosuppression. Attribution is the clinician's call.",
+                _F.INFECTION_COULD_EXPLAIN,
+                phrases.CAUTION_ORDER.format(signals=details),
                 RuleSource.SEED_ATTRIBUTION,
                 evidence=evidence,
             )
@@ -412,8 +458,7 @@ class _OrderCheck:
             if warning.is_infection_signal:
                 continue
             self._find(
-                _OTHER_WARNING_SEVERITY.get(warning.code, Severity.WARNING),
-                warning.code,
+                _F(warning.code),
                 _sentence(warning.text),
                 RuleSource.SEED_ATTRIBUTION,
                 evidence=warning.evidence,

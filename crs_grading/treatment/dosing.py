@@ -1,17 +1,7 @@
-"""Weight-based doses of the CRS-directed drugs: the dose table and how a dose is computed.
+"""Weight-based doses of the CRS-directed drugs: how a dose is computed from the dose table.
 
-The table holds one row per dosing rule, with its source beside it (SPEC 2.6):
-
-- tocilizumab IV over 1 h, protocol ``lee2014`` (default): 8 mg/kg if age < 18 y, 4 mg/kg if
-  age >= 18 y [seed Tocilizumab: "4 mg/kg in adults and 8 mg/kg in children"];
-- tocilizumab IV over 1 h, protocol ``fda-label``: 12 mg/kg if weight < 30 kg, 8 mg/kg if
-  weight >= 30 kg [label, CRS];
-- tocilizumab maximum 800 mg per dose under both protocols [label, CRS];
-- methylprednisolone IV 2 mg/kg/day, no maximum [seed Corticosteroids];
-- dexamethasone IV 0.5 mg/kg, maximum 10 mg per dose [seed Corticosteroids].
-
-The 800 mg tocilizumab maximum is the label's ("doses exceeding 800 mg per infusion are not
-recommended in CRS"); SPEC 2.6 applies it under both protocols.
+The table, one row per dosing rule with its source, and the maxima (the 800 mg tocilizumab cap
+among them) are data in ``crs_grading.tables.treatment`` (SPEC 2.6); this module applies them.
 
 A dose is mg/kg x the latest body weight, rounded to the nearest whole mg with halves rounded up
 (``ROUND_HALF_UP``: 250.5 mg -> 251 mg; Python's ``round`` would give 250), and only then capped
@@ -22,15 +12,23 @@ be built from it.
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from crs_grading import wording
 from crs_grading.inputs import Immunosuppressant, Measurement
-from crs_grading.treatment import _text
-from crs_grading.treatment.sources import RuleSource
+from crs_grading.tables.sources import RuleSource
+from crs_grading.tables.treatment import (
+    DOSE_TABLE,
+    RXNORM,
+    Band,
+    DoseRow,
+    DrugCode,
+    PatientMeasure,
+    Protocol,
+)
 
 __all__ = [
     "DOSE_TABLE",
@@ -41,175 +39,43 @@ __all__ = [
     "DrugCode",
     "PatientMeasure",
     "Protocol",
+    "administration_text",
+    "band_text",
     "compute_dose",
     "has_protocol_dose",
+    "rate_text",
     "round_half_up",
 ]
 
 
-class Protocol(enum.StrEnum):
-    """Which tocilizumab dosing table applies (``CRS_CDS_TOCILIZUMAB_PROTOCOL``)."""
-
-    LEE_2014 = "lee2014"  # the seed's dosing: by age (default)
-    FDA_LABEL = "fda-label"  # the US prescribing information for CRS: by weight
-
-
-class PatientMeasure(enum.StrEnum):
-    """The patient measure a dosing row is chosen by."""
-
-    AGE = "age"  # years
-    WEIGHT = "weight"  # kg
-
-    @property
-    def unit(self) -> str:
-        return "y" if self is PatientMeasure.AGE else "kg"
+def band_text(band: Band) -> str:
+    """ "age < 18 y", "weight >= 30 kg", "age 1 to < 18 y"."""
+    measure, unit = band.measure, band.measure.unit
+    if band.at_least is not None and band.below is not None:
+        return f"{measure} {wording.number(band.at_least)} to < {wording.number(band.below)} {unit}"
+    if band.below is not None:
+        return f"{measure} < {wording.number(band.below)} {unit}"
+    if band.at_least is not None:
+        return f"{measure} >= {wording.number(band.at_least)} {unit}"
+    return f"any {measure}"
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
-    """A half-open band of one patient measure: ``at_least <= value < below``."""
-
-    measure: PatientMeasure
-    at_least: Decimal | None = None
-    below: Decimal | None = None
-
-    def contains(self, value: Decimal) -> bool:
-        if self.at_least is not None and value < self.at_least:
-            return False
-        return self.below is None or value < self.below
-
-    def describe(self) -> str:
-        """ "age < 18 y", "weight >= 30 kg", "age 1 to < 18 y"."""
-        unit = self.measure.unit
-        if self.at_least is not None and self.below is not None:
-            return (
-                f"{self.measure} {_text.number(self.at_least)} to "
-                f"< {_text.number(self.below)} {unit}"
-            )
-        if self.below is not None:
-            return f"{self.measure} < {_text.number(self.below)} {unit}"
-        if self.at_least is not None:
-            return f"{self.measure} >= {_text.number(self.at_least)} {unit}"
-        return f"any {self.measure}"
+def rate_text(row: DoseRow) -> str:
+    """ "8 mg/kg" or "2 mg/kg/day"."""
+    return f"{wording.number(row.mg_per_kg)} mg/kg{'/day' if row.per_day else ''}"
 
 
-_BOTH_PROTOCOLS = frozenset(Protocol)
-
-
-@dataclass(frozen=True, slots=True)
-class DoseRow:
-    """One dosing rule: for ``drug`` under ``protocols`` when ``band`` holds.
-
-    ``mg_per_kg`` is per dose, or per day when ``per_day``. ``maximum_mg`` caps one dose.
-    """
-
-    drug: Immunosuppressant
-    protocols: frozenset[Protocol]
-    band: Band | None
-    mg_per_kg: Decimal
-    per_day: bool
-    maximum_mg: int | None
-    administration: str  # how it is given, for the dosing text: "IV over 1 h"
-    source: RuleSource
-    maximum_source: RuleSource | None = None
-
-    @property
-    def rate_text(self) -> str:
-        """ "8 mg/kg" or "2 mg/kg/day"."""
-        return f"{_text.number(self.mg_per_kg)} mg/kg{'/day' if self.per_day else ''}"
+def administration_text(row: DoseRow) -> str:
+    """How a row's dose is given: "IV over 1 h", "IV"."""
+    if row.infusion is None:
+        return "IV"
+    return f"IV over {wording.duration(row.infusion)}"
 
 
 #: The data gap when the assessment holds no weight (it keeps only a recent one, SPEC 2.6).
 _NO_WEIGHT = "no recent body weight recorded"
 
-_AGE_18 = Decimal(18)
-_WEIGHT_30 = Decimal(30)
-
-#: Every dosing rule of SPEC 2.6, one row each, source beside it.
-DOSE_TABLE: tuple[DoseRow, ...] = (
-    DoseRow(  # seed Tocilizumab: "8 mg/kg in children", over 1 hour
-        Immunosuppressant.TOCILIZUMAB,
-        frozenset({Protocol.LEE_2014}),
-        Band(PatientMeasure.AGE, below=_AGE_18),
-        Decimal(8),
-        per_day=False,
-        maximum_mg=800,
-        administration="IV over 1 h",
-        source=RuleSource.SEED_TOCILIZUMAB,
-        maximum_source=RuleSource.TOCILIZUMAB_USPI,
-    ),
-    DoseRow(  # seed Tocilizumab: "4 mg/kg in adults", over 1 hour
-        Immunosuppressant.TOCILIZUMAB,
-        frozenset({Protocol.LEE_2014}),
-        Band(PatientMeasure.AGE, at_least=_AGE_18),
-        Decimal(4),
-        per_day=False,
-        maximum_mg=800,
-        administration="IV over 1 h",
-        source=RuleSource.SEED_TOCILIZUMAB,
-        maximum_source=RuleSource.TOCILIZUMAB_USPI,
-    ),
-    DoseRow(  # label, CRS: 12 mg/kg for patients < 30 kg, IV over 60 minutes
-        Immunosuppressant.TOCILIZUMAB,
-        frozenset({Protocol.FDA_LABEL}),
-        Band(PatientMeasure.WEIGHT, below=_WEIGHT_30),
-        Decimal(12),
-        per_day=False,
-        maximum_mg=800,
-        administration="IV over 1 h",
-        source=RuleSource.TOCILIZUMAB_USPI,
-        maximum_source=RuleSource.TOCILIZUMAB_USPI,
-    ),
-    DoseRow(  # label, CRS: 8 mg/kg for patients >= 30 kg, IV over 60 minutes
-        Immunosuppressant.TOCILIZUMAB,
-        frozenset({Protocol.FDA_LABEL}),
-        Band(PatientMeasure.WEIGHT, at_least=_WEIGHT_30),
-        Decimal(8),
-        per_day=False,
-        maximum_mg=800,
-        administration="IV over 1 h",
-        source=RuleSource.TOCILIZUMAB_USPI,
-        maximum_source=RuleSource.TOCILIZUMAB_USPI,
-    ),
-    DoseRow(  # seed Corticosteroids: "methylprednisolone (2 mg/kg/day)", weaned over days
-        Immunosuppressant.METHYLPREDNISOLONE,
-        _BOTH_PROTOCOLS,
-        None,
-        Decimal(2),
-        per_day=True,
-        maximum_mg=None,
-        administration="IV",
-        source=RuleSource.SEED_CORTICOSTEROIDS,
-    ),
-    DoseRow(  # seed Corticosteroids: "dexamethasone (0.5 mg/kg; maximum, 10 mg/dose)"
-        Immunosuppressant.DEXAMETHASONE,
-        _BOTH_PROTOCOLS,
-        None,
-        Decimal("0.5"),
-        per_day=False,
-        maximum_mg=10,
-        administration="IV",
-        source=RuleSource.SEED_CORTICOSTEROIDS,
-        maximum_source=RuleSource.SEED_CORTICOSTEROIDS,
-    ),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class DrugCode:
-    """The RxNorm ingredient coding of a drug, as plain strings (the cards layer builds FHIR)."""
-
-    rxnorm_code: str
-    rxnorm_display: str
-
-
-#: RxNorm ingredient codes of the drugs the algorithm suggests (SPEC 3; the same codes
-#: ``fhir_maps.valuesets.medications`` reads).
-RXNORM: dict[Immunosuppressant, DrugCode] = {
-    Immunosuppressant.TOCILIZUMAB: DrugCode("612865", "tocilizumab"),
-    Immunosuppressant.DEXAMETHASONE: DrugCode("3264", "dexamethasone"),
-    Immunosuppressant.METHYLPREDNISOLONE: DrugCode("6902", "methylprednisolone"),
-}
+_BOTH_PROTOCOLS = frozenset(Protocol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +110,7 @@ class DoseCalculation:
     capped: bool = False
     dose_mg: int | None = None
     missing: str | None = None
+    chosen_by: PatientMeasure | None = None  # the measure that chose the row (age, weight)
 
     @property
     def per_day(self) -> bool:
@@ -255,6 +122,19 @@ class DoseCalculation:
         return self.mg_per_kg if self.mg_per_kg is not None else self.mg_per_kg_per_day
 
     @property
+    def arithmetic(self) -> str | None:
+        """The dose worked out in a few words: "8 mg/kg × 36.4 kg", "2 mg/kg/day × 70 kg",
+        "0.5 mg/kg × 55.6 kg = 27.8 mg, capped at 10 mg"; ``None`` without a dose."""
+        rate = self.rate
+        if self.dose_mg is None or rate is None or self.weight_kg is None:
+            return None
+        unit = "mg/kg/day" if self.per_day else "mg/kg"
+        text = f"{wording.number(rate)} {unit} × {wording.number(self.weight_kg)} kg"
+        if self.capped and self.unrounded_mg is not None:
+            text += f" = {wording.number(self.unrounded_mg)} mg, capped at {self.maximum_mg} mg"
+        return text
+
+    @property
     def summary(self) -> str:
         """A short label: "tocilizumab 280 mg IV over 1 h", "methylprednisolone 140 mg IV per
         day", or the rate alone without a dose: "dexamethasone 0.5 mg/kg IV"."""
@@ -264,7 +144,7 @@ class DoseCalculation:
         rate = self.rate
         if rate is not None:
             unit = "mg/kg/day" if self.per_day else "mg/kg"
-            return f"{self.drug} {_text.number(rate)} {unit} {self.administration}"
+            return f"{self.drug} {wording.number(rate)} {unit} {self.administration}"
         return f"{self.drug} {self.administration}"
 
 
@@ -310,9 +190,11 @@ def compute_dose(
         if measure is PatientMeasure.AGE and weight_gap is not None:
             gap = f"age unknown and {weight_gap}"
         choices = "; ".join(
-            f"{row.rate_text} if {row.band.describe()}" for row in rows if row.band is not None
+            f"{rate_text(row)} if {band_text(row.band)}" for row in rows if row.band is not None
         )
-        rule = f"{drug} {rows[0].administration} ({protocol}): {choices}"
+        rule = (
+            f"{drug} {administration_text(rows[0])} ({wording.PROTOCOL_NAMES[protocol]}): {choices}"
+        )
         if rows[0].maximum_mg is not None:
             rule += f"; max {rows[0].maximum_mg} mg per dose"
         missing = f"{gap}, so the mg/kg dose cannot be chosen"
@@ -322,7 +204,7 @@ def compute_dose(
             rule=rule,
             text=f"{rule}; {missing}; no dose is calculated",
             source=rows[0].source,
-            administration=rows[0].administration,
+            administration=administration_text(rows[0]),
             maximum_mg=rows[0].maximum_mg,
             maximum_source=rows[0].maximum_source,
             weight_kg=weight_kg,
@@ -338,11 +220,12 @@ def compute_dose(
         rule=rule,
         text=rule,
         source=row.source,
-        administration=row.administration,
+        administration=administration_text(row),
         mg_per_kg=None if row.per_day else row.mg_per_kg,
         mg_per_kg_per_day=row.mg_per_kg if row.per_day else None,
         maximum_mg=row.maximum_mg,
         maximum_source=row.maximum_source,
+        chosen_by=None if row.band is None else row.band.measure,
     )
     maximum = "" if row.maximum_mg is None else f"max {row.maximum_mg} mg per dose"
     if weight_kg is None or weight is None:
@@ -359,7 +242,7 @@ def compute_dose(
     if rounded == 0:
         # Below 0.5 mg (a patient under 1 kg): 0 mg is no dose and 1 mg would be more than
         # double it, so no absolute dose; the card gives the mg/kg rate.
-        missing = f"the weight-based dose ({_text.number(unrounded)} mg) rounds to 0 mg"
+        missing = f"the weight-based dose ({wording.number(unrounded)} mg) rounds to 0 mg"
         return replace(
             without_weight,
             text=f"{rule}; {missing}, so no dose is calculated",
@@ -376,14 +259,14 @@ def compute_dose(
     notes = []
     if capped:
         notes.append(
-            f"{_text.number(unrounded)} mg, capped at the {row.maximum_mg} mg maximum per dose"
+            f"{wording.number(unrounded)} mg, capped at the {row.maximum_mg} mg maximum per dose"
         )
     else:
         if unrounded != rounded:
-            notes.append(f"{_text.number(unrounded)} mg rounded")
+            notes.append(f"{wording.number(unrounded)} mg rounded")
         if maximum:
             notes.append(maximum)
-    arithmetic = f" = {dose} mg{per_day} for {_text.number(weight_kg)} kg"
+    arithmetic = f" = {dose} mg{per_day} for {wording.number(weight_kg)} kg"
     if notes:
         arithmetic += f" ({'; '.join(notes)})"
     return replace(
@@ -401,12 +284,12 @@ def compute_dose(
 
 def _rule_text(row: DoseRow, protocol: Protocol) -> str:
     """ "tocilizumab 8 mg/kg IV over 1 h (lee2014, age < 18 y)"."""
-    text = f"{row.drug} {row.rate_text} {row.administration}"
+    text = f"{row.drug} {rate_text(row)} {administration_text(row)}"
     qualifiers = []
     if row.protocols != _BOTH_PROTOCOLS:
-        qualifiers.append(str(protocol))
+        qualifiers.append(wording.PROTOCOL_NAMES[protocol])
     if row.band is not None:
-        qualifiers.append(row.band.describe())
+        qualifiers.append(band_text(row.band))
     if qualifiers:
         text += f" ({', '.join(qualifiers)})"
     return text
@@ -436,11 +319,11 @@ def _usable_weight(weight: Measurement | None) -> tuple[Decimal | None, str | No
     if weight is None:
         return None, _NO_WEIGHT
     if not math.isfinite(weight.value) or weight.value <= 0:
-        return None, f"the body weight ({weight.reference}) is not a positive number"
-    return _text.exact_decimal(weight.value), None
+        return None, "the recorded body weight is not a positive number"
+    return wording.exact_decimal(weight.value), None
 
 
 def _usable_age(age_years: float | None) -> Decimal | None:
     if age_years is None or not math.isfinite(age_years) or age_years < 0:
         return None
-    return _text.exact_decimal(age_years)
+    return wording.exact_decimal(age_years)

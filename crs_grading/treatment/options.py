@@ -1,4 +1,8 @@
-"""Treatment options: the protocol and the algorithm's thresholds, each with its source."""
+"""Treatment options: the protocol and the algorithm's thresholds.
+
+Every default is a row of ``crs_grading.tables.treatment`` (where its source is written); a
+service may override them by settings.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from crs_grading.treatment.dosing import Protocol
+from crs_grading.tables import treatment
+from crs_grading.tables.treatment import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +32,11 @@ class TreatmentOptions:
     """
 
     protocol: Protocol = Protocol.LEE_2014
-    older_age_years: float = 65.0
-    min_redose_interval: timedelta = timedelta(hours=8)
-    reassess_after: timedelta = timedelta(hours=24)
-    max_tocilizumab_doses: int = 4
-    dose_tolerance: Decimal = Decimal("0.10")
+    older_age_years: float = treatment.OLDER_AGE_YEARS
+    min_redose_interval: timedelta = treatment.MIN_REDOSE_INTERVAL
+    reassess_after: timedelta = treatment.REASSESS_AFTER
+    max_tocilizumab_doses: int = treatment.MAX_TOCILIZUMAB_DOSES
+    dose_tolerance: Decimal = treatment.DOSE_TOLERANCE
 
     def __post_init__(self) -> None:
         if not isinstance(self.protocol, Protocol):

@@ -9,6 +9,7 @@ doses and diagnoses are not there yet, a drip running through ``as_of`` is ``in-
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -106,22 +107,52 @@ def patient_id_of(resources: Iterable[Mapping[str, Any]]) -> str:
 
 
 def prefetch_for(
-    resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
+    resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None, includes: bool = True
 ) -> dict[str, Any]:
     """The prefetch an EHR would send for the discovery templates: the Patient, and the first
     page of each search, newest first (``tests/ehr_pages``). The demo charts fit each
     template's first page; ``page_size`` makes every page that small, with a ``next`` link on
-    ``FHIR`` when more follow (EHRs send the first page only)."""
+    ``FHIR`` when more follow (EHRs send the first page only); without ``includes`` the
+    Medications that ``_include`` would add are left out."""
     pool = list(resources)
-    return ehr_prefetch(pool, patient_id_of(pool), page_size=page_size, base=FHIR)
+    return ehr_prefetch(
+        pool, patient_id_of(pool), page_size=page_size, base=FHIR, includes=includes
+    )
 
 
-def serve_fhir(
-    mock: Any, resources: Iterable[Mapping[str, Any]], *, page_size: int | None = None
-) -> list[str]:
+def serve_fhir(mock: Any, resources: Iterable[Mapping[str, Any]], **options: Any) -> list[str]:
     """Serve ``resources`` from the mocked FHIR server ``FHIR``: every read and search of the
-    templates, and the ``next`` pages they link, answered as a FHIR server would."""
-    return serve(mock, resources, page_size=page_size, base=FHIR)
+    templates, and the ``next`` pages they link, answered as a FHIR server would (options of
+    ``ehr_pages.serve``). Returns the URLs requested."""
+    return serve(mock, resources, base=FHIR, **options)
+
+
+def medications_by_reference(
+    resources: Iterable[Mapping[str, Any]], only: str | None = None
+) -> list[dict[str, Any]]:
+    """The same chart with every administration's drug (or only those whose id contains one of
+    the ``|``-separated words of ``only``) moved into a Medication resource that the
+    administration names by ``medicationReference`` only (no display), one Medication per
+    distinct drug, as Epic and other EHRs chart formulary items."""
+    chart = [copy.deepcopy(dict(r)) for r in resources]
+    medications: dict[str, dict[str, Any]] = {}
+    words = only.split("|") if only else None
+    for resource in chart:
+        concept = resource.get("medicationCodeableConcept")
+        if resource["resourceType"] != "MedicationAdministration" or concept is None:
+            continue
+        if words is not None and not any(word in resource["id"] for word in words):
+            continue
+        key = json.dumps(concept, sort_keys=True)
+        if key not in medications:
+            medications[key] = {
+                "resourceType": "Medication",
+                "id": f"med-{len(medications) + 1}",
+                "code": concept,
+            }
+        del resource["medicationCodeableConcept"]
+        resource["medicationReference"] = {"reference": f"Medication/{medications[key]['id']}"}
+    return chart + list(medications.values())
 
 
 def draft_order(

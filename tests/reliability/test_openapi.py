@@ -165,3 +165,39 @@ def test_generated_requests_get_no_500_and_documented_answers(case, mocked_http)
             response_schema_conformance,
         ]
     )
+
+
+def _examples(document):
+    body = document["paths"]["/cds-services/{service_id}"]["post"]["requestBody"]
+    return body["content"]["application/json"]["examples"]
+
+
+def test_each_hook_has_an_example_request_that_the_service_answers(make_app):
+    """Issue 14: an example request per hook, valid against HookRequest, answered 200 with the
+    grade the example describes (two vasopressors: revised Lee 2014 grade 3, seed Table 2)."""
+    from datetime import datetime
+
+    from cds_service.clock import fixed_clock, set_clock
+    from cds_service.openapi_examples import EXAMPLE_AS_OF
+
+    app = make_app()
+    set_clock(app, fixed_clock(datetime.fromisoformat(EXAMPLE_AS_OF.replace("Z", "+00:00"))))
+    client = app.test_client()
+    document = client.get("/openapi.json").get_json()
+    examples = _examples(document)
+    services = {s["hook"]: s["id"] for s in client.get("/cds-services").get_json()["services"]}
+    assert set(examples) == set(services) == {"patient-view", "order-select", "order-sign"}
+    for hook, example in examples.items():
+        body = example["value"]
+        assert body["hook"] == hook
+        assert schema_errors("HookRequest", body) == []
+        response = client.post(f"/cds-services/{services[hook]}", json=body)
+        assert response.status_code == 200, response.get_json()
+        answer = response.get_json()
+        assert schema_errors("CdsResponse", answer) == []
+        assert answer["cards"], hook
+        if hook == "patient-view":
+            assessment = answer["cards"][0]["extension"]["org.crscds.assessment"]
+            assert (assessment["grade"], assessment["therapy"]["day"]) == (3, 6)
+        else:
+            assert "656" in str(answer), "the order check speaks of the drafted dose"

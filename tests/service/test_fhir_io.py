@@ -134,9 +134,7 @@ def test_resources_of_another_patient_are_dropped_and_reported():
     )
     data = read(prefetch)
     assert ids(data, "Observation") == ["Observation/obs-1"]
-    assert messages(data) == {
-        "vitals": "1 resources of another patient ignored"
-    }
+    assert messages(data) == {"vitals": "1 resources of another patient ignored"}
 
 
 SMUGGLED_SUBJECTS = [
@@ -164,9 +162,7 @@ def test_a_subject_that_only_ends_in_this_patient_is_nobodys_when_fetched_spec3(
 ):
     smuggled = observation("obs-x")
     smuggled["subject"] = {"reference": subject}
-    mocked_http.add(
-        responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv"), smuggled])
-    )
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("obs-srv"), smuggled]))
     data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert ids(data, "Observation") == ["Observation/obs-srv"]
 
@@ -293,9 +289,7 @@ def test_a_prefetched_next_link_without_fhir_server_is_reported():
     prefetch = full_prefetch(vitals=searchset([observation("o1")], next_url=page_url(2)))
     data = read(prefetch)
     assert ids(data, "Observation") == ["Observation/o1"]
-    assert messages(data) == {
-        "vitals": "the prefetch has more pages but no fhirServer was given"
-    }
+    assert messages(data) == {"vitals": "the prefetch has more pages but no fhirServer was given"}
 
 
 def test_a_looping_next_link_is_stopped(mocked_http):
@@ -310,9 +304,7 @@ def test_a_looping_next_link_is_stopped(mocked_http):
 
     assert len(mocked_http.calls) == 2
     assert ids(data, "Observation") == ["Observation/o1", "Observation/o2"]
-    assert messages(data)["vitals"] == (
-        "the FHIR server repeated a next link; stopped paging"
-    )
+    assert messages(data)["vitals"] == ("the FHIR server repeated a next link; stopped paging")
 
 
 def test_paging_stops_at_the_page_limit(mocked_http):
@@ -326,9 +318,7 @@ def test_paging_stops_at_the_page_limit(mocked_http):
 
     assert len(mocked_http.calls) == 3
     assert ids(data, "Observation") == ["Observation/o1", "Observation/o2", "Observation/o3"]
-    assert (
-        messages(data)["vitals"] == "read the first 3 pages only (page limit)"
-    )
+    assert messages(data)["vitals"] == "read the first 3 pages only (page limit)"
 
 
 def test_a_next_link_to_another_host_is_not_followed_so_the_token_stays_home(mocked_http):
@@ -379,18 +369,14 @@ def test_a_second_connection_error_is_not_retried_again(mocked_http):
     data = read(full_prefetch(medications=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
 
     assert len(mocked_http.calls) == 2
-    assert messages(data) == {
-        "medications": "could not connect to the FHIR server"
-    }
+    assert messages(data) == {"medications": "could not connect to the FHIR server"}
 
 
 def test_an_http_error_is_not_retried(mocked_http):
     mocked_http.add(responses.GET, MEDICATIONS, status=503)
     data = read(full_prefetch(medications=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert len(mocked_http.calls) == 1
-    assert messages(data) == {
-        "medications": "the FHIR server answered HTTP 503"
-    }
+    assert messages(data) == {"medications": "the FHIR server answered HTTP 503"}
 
 
 @pytest.mark.parametrize(
@@ -420,9 +406,7 @@ def test_a_failing_later_page_keeps_the_pages_read(mocked_http):
     data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
 
     assert ids(data, "Observation") == ["Observation/o1"]
-    assert messages(data) == {
-        "vitals": "the FHIR server answered HTTP 500"
-    }
+    assert messages(data) == {"vitals": "the FHIR server answered HTTP 500"}
 
 
 def test_partial_failure_still_answers_200_and_records_the_problem(
@@ -444,9 +428,7 @@ def test_partial_failure_still_answers_200_and_records_the_problem(
     assert response.status_code == 200
     assert response.get_json() == {"cards": []}
     (data,) = seen
-    assert messages(data) == {
-        "medications": "the FHIR server answered HTTP 500"
-    }
+    assert messages(data) == {"medications": "the FHIR server answered HTTP 500"}
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'crs_cds_fhir_data_problems_total{key="medications"} 1.0' in metrics
 
@@ -501,9 +483,7 @@ def test_a_lesser_key_that_times_out_keeps_the_rest(mocked_http):
     finally:
         release.set()
     assert ids(data, "Observation") == ["Observation/obs-1"]
-    assert messages(data) == {
-        "conditions": "timed out after 0.2 s"
-    }
+    assert messages(data) == {"conditions": "timed out after 0.2 s"}
 
 
 def test_template_tokens_are_url_encoded():
@@ -513,3 +493,85 @@ def test_template_tokens_are_url_encoded():
     assert rendered == "Observation?patient=a%26b"
     with pytest.raises(KeyError):
         render_template("Encounter/{{context.encounterId}}", {"context.patientId": "p"})
+
+
+# --- Medications by reference (SPEC 3) --------------------------------------------------------
+
+
+def _by_reference(admin_id, medication_id, reference=None):
+    resource = administration(admin_id)
+    del resource["medicationCodeableConcept"]
+    resource["medicationReference"] = {"reference": reference or f"Medication/{medication_id}"}
+    return resource
+
+
+KYMRIAH = {
+    "resourceType": "Medication",
+    "id": "med-k",
+    "code": {"text": "tisagenlecleucel suspension for IV infusion"},
+}
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["Medication/med-k", f"{FHIR}/Medication/med-k", "Medication/med-k/_history/2"],
+    ids=["relative", "absolute on fhirServer", "versioned"],
+)
+def test_a_medication_neither_contained_nor_included_is_read_once_spec3(mocked_http, reference):
+    mocked_http.add(responses.GET, f"{FHIR}/Medication/med-k", json=KYMRIAH)
+    administrations = [_by_reference(f"ma-{n}", "med-k", reference) for n in range(3)]
+    data = read(
+        full_prefetch(medications=searchset(administrations)), endpoint=FhirEndpoint(FHIR, TOKEN)
+    )
+    assert ids(data, "Medication") == ["Medication/med-k"]
+    assert len(mocked_http.calls) == 1
+    assert mocked_http.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert data.problems == ()
+
+
+def test_a_contained_medication_is_never_fetched_spec3(mocked_http):
+    contained = administration("ma-c")
+    del contained["medicationCodeableConcept"]
+    contained["contained"] = [dict(KYMRIAH, id="m1")]
+    contained["medicationReference"] = {"reference": "#m1"}
+    data = read(
+        full_prefetch(medications=searchset([contained])), endpoint=FhirEndpoint(FHIR, TOKEN)
+    )
+    assert len(mocked_http.calls) == 0 and data.problems == ()
+
+
+def test_a_medication_read_that_answers_another_resource_is_refused_spec3(mocked_http):
+    mocked_http.add(responses.GET, f"{FHIR}/Medication/med-k", json=dict(KYMRIAH, id="med-x"))
+    data = read(
+        full_prefetch(medications=searchset([_by_reference("ma-1", "med-k")])),
+        endpoint=FhirEndpoint(FHIR, TOKEN),
+    )
+    assert ids(data, "Medication") == []
+    assert messages(data)["medications"] == (
+        "of 1 Medications named by reference, 1 could not be read (the FHIR server answered "
+        "with another resource)"
+    )
+
+
+def test_a_medication_read_past_the_budget_is_reported_not_waited_for_spec3(mocked_http):
+    answered = threading.Event()
+
+    def slow(request):
+        time.sleep(0.6)
+        answered.set()
+        return 200, {}, '{"resourceType": "Medication", "id": "med-k"}'
+
+    mocked_http.add_callback(responses.GET, f"{FHIR}/Medication/med-k", callback=slow)
+    started = time.monotonic()
+    data = read(
+        full_prefetch(medications=searchset([_by_reference("ma-1", "med-k")])),
+        endpoint=FhirEndpoint(FHIR, TOKEN),
+        budget_s=0.3,
+    )
+    assert time.monotonic() - started < 0.9
+    assert ids(data, "Medication") == []
+    assert messages(data)["medications"] == "timed out after 0.3 s"
+    (problem,) = [p for p in data.problems if p.key == "medications"]
+    assert problem.message.startswith("medication administrations were read only in part")
+    answered.wait(2)  # let the straggler end inside this test, not in the next one's logs
+    time.sleep(0.1)

@@ -13,7 +13,7 @@ from .support import ABSENT, FHIR, TOKEN, full_prefetch, hook_body, observation,
 def test_log_lines_are_json_with_the_hook_instance_and_no_secrets(client, capsys, mocked_http):
     mocked_http.add(responses.GET, f"{FHIR}/Observation", json=searchset([observation("obs-7")]))
     mocked_http.add(responses.GET, f"{FHIR}/Condition", status=500)
-    prefetch = full_prefetch(observations=ABSENT, conditions=ABSENT)
+    prefetch = full_prefetch(vitals=ABSENT, conditions=ABSENT)
     prefetch["patient"]["name"] = [{"family": "Zyxwvut"}]
     body = hook_body(prefetch=prefetch, fhir_server=FHIR, token=TOKEN, hook_instance="hi-42")
     capsys.readouterr()
