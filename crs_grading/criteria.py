@@ -192,6 +192,7 @@ class OrderFindingCode(enum.StrEnum):
     INFECTION_COULD_EXPLAIN = "infection-could-explain"
     LATE_ONSET = "late-onset"
     MASKED_FEVER = "masked-fever"
+    IEC_HS = "iec-hs"  # SPEC 2.10: possible HLH-like syndrome (the warning of the same code)
 
     @property
     def about_the_patient(self) -> bool:
@@ -210,6 +211,7 @@ _PATIENT_FINDINGS = frozenset(
         OrderFindingCode.INFECTION_COULD_EXPLAIN,
         OrderFindingCode.LATE_ONSET,
         OrderFindingCode.MASKED_FEVER,
+        OrderFindingCode.IEC_HS,
     }
 )
 _DOSE_FINDINGS = frozenset(

@@ -174,6 +174,7 @@ class _OrderCheck:
             _F.MASKED_FEVER: (
                 "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS"
             ),
+            _F.IEC_HS: "Possible IEC-HS (HLH-like syndrome): ferritin high or rising",
         }
         return wording.fit_summary(summaries[code])
 

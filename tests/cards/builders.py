@@ -64,6 +64,8 @@ _WARNING_TEXTS = {
     "infection-diagnosis": "active infection diagnosis (sepsis): it could explain the picture",
     "late-onset": "first fever on day 16: CRS is uncommon this late",
     "masked-fever": "tocilizumab already given: fever and CRP no longer track CRS",
+    "iec-hs": "possible IEC-HS (HLH-like syndrome): ferritin 9000 ng/mL (> 2 x ULN 300) with "
+    "platelets 30 x10^9/L; typical as CRS resolves or after a first response to CRS therapy",
 }
 
 
