@@ -18,7 +18,13 @@ from cds_service.config import AuthMode, Settings, load_settings
 from cds_service.config import init_app as init_settings
 from cds_service.errors import ServiceError, SettingsError
 from cds_service.fhir_io import FhirReader
-from cds_service.smart import SmartConfig, SqlSmartStore, init_smart
+from cds_service.smart import (
+    CookieSameSite,
+    SessionCookiePolicy,
+    SmartConfig,
+    SqlSmartStore,
+    init_smart,
+)
 from cds_service.web import cds, cors, ops
 
 __all__ = ["ServiceError", "Settings", "SettingsError", "create_app"]
@@ -84,11 +90,17 @@ def _smart_config(settings: Settings) -> SmartConfig:
     if redirect_url is None and settings.public_url is not None:
         redirect_url = settings.public_url + "/smart/callback"
     try:
+        same_site = settings.session_cookie_samesite
         return SmartConfig(
             client_id=settings.smart_client_id,
             client_secret=settings.smart_client_secret,
             redirect_url=redirect_url,
             allowed_issuers=settings.smart_issuers,
+            cookie=SessionCookiePolicy(
+                secure=settings.session_cookie_secure,
+                same_site=CookieSameSite(same_site.capitalize()) if same_site else None,
+                partitioned=settings.session_cookie_partitioned,
+            ),
         )
     except ValueError as error:  # the message names the variable
         raise SettingsError(str(error)) from None

@@ -296,6 +296,21 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "random per process",
         "key (32+ characters) signing the SMART app's session cookie; set it for several workers",
     ),
+    (
+        "CRS_CDS_SESSION_COOKIE_SECURE",
+        "auto: Secure when the app is reached over https",
+        "`auto`, `true` or `false`: the `Secure` attribute of the SMART app's session cookie",
+    ),
+    (
+        "CRS_CDS_SESSION_COOKIE_SAMESITE",
+        "auto: `None` when Secure (EHR iframes), else `Lax`",
+        "`auto`, `none`, `lax` or `strict`; `none` makes the cookie Secure",
+    ),
+    (
+        "CRS_CDS_SESSION_COOKIE_PARTITIONED",
+        "auto: when SameSite is None",
+        "`auto`, `true` or `false`: `Partitioned` (CHIPS), kept per embedding EHR site",
+    ),
     ("CRS_CDS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     (
         "CRS_CDS_MAX_REQUEST_BYTES",
@@ -356,6 +371,9 @@ class Settings:
     smart_issuers: tuple[str, ...] | None = None
     smart_redirect_url: str | None = None
     secret_key: str | None = field(default=None, repr=False)
+    session_cookie_secure: bool | None = None  # None: auto
+    session_cookie_samesite: str | None = None  # "none", "lax" or "strict"; None: auto
+    session_cookie_partitioned: bool | None = None  # None: auto
     log_level: str = "INFO"
     database_url: str | None = field(default=None, repr=False)
     max_request_bytes: int = 32 * 1024 * 1024
@@ -399,6 +417,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "CRS_CDS_SMART_REDIRECT_URL", get("CRS_CDS_SMART_REDIRECT_URL")
         ),
         secret_key=_secret_key(get("CRS_CDS_SECRET_KEY")),
+        session_cookie_secure=_auto_bool(
+            "CRS_CDS_SESSION_COOKIE_SECURE", get("CRS_CDS_SESSION_COOKIE_SECURE")
+        ),
+        session_cookie_samesite=_auto_choice(
+            "CRS_CDS_SESSION_COOKIE_SAMESITE",
+            get("CRS_CDS_SESSION_COOKIE_SAMESITE"),
+            ("none", "lax", "strict"),
+        ),
+        session_cookie_partitioned=_auto_bool(
+            "CRS_CDS_SESSION_COOKIE_PARTITIONED", get("CRS_CDS_SESSION_COOKIE_PARTITIONED")
+        ),
         log_level=_log_level(get("CRS_CDS_LOG_LEVEL")),
         database_url=_database_url(get("DATABASE_URL")),
         max_request_bytes=_bounded_int(
@@ -589,6 +618,22 @@ def _smart_issuers(raw: str | None) -> tuple[str, ...] | None:
     if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
         raise SettingsError(f"{name} must be a JSON list of URLs")
     return tuple(_http_url(name, item).rstrip("/") for item in parsed)
+
+
+def _auto_bool(name: str, raw: str | None) -> bool | None:
+    """``auto`` (or unset) as None, else ``true`` or ``false``."""
+    choice = _auto_choice(name, raw, ("true", "false"))
+    return None if choice is None else choice == "true"
+
+
+def _auto_choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str | None:
+    """``auto`` (or unset) as None, else one of ``choices`` (any case)."""
+    if raw is None or raw.lower() == "auto":
+        return None
+    if raw.lower() not in choices:
+        allowed = ", ".join(("auto", *choices))
+        raise SettingsError(f"{name} must be one of {allowed}, not {raw!r}")
+    return raw.lower()
 
 
 def _secret_key(raw: str | None) -> str | None:

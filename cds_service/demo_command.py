@@ -4,8 +4,9 @@ Serves on loopback, in one process: the CDS service (authentication off), its SM
 demo EHR of ``cds_service.demo.server`` (a FHIR endpoint holding the demo patients, a SMART
 authorization server and a launch page), each patient placed so that now is its telling moment.
 It then calls ``crs-patient-view`` for every patient as an EHR would (prefetch read from the demo
-FHIR endpoint over HTTP), prints each patient's card, and prints the URLs to open. A development
-tool: the demo EHR exists only in this command's app, never in ``create_app()``'s.
+FHIR endpoint over HTTP), prints each patient's card, shows the watch's alert arriving as Case 3's
+night copy advances to day 5 noon (``cds_service.watch.demo``), and prints the URLs to open. A
+development tool: the demo EHR exists only in this command's app, never in ``create_app()``'s.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ from cds_service.demo import (
 )
 from cds_service.demo.fhir_store import FhirStore
 from cds_service.demo.server import DEMO_PREFIX, DemoPatient, DemoServer, init_demo, sandbox_url
+from cds_service.watch.demo import add_night_chart, show_watch_alert, watch_settings
+from cds_service.watch.queue import run_in_thread
+from cds_service.watch.runtime import find_watch
 
 __all__ = ["ListenError", "RunningDemo", "add_demo_command", "build_demo_app"]
 
@@ -90,8 +94,13 @@ def build_demo_app(
     *,
     origins: list[str],
     database_url: str,
+    watch: tuple[str, str] | None = None,
 ) -> tuple[Flask, DemoServer]:
-    """The service and the demo EHR in one app, the patients at their telling moment ``now``."""
+    """The service and the demo EHR in one app, the patients at their telling moment ``now``.
+
+    ``watch`` (the demo EHR's FHIR base URL, a queue URL) turns the watch on, with Case 3's
+    night copy charted up to day 4 noon (``cds_service.watch.demo``).
+    """
     store = FhirStore()
     patients = []
     for case_id in CASES:
@@ -108,7 +117,14 @@ def build_demo_app(
                 TELLING_MOMENTS[case_id].shows,
             )
         )
-    settings = {name: value for name, value in environ.items() if name not in _WITHHELD}
+    settings = {
+        name: value
+        for name, value in environ.items()
+        if name not in _WITHHELD and not name.startswith("CRS_CDS_WATCH_")
+    }
+    if watch is not None:
+        settings.update(watch_settings(*watch))
+        add_night_chart(store, 4, "12:00", now)
     settings.setdefault("CRS_CDS_LOG_LEVEL", "WARNING")
     settings.setdefault("CRS_CDS_SECRET_KEY", secrets.token_urlsafe(32))  # one process
     settings.update(
@@ -232,7 +248,15 @@ class RunningDemo:
             environ,
             origins=_origins(host, self._server.port),
             database_url=f"sqlite:///{Path(self._folder.name) / 'demo.sqlite3'}",
+            watch=(
+                f"{self.base}{DEMO_PREFIX}/fhir",
+                f"sqlite:///{Path(self._folder.name) / 'watch-queue.sqlite3'}",
+            ),
         )
+        self._watch_stop = threading.Event()
+        watch = find_watch(self.app)
+        if watch is not None:  # the watch's jobs run in this process (a development tool)
+            run_in_thread(watch.queue, self._watch_stop)
         self._server.app = self.app
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="crs-cds-demo", daemon=True
@@ -245,6 +269,7 @@ class RunningDemo:
             self._thread.join(0.5)
 
     def stop(self) -> None:
+        self._watch_stop.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
@@ -266,6 +291,7 @@ def _demo(args: argparse.Namespace) -> int:
         out.flush()
         with requests.Session() as session:
             _print_cards(demo.base, session, out)
+            show_watch_alert(demo.base, demo.app, demo.ehr, session, out)
         _print_urls(demo.base, out)
         demo.wait()
     except CallError as error:

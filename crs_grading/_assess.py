@@ -61,6 +61,7 @@ from crs_grading.tables import astct2019, lee2014, signals
 logger = logging.getLogger(__name__)
 
 FUTURE_REASON = "dated after the assessment time"
+GAP_STATED_WEIGHT = "no measured body weight: the weight stated by the patient is used"
 
 #: SPEC 2.1: a cell-therapy infusion within scope sets day 0 before any engager or antibody dose.
 CELL_THERAPY_KINDS = frozenset(
@@ -109,6 +110,7 @@ class _Data:
     conditions: list[ConditionFinding]
     immunosuppressants: list[ImmunosuppressantDose]
     weights: list[Measurement]
+    stated_weights: list[Measurement]
     screens: list[EncephalopathyScreen]  # ICE and CAPD (SPEC 2.9)
     consciousness: list[ConsciousnessReading]
     signs: list[NeurologicSignFinding]
@@ -144,6 +146,7 @@ def _data(inputs: GradingInputs, horizon: datetime, skipped: list[SkippedResourc
         conditions=keep(inputs.conditions, lambda c: c.onset),
         immunosuppressants=keep(inputs.immunosuppressants, lambda d: d.time),
         weights=keep(inputs.weights_kg, lambda m: m.time),
+        stated_weights=keep(inputs.stated_weights_kg, lambda m: m.time),
         screens=keep(
             (*inputs.encephalopathy_screens, *_icans.legacy_ice_screens(inputs.neuro_scores)),
             lambda s: s.time,
@@ -158,17 +161,56 @@ def _data(inputs: GradingInputs, horizon: datetime, skipped: list[SkippedResourc
 # -- Scope, day 0, patient facts -----------------------------------------------------------------
 
 
+#: Administrations of one continuous infusion charted bag by bag are one course when each starts
+#: within this time of the previous one's end (bag changes; our choice, documented).
+INFUSION_BAG_GAP = timedelta(hours=4)
+
+
+def _courses(therapies: Sequence[TherapyAdministration]) -> list[TherapyAdministration]:
+    """Therapies with periods (continuous infusions) merged into courses: bags of the same
+    product that follow one another are one infusion, dated by the first bag's start (SPEC
+    2.1: day 0 is its start). Doses without a period stay as they are."""
+    courses: list[TherapyAdministration] = []
+    open_course: dict[str, int] = {}  # product name -> index of its last course with a period
+    for therapy in sorted(therapies, key=lambda t: (t.time, t.reference)):
+        index = open_course.get(therapy.name)
+        if therapy.end is not None or therapy.ongoing:
+            if index is not None:
+                course = courses[index]
+                course_end = course.end if course.end is not None else course.time
+                if course.ongoing or therapy.time <= course_end + INFUSION_BAG_GAP:
+                    ends = [e for e in (course.end, therapy.end) if e is not None]
+                    courses[index] = replace(
+                        course,
+                        end=max(ends) if ends else None,
+                        ongoing=therapy.ongoing,
+                    )
+                    continue
+            open_course[therapy.name] = len(courses)
+        courses.append(therapy)
+    return courses
+
+
+def _last_day(therapy: TherapyAdministration, as_of: datetime) -> datetime:
+    """When the therapy was last given: now while it runs, else its end, else its time."""
+    if therapy.ongoing:
+        return as_of
+    return therapy.end if therapy.end is not None else therapy.time
+
+
 def choose_therapy(
     therapies: Sequence[TherapyAdministration], as_of: datetime, options: GradingOptions
 ) -> TherapyAdministration | None:
     """The therapy that sets day 0 (SPEC 2.1), or ``None``: out of scope.
 
-    Within ``scope_days`` before ``as_of`` (future-dated ones are already dropped): the most
-    recent cell-therapy infusion (CAR-T, TCR/TIL, other cell therapy); without one, the most
-    recent engager or antibody dose.
+    In scope when given within ``scope_days`` before ``as_of`` (future-dated ones are already
+    dropped); a continuous infusion is in scope for ``scope_days`` after its end, or after now
+    while it runs, and its day 0 is its start. Of those: the most recent cell-therapy infusion
+    (CAR-T, TCR/TIL, other cell therapy); without one, the most recent engager or antibody
+    course or dose.
     """
     earliest = as_of - timedelta(days=options.scope_days)
-    in_scope = [t for t in therapies if t.time >= earliest]
+    in_scope = [t for t in _courses(therapies) if min(_last_day(t, as_of), as_of) >= earliest]
     cells = [t for t in in_scope if t.kind in CELL_THERAPY_KINDS]
     pool = cells or in_scope
     return max(pool, key=lambda t: (t.time, t.reference)) if pool else None
@@ -389,6 +431,9 @@ def assess(
     tz = options.timezone
     age_years, age = age_on(inputs.patient.birth_date, as_of.astimezone(tz).date())
     weight = _latest_weight(data.weights, as_of, options)
+    stated = _latest_weight(data.stated_weights, as_of, options) if weight is None else None
+    if stated is not None:
+        weight = stated  # SPEC 3: the stated weight (3142-7) only as a last resort
     ctx = Context(
         as_of=as_of,
         horizon=horizon,
@@ -401,6 +446,8 @@ def assess(
     gaps = Gaps()
     if age_years is None:
         gaps.add("age unknown: adult hypotension thresholds used")
+    if stated is not None:
+        gaps.add(GAP_STATED_WEIGHT)
     if weight is None:
         gaps.add(f"no body weight in the last {wording.span(options.weight_max_age)}")
     recent_vitals = ctx.recent(options.vitals_window)

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from crs_grading._model import Context, Finding, Gaps, Window, format_number, latest_in
-from crs_grading.inputs import LAB_NAMES, LAB_UNITS, LabResult, LabTest
+from crs_grading.inputs import LAB_NAMES, LAB_UNITS, Comparator, LabResult, LabTest
 from crs_grading.tables import ctcae_v403, lee2014
-from crs_grading.tables.common import meets
+from crs_grading.tables.common import REVERSED, meets
 from crs_grading.tables.ctcae_v403 import Measure, OrganTerm, OrganToxicityRow
 
 #: The lab tests organ toxicity is graded from, each with its terms (AST and ALT are one each).
@@ -33,6 +33,7 @@ class Graded:
     grade: int
     row: OrganToxicityRow
     measure: float
+    comparator: Comparator | None = None  # the charted bound, carried to the measure
 
 
 def _measure(row: OrganToxicityRow, result: LabResult, baseline: LabResult | None) -> float | None:
@@ -40,9 +41,9 @@ def _measure(row: OrganToxicityRow, result: LabResult, baseline: LabResult | Non
     if row.measure is Measure.VALUE:
         return value
     if row.measure is Measure.ULN_MULTIPLE:
-        return value / result.high if result.high else None
+        return value / result.high if result.high and result.high > 0 else None
     if row.measure is Measure.LLN_MULTIPLE:
-        return value / result.low if result.low else None
+        return value / result.low if result.low and result.low > 0 else None
     if baseline is None or baseline.value <= 0:
         return None
     if row.measure is Measure.BASELINE_MULTIPLE:
@@ -52,33 +53,50 @@ def _measure(row: OrganToxicityRow, result: LabResult, baseline: LabResult | Non
     return baseline.value - value  # FALL_FROM_BASELINE_POINTS
 
 
+def _measure_comparator(row: OrganToxicityRow, result: LabResult) -> Comparator | None:
+    """The charted comparator carried to the measure: multiples keep its direction, a fall
+    from baseline turns it around ("<50" is a fall of more than ...)."""
+    if result.comparator is None or not row.measure.needs_baseline:
+        return result.comparator
+    if row.measure is Measure.BASELINE_MULTIPLE:
+        return result.comparator
+    return REVERSED[result.comparator]
+
+
 def grade_result(term: OrganTerm, result: LabResult, baseline: LabResult | None) -> Graded | None:
-    """The highest CTCAE v4.03 grade (2 to 4) whose row the result meets, else ``None``."""
+    """The highest CTCAE v4.03 grade (2 to 4) whose row the result meets, else ``None``.
+
+    A result charted as a bound ("<50 mg/dL") meets a row only when every value beyond the bound
+    does (SPEC 3 "Comparators").
+    """
     best: Graded | None = None
     for row in _ROWS_BY_TERM[term]:
         if best is not None and row.grade <= best.grade:
             continue
         measure = _measure(row, result, baseline)
-        if measure is not None and meets(measure, row.comparison, row.threshold):
-            best = Graded(term, row.grade, row, measure)
+        charted = _measure_comparator(row, result)
+        if measure is not None and meets(measure, row.comparison, row.threshold, charted):
+            best = Graded(term, row.grade, row, measure, charted)
     return best
 
 
 def _describe(graded: Graded, result: LabResult, baseline: LabResult | None) -> str:
     unit = LAB_UNITS[result.test]
-    value = f"{LAB_NAMES[result.test]} {format_number(result.value)} {unit}"
+    charted = result.comparator or ""  # shown as charted: "fibrinogen <50 mg/dL"
+    value = f"{LAB_NAMES[result.test]} {charted}{format_number(result.value)} {unit}"
     row, measure = graded.row, graded.measure
+    bound = graded.comparator or ""
     if row.measure is Measure.ULN_MULTIPLE:
-        detail = f"{format_number(measure)} x ULN {format_number(result.high or 0.0)}"
+        detail = f"{bound}{format_number(measure)} x ULN {format_number(result.high or 0.0)}"
     elif row.measure is Measure.LLN_MULTIPLE:
-        detail = f"{format_number(measure)} x LLN {format_number(result.low or 0.0)}"
+        detail = f"{bound}{format_number(measure)} x LLN {format_number(result.low or 0.0)}"
     elif row.measure is Measure.BASELINE_MULTIPLE:
         base = format_number(baseline.value if baseline else 0.0)
-        detail = f"{format_number(measure)} x baseline {base}"
+        detail = f"{bound}{format_number(measure)} x baseline {base}"
     elif row.measure is Measure.FALL_FROM_BASELINE_PERCENT:
-        detail = f"{format_number(measure)}% below baseline"
+        detail = f"{bound}{format_number(measure)}% below baseline"
     elif row.measure is Measure.FALL_FROM_BASELINE_POINTS:
-        detail = f"{format_number(measure)} points below baseline"
+        detail = f"{bound}{format_number(measure)} points below baseline"
     else:
         detail = f"{row.comparison} {format_number(row.threshold)} {unit}"
     return f"{value} ({detail}): {graded.term.ctcae_name} grade {graded.grade} ({row.source})"
@@ -110,12 +128,15 @@ def finding_of(result: LabResult, baseline: LabResult | None) -> Finding | None:
 
 
 def baselines(labs: Sequence[LabResult], ctx: Context) -> dict[LabTest, LabResult]:
-    """The last result of each test before day 0 (labs sorted by time); none out of scope."""
+    """The last result of each test before day 0 (labs sorted by time); none out of scope.
+
+    A result charted as a bound ("<0.3") is no baseline: a ratio or fall from it means nothing.
+    """
     found: dict[LabTest, LabResult] = {}
     if ctx.day0 is None:
         return found
     for result in labs:
-        if result.time < ctx.since:
+        if result.time < ctx.since and result.comparator is None:
             found[result.test] = result
     return found
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
+from datetime import datetime
 
 from crs_grading._model import Context, Finding, Gaps, format_number
 from crs_grading.criteria import Criterion
@@ -14,6 +16,10 @@ GAP_ESTIMATED_FIO2 = "FiO2 estimated from oxygen flow (21% + 4% per L/min)"
 GAP_NO_FIO2_NOR_FLOW = "oxygen device recorded without FiO2 or flow: counted as FiO2 < 40%"
 GAP_OXYGEN_NOTHING_RECORDED = (
     "oxygen therapy recorded without FiO2, flow or device: counted as FiO2 < 40%"
+)
+GAP_DEVICE_INFERRED_FIO2 = (
+    "FiO2 not charted with a high-flow oxygen device: counted as FiO2 >= 40% (inferred from the "
+    "device)"
 )
 
 
@@ -34,42 +40,104 @@ def _device_text(device: OxygenDevice) -> str:
     return str(device).replace("-", " ")
 
 
-def _lee_reading(reading: OxygenReading, gaps: Gaps) -> Finding | None:
-    ref = (reading.reference,)
-    if reading.device is not None and reading.device in lee2014.VENTILATOR_DEVICES:
-        grade = lee2014.GRADES[Criterion.VENTILATION][0]
-        text = f"ventilator support: {_device_text(reading.device)}"
-        return Finding(Criterion.VENTILATION, grade, reading.time, reading.time, ref, text)
-    fio2, estimated = fio2_percent(reading)
-    if fio2 is None:
-        # A reading with neither FiO2 nor flow is supplemental oxygen of unknown FiO2 (an
-        # oxygen device, or an oxygen-therapy Procedure with no device): the lowest oxygen
-        # grade, with a gap. Only room air is no requirement.
-        if reading.device is OxygenDevice.ROOM_AIR:
-            return None
-        grade = lee2014.GRADES[Criterion.OXYGEN_LOW_FIO2][0]
-        if reading.device is None:
-            gaps.add(GAP_OXYGEN_NOTHING_RECORDED)
-            text = "oxygen therapy, FiO2 and device not recorded"
-        else:
-            gaps.add(GAP_NO_FIO2_NOR_FLOW)
-            text = f"oxygen by {_device_text(reading.device)}, FiO2 not recorded"
-        return Finding(Criterion.OXYGEN_LOW_FIO2, grade, reading.time, reading.time, ref, text)
+class _Nearby:
+    """Which kinds of oxygen reading are charted within the pairing window of a time (SPEC 2.3:
+    FiO2 and flow charted as separate Observations within an hour are one requirement)."""
+
+    def __init__(self, readings: Sequence[OxygenReading]) -> None:
+        ordered = sorted(readings, key=lambda reading: reading.time)
+        self._fio2 = [r.time for r in ordered if r.fio2_percent is not None]
+        self._flow = [r.time for r in ordered if r.flow_l_per_min is not None]
+        self._device = [
+            r.time
+            for r in ordered
+            if r.device is not None and r.device is not OxygenDevice.ROOM_AIR
+        ]
+        self._high_flow_device = [r.time for r in ordered if r.device in lee2014.HIGH_FLOW_DEVICES]
+
+    @staticmethod
+    def _within(times: list[datetime], time: datetime) -> bool:
+        window = lee2014.OXYGEN_PAIRING_WINDOW
+        index = bisect_left(times, time - window)
+        return index < len(times) and times[index] <= time + window
+
+    def fio2(self, time: datetime) -> bool:
+        return self._within(self._fio2, time)
+
+    def flow(self, time: datetime) -> bool:
+        return self._within(self._flow, time)
+
+    def device(self, time: datetime) -> bool:
+        return self._within(self._device, time)
+
+    def high_flow_device(self, time: datetime) -> bool:
+        return self._within(self._high_flow_device, time)
+
+
+def _fio2_finding(reading: OxygenReading, fio2: float, how: str) -> Finding | None:
     for row in lee2014.OXYGEN_ROWS:
         if meets_all(fio2, row.conditions):
-            if estimated:
-                gaps.add(GAP_ESTIMATED_FIO2)
-                how = f" (estimated from {format_number(reading.flow_l_per_min or 0.0)} L/min)"
-            else:
-                how = ""
             grade = lee2014.GRADES[row.criterion][0]
             text = f"FiO2 {format_number(fio2)}%{how}"
+            ref = (reading.reference,)
             return Finding(row.criterion, grade, reading.time, reading.time, ref, text, fio2)
     return None
 
 
-def _astct_criterion(reading: OxygenReading) -> tuple[Criterion, str] | None:
-    """ASTCT 2019 by device, else flow, else FiO2 (SPEC 2.4)."""
+def _lee_reading(reading: OxygenReading, nearby: _Nearby, gaps: Gaps) -> Finding | None:
+    ref = (reading.reference,)
+    device = reading.device
+    if device is not None and device in lee2014.VENTILATOR_DEVICES:
+        grade = lee2014.GRADES[Criterion.VENTILATION][0]
+        text = f"ventilator support: {_device_text(device)}"
+        return Finding(Criterion.VENTILATION, grade, reading.time, reading.time, ref, text)
+    if reading.fio2_percent is not None:  # measured: always the requirement (SPEC 2.3)
+        return _fio2_finding(reading, reading.fio2_percent, "")
+    if device is OxygenDevice.ROOM_AIR:
+        return None
+    if nearby.fio2(reading.time):
+        return None  # an FiO2 charted within the hour is the requirement; this only describes it
+    if device in lee2014.HIGH_FLOW_DEVICES:
+        # SPEC 2.3 / seed: more than low-flow oxygen with no FiO2 charted counts as FiO2 >= 40%.
+        gaps.add(GAP_DEVICE_INFERRED_FIO2)
+        criterion = Criterion.OXYGEN_HIGH_FIO2
+        text = f"FiO2 >= 40% inferred from the device ({_device_text(device)}), FiO2 not charted"
+        return Finding(
+            criterion,
+            lee2014.GRADES[criterion][0],
+            reading.time,
+            reading.time,
+            ref,
+            text,
+            lee2014.DEVICE_INFERRED_FIO2_PERCENT,
+        )
+    flow = reading.flow_l_per_min
+    if flow is not None:
+        if device is None and nearby.high_flow_device(reading.time):
+            return None  # the flow of a high-flow device charted apart: the device grades it
+        fio2, _ = fio2_percent(reading)
+        assert fio2 is not None  # noqa: S101 (a flow always gives an estimate)
+        finding = _fio2_finding(reading, fio2, f" (estimated from {format_number(flow)} L/min)")
+        if finding is not None:
+            gaps.add(GAP_ESTIMATED_FIO2)
+        return finding
+    if nearby.flow(reading.time) or (device is None and nearby.device(reading.time)):
+        return None  # a flow (or a device) charted apart within the hour says more
+    # Supplemental oxygen of unknown FiO2 (an oxygen device, or an oxygen-therapy Procedure
+    # with no device): the lowest oxygen grade, with a gap.
+    grade = lee2014.GRADES[Criterion.OXYGEN_LOW_FIO2][0]
+    if device is None:
+        gaps.add(GAP_OXYGEN_NOTHING_RECORDED)
+        text = "oxygen therapy, FiO2 and device not recorded"
+    else:
+        gaps.add(GAP_NO_FIO2_NOR_FLOW)
+        text = f"oxygen by {_device_text(device)}, FiO2 not recorded"
+    return Finding(Criterion.OXYGEN_LOW_FIO2, grade, reading.time, reading.time, ref, text)
+
+
+def _astct_criterion(reading: OxygenReading, nearby: _Nearby) -> tuple[Criterion, str] | None:
+    """ASTCT 2019 by device, else flow, else FiO2 (SPEC 2.4). FiO2 grades alone only when no
+    device or flow is charted with it (in the reading, or apart within the hour)."""
     device = reading.device if reading.device is not OxygenDevice.ROOM_AIR else None
     flow = reading.flow_l_per_min
     if device is not None:
@@ -88,12 +156,17 @@ def _astct_criterion(reading: OxygenReading) -> tuple[Criterion, str] | None:
         low = meets(flow, astct2019.LOW_FLOW_COMPARISON, astct2019.LOW_FLOW_MAX_L_PER_MIN)
         criterion = Criterion.ASTCT_LOW_FLOW_OXYGEN if low else Criterion.ASTCT_HIGH_FLOW_OXYGEN
         return criterion, f"oxygen at {format_number(flow)} L/min"
+    if reading.device is OxygenDevice.ROOM_AIR:
+        return None
+    described = nearby.flow(reading.time) or nearby.device(reading.time)
     fio2 = reading.fio2_percent
-    if fio2 is not None and meets(fio2, Comparison.ABOVE, astct2019.ROOM_AIR_FIO2_PERCENT):
+    if fio2 is not None:
+        if described or not meets(fio2, Comparison.ABOVE, astct2019.ROOM_AIR_FIO2_PERCENT):
+            return None  # the device or flow charted with it grades (SPEC 2.4)
         high = meets(fio2, astct2019.FIO2_ONLY_HIGH_COMPARISON, astct2019.FIO2_ONLY_HIGH_PERCENT)
         criterion = Criterion.ASTCT_HIGH_FLOW_OXYGEN if high else Criterion.ASTCT_LOW_FLOW_OXYGEN
         return criterion, f"FiO2 {format_number(fio2)}%, no device or flow recorded"
-    if reading.device is None and flow is None and fio2 is None:
+    if flow is None and not described and not nearby.fio2(reading.time):
         # Oxygen therapy with nothing recorded: at least low-flow oxygen (as a nasal cannula
         # without a flow).
         return Criterion.ASTCT_LOW_FLOW_OXYGEN, "oxygen therapy, device and flow not recorded"
@@ -107,13 +180,14 @@ def oxygen_findings(
     lee: list[Finding] = []
     astct: list[Finding] = []
     span = ctx.span
+    nearby = _Nearby(readings)
     for reading in readings:
         if not span.contains(reading.time):
             continue
-        finding = _lee_reading(reading, gaps)
+        finding = _lee_reading(reading, nearby, gaps)
         if finding is not None:
             lee.append(finding)
-        fired = _astct_criterion(reading)
+        fired = _astct_criterion(reading, nearby)
         if fired is not None:
             criterion, text = fired
             grade = astct2019.GRADES[criterion][0]

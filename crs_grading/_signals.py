@@ -118,8 +118,10 @@ def attribution_warnings(
             )
         )
     anc = latest_in(labs, ctx.recent(opts.lab_window)).get(LabTest.ANC)
-    if anc is not None and meets(anc.value, signals.ANC_COMPARISON, signals.ANC_THRESHOLD_PER_UL):
-        value = f"ANC {format_number(anc.value)} /uL"
+    if anc is not None and meets(
+        anc.value, signals.ANC_COMPARISON, signals.ANC_THRESHOLD_PER_UL, anc.comparator
+    ):
+        value = f"ANC {anc.comparator or ''}{format_number(anc.value)} /uL"
         if fever_in_window:
             text = (
                 f"febrile neutropenia ({value} with fever): obtain blood cultures and start "
@@ -133,18 +135,28 @@ def attribution_warnings(
         warnings.append(AttributionWarning(WarningCode.NEUTROPENIA, (anc.reference,), text))
     lactate = latest_in(labs, ctx.recent(opts.lactate_window)).get(LabTest.LACTATE)
     if lactate is not None and meets(
-        lactate.value, signals.LACTATE_COMPARISON, signals.LACTATE_THRESHOLD_MMOL_L
+        lactate.value,
+        signals.LACTATE_COMPARISON,
+        signals.LACTATE_THRESHOLD_MMOL_L,
+        lactate.comparator,
     ):
+        charted = f"{lactate.comparator or ''}{format_number(lactate.value)}"
         warnings.append(
             AttributionWarning(
                 WarningCode.ELEVATED_LACTATE,
                 (lactate.reference,),
-                f"lactate {format_number(lactate.value)} mmol/L (> 2): consider sepsis",
+                f"lactate {charted} mmol/L (> 2): consider sepsis",
             )
         )
-    infections = active_in(
-        conditions, ConditionCategory.INFECTION, ctx.recent(opts.vitals_window), ctx
-    )
+    # SPEC 2.7: a refuted, entered-in-error or resolved diagnosis never warns. One resolved
+    # only after the assessment time (an abatement after as_of) was not resolved yet.
+    infections = [
+        c
+        for c in active_in(
+            conditions, ConditionCategory.INFECTION, ctx.recent(opts.vitals_window), ctx
+        )
+        if not c.refuted and (c.active or (c.abatement is not None and c.abatement > ctx.as_of))
+    ]
     if infections:
         names = ", ".join(sorted({c.name for c in infections}))
         warnings.append(

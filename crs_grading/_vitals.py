@@ -15,8 +15,14 @@ from crs_grading.tables.common import meets
 
 
 def is_fever(temperature: Measurement) -> bool:
-    """Temperature >= 38.0 C (seed Table 2 grade 1; SPEC 2.3)."""
-    return meets(temperature.value, lee2014.FEVER_COMPARISON, lee2014.FEVER_THRESHOLD_C)
+    """Temperature >= 38.0 C (seed Table 2 grade 1; SPEC 2.3); a bound (">39") counts only
+    when every value beyond it is a fever (SPEC 3 "Comparators")."""
+    return meets(
+        temperature.value,
+        lee2014.FEVER_COMPARISON,
+        lee2014.FEVER_THRESHOLD_C,
+        temperature.comparator,
+    )
 
 
 def fever_findings(
@@ -31,11 +37,16 @@ def fever_findings(
     for reading in temperatures:
         if not span.contains(reading.time):
             continue
-        text = f"temperature {reading.value:.1f} C"
+        text = f"temperature {reading.comparator or ''}{reading.value:.1f} C"
         common = (reading.time, reading.time, (reading.reference,), text, reading.value)
         if is_fever(reading):
             lee.append(Finding(Criterion.FEVER, lee_grade, *common))
-        if meets(reading.value, astct2019.FEVER_COMPARISON, astct2019.FEVER_THRESHOLD_C):
+        if meets(
+            reading.value,
+            astct2019.FEVER_COMPARISON,
+            astct2019.FEVER_THRESHOLD_C,
+            reading.comparator,
+        ):
             astct.append(Finding(Criterion.ASTCT_FEVER, astct_grade, *common, fever=True))
     return lee, astct
 
@@ -127,23 +138,28 @@ def hypotension_findings(
 
 
 def constitutional_findings(conditions: Sequence[ConditionFinding], ctx: Context) -> list[Finding]:
-    """Lee ``constitutional-symptoms``: an active constitutional-symptom condition (grade 1)."""
+    """Lee ``constitutional-symptoms`` (grade 1): a symptom Condition counts at its onset (else
+    its recordedDate), so only in the windows that hold it (SPEC 2.3: problem lists are rarely
+    cleaned up, and an old headache must not hold a patient at grade 1 for weeks). A symptom
+    with no date cannot be placed and never counts; a refuted one never counts."""
     grade = lee2014.GRADES[Criterion.CONSTITUTIONAL_SYMPTOMS][0]
     findings = []
     for condition in conditions:
         if condition.category is not ConditionCategory.CONSTITUTIONAL:
             continue
-        interval = condition_interval(condition, ctx.as_of)
-        if interval is None or interval.end < ctx.since:
+        onset = condition.onset
+        if onset is None or not ctx.span.contains(onset):
             continue
+        if condition_interval(condition, ctx.as_of) is None:
+            continue  # refuted, or resolved with no abatement date: not a symptom we can place
         findings.append(
             Finding(
                 Criterion.CONSTITUTIONAL_SYMPTOMS,
                 grade,
-                interval.start,
-                interval.end,
+                onset,
+                onset,
                 (condition.reference,),
-                f"{condition.name} (active condition)",
+                f"{condition.name} (new symptom)",
             )
         )
     return findings

@@ -22,6 +22,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
+class Comparator(enum.StrEnum):
+    """A ``valueQuantity.comparator`` as charted: the true value lies beyond the bound (SPEC 3)."""
+
+    BELOW = "<"
+    AT_MOST = "<="
+    AT_LEAST = ">="
+    ABOVE = ">"
+
+
 class TherapyKind(enum.StrEnum):
     """Families of CRS-associated therapy (SPEC 2.1)."""
 
@@ -58,6 +67,9 @@ class OxygenDevice(enum.StrEnum):
     NASAL_CANNULA = "nasal-cannula"  # low-flow unless the flow says otherwise
     HIGH_FLOW_NASAL_CANNULA = "high-flow-nasal-cannula"
     SIMPLE_FACEMASK = "facemask"
+    FACE_TENT = "face-tent"  # low-flow unless the flow or the name says high flow
+    HIGH_FLOW_FACE_TENT = "high-flow-face-tent"
+    PARTIAL_REBREATHER = "partial-rebreather"
     NON_REBREATHER = "non-rebreather"
     VENTURI_MASK = "venturi-mask"
     CPAP = "cpap"
@@ -184,11 +196,15 @@ class SkippedResource:
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """One numeric value at one time, from one resource."""
+    """One numeric value at one time, from one resource.
+
+    ``comparator``: the value is a bound as charted ("<35"): the true value lies beyond it.
+    """
 
     time: datetime
     value: float
     reference: str
+    comparator: Comparator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +284,7 @@ class LabResult:
     reference: str
     low: float | None = None  # LLN from Observation.referenceRange, same unit
     high: float | None = None  # ULN from Observation.referenceRange, same unit
+    comparator: Comparator | None = None  # "<50 mg/dL": the true value is below 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,16 +321,24 @@ class ConditionFinding:
     reference: str
     onset: datetime | None = None
     abatement: datetime | None = None
+    refuted: bool = False  # verificationStatus refuted: it never was
 
 
 @dataclass(frozen=True, slots=True)
 class TherapyAdministration:
-    """An immune-effector or CRS-associated therapy given (SPEC 2.1); its date is day 0."""
+    """An immune-effector or CRS-associated therapy given (SPEC 2.1); its start is day 0.
+
+    A continuous infusion (blinatumomab) is dated by its period: ``time`` is its start,
+    ``end`` its end when charted, and ``ongoing`` is true while it still runs (SPEC 2.1: in
+    scope for 30 days after its end, or after now while it runs).
+    """
 
     name: str  # normalised product or drug name, e.g. "tisagenlecleucel"
     kind: TherapyKind
     time: datetime
     reference: str
+    end: datetime | None = None
+    ongoing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +403,7 @@ class GradingInputs:
     conditions: tuple[ConditionFinding, ...] = ()
     immunosuppressants: tuple[ImmunosuppressantDose, ...] = ()
     weights_kg: tuple[Measurement, ...] = ()
+    stated_weights_kg: tuple[Measurement, ...] = ()  # stated, not measured: a last resort
     skipped: tuple[SkippedResource, ...] = ()
     notes: tuple[str, ...] = field(default=())
     # ICANS (SPEC 2.9): the encephalopathy screens, the level of consciousness, the signs.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from crs_grading.inputs import (
     BloodPressure,
@@ -21,6 +22,9 @@ from crs_grading.inputs import (
 
 from ._fhir import JSON, ElementError, TimeReader
 from .options import MappingOptions, ValidationMode
+
+#: Ends the reason of an element skip: the resource itself was used.
+PARTIAL_SUFFIX = ": only this element was not used"
 
 
 class MappingContext:
@@ -46,6 +50,10 @@ class MappingContext:
         self.conditions: list[ConditionFinding] = []
         self.immunosuppressants: list[ImmunosuppressantDose] = []
         self.weights_kg: list[Measurement] = []
+        self.stated_weights_kg: list[Measurement] = []
+        #: The patient's administrative gender and birth date, for referenceRange selection.
+        self.sex: str | None = None
+        self.birth_date: date | None = None
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow
@@ -55,6 +63,21 @@ class MappingContext:
     def skip(self, reference: str, reason: str) -> None:
         """Report a resource that was not used, and why (value-free reason)."""
         self.skipped.append(SkippedResource(reference=reference, reason=reason))
+
+    def skip_element(self, reference: str, error: ElementError) -> None:
+        """Report one unreadable element of a resource whose other elements were used (SPEC 3:
+        one unreadable element loses only that element)."""
+        self.skip(reference, f"{error}{PARTIAL_SUFFIX}")
+
+    def checkpoint(self) -> tuple[tuple[int, int], int]:
+        """The state before a resource is read; ``rollback`` to it when it is skipped whole."""
+        return self.times.checkpoint(), len(self.skipped)
+
+    def rollback(self, checkpoint: tuple[tuple[int, int], int]) -> None:
+        """Forget the time notes and element reports of a resource that is skipped whole."""
+        times, skipped = checkpoint
+        self.times.rollback(times)
+        del self.skipped[skipped:]
 
     def validate(self, resource: JSON) -> None:
         """In ``ValidationMode.MODELS``, validate with the R4B model (``ElementError`` if not)."""

@@ -59,6 +59,8 @@ GAP_MASS_FOR_VASOPRESSIN = "vasopressin rate by mass instead of units"
 GAP_VASOPRESSIN_PER_KG = "vasopressin rate per kg cannot be used"
 GAP_NEGATIVE_RATE = "negative rate recorded"
 GAP_RATIO_DENOMINATOR = "rate ratio over a time that is not positive"
+GAP_UNREADABLE_RATE = "rate could not be read"
+GAP_UNREADABLE_DOSAGE = "dosage could not be read"
 
 
 def implausible_rate_gap(agent: Vasopressor, basis: RateBasis) -> str:
@@ -87,20 +89,42 @@ def map_administration(
     start, end = administration_period(context.times, administration)
     drug = resolved.drug
     if isinstance(drug, Therapy):
+        # SPEC 2.1: a continuous infusion is dated by its period (day 0 is its start) and stays
+        # in scope for 30 days after its end, or after now while it runs.
         time = start if start is not None else end
         assert time is not None  # noqa: S101 (administration_period returns at least one)
-        context.therapies.append(TherapyAdministration(drug.name, drug.kind, time, reference))
+        ongoing = administration.get("status") == "in-progress" and end is None
+        context.therapies.append(
+            TherapyAdministration(drug.name, drug.kind, time, reference, end, ongoing)
+        )
         return
-    dosage = optional_object(administration.get("dosage"), "dosage")
-    route = administration_route(dosage)
     if resolved.not_systemic:
         return  # a local anaesthetic with epinephrine, eye drops, a cream: not what the rules mean
+    # SPEC 3: one unreadable element loses only that element; the drug was still given.
+    dosage_error: ElementError | None = None
+    try:
+        dosage = optional_object(administration.get("dosage"), "dosage")
+    except ElementError as error:
+        dosage, dosage_error = None, error
+        context.skip_element(reference, error)
+    try:
+        route = administration_route(dosage)
+    except ElementError as error:
+        route = None  # read as not stated: a vasopressor still counts as a drip
+        context.skip_element(reference, error)
     if isinstance(drug, Vasopressor):
         if route is not None and route not in VASOPRESSOR_ROUTES:
             return  # e.g. intramuscular epinephrine for anaphylaxis: not a vasopressor drip
         if start is None:
             raise ElementError("effectivePeriod.start", "is missing")
-        rate, gap = infusion_rate(dosage, drug, resolved.medication)
+        rate: InfusionRate | None = None
+        gap: str | None = GAP_UNREADABLE_DOSAGE
+        if dosage_error is None:
+            try:
+                rate, gap = infusion_rate(dosage, drug, resolved.medication)
+            except ElementError as error:  # a rate sent as a string, a malformed ratio
+                context.skip_element(reference, error)
+                rate, gap = None, GAP_UNREADABLE_RATE
         context.vasopressors.append(
             VasopressorAdministration(
                 agent=drug,
@@ -117,9 +141,12 @@ def map_administration(
         return  # e.g. inhaled or topical corticosteroid
     time = start if start is not None else end
     assert time is not None  # noqa: S101 (administration_period returns at least one)
-    context.immunosuppressants.append(
-        ImmunosuppressantDose(drug, time, reference, dose_mg=_dose_mg(dosage))
-    )
+    try:
+        dose_mg = _dose_mg(dosage)
+    except ElementError as error:
+        dose_mg = None  # the dose is unknown; that the drug was given still counts
+        context.skip_element(reference, error)
+    context.immunosuppressants.append(ImmunosuppressantDose(drug, time, reference, dose_mg=dose_mg))
 
 
 def administration_period(

@@ -9,30 +9,29 @@ from crs_grading.inputs import ConditionCategory, ConditionFinding
 
 from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, codings, concept_texts, optional_object
-from ._names import NameMatcher, phrases
+from ._names import MAX_MATCH_TEXTS, NameMatcher, phrases, surviving
 from .options import MappingOptions
 from .valuesets.conditions import (
     CONDITION_NAMES,
-    ICD10_CONDITIONS,
     INACTIVE_CLINICAL_STATUSES,
     REFUTED_VERIFICATION_STATUSES,
     SNOMED_CONDITIONS,
     Term,
+    icd10_term,
 )
+from .valuesets.infections import CHAPTER_1_TERM
 from .valuesets.statuses import CONDITION_ENTERED_IN_ERROR
 from .valuesets.systems import ICD10_SYSTEMS, SNOMED
 
 _COMORBIDITY = ConditionCategory.COMORBIDITY
 
 
-def _icd10(code: str) -> Term | None:
-    """The longest ICD-10 prefix of ``code`` in the value set."""
-    compact = code.replace(".", "").strip().upper()
-    for length in range(len(compact), 2, -1):
-        term = ICD10_CONDITIONS.get(compact[:length])
-        if term is not None:
-            return term
-    return None
+#: The longest coding display used as the term of a chapter-1 code with no term of its own.
+_DISPLAY_TERM_LENGTH = 60
+
+
+def _category(term: Term) -> ConditionCategory:
+    return term[0]
 
 
 class ConditionMatcher:
@@ -56,15 +55,19 @@ class ConditionMatcher:
             if system == SNOMED:
                 term = SNOMED_CONDITIONS.get(value)
             elif system in ICD10_SYSTEMS:
-                term = _icd10(value)
+                term = icd10_term(value)
+                if term == CHAPTER_1_TERM:  # "B44.0 Invasive pulmonary aspergillosis"
+                    display = coding.get("display")
+                    if isinstance(display, str) and 0 < len(display) <= _DISPLAY_TERM_LENGTH:
+                        term = (term[0], display.lower())
             if term is not None:
                 found.setdefault(term[0], term[1])
             if (system, value) in self._extra_codes:
                 display = coding.get("display")
                 name = display if isinstance(display, str) and display else None
                 found.setdefault(_COMORBIDITY, name or (texts[-1] if texts else "comorbidity"))
-        if texts:
-            for category, term_name in CONDITION_NAMES.find_in(texts):
+        for text in texts[:MAX_MATCH_TEXTS]:
+            for category, term_name in surviving(CONDITION_NAMES.find(text), key=_category):
                 found.setdefault(category, term_name)
             for extra in self._extra_names.find_in(texts):
                 found.setdefault(_COMORBIDITY, extra)
@@ -126,15 +129,21 @@ def map_condition(
         return
     context.validate(condition)
     clinical = _status_codes(condition, "clinicalStatus")
-    active = not (clinical & INACTIVE_CLINICAL_STATUSES) and not (
-        verification & REFUTED_VERIFICATION_STATUSES
-    )
+    refuted = bool(verification & REFUTED_VERIFICATION_STATUSES)
+    active = not (clinical & INACTIVE_CLINICAL_STATUSES) and not refuted
     onset_keys = [key for key in condition if key.startswith("onset")]
-    if len(onset_keys) > 1:
-        raise ElementError("onset[x]", "has more than one type")
-    onset = _onset(context.times, condition)
-    abatement = _abatement(context.times, condition)
+    onset = abatement = None
+    try:  # SPEC 3: an unreadable onset or abatement loses only itself
+        if len(onset_keys) > 1:
+            raise ElementError("onset[x]", "has more than one type")
+        onset = _onset(context.times, condition)
+    except ElementError as error:
+        context.skip_element(reference, error)
+    try:
+        abatement = _abatement(context.times, condition)
+    except ElementError as error:
+        context.skip_element(reference, error)
     for category, name in found.items():
         context.conditions.append(
-            ConditionFinding(category, name, active, reference, onset, abatement)
+            ConditionFinding(category, name, active, reference, onset, abatement, refuted)
         )

@@ -1,14 +1,24 @@
-"""Observation -> vitals, oxygen, weight, labs, blood cultures and neurologic scores."""
+"""Observation -> vitals, oxygen, weight, labs, blood cultures and neurologic scores.
+
+Codes first (LOINC and SNOMED CT of every coding, ``valuesets``), then names where no code is
+known (local codes, text-only codings): a name-matched Observation whose value is not of the
+kind the name implies ("Temp Source: Oral") is not ours and is ignored silently. Components are
+read wherever they are: a vital-signs panel (85353-1, or a local flowsheet panel) gives one
+reading per known component. One unreadable component or reference range loses only itself
+(SPEC 3); it is reported in ``skipped`` while the rest is used.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 from crs_grading.inputs import (
     LAB_NAMES,
     BloodPressure,
+    Comparator,
     CultureResult,
     LabResult,
     LabTest,
@@ -39,7 +49,7 @@ from .plausible_ranges import (
     range_text,
     within,
 )
-from .reference_ranges import DEFAULT_REFERENCE_RANGES
+from .reference_ranges import DEFAULT_REFERENCE_RANGES, choose_reference_range
 from .units import (
     FLOW_TO_L_PER_MIN,
     LAB_TO_STANDARD,
@@ -52,19 +62,22 @@ from .units import (
     percent,
     quantity_unit_keys,
 )
-from .valuesets.devices import OXYGEN_DEVICE_NAMES
-from .valuesets.observations import (
-    BP_COMPONENTS,
+from .valuesets.blood_culture import (
     CULTURE_INTERPRETATION,
     CULTURE_ORGANISM_WORDS,
     CULTURE_RESULT_WORDS,
     CULTURE_SNOMED,
+)
+from .valuesets.devices import OXYGEN_DEVICE_NAMES
+from .valuesets.observations import (
+    BP_COMPONENTS,
     LOINC_OBSERVATIONS,
     NEURO_SCORES,
-    OBSERVATION_NAMES,
     OXYGEN_COMPONENTS,
+    SNOMED_OBSERVATIONS,
     ObservationConcept,
     ObservationKind,
+    concept_by_name,
 )
 from .valuesets.statuses import OBSERVATION_COUNTED, OBSERVATION_IGNORED
 from .valuesets.systems import LOINC_SYSTEMS, OBSERVATION_INTERPRETATION, SNOMED
@@ -76,14 +89,30 @@ _INTERPRETATION_SYSTEMS = frozenset(
         "http://hl7.org/fhir/v2/0078",
     }
 )
-_REFERENCE_RANGE_MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
 
-#: A mapper of one kind of Observation: (context, observation, kind, time, reference).
-_Mapper = Callable[[MappingContext, JSON, ObservationKind, datetime, str], None]
+#: valueQuantity.comparator codes (FHIR R4 quantity-comparator); "ad" ("as determined by the
+#: receiver") is read as the value itself.
+_COMPARATORS: dict[str, Comparator] = {item.value: item for item in Comparator}
+
+#: Kinds whose value is a text or a concept, not a number.
+_CODED_KINDS = frozenset({ObservationKind.BLOOD_CULTURE, ObservationKind.O2_DEVICE})
+_NUMBER_KEYS = ("valueQuantity", "valueInteger")
+
+#: A mapper of one kind of Observation or component:
+#: (context, holder, kind, time, reference, element prefix).
+_Mapper = Callable[[MappingContext, JSON, ObservationKind, datetime, str, str], None]
 
 
-def observation_concept(code: object, element: str = "code") -> ObservationConcept | None:
-    """What an Observation (or component) code means: LOINC codes of every coding, else names.
+class Identified(NamedTuple):
+    """What a code means, and whether it was known only by its name."""
+
+    concept: ObservationConcept
+    by_name: bool
+
+
+def observation_concept(code: object, element: str = "code") -> Identified | None:
+    """What an Observation (or component) code means: LOINC and SNOMED CT codes of every
+    coding, else names (``concept_by_name``).
 
     Raw-JSON prefilter (issue 6): a dict lookup per coding; text is only searched when no
     coding is known. The codings are walked inline (the checks of ``codings``, in the same
@@ -102,32 +131,61 @@ def observation_concept(code: object, element: str = "code") -> ObservationConce
             if not isinstance(coding, dict):
                 raise ElementError(f"{element}.coding", "holds something that is not a Coding")
             value, system = coding.get("code"), coding.get("system")
-            if isinstance(value, str) and isinstance(system, str) and system in LOINC_SYSTEMS:
+            if not isinstance(value, str) or not isinstance(system, str):
+                continue
+            if system in LOINC_SYSTEMS:
                 concept = LOINC_OBSERVATIONS.get(value)
-                if concept is not None:
-                    if found is not None and concept != found:
-                        raise ElementError(element, "has codings of different measurements")
-                    found = concept
-    if found is None:
-        texts = concept_texts(code, element)
-        if texts:
-            found = OBSERVATION_NAMES.first(texts)
-    return found
+            elif system == SNOMED:
+                concept = SNOMED_OBSERVATIONS.get(value)
+            else:
+                continue
+            if concept is not None:
+                if found is not None and concept != found:
+                    raise ElementError(element, "has codings of different measurements")
+                found = concept
+    if found is not None:
+        return Identified(found, by_name=False)
+    texts = concept_texts(code, element)
+    if texts:
+        named = concept_by_name(texts)
+        if named is not None:
+            return Identified(named, by_name=True)
+    return None
+
+
+def _value_fits(holder: JSON, concept: ObservationConcept) -> bool:
+    """Whether a name-matched holder has the kind of value its name implies."""
+    if concept in _CODED_KINDS:
+        return "valueQuantity" not in holder
+    return any(key in holder for key in _NUMBER_KEYS)
 
 
 def map_observation(context: MappingContext, observation: JSON, reference: str) -> None:
     """Map one Observation of the patient; ``ElementError`` when a read element is malformed."""
-    concept = observation_concept(observation.get("code"))
-    if concept is None:
+    identified = observation_concept(observation.get("code"))
+    if identified is None:
+        if "component" not in observation:
+            return
+        parts = _known_components(observation, None, "")
+        if not parts:
+            return  # a panel of nothing grading reads
+        if not context.status_counts(observation, OBSERVATION_COUNTED, OBSERVATION_IGNORED):
+            return
+        context.validate(observation)
+        time = observation_time(context.times, observation)
+        _read_components(context, observation, parts, time, reference, required=False)
         return
+    concept = identified.concept
+    if identified.by_name and not _value_fits(observation, concept):
+        return  # "Temp Source: Oral": named like ours, but not a measurement of it
     if not context.status_counts(observation, OBSERVATION_COUNTED, OBSERVATION_IGNORED):
         return
     context.validate(observation)
     time = observation_time(context.times, observation)
     if isinstance(concept, LabTest):
-        _lab(context, observation, concept, time, reference)
+        _lab(context, observation, concept, time, reference, "")
     else:
-        _MAPPERS[concept](context, observation, concept, time, reference)
+        _MAPPERS[concept](context, observation, concept, time, reference, "")
 
 
 def observation_time(times: TimeReader, observation: JSON) -> datetime:
@@ -169,15 +227,32 @@ def observation_time(times: TimeReader, observation: JSON) -> datetime:
 # --- values -----------------------------------------------------------------------------------
 
 
+class _Number(NamedTuple):
+    """A numeric value as charted: the number, its unit keys, and its comparator if any."""
+
+    value: float
+    keys: list[str]
+    comparator: Comparator | None
+
+
 def _value_keys(holder: JSON) -> list[str]:
     return [key for key in holder if key.startswith("value")]
 
 
-def _numeric_value(holder: JSON, prefix: str) -> tuple[float, list[str]] | None:
-    """(value, unit keys) of valueQuantity or valueInteger; None when absent for a stated reason.
+def _comparator(quantity: JSON, prefix: str) -> Comparator | None:
+    charted = quantity.get("comparator")
+    if charted is None or charted == "ad":
+        return None
+    if isinstance(charted, str) and charted in _COMPARATORS:
+        return _COMPARATORS[charted]
+    raise ElementError(f"{prefix}valueQuantity.comparator", "is not a FHIR comparator")
+
+
+def _numeric_value(holder: JSON, prefix: str) -> _Number | None:
+    """The value of valueQuantity or valueInteger; None when absent for a stated reason.
 
     ``ElementError`` for a missing value without dataAbsentReason, a value of another type,
-    more than one value[x], or a value that is not a number.
+    more than one value[x], a value that is not a number, or an unknown comparator.
     """
     quantity = holder.get("valueQuantity")
     keys = _value_keys(holder)
@@ -187,14 +262,23 @@ def _numeric_value(holder: JSON, prefix: str) -> tuple[float, list[str]] | None:
         if not isinstance(quantity, dict):
             raise ElementError(f"{prefix}valueQuantity", "is not a Quantity")
         value = number(quantity.get("value"), f"{prefix}valueQuantity.value")
-        return value, quantity_unit_keys(quantity)
+        return _Number(value, quantity_unit_keys(quantity), _comparator(quantity, prefix))
     if keys == ["valueInteger"]:
-        return number(holder["valueInteger"], f"{prefix}valueInteger"), []
+        return _Number(number(holder["valueInteger"], f"{prefix}valueInteger"), [], None)
     if keys:
         raise ElementError(f"{prefix}{keys[0]}", "is not a number with a unit (valueQuantity)")
     if "dataAbsentReason" in holder:
         return None
     raise ElementError(f"{prefix}valueQuantity", "is missing")
+
+
+def _measured(holder: JSON, prefix: str, measure: str) -> _Number | None:
+    """A value that must be a measurement, not a bound: a comparator ("<90") is refused for
+    readings that cannot carry one (SPEC 3: a bound never passes for a measured value)."""
+    read = _numeric_value(holder, prefix)
+    if read is not None and read.comparator is not None:
+        raise ElementError(f"{prefix}valueQuantity.comparator", f"is a bound, not a {measure}")
+    return read
 
 
 def _convert(
@@ -233,46 +317,161 @@ def _percent(value: float, keys: list[str], prefix: str, measure: str, low: floa
     return result
 
 
+# --- components -------------------------------------------------------------------------------
+
+_Part = tuple[int, ObservationConcept, JSON]
+
+
+def _known_components(
+    holder: JSON, report: Callable[[ElementError], None] | None, prefix: str
+) -> list[_Part]:
+    """The components whose code grading knows; an unreadable one is reported (when
+    ``report`` is given) and left out, never fatal to the others."""
+    raw = holder.get("component")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        if report is not None:
+            report(ElementError(f"{prefix}component", "is not a list"))
+        return []
+    found: list[_Part] = []
+    for index, component in enumerate(raw):
+        element = f"{prefix}component[{index}]"
+        if not isinstance(component, dict):
+            if report is not None:
+                report(ElementError(element, "is not an object"))
+            continue
+        try:
+            identified = observation_concept(component.get("code"), f"{element}.code")
+        except ElementError as error:
+            if report is not None:
+                report(error)
+            continue
+        if identified is None:
+            continue
+        if identified.by_name and not _value_fits(component, identified.concept):
+            continue
+        found.append((index, identified.concept, component))
+    return found
+
+
+def _components(context: MappingContext, holder: JSON, reference: str) -> list[_Part]:
+    return _known_components(holder, lambda error: context.skip_element(reference, error), "")
+
+
+class _Support(NamedTuple):
+    """Oxygen support read from components: FiO2, flow, device."""
+
+    fio2: float | None = None
+    flow: float | None = None
+    device: OxygenDevice | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.fio2 is not None or self.flow is not None or self.device is not None
+
+
+def _read_components(
+    context: MappingContext,
+    holder: JSON,
+    parts: list[_Part],
+    time: datetime,
+    reference: str,
+    *,
+    required: bool,
+) -> None:
+    """One reading per known component: the pressures together as one blood pressure, the
+    oxygen support together as one oxygen reading, every other measurement on its own."""
+    pressures: dict[ObservationConcept, float] = {}
+    support = _Support()
+    for index, concept, component in parts:
+        prefix = f"component[{index}]."
+        try:
+            if concept in BP_COMPONENTS:
+                value = _pressure(component, prefix)
+                if value is not None:
+                    pressures.setdefault(concept, value)
+            elif concept in OXYGEN_COMPONENTS or concept is ObservationKind.O2_DEVICE:
+                support = _support_part(support, concept, component, prefix)
+            elif isinstance(concept, LabTest):
+                _lab(context, component, concept, time, reference, prefix)
+            elif concept is not ObservationKind.BP_PANEL:
+                _MAPPERS[concept](context, component, concept, time, reference, prefix)
+        except ElementError as error:
+            if required:
+                raise
+            context.skip_element(reference, error)
+    if pressures:
+        context.blood_pressures.append(
+            BloodPressure(
+                time,
+                reference,
+                systolic=pressures.get(ObservationKind.SYSTOLIC),
+                diastolic=pressures.get(ObservationKind.DIASTOLIC),
+                mean=pressures.get(ObservationKind.MEAN_ARTERIAL),
+            )
+        )
+    if support.any:
+        context.oxygen.append(
+            OxygenReading(time, reference, support.fio2, support.flow, support.device)
+        )
+
+
+def _support_part(
+    support: _Support, concept: ObservationConcept, component: JSON, prefix: str
+) -> _Support:
+    if concept is ObservationKind.FIO2:
+        fio2 = _fio2(component, prefix)
+        return support._replace(fio2=fio2) if support.fio2 is None else support
+    if concept is ObservationKind.O2_FLOW:
+        flow = _flow(component, prefix)
+        return support._replace(flow=flow) if support.flow is None else support
+    device = _device_value(component, prefix)
+    return support._replace(device=device) if support.device is None else support
+
+
 # --- vital signs ------------------------------------------------------------------------------
 
 
 def _temperature(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    read = _numeric_value(observation, "")
+    read = _numeric_value(holder, prefix)
     if read is None:
         return
-    celsius = _convert(read[0], read[1], TEMPERATURE_TO_CELSIUS, "", "temperature")
+    celsius = _convert(read.value, read.keys, TEMPERATURE_TO_CELSIUS, prefix, "temperature")
     low, high = PLAUSIBLE_TEMPERATURE_C
     if not low <= celsius <= high:
         raise ElementError(
-            "valueQuantity.value", "is outside the plausible range of a body temperature"
+            f"{prefix}valueQuantity.value",
+            "is outside the plausible range of a body temperature",
         )
-    context.temperatures_c.append(Measurement(time, celsius, reference))
+    context.temperatures_c.append(Measurement(time, celsius, reference, read.comparator))
 
 
 def _pressure(holder: JSON, prefix: str) -> float | None:
-    read = _numeric_value(holder, prefix)
+    read = _measured(holder, prefix, "blood pressure")
     if read is None:
         return None
-    value, keys = read
-    if not keys:
-        return value  # a blood pressure without a unit is in mmHg
-    return _convert(value, keys, PRESSURE_TO_MMHG, prefix, "blood pressure")
+    if not read.keys:
+        return read.value  # a blood pressure without a unit is in mmHg
+    return _convert(read.value, read.keys, PRESSURE_TO_MMHG, prefix, "blood pressure")
 
 
 def _blood_pressure_part(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    value = _pressure(observation, "")
+    value = _pressure(holder, prefix)
     if value is None:
         return
     context.blood_pressures.append(
@@ -286,170 +485,139 @@ def _blood_pressure_part(
     )
 
 
-def _components(observation: JSON) -> list[tuple[int, ObservationConcept, JSON]]:
-    found: list[tuple[int, ObservationConcept, JSON]] = []
-    for index, component in enumerate(list_of_objects(observation.get("component"), "component")):
-        concept = observation_concept(component.get("code"), f"component[{index}].code")
-        if concept is not None:
-            found.append((index, concept, component))
-    return found
-
-
 def _blood_pressure_panel(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    parts: dict[ObservationConcept, float] = {}
-    seen = False
-    for index, concept, component in _components(observation):
-        if concept in BP_COMPONENTS:
-            seen = True
-            value = _pressure(component, f"component[{index}].")
-            if value is not None:
-                parts[concept] = value
-    if not seen:
-        raise ElementError("component", "has no systolic, diastolic or mean pressure")
-    if parts:
-        context.blood_pressures.append(
-            BloodPressure(
-                time,
-                reference,
-                systolic=parts.get(ObservationKind.SYSTOLIC),
-                diastolic=parts.get(ObservationKind.DIASTOLIC),
-                mean=parts.get(ObservationKind.MEAN_ARTERIAL),
-            )
-        )
+    parts = _components(context, holder, reference)
+    if not any(concept in BP_COMPONENTS for _, concept, _ in parts):
+        raise ElementError(f"{prefix}component", "has no systolic, diastolic or mean pressure")
+    _read_components(context, holder, parts, time, reference, required=False)
 
 
-def _count_per_minute(observation: JSON) -> float | None:
+def _count_per_minute(holder: JSON, prefix: str, measure: str) -> float | None:
     """A rate such as beats or breaths per minute; the unit does not change the number."""
-    read = _numeric_value(observation, "")
+    read = _measured(holder, prefix, measure)
     if read is None:
         return None
-    if read[0] < 0:
-        raise ElementError("valueQuantity.value", "is negative")
-    return read[0]
+    if read.value < 0:
+        raise ElementError(f"{prefix}valueQuantity.value", "is negative")
+    return read.value
 
 
 def _heart_rate(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    value = _count_per_minute(observation)
+    value = _count_per_minute(holder, prefix, "heart rate")
     if value is not None:
         context.heart_rates.append(Measurement(time, value, reference))
 
 
 def _respiratory_rate(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    value = _count_per_minute(observation)
+    value = _count_per_minute(holder, prefix, "respiratory rate")
     if value is not None:
         context.respiratory_rates.append(Measurement(time, value, reference))
 
 
 def _weight(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    read = _numeric_value(observation, "")
+    read = _measured(holder, prefix, "body weight")
     if read is None:
         return
-    kilograms = _convert(read[0], read[1], WEIGHT_TO_KG, "", "body weight")
+    kilograms = _convert(read.value, read.keys, WEIGHT_TO_KG, prefix, "body weight")
     if not within(kilograms, PLAUSIBLE_WEIGHT_KG):
         raise ElementError(
-            "valueQuantity.value",
+            f"{prefix}valueQuantity.value",
             f"is outside the plausible body weight range ({range_text(PLAUSIBLE_WEIGHT_KG, 'kg')})"
             ": likely a unit or entry error",
         )
-    context.weights_kg.append(Measurement(time, kilograms, reference))
+    target = context.weights_kg if kind is ObservationKind.WEIGHT else context.stated_weights_kg
+    target.append(Measurement(time, kilograms, reference))
 
 
 # --- oxygen -----------------------------------------------------------------------------------
 
 
 def _fio2(holder: JSON, prefix: str) -> float | None:
-    read = _numeric_value(holder, prefix)
+    read = _measured(holder, prefix, "FiO2")
     if read is None:
         return None
-    return _percent(read[0], read[1], prefix, "FiO2", PLAUSIBLE_FIO2_LOW)
+    return _percent(read.value, read.keys, prefix, "FiO2", PLAUSIBLE_FIO2_LOW)
 
 
 def _flow(holder: JSON, prefix: str) -> float | None:
-    read = _numeric_value(holder, prefix)
+    read = _measured(holder, prefix, "oxygen flow")
     if read is None:
         return None
-    flow = _convert(read[0], read[1], FLOW_TO_L_PER_MIN, prefix, "oxygen flow")
+    flow = _convert(read.value, read.keys, FLOW_TO_L_PER_MIN, prefix, "oxygen flow")
     if flow < 0:
         raise ElementError(f"{prefix}valueQuantity.value", "is negative")
     return flow
 
 
-def _oxygen_components(observation: JSON) -> tuple[float | None, float | None]:
-    fio2: float | None = None
-    flow: float | None = None
-    for index, concept, component in _components(observation):
-        if concept in OXYGEN_COMPONENTS:
-            prefix = f"component[{index}]."
-            if concept is ObservationKind.FIO2:
-                fio2 = _fio2(component, prefix)
-            else:
-                flow = _flow(component, prefix)
-    return fio2, flow
-
-
 def _spo2(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    read = _numeric_value(observation, "")
+    read = _measured(holder, prefix, "SpO2")
     if read is not None:
-        value = _percent(read[0], read[1], "", "SpO2", PLAUSIBLE_SPO2_LOW)
+        value = _percent(read.value, read.keys, prefix, "SpO2", PLAUSIBLE_SPO2_LOW)
         context.spo2_percent.append(Measurement(time, value, reference))
-    if "component" in observation:
-        fio2, flow = _oxygen_components(observation)
-        if fio2 is not None or flow is not None:
-            context.oxygen.append(
-                OxygenReading(time, reference, fio2_percent=fio2, flow_l_per_min=flow)
-            )
+    if not prefix and "component" in holder:  # US Core pulse oximetry: FiO2 and flow parts
+        parts = [
+            part for part in _components(context, holder, reference) if part[1] in OXYGEN_COMPONENTS
+        ]
+        _read_components(context, holder, parts, time, reference, required=False)
 
 
 def _fio2_observation(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    fio2 = _fio2(observation, "")
+    fio2 = _fio2(holder, prefix)
     if fio2 is not None:
         context.oxygen.append(OxygenReading(time, reference, fio2_percent=fio2))
 
 
 def _flow_observation(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    flow = _flow(observation, "")
+    flow = _flow(holder, prefix)
     if flow is not None:
         context.oxygen.append(OxygenReading(time, reference, flow_l_per_min=flow))
 
@@ -460,30 +628,49 @@ def oxygen_device(value: object, element: str) -> OxygenDevice | None:
     return OXYGEN_DEVICE_NAMES.first(texts)
 
 
+def _device_value(holder: JSON, prefix: str) -> OxygenDevice | None:
+    """The device a holder's value names; ``None`` when no value is charted."""
+    keys = _value_keys(holder)
+    if len(keys) > 1:
+        raise ElementError(f"{prefix}value[x]", "has more than one type")
+    if not keys:
+        return None
+    if keys[0] not in ("valueCodeableConcept", "valueString"):
+        raise ElementError(
+            f"{prefix}{keys[0]}", "is not a CodeableConcept or string naming a device"
+        )
+    device = oxygen_device(holder[keys[0]], f"{prefix}{keys[0]}")
+    if device is None:
+        raise ElementError(f"{prefix}{keys[0]}", "is not a recognised oxygen delivery device")
+    return device
+
+
 def _device_observation(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    keys = _value_keys(observation)
-    if len(keys) > 1:
-        raise ElementError("value[x]", "has more than one type")
-    device: OxygenDevice | None = None
+    keys = _value_keys(holder)
     if keys == ["valueQuantity"]:
         return  # a number is not a device (e.g. an oxygen delivery index): not ours
-    if keys:
-        if keys[0] not in ("valueCodeableConcept", "valueString"):
-            raise ElementError(keys[0], "is not a CodeableConcept or string naming a device")
-        device = oxygen_device(observation[keys[0]], keys[0])
-        if device is None:
-            raise ElementError(keys[0], "is not a recognised oxygen delivery device")
-    elif "dataAbsentReason" not in observation and "component" not in observation:
-        raise ElementError("valueCodeableConcept", "is missing")
-    fio2, flow = _oxygen_components(observation) if "component" in observation else (None, None)
-    if device is not None or fio2 is not None or flow is not None:
-        context.oxygen.append(OxygenReading(time, reference, fio2, flow, device))
+    if not keys and "dataAbsentReason" not in holder and "component" not in holder:
+        raise ElementError(f"{prefix}valueCodeableConcept", "is missing")
+    device = _device_value(holder, prefix)
+    support = _Support(device=device)
+    if not prefix and "component" in holder:
+        for index, concept, component in _components(context, holder, reference):
+            if concept in OXYGEN_COMPONENTS:
+                try:
+                    support = _support_part(support, concept, component, f"component[{index}].")
+                except ElementError as error:
+                    context.skip_element(reference, error)
+    if support.any:
+        context.oxygen.append(
+            OxygenReading(time, reference, support.fio2, support.flow, support.device)
+        )
 
 
 # --- labs -------------------------------------------------------------------------------------
@@ -494,19 +681,6 @@ def _lab_value(test: LabTest, value: float, keys: list[str], prefix: str, measur
     if test is LabTest.LVEF:
         return _percent_value(value, keys, prefix, measure)
     return _convert(value, keys, LAB_TO_STANDARD[test], prefix, measure)
-
-
-def _normal_range(observation: JSON) -> tuple[int, JSON] | None:
-    for index, candidate in enumerate(
-        list_of_objects(observation.get("referenceRange"), "referenceRange")
-    ):
-        kind = candidate.get("type")
-        if kind is None:
-            return index, candidate
-        for coding in codings(kind, f"referenceRange[{index}].type"):
-            if coding.get("system") == _REFERENCE_RANGE_MEANING and coding.get("code") == "normal":
-                return index, candidate
-    return None
 
 
 def _limit(test: LabTest, limit: object, value_keys: list[str], element: str) -> float | None:
@@ -521,37 +695,57 @@ def _limit(test: LabTest, limit: object, value_keys: list[str], element: str) ->
         return None  # a limit we cannot convert (unit, overflow): fall back to the default limit
 
 
+def _reference_limits(
+    context: MappingContext,
+    holder: JSON,
+    test: LabTest,
+    keys: list[str],
+    time: datetime,
+    reference: str,
+    prefix: str,
+) -> tuple[float | None, float | None]:
+    """(LLN, ULN) from the range that fits the patient, each side else the default; an
+    unreadable range loses only itself (the defaults are used, and it is reported)."""
+    low: float | None = None
+    high: float | None = None
+    try:
+        chosen = choose_reference_range(
+            holder, prefix, context.sex, context.birth_date, time.date()
+        )
+        if chosen is not None:
+            index, candidate = chosen
+            element = f"{prefix}referenceRange[{index}]"
+            low = _limit(test, candidate.get("low"), keys, f"{element}.low")
+            high = _limit(test, candidate.get("high"), keys, f"{element}.high")
+    except ElementError as error:
+        context.skip_element(reference, error)
+        low = high = None
+    default_low, default_high = DEFAULT_REFERENCE_RANGES.get(test, (None, None))
+    return (default_low if low is None else low, default_high if high is None else high)
+
+
 def _lab(
-    context: MappingContext, observation: JSON, test: LabTest, time: datetime, reference: str
+    context: MappingContext,
+    holder: JSON,
+    test: LabTest,
+    time: datetime,
+    reference: str,
+    prefix: str,
 ) -> None:
-    read = _numeric_value(observation, "")
+    read = _numeric_value(holder, prefix)
     if read is None:
         return
     name = LAB_NAMES[test]
-    value = _lab_value(test, read[0], read[1], "", name)
+    value = _lab_value(test, read.value, read.keys, prefix, name)
     if not within(value, PLAUSIBLE_LAB_RANGES[test]):
         raise ElementError(
-            "valueQuantity.value",
+            f"{prefix}valueQuantity.value",
             f"is outside the plausible {name} range ({lab_range_text(test)})"
             ": likely a unit or entry error",
         )
-    low: float | None = None
-    high: float | None = None
-    chosen = _normal_range(observation)
-    if chosen is not None:
-        index, reference_range = chosen
-        low = _limit(test, reference_range.get("low"), read[1], f"referenceRange[{index}].low")
-        high = _limit(test, reference_range.get("high"), read[1], f"referenceRange[{index}].high")
-    default_low, default_high = DEFAULT_REFERENCE_RANGES.get(test, (None, None))
+    low, high = _reference_limits(context, holder, test, read.keys, time, reference, prefix)
     context.labs.append(
-        LabResult(
-            test,
-            time,
-            value,
-            reference,
-            low=default_low if low is None else low,
-            high=default_high if high is None else high,
-        )
+        LabResult(test, time, value, reference, low=low, high=high, comparator=read.comparator)
     )
 
 
@@ -585,11 +779,11 @@ def _culture_concept(concept: object) -> tuple[bool | None, str | None]:
     return None, None
 
 
-def _interpretation(observation: JSON) -> bool | None:
+def _interpretation(holder: JSON, prefix: str) -> bool | None:
     for index, concept in enumerate(
-        list_of_objects(observation.get("interpretation"), "interpretation")
+        list_of_objects(holder.get("interpretation"), f"{prefix}interpretation")
     ):
-        for coding in codings(concept, f"interpretation[{index}]"):
+        for coding in codings(concept, f"{prefix}interpretation[{index}]"):
             code, system = coding.get("code"), coding.get("system")
             if isinstance(system, str) and isinstance(code, str):
                 if system in _INTERPRETATION_SYSTEMS and code in CULTURE_INTERPRETATION:
@@ -599,27 +793,31 @@ def _interpretation(observation: JSON) -> bool | None:
 
 def _blood_culture(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
-    keys = _value_keys(observation)
+    keys = _value_keys(holder)
     if len(keys) > 1:
-        raise ElementError("value[x]", "has more than one type")
+        raise ElementError(f"{prefix}value[x]", "has more than one type")
     positive: bool | None = None
     organism: str | None = None
     if keys == ["valueCodeableConcept"]:
-        positive, organism = _culture_concept(observation["valueCodeableConcept"])
+        positive, organism = _culture_concept(holder["valueCodeableConcept"])
     elif keys == ["valueString"]:
-        text = observation["valueString"]
+        text = holder["valueString"]
         if not isinstance(text, str):
-            raise ElementError("valueString", "is not a string")
+            raise ElementError(f"{prefix}valueString", "is not a string")
         positive, organism = _culture_text(text)
     elif keys:
-        raise ElementError(keys[0], "is not a CodeableConcept or string result")
+        raise ElementError(f"{prefix}{keys[0]}", "is not a CodeableConcept or string result")
     if positive is None:
-        positive = _interpretation(observation)
+        try:
+            positive = _interpretation(holder, prefix)
+        except ElementError as error:  # the interpretation alone is lost (SPEC 3)
+            context.skip_element(reference, error)
     context.blood_cultures.append(CultureResult(time, positive, reference, organism))
 
 
@@ -628,20 +826,21 @@ def _blood_culture(
 
 def _neuro_score(
     context: MappingContext,
-    observation: JSON,
+    holder: JSON,
     kind: ObservationKind,
     time: datetime,
     reference: str,
+    prefix: str,
 ) -> None:
     score_kind, low, high = NEURO_SCORES[kind]
-    read = _numeric_value(observation, "")
+    read = _measured(holder, prefix, f"{score_kind.value.upper()} score")
     if read is None:
         return
-    if not low <= read[0] <= high:
+    if not low <= read.value <= high:
         raise ElementError(
-            "value", f"is outside the {score_kind.value.upper()} range {low:g}-{high:g}"
+            f"{prefix}value", f"is outside the {score_kind.value.upper()} range {low:g}-{high:g}"
         )
-    context.neuro_scores.append(NeuroScore(score_kind, time, read[0], reference))
+    context.neuro_scores.append(NeuroScore(score_kind, time, read.value, reference))
 
 
 _MAPPERS: dict[ObservationKind, _Mapper] = {
@@ -657,6 +856,7 @@ _MAPPERS: dict[ObservationKind, _Mapper] = {
     ObservationKind.O2_FLOW: _flow_observation,
     ObservationKind.O2_DEVICE: _device_observation,
     ObservationKind.WEIGHT: _weight,
+    ObservationKind.WEIGHT_STATED: _weight,
     ObservationKind.BLOOD_CULTURE: _blood_culture,
     ObservationKind.GCS: _neuro_score,
     ObservationKind.ICE: _neuro_score,

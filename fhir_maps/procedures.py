@@ -89,8 +89,9 @@ def map_procedure(context: MappingContext, procedure: JSON, reference: str) -> N
     context.validate(procedure)
     start, end = performed_period(context.times, procedure)
     if therapy is not None:
+        ongoing = procedure.get("status") == "in-progress" and end is None
         context.therapies.append(
-            TherapyAdministration(therapy.name, therapy.kind, start, reference)
+            TherapyAdministration(therapy.name, therapy.kind, start, reference, end, ongoing)
         )
         return
     assert support is not None  # noqa: S101 (one of the two is set)

@@ -118,11 +118,11 @@ def map_patient_record(
         if found_patient:
             continue
         found_patient = True
-        checkpoint = context.times.checkpoint()
+        checkpoint = context.checkpoint()
         try:
             patient = map_patient(context, resource, patient_reference)
         except ElementError as error:
-            context.times.rollback(checkpoint)
+            context.rollback(checkpoint)
             context.skip(reference, str(error))
     if not found_patient:
         context.notes.append(NOTE_NO_PATIENT)
@@ -130,7 +130,7 @@ def map_patient_record(
     resolver = MedicationResolver(medications, fhir_server)
     matcher = condition_matcher(options)
     for resource_type, reference, resource in work:
-        checkpoint = context.times.checkpoint()
+        checkpoint = context.checkpoint()
         try:
             if subject_id(resource, "subject", fhir_server) != patient_id:
                 context.skip(reference, OTHER_PATIENT)
@@ -144,7 +144,7 @@ def map_patient_record(
             else:
                 map_condition(context, matcher, resource, reference)
         except ElementError as error:
-            context.times.rollback(checkpoint)  # times of a skipped resource are not notes
+            context.rollback(checkpoint)  # times and element skips of a skipped resource
             context.skip(reference, str(error))
     if context.skipped:
         logger.info(
@@ -170,6 +170,7 @@ def map_patient_record(
         conditions=_sorted(context.conditions, "reference", "category"),
         immunosuppressants=_sorted(context.immunosuppressants, "time", "reference"),
         weights_kg=_sorted(context.weights_kg, "time", "reference"),
+        stated_weights_kg=_sorted(context.stated_weights_kg, "time", "reference"),
         skipped=tuple(sorted(context.skipped, key=attrgetter("reference", "reason"))),
         notes=_notes(context),
     )

@@ -33,22 +33,37 @@ class Linear:
 SAME = Linear(1.0)
 
 
-@lru_cache(maxsize=512)
+#: Unit strings longer than this are keyed without the cache: a cache keyed by whole strings
+#: keeps what it holds alive (issue 11: 8 MB strings grew a worker by 300 MiB), and no unit we
+#: know is this long.
+_CACHED_UNIT_CHARS = 64
+
+
 def unit_key(text: str) -> str:
-    """The lookup key of a unit string (cached: payloads repeat a handful of units)."""
+    """The lookup key of a unit string (short ones cached: payloads repeat a few units)."""
+    if len(text) > _CACHED_UNIT_CHARS:
+        return _unit_key(text)
+    return _cached_unit_key(text)
+
+
+def _unit_key(text: str) -> str:
     return text.strip().replace(" ", "").replace("\u00b5", "u").replace("\u03bc", "u").lower()
+
+
+_cached_unit_key = lru_cache(maxsize=512)(_unit_key)
 
 
 def quantity_unit_keys(quantity: Mapping[str, Any]) -> list[str]:
     """Lookup keys of a Quantity's ``code`` then ``unit`` (empty: the Quantity has no unit)."""
     code = quantity.get("code")
     unit = quantity.get("unit")
-    return list(
-        _unit_keys(code if isinstance(code, str) else None, unit if isinstance(unit, str) else None)
-    )
+    code_text = code if isinstance(code, str) else None
+    unit_text = unit if isinstance(unit, str) else None
+    if any(len(text) > _CACHED_UNIT_CHARS for text in (code_text, unit_text) if text):
+        return list(_unit_keys(code_text, unit_text))
+    return list(_cached_unit_keys(code_text, unit_text))
 
 
-@lru_cache(maxsize=512)
 def _unit_keys(code: str | None, unit: str | None) -> tuple[str, ...]:
     """Keys of a (code, unit) pair, each once (cached: payloads repeat a handful of pairs)."""
     keys: list[str] = []
@@ -58,6 +73,9 @@ def _unit_keys(code: str | None, unit: str | None) -> tuple[str, ...]:
             if key not in keys:
                 keys.append(key)
     return tuple(keys)
+
+
+_cached_unit_keys = lru_cache(maxsize=512)(_unit_keys)
 
 
 class UnitProblem(Exception):
@@ -212,9 +230,26 @@ LAB_TO_STANDARD: dict[LabTest, dict[str, Linear]] = {
     LabTest.IL6: {"pg/ml": SAME, "ng/l": SAME},  # ng/L = pg/mL
     LabTest.ANC: {**_PER_UL, **{key: Linear(1000.0) for key in _THOUSANDS_PER_UL}},
     LabTest.WBC: {**_THOUSANDS_PER_UL, **{key: Linear(0.001) for key in _PER_UL}},
-    # lactate: 1 mmol/L = 9.008 mg/dL (molar mass 90.08 g/mol); mEq/L = mmol/L (monovalent)
-    LabTest.LACTATE: {"mmol/l": SAME, "meq/l": SAME, "mg/dl": Linear(1.0 / 9.008)},
+    # lactate: mg/dL / 9.01 = mmol/L (SPEC 2.7; molar mass 90.08 g/mol); mEq/L = mmol/L
+    LabTest.LACTATE: {"mmol/l": SAME, "meq/l": SAME, "mg/dl": Linear(1.0 / 9.01)},
     LabTest.PROCALCITONIN: {"ng/ml": SAME, "ug/l": SAME},
+    # platelets as 10^9/L (= 10^3/uL); a count per uL / 1000 (SPEC 2.10)
+    LabTest.PLATELETS: {**_THOUSANDS_PER_UL, **{key: Linear(0.001) for key in _PER_UL}},
+    # hemoglobin g/dL; g/L / 10; mmol/L (monomer, 16.114 g/mmol) x 1.6114 (SPEC 2.10)
+    LabTest.HEMOGLOBIN: {
+        "g/dl": SAME,
+        "g/l": Linear(0.1),
+        "mg/dl": Linear(0.001),
+        "mmol/l": Linear(1.6114),
+    },
+    # LDH as AST and ALT: enzyme activity per litre; 1 ukat/L = 60 U/L
+    LabTest.LDH: {
+        "u/l": SAME,
+        "iu/l": SAME,
+        "[iu]/l": SAME,
+        "units/l": SAME,
+        "ukat/l": Linear(60.0),
+    },
 }
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from cds_service.demo import _case1, _case2, _case3, _figure3
 from cds_service.demo._engine import Options, build_bundle, patient_id
 from cds_service.demo._expected import dumps, dumps_bundle, expected_document, readme
-from cds_service.demo._model import JSON, ExpectedDay, Storyline
+from cds_service.demo._model import JSON, ExpectedDay, Storyline, at
 from cds_service.demo._moments import TELLING_MOMENTS, Placement, TellingMoment, placement_for
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "ExpectedDay",
     "TellingMoment",
     "bundle_at_moment",
+    "bundle_at_time",
     "case_title",
     "demo_patient_id",
     "expected_grades",
@@ -126,6 +127,14 @@ def bundle_at_moment(case_id: str, now: datetime, *, future: bool = False) -> JS
     moment = TELLING_MOMENTS[case_id]
     placement = placement_for(story, moment.hours, now)
     return _build(story, placement, None if future else moment.hours)
+
+
+def bundle_at_time(case_id: str, day: int, clock: str, now: datetime) -> JSON:
+    """``case_id`` placed so that ``day`` at ``clock`` (local "HH:MM") is ``now``, with nothing
+    dated later: the chart as it stood then (the watch's demo advances Case 3 with it)."""
+    story = _storyline(case_id)
+    hours = at(day, clock)
+    return _build(story, placement_for(story, hours, now), hours)
 
 
 def _build(story: Storyline, placement: Placement, until_h: float | None) -> JSON:

@@ -14,6 +14,8 @@ app, bound to loopback. Everything lives under ``/demo``:
   and then only for the launched patient.
 - ``/demo/auth/authorize`` and ``/demo/auth/token``: authorization code flow with PKCE S256 for
   the configured SMART client; the demo user is signed in and consents at once.
+- ``POST /demo/fhir/Communication``: the one write, a conditional create (``If-None-Exist`` on
+  ``identifier``), where the watch's alerts arrive (``DemoServer.on_communication`` hears them).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
@@ -79,6 +81,23 @@ class DemoServer:
     _codes: dict[str, _Grant] = field(default_factory=dict)
     _tokens: dict[str, _Grant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Called with each Communication created (the watch's alerts), from the request's thread.
+    on_communication: Callable[[Mapping[str, Any]], None] | None = None
+
+    def create_communication(
+        self, resource: dict[str, Any], identifier: str | None
+    ) -> tuple[str, bool]:
+        """Store ``resource`` unless a Communication with ``identifier`` (``system|value``)
+        exists; returns its id and whether it was created."""
+        with self._lock:
+            for existing in self.store.of_type("Communication"):
+                if identifier is not None and identifier in _identifiers(existing):
+                    return str(existing["id"]), False
+            resource["id"] = f"alert-{len(self.store.of_type('Communication')) + 1}"
+            self.store.add(resource)
+        if self.on_communication is not None:
+            self.on_communication(resource)
+        return str(resource["id"]), True
 
     def new_launch(self, patient_id: str) -> str:
         launch = secrets.token_urlsafe(16)
@@ -335,6 +354,32 @@ def _owner(resource: Mapping[str, Any] | None) -> str | None:
         if isinstance(reference, str):
             return reference
     return None
+
+
+@demo_bp.post("/fhir/Communication")
+def create_communication() -> Response:
+    """Conditional create of a Communication (FHIR R4 ``If-None-Exist: identifier=s|v``)."""
+    resource = request.get_json(silent=True)
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Communication":
+        return _outcome(400, "invalid", "the body must be a Communication")
+    subject = resource.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    refused = _check_token("Communication", reference if isinstance(reference, str) else None)
+    if refused is not None:
+        return refused
+    condition = request.headers.get("If-None-Exist", "")
+    identifier = unquote(condition.removeprefix("identifier=")) if condition else None
+    resource_id, created = _server().create_communication(dict(resource), identifier)
+    location = f"{fhir_base_url()}/Communication/{resource_id}"
+    return Response(status=201 if created else 200, headers={"Location": location})
+
+
+def _identifiers(resource: Mapping[str, Any]) -> set[str]:
+    found = set()
+    for identifier in resource.get("identifier") or ():
+        if isinstance(identifier, dict):
+            found.add(f"{identifier.get('system', '')}|{identifier.get('value', '')}")
+    return found
 
 
 @demo_bp.get("/fhir/<resource_type>")

@@ -236,8 +236,11 @@ class FhirReader:
                 value = _check_patient_prefetch(value, patient_id, results, key)
             result = results.setdefault(key, _KeyResult())
             url = self._plan(key, value, template, tokens, endpoint, result)
-            reads_medications = key == MEDICATIONS_KEY and endpoint is not None
-            if endpoint is not None and (url is not None or reads_medications):
+            if endpoint is None:
+                continue
+            if url is not None or (
+                key == MEDICATIONS_KEY and _lacks_medications(value, patient_id, endpoint, result)
+            ):
                 seeds[key] = KeyProgress(
                     resources=list(value.page.resources),
                     pages=1 if value.state is PrefetchState.PRESENT else 0,
@@ -395,6 +398,17 @@ def _settle(key: str, result: _KeyResult, progress: KeyProgress, error: str | No
         result.lose(_Loss.UNREAD, error)
     if error is not None:
         logger.warning("FHIR data problem", extra={"fields": {"key": key, "problem": error}})
+
+
+def _lacks_medications(
+    value: PrefetchValue, patient_id: str, endpoint: FhirEndpoint, result: _KeyResult
+) -> bool:
+    """Whether a complete prefetch of administrations names Medications that must be read
+    (a job is started only then); records those on another server, never read."""
+    wanted, elsewhere = medications_to_read(value.page.resources, patient_id, endpoint.base_url)
+    if not wanted and elsewhere:
+        result.medications = MedicationReads(elsewhere=elsewhere)
+    return bool(wanted)
 
 
 def _note_unread_medications(result: _KeyResult, patient_id: str) -> None:

@@ -11,12 +11,20 @@ store=...)``, which registers ``smart_bp`` at ``/smart``.
 from __future__ import annotations
 
 from cds_service.smart.blueprint import WATCH_HISTORY_EXTENSION, init_smart, smart_bp
-from cds_service.smart.config import DEFAULT_SCOPES, SmartConfig
+from cds_service.smart.config import (
+    DEFAULT_SCOPES,
+    CookieSameSite,
+    SessionCookiePolicy,
+    SmartConfig,
+)
 from cds_service.smart.errors import SmartError
+from cds_service.smart.session import remember_view
 from cds_service.smart.store import InMemorySmartStore, SmartStore, SqlSmartStore
 
 __all__ = [
     "DEFAULT_SCOPES",
+    "CookieSameSite",
+    "SessionCookiePolicy",
     "WATCH_HISTORY_EXTENSION",
     "InMemorySmartStore",
     "SmartConfig",
@@ -24,5 +32,6 @@ __all__ = [
     "SmartStore",
     "SqlSmartStore",
     "init_smart",
+    "remember_view",
     "smart_bp",
 ]

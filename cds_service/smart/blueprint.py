@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -30,7 +31,14 @@ from cds_service.outbound import make_session
 from cds_service.smart.config import SmartConfig
 from cds_service.smart.errors import SmartError
 from cds_service.smart.launch import SmartRuntime, finish_launch, load_session, start_launch
-from cds_service.smart.oauth import new_random_token
+from cds_service.smart.session import (
+    SmartSessionInterface,
+    new_launch_binding,
+    new_view_binding,
+    remember_view,
+    take_launch_binding,
+    view_binding,
+)
 from cds_service.smart.store import InMemorySmartStore, SmartStore
 
 logger = logging.getLogger(__name__)
@@ -39,9 +47,6 @@ _EXTENSION = "crs_cds_smart"
 #: Where another part of the service may put a callable ``(iss, patient_id) -> section or None``
 #: whose result the course page shows as ``watch`` (the watch of SPEC 4b registers one).
 WATCH_HISTORY_EXTENSION = "crs_cds.smart.watch_history"
-#: The only thing the SMART app keeps in the (signed) Flask session cookie: an opaque id of
-#: this browser, to which launches and tokens in the server-side store are tied.
-_BROWSER_KEY = "crs_smart_browser"
 
 smart_bp = Blueprint(
     "smart",
@@ -91,6 +96,10 @@ def init_smart(
         )
     if store is None:
         store = InMemorySmartStore()
+    # The session cookie of the whole app is the SMART app's (the CDS Hooks API uses none).
+    app.session_interface = SmartSessionInterface(
+        config.cookie, https_url=(config.redirect_url or "").startswith("https://")
+    )
     app.extensions[_EXTENSION] = SmartRuntime(
         config=config,
         store=store,
@@ -112,19 +121,6 @@ def _runtime() -> SmartRuntime:
     return runtime
 
 
-def _browser_id() -> str | None:
-    value = session.get(_BROWSER_KEY)
-    return value if isinstance(value, str) and value else None
-
-
-def _browser_id_or_new() -> str:
-    value = _browser_id()
-    if value is None:
-        value = new_random_token()
-        session[_BROWSER_KEY] = value
-    return value
-
-
 def _redirect_uri(config: SmartConfig) -> str:
     if config.redirect_url:
         return config.redirect_url
@@ -139,7 +135,7 @@ def launch() -> ResponseReturnValue:
         runtime,
         iss=request.args.get("iss"),
         launch=request.args.get("launch"),
-        browser=_browser_id_or_new(),
+        browser=new_launch_binding(session),  # rotated: nothing planted before survives
         redirect_uri=_redirect_uri(runtime.config),
     )
     return redirect(target, code=302)
@@ -149,7 +145,11 @@ def launch() -> ResponseReturnValue:
 def callback() -> ResponseReturnValue:
     """The redirect URL: check state, exchange the code, then show the page."""
     runtime = _runtime()
-    session_id = finish_launch(runtime, request.args, _browser_id())
+    binding = new_view_binding()  # rotated again: the launch's binding ends here
+    session_id = finish_launch(
+        runtime, request.args, take_launch_binding(session), new_browser=binding
+    )
+    remember_view(session, session_id, binding)
     return redirect(url_for("smart.course_page", ctx=session_id), code=303)
 
 
@@ -157,7 +157,8 @@ def callback() -> ResponseReturnValue:
 def course_page() -> ResponseReturnValue:
     """The CRS course of the launched patient."""
     runtime = _runtime()
-    launch_session = load_session(runtime, request.args.get("ctx"), _browser_id())
+    ctx = request.args.get("ctx")
+    launch_session = load_session(runtime, ctx, view_binding(session, ctx))
     # Imported here: matplotlib and the grader load only when a page is first drawn, which
     # keeps the service's start (and every CDS Hooks worker that never draws) light.
     from cds_service.smart.page import build_page
@@ -177,6 +178,17 @@ def _smart_error(error: SmartError) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     return _error_page(code, error.name, "The app could not handle this request.")
+
+
+@smart_bp.errorhandler(SQLAlchemyError)
+def _storage_error(error: SQLAlchemyError) -> ResponseReturnValue:
+    # The launch store's database (cds_service.storage: down, or its SQLite file replaced).
+    logger.error("SMART app: launch store unavailable: %s", type(error).__name__)
+    return _error_page(
+        503,
+        "The CRS course is unavailable for a moment",
+        "The app cannot keep its sign-in state right now. Try again in a minute.",
+    )
 
 
 @smart_bp.errorhandler(Exception)

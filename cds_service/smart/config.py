@@ -6,7 +6,8 @@ Nothing in this package reads ``os.environ``: ``cds_service.create_app()`` build
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 
 #: Resource scopes the page reads (SMART App Launch 2.2 scopes: ``patient/<Type>.rs``), plus
 #: ``openid fhirUser`` for the user's identity. The launch-context scope (``launch`` for an EHR
@@ -21,6 +22,55 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "patient/Procedure.rs",
     "patient/Medication.rs",
 )
+
+
+class CookieSameSite(enum.StrEnum):
+    """The ``SameSite`` attribute of the session cookie."""
+
+    NONE = "None"
+    LAX = "Lax"
+    STRICT = "Strict"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCookiePolicy:
+    """``Secure``, ``SameSite`` and ``Partitioned`` of the session cookie; ``None`` is ``auto``.
+
+    - ``secure`` auto: when the app is reached over https.
+    - ``same_site`` auto: ``None`` when the cookie is ``Secure`` (iframe embedding), else ``Lax``.
+    - ``partitioned`` auto: when ``SameSite=None``.
+
+    ``SameSite=None`` and ``Partitioned`` make the cookie ``Secure`` (browsers drop them
+    otherwise); forcing them together with ``secure=False`` is a configuration error.
+    """
+
+    secure: bool | None = None
+    same_site: CookieSameSite | None = None
+    partitioned: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.secure is False and self.same_site is CookieSameSite.NONE:
+            raise ValueError(
+                "CRS_CDS_SESSION_COOKIE_SAMESITE=none needs a Secure cookie: browsers drop "
+                "SameSite=None cookies without Secure (CRS_CDS_SESSION_COOKIE_SECURE=false)"
+            )
+        if self.secure is False and self.partitioned:
+            raise ValueError(
+                "CRS_CDS_SESSION_COOKIE_PARTITIONED=true needs a Secure cookie "
+                "(CRS_CDS_SESSION_COOKIE_SECURE=false)"
+            )
+
+    def resolve(self, https: bool) -> tuple[bool, CookieSameSite, bool]:
+        """(Secure, SameSite, Partitioned) for a request reached over https or not."""
+        forced_secure = self.same_site is CookieSameSite.NONE or bool(self.partitioned)
+        secure = self.secure if self.secure is not None else (https or forced_secure)
+        same_site = self.same_site or (CookieSameSite.NONE if secure else CookieSameSite.LAX)
+        partitioned = (
+            self.partitioned
+            if self.partitioned is not None
+            else same_site is CookieSameSite.NONE
+        )
+        return secure, same_site, partitioned
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +89,8 @@ class SmartConfig:
     redirect_url: str | None = None
     allowed_issuers: tuple[str, ...] | None = None
     scopes: tuple[str, ...] = DEFAULT_SCOPES
+    #: Secure, SameSite and Partitioned of the session cookie (auto: iframe-ready over https).
+    cookie: SessionCookiePolicy = field(default_factory=SessionCookiePolicy)
     #: Total time of one discovery or token request (connect, wait and read, whatever the
     #: server trickles), and the largest answer read.
     request_deadline_s: float = 10.0

@@ -125,8 +125,15 @@ def start_launch(
     )
 
 
-def finish_launch(runtime: SmartRuntime, args: Mapping[str, str], browser: str | None) -> str:
-    """Check the callback, exchange the code, store the session; return the new session id."""
+def finish_launch(
+    runtime: SmartRuntime, args: Mapping[str, str], browser: str | None, *, new_browser: str
+) -> str:
+    """Check the callback, exchange the code, store the session; return the new session id.
+
+    ``browser`` is the binding the launch was started with (from the cookie); the session is
+    tied to ``new_browser``, a fresh value (session fixation: what carried the launch does not
+    carry the authorized session).
+    """
     state = args.get("state")
     pending = runtime.store.take_launch(state, runtime.clock()) if state else None
     error = args.get("error")
@@ -177,7 +184,7 @@ def finish_launch(runtime: SmartRuntime, args: Mapping[str, str], browser: str |
             access_token=token.access_token,
             scope=token.scope,
             need_patient_banner=token.need_patient_banner,
-            browser=browser,
+            browser=new_browser,
             expires_at=(runtime.clock() + timedelta(seconds=lifetime)).timestamp(),
             encounter=token.encounter,
         ),

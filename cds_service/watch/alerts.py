@@ -32,6 +32,7 @@ import orjson
 from cds_service.cards.extension import fhir_instant
 from cds_service.watch.rules import WATCHED_MEASURES
 from cds_service.watch.store import AlertRecord
+from crs_grading.wording import SMART_APP_LINK, WARNING_NAMES, capitalised
 
 __all__ = [
     "ALERT_ID_HEADER",
@@ -53,13 +54,6 @@ _COMMUNICATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/communication-c
 #: SMART app and the webhook).
 _MAX_ABOUT = 50
 
-#: How a new infection warning (SPEC 2.7) reads in an alert.
-_WARNING_WORDS: Mapping[str, str] = {
-    "positive-blood-culture": "positive blood culture",
-    "neutropenia": "neutropenia",
-    "elevated-lactate": "lactate above 2 mmol/L",
-    "infection-diagnosis": "infection diagnosis",
-}
 _LABELS = {m.name: m.label for m in WATCHED_MEASURES}
 
 
@@ -87,13 +81,13 @@ def _reason_text(reason: Mapping[str, Any]) -> str:
             return f"{label} grade {reason.get('to')} on the first evaluation"
         return f"{label} grade rose from {before} to {reason.get('to')}"
     code = str(reason.get("code"))
-    return f"new infection warning: {_WARNING_WORDS.get(code, code)}"
+    name = next((n for c, n in WARNING_NAMES.items() if c.value == code), code)
+    return f"new infection warning: {name}"
 
 
 def alert_content(alert: AlertRecord, link: str) -> AlertContent:
     """The text and facts of ``alert`` for every channel."""
-    headline = "; ".join(_reason_text(r) for r in alert.reasons)
-    headline = headline[:1].upper() + headline[1:]
+    headline = capitalised("; ".join(_reason_text(r) for r in alert.reasons))
     summary = f"{headline}. {alert.summary}" if alert.summary else headline
     grades = {
         str(r["measure"]): int(r["to"])
@@ -147,7 +141,7 @@ def communication_resource(
                 "contentAttachment": {
                     "contentType": "text/html",
                     "url": content.link,
-                    "title": "CRS course (SMART app)",
+                    "title": SMART_APP_LINK,
                 }
             },
         ],

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from flask import Flask
 
-from cds_service.cards.text import clock
 from cds_service.watch.alerts import alert_content
 from cds_service.watch.rules import WATCHED_MEASURES
 from cds_service.watch.runtime import find_watch
+from crs_grading.wording import clock
 
 __all__ = ["WatchHistory", "patient_history"]
 

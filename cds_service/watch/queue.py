@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ __all__ = [
     "WatchQueue",
     "make_huey",
     "queue_kind",
+    "run_in_thread",
 ]
 
 logger = logging.getLogger(__name__)
@@ -167,3 +169,33 @@ class WatchQueue:
 def _final(task: Any) -> bool:
     """Whether this run is the task's last try (huey counts retries left down to 0)."""
     return task is None or not getattr(task, "retries", 0)
+
+
+def run_in_thread(
+    queue: WatchQueue, stop: threading.Event, idle_s: float = 0.1
+) -> threading.Thread:
+    """Run ``queue``'s tasks in a daemon thread of this process until ``stop`` is set.
+
+    For development only (``crs-cds demo``): huey's consumer takes over the process's signal
+    handlers, which a command that stops on Ctrl+C cannot give away. Production runs
+    ``crs-cds watch worker``. Tasks run exactly as there: retries, waits and dead letters.
+    """
+    huey = queue.huey
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                task = huey.dequeue()
+                if task is None:
+                    for due in huey.read_schedule():  # retries and waits whose time has come
+                        huey.execute(due)
+                    stop.wait(idle_s)
+                    continue
+                huey.execute(task)  # a failure is retried or dead-lettered by huey and the job
+            except Exception as error:  # the queue itself failed: try again shortly
+                logger.warning("watch task runner: %s", type(error).__name__)
+                stop.wait(1.0)
+
+    thread = threading.Thread(target=loop, name="watch-tasks", daemon=True)
+    thread.start()
+    return thread

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, current_app
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 from cds_service.clock import Clock
 from cds_service.config import Settings
 from cds_service.metrics import Metrics
+from cds_service.outbound import is_loopback_host
 from cds_service.watch.backend_auth import BackendAuth, load_signing_key
 from cds_service.watch.metrics import WatchMetrics, WatchStateCollector
 from cds_service.watch.queue import WatchQueue, make_huey, queue_kind
@@ -61,7 +63,10 @@ def build_runtime(
         key = load_signing_key(watch.private_key_file, watch.key_id)
         auth = BackendAuth(session, watch.fhir_url, watch.client_id, key, watch.scopes)
     else:
-        logger.warning(
+        # A FHIR server on this machine is a development one (the demo's); elsewhere, say so.
+        local = is_loopback_host(urlsplit(watch.fhir_url).hostname)
+        logger.log(
+            logging.INFO if local else logging.WARNING,
             "CRS_CDS_WATCH_CLIENT_ID is not set: the watch reads %s without a token "
             "(development FHIR servers only)",
             watch.fhir_url,

@@ -53,6 +53,9 @@ DEVICE_CRITERION: dict[OxygenDevice, Criterion | None] = {
     OxygenDevice.NASAL_CANNULA: _C.ASTCT_LOW_FLOW_OXYGEN,  # unless the flow is > 6 L/min
     OxygenDevice.HIGH_FLOW_NASAL_CANNULA: _C.ASTCT_HIGH_FLOW_OXYGEN,
     OxygenDevice.SIMPLE_FACEMASK: _C.ASTCT_HIGH_FLOW_OXYGEN,
+    OxygenDevice.FACE_TENT: _C.ASTCT_HIGH_FLOW_OXYGEN,  # a facemask (ASTCT 2019 grade 3)
+    OxygenDevice.HIGH_FLOW_FACE_TENT: _C.ASTCT_HIGH_FLOW_OXYGEN,
+    OxygenDevice.PARTIAL_REBREATHER: _C.ASTCT_HIGH_FLOW_OXYGEN,  # a facemask with a reservoir
     OxygenDevice.NON_REBREATHER: _C.ASTCT_HIGH_FLOW_OXYGEN,
     OxygenDevice.VENTURI_MASK: _C.ASTCT_HIGH_FLOW_OXYGEN,
     OxygenDevice.CPAP: _C.ASTCT_POSITIVE_PRESSURE,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 import math
 
+from crs_grading.inputs import Comparator
+
 _REL_TOL = 1e-9
 
 
@@ -22,8 +24,51 @@ class Comparison(enum.StrEnum):
     AT_MOST = "<="
 
 
-def meets(value: float, comparison: Comparison, threshold: float) -> bool:
-    """True when ``value comparison threshold`` holds, equal within a relative 1e-9."""
+#: For a value charted as a bound: which comparison of the bound guarantees each comparison of
+#: the true value (SPEC 3 "Comparators"). "<50" (true value below 50) satisfies "< 50" and
+#: "<= 50"; a value below a limit never satisfies an "above" criterion, and the reverse.
+_GUARANTEED_BY: dict[Comparator, dict[Comparison, Comparison]] = {
+    Comparator.BELOW: {
+        Comparison.BELOW: Comparison.AT_MOST,
+        Comparison.AT_MOST: Comparison.AT_MOST,
+    },
+    Comparator.AT_MOST: {
+        Comparison.BELOW: Comparison.BELOW,
+        Comparison.AT_MOST: Comparison.AT_MOST,
+    },
+    Comparator.ABOVE: {
+        Comparison.ABOVE: Comparison.AT_LEAST,
+        Comparison.AT_LEAST: Comparison.AT_LEAST,
+    },
+    Comparator.AT_LEAST: {
+        Comparison.ABOVE: Comparison.ABOVE,
+        Comparison.AT_LEAST: Comparison.AT_LEAST,
+    },
+}
+
+#: A decreasing measure of a value (the fall from baseline) turns its bound around.
+REVERSED: dict[Comparator, Comparator] = {
+    Comparator.BELOW: Comparator.ABOVE,
+    Comparator.AT_MOST: Comparator.AT_LEAST,
+    Comparator.ABOVE: Comparator.BELOW,
+    Comparator.AT_LEAST: Comparator.AT_MOST,
+}
+
+
+def meets(
+    value: float,
+    comparison: Comparison,
+    threshold: float,
+    charted: Comparator | None = None,
+) -> bool:
+    """True when ``value comparison threshold`` holds, equal within a relative 1e-9.
+
+    ``charted``: the value is a bound as charted (``valueQuantity.comparator``); then it holds
+    only when every true value beyond the bound satisfies it.
+    """
+    if charted is not None:
+        guaranteed = _GUARANTEED_BY[charted].get(comparison)
+        return guaranteed is not None and meets(value, guaranteed, threshold)
     if comparison is Comparison.ABOVE:
         return value > threshold and not _equal(value, threshold)
     if comparison is Comparison.AT_LEAST:

@@ -64,6 +64,26 @@ OXYGEN_ROWS: tuple[OxygenRow, ...] = (
     ),
 )
 
+#: SPEC 2.3: a measured FiO2 always wins over a flow estimate. An FiO2 charted within this time
+#: of a flow or device reading (a separate flowsheet row) is the requirement; the flow and the
+#: device only describe it.
+OXYGEN_PAIRING_WINDOW = timedelta(hours=1)
+
+#: Devices that deliver more than low-flow oxygen. With no FiO2 charted they count as FiO2 >= 40%
+#: (seed text: "patients who require more than low flow oxygen ... should be considered grade
+#: 3"; SPEC 2.3 lists them). A simple face mask or a face tent at low flow is not one of them.
+HIGH_FLOW_DEVICES = frozenset(
+    {
+        OxygenDevice.NON_REBREATHER,
+        OxygenDevice.PARTIAL_REBREATHER,
+        OxygenDevice.VENTURI_MASK,
+        OxygenDevice.HIGH_FLOW_NASAL_CANNULA,
+        OxygenDevice.HIGH_FLOW_FACE_TENT,
+    }
+)
+#: The FiO2 a high-flow device counts as when none is charted (SPEC 2.3: "counts as FiO2 >= 40%").
+DEVICE_INFERRED_FIO2_PERCENT = 40.0
+
 #: Oxygen devices that are ventilator support (seed Table 2 grade 4; SPEC 2.3: CPAP, BiPAP,
 #: invasive mechanical ventilation).
 VENTILATOR_DEVICES = frozenset(

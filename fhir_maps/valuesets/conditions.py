@@ -9,14 +9,16 @@ row says which concept it stands for. Rows marked "verified" were checked agains
 and terminology sources while writing this module; the others are from the code systems as we
 know them and want a terminologist's review (docs/fhir-mapping.md). Names in text are matched
 as well, so a wrong or missing code does not hide a diagnosis that is also written out.
-ICD-10 codes match by prefix ("A41" matches "A41.9").
+ICD-10 codes match by prefix ("A41" matches "A41.9"). Infections (SPEC 2.7) live in
+``infections.py``: all of ICD-10-CM chapter 1 and the infections coded elsewhere.
 """
 
 from __future__ import annotations
 
 from crs_grading.inputs import ConditionCategory
 
-from .._names import NameMatcher, Phrase, acronyms, phrases
+from .._names import NameMatcher, Phrase, Veto, acronyms, phrases
+from .infections import CHAPTER_1_TERM, ICD10_INFECTIONS, INFECTION_NAMES, SNOMED_INFECTIONS
 
 INFECTION = ConditionCategory.INFECTION
 NEUROLOGIC = ConditionCategory.NEUROLOGIC
@@ -25,18 +27,11 @@ CONSTITUTIONAL = ConditionCategory.CONSTITUTIONAL
 
 Term = tuple[ConditionCategory, str]
 
-#: SNOMED CT concept id -> (category, term).
+_CHAPTER_1 = ("A", "B")  # ICD-10 chapter 1: A00-B99, "Certain infectious and parasitic diseases"
+
+#: SNOMED CT concept id -> (category, term): the infections of ``infections.py`` and these.
 SNOMED_CONDITIONS: dict[str, Term] = {
-    # infection (SPEC 2.7)
-    "91302008": (INFECTION, "sepsis"),  # Sepsis (SPEC 3)
-    "76571007": (INFECTION, "septic shock"),  # Septic shock
-    "5758002": (INFECTION, "bacteremia"),  # Bacteremia
-    "233604007": (INFECTION, "pneumonia"),  # Pneumonia
-    "40733004": (INFECTION, "infection"),  # Infectious disease
-    "68566005": (INFECTION, "urinary tract infection"),  # Urinary tract infectious disease
-    "128045006": (INFECTION, "cellulitis"),  # Cellulitis
-    "840539006": (INFECTION, "COVID-19"),  # Disease caused by SARS-CoV-2
-    "6142004": (INFECTION, "influenza"),  # Influenza
+    **SNOMED_INFECTIONS,
     # neurologic (SPEC 2.5)
     "81308009": (NEUROLOGIC, "encephalopathy"),  # Disorder of brain (synonym: encephalopathy)
     "2776000": (NEUROLOGIC, "delirium"),  # Delirium
@@ -70,31 +65,10 @@ SNOMED_CONDITIONS: dict[str, Term] = {
     "79890006": (CONSTITUTIONAL, "anorexia"),  # Loss of appetite
 }
 
-#: ICD-10(-CM) code prefix (without the dot) -> (category, term). Longest prefix wins.
-ICD10_CONDITIONS: dict[str, Term] = {
-    # infection
-    "A40": (INFECTION, "sepsis"),  # Streptococcal sepsis
-    "A41": (INFECTION, "sepsis"),  # Other sepsis
-    "R652": (INFECTION, "sepsis"),  # Severe sepsis (R65.20)
-    "R6521": (INFECTION, "septic shock"),  # Severe sepsis with septic shock
-    "R7881": (INFECTION, "bacteremia"),  # Bacteremia (ICD-10-CM)
-    "J12": (INFECTION, "pneumonia"),  # Viral pneumonia, NEC
-    "J13": (INFECTION, "pneumonia"),  # Pneumonia due to Streptococcus pneumoniae
-    "J14": (INFECTION, "pneumonia"),  # Pneumonia due to Haemophilus influenzae
-    "J15": (INFECTION, "pneumonia"),  # Bacterial pneumonia, NEC
-    "J16": (INFECTION, "pneumonia"),  # Pneumonia due to other infectious organisms
-    "J17": (INFECTION, "pneumonia"),  # Pneumonia in diseases classified elsewhere
-    "J18": (INFECTION, "pneumonia"),  # Pneumonia, unspecified organism
-    "J09": (INFECTION, "influenza"),  # Influenza due to identified zoonotic/pandemic virus
-    "J10": (INFECTION, "influenza"),  # Influenza due to other identified influenza virus
-    "J11": (INFECTION, "influenza"),  # Influenza due to unidentified influenza virus
-    "U071": (INFECTION, "COVID-19"),  # COVID-19
-    "A49": (INFECTION, "bacterial infection"),  # Bacterial infection of unspecified site
-    "B99": (INFECTION, "infection"),  # Other and unspecified infectious diseases
-    "N390": (INFECTION, "urinary tract infection"),  # Urinary tract infection, site not specified
-    "L03": (INFECTION, "cellulitis"),  # Cellulitis and acute lymphangitis
-    "T802": (INFECTION, "infusion-related infection"),  # Infections following infusion (CLABSI)
-    "A047": (INFECTION, "C. difficile infection"),  # Enterocolitis due to Clostridium difficile
+#: ICD-10(-CM) code prefix (without the dot) -> (category, term), or None (not in a category).
+#: Longest prefix wins; chapter 1 (A00-B99) not listed here is an infection (``icd10_term``).
+ICD10_CONDITIONS: dict[str, Term | None] = {
+    **ICD10_INFECTIONS,
     # neurologic
     "G920": (NEUROLOGIC, "ICANS"),  # Immune effector cell-associated neurotoxicity syndrome (CM)
     "G92": (NEUROLOGIC, "encephalopathy"),  # Toxic encephalopathy
@@ -145,18 +119,9 @@ def _terms(category: ConditionCategory, term: str, *texts: str) -> tuple[Phrase[
     return phrases((category, term), term, *texts)
 
 
-#: Names in Condition.code text and displays.
-CONDITION_NAMES: NameMatcher[Term] = NameMatcher(
-    _terms(INFECTION, "sepsis", "septicemia", "septicaemia", "urosepsis", "neutropenic sepsis")
-    + _terms(INFECTION, "septic shock")
-    + _terms(INFECTION, "bacteremia", "bacteraemia")
-    + _terms(INFECTION, "fungemia", "fungaemia", "candidemia", "candidaemia")
-    + _terms(INFECTION, "pneumonia")
-    + _terms(INFECTION, "infection", "infectious disease")
-    + _terms(INFECTION, "cellulitis")
-    + _terms(INFECTION, "abscess")
-    + _terms(INFECTION, "COVID-19", "SARS-CoV-2")
-    + _terms(INFECTION, "influenza")
+#: Names in Condition.code text and displays (with the vetoes of the infection names).
+CONDITION_NAMES: NameMatcher[Term | Veto[ConditionCategory]] = NameMatcher(
+    INFECTION_NAMES
     + _terms(NEUROLOGIC, "encephalopathy")
     + _terms(NEUROLOGIC, "delirium")
     + _terms(NEUROLOGIC, "confusion", "confusional state", "confused")
@@ -219,3 +184,16 @@ CONDITION_NAMES: NameMatcher[Term] = NameMatcher(
 INACTIVE_CLINICAL_STATUSES = frozenset({"inactive", "remission", "resolved"})
 #: Condition.verificationStatus codes (FHIR condition-ver-status) that make it inactive.
 REFUTED_VERIFICATION_STATUSES = frozenset({"refuted"})
+
+
+def icd10_term(code: str) -> Term | None:
+    """The term of an ICD-10(-CM) code: the longest listed prefix, else chapter 1 (A00-B99)
+    is an infection; ``None`` when the code means nothing to the rules."""
+    compact = code.replace(".", "").strip().upper()
+    for length in range(len(compact), 2, -1):
+        prefix = compact[:length]
+        if prefix in ICD10_CONDITIONS:
+            return ICD10_CONDITIONS[prefix]
+    if len(compact) >= 3 and compact[0] in _CHAPTER_1 and compact[1:3].isdigit():
+        return CHAPTER_1_TERM
+    return None

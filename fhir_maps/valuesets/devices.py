@@ -4,7 +4,9 @@ Devices arrive as flowsheet text ("HFNC", "Non-rebreather mask", "Room air") far
 as codes, and we could not verify a SNOMED device subset to rely on, so devices are matched by
 name in the value's text and coding displays. Where several names occur, the earliest wins; at
 one position the longest wins ("high flow nasal cannula" before "nasal cannula", "non-rebreather
-mask" before "mask").
+mask" before "mask", "high flow face tent" before "face tent"). SPEC 2.3: the non-rebreather,
+partial rebreather, Venturi mask, high-flow nasal cannula and a face tent at high flow deliver
+more than low-flow oxygen (``crs_grading.tables.lee2014.HIGH_FLOW_DEVICES``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,22 @@ OXYGEN_DEVICE_NAMES: NameMatcher[OxygenDevice] = NameMatcher(
         "simple face mask",
         "oxygen mask",
         "aerosol mask",
-        "face tent",
         "mask",
+    )
+    + phrases(OxygenDevice.FACE_TENT, "face tent", "facetent", "face shield oxygen")
+    + phrases(
+        OxygenDevice.HIGH_FLOW_FACE_TENT,
+        "high flow face tent",
+        "face tent high flow",
+        "face tent, high flow",
+        "face tent at high flow",
+    )
+    + phrases(
+        OxygenDevice.PARTIAL_REBREATHER,
+        "partial rebreather",
+        "partial rebreather mask",
+        "partial re-breather",
+        "partial rebreathing mask",
     )
     + phrases(
         OxygenDevice.NON_REBREATHER,
@@ -49,7 +65,6 @@ OXYGEN_DEVICE_NAMES: NameMatcher[OxygenDevice] = NameMatcher(
         "non rebreather mask",
         "non-rebreathing mask",
         "reservoir mask",
-        "partial rebreather",
     )
     + acronyms(OxygenDevice.NON_REBREATHER, "NRB", "NRBM")
     + phrases(OxygenDevice.VENTURI_MASK, "venturi", "venturi mask", "venti mask", "venti-mask")

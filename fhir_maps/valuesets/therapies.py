@@ -7,6 +7,12 @@ generic names (INN), their short forms ("axi-cel"), and US brand names (FDA labe
 
 Specific product names are tried before generic descriptions ("CAR T", "TIL"), so "Kymriah
 (CAR-T)" is tisagenlecleucel, not an unnamed CAR T-cell product.
+
+SPEC 2.1: every name form in any case: "CAR T", "CAR-T", "CAR T-cell", "car t cells";
+"chimeric antigen receptor"; antigen-CAR forms ("CD19-CAR", "CD19-CAR cells" of the seed,
+"BCMA CAR", "anti-CD19 CAR", "CD19-directed CAR"); product code names (CTL019, KTE-X19). The
+words of "CAR T" must be apart: lower-case "cart" is a trolley, so only "CART" in capitals is
+read glued.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass
 
 from crs_grading.inputs import TherapyKind
 
-from .._names import NameMatcher, Phrase, acronyms, phrases
+from .._names import NameMatcher, Phrase, acronyms, phrases, separated
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +45,20 @@ _CELL = TherapyKind.CELL_THERAPY_OTHER
 #: Named products (FDA-approved unless noted).
 THERAPY_PRODUCT_NAMES: NameMatcher[Therapy] = NameMatcher(
     # CAR T-cell products
-    _product("tisagenlecleucel", _CAR_T, "Kymriah", "tisa-cel")
-    + _product("axicabtagene ciloleucel", _CAR_T, "axicabtagene", "Yescarta", "axi-cel")
-    + _product("brexucabtagene autoleucel", _CAR_T, "brexucabtagene", "Tecartus", "brexu-cel")
-    + _product("lisocabtagene maraleucel", _CAR_T, "lisocabtagene", "Breyanzi", "liso-cel")
-    + _product("idecabtagene vicleucel", _CAR_T, "idecabtagene", "Abecma", "ide-cel")
-    + _product("ciltacabtagene autoleucel", _CAR_T, "ciltacabtagene", "Carvykti", "cilta-cel")
-    + _product("obecabtagene autoleucel", _CAR_T, "obecabtagene", "Aucatzyl", "obe-cel")
+    # CAR T-cell products, with their development code names (as in trial-era order sets)
+    _product("tisagenlecleucel", _CAR_T, "Kymriah", "tisa-cel", "CTL019", "CTL-019")
+    + _product("axicabtagene ciloleucel", _CAR_T, "axicabtagene", "Yescarta", "axi-cel", "KTE-C19")
+    + _product(
+        "brexucabtagene autoleucel", _CAR_T, "brexucabtagene", "Tecartus", "brexu-cel", "KTE-X19"
+    )
+    + _product(
+        "lisocabtagene maraleucel", _CAR_T, "lisocabtagene", "Breyanzi", "liso-cel", "JCAR017"
+    )
+    + _product("idecabtagene vicleucel", _CAR_T, "idecabtagene", "Abecma", "ide-cel", "bb2121")
+    + _product(
+        "ciltacabtagene autoleucel", _CAR_T, "ciltacabtagene", "Carvykti", "cilta-cel", "LCAR-B38M"
+    )
+    + _product("obecabtagene autoleucel", _CAR_T, "obecabtagene", "Aucatzyl", "obe-cel", "AUTO1")
     # TCR and TIL products
     + _product("afamitresgene autoleucel", _TCR_TIL, "afamitresgene", "Tecelra", "afami-cel")
     + _product("lifileucel", _TCR_TIL, "Amtagvi")
@@ -71,11 +84,101 @@ THERAPY_PRODUCT_NAMES: NameMatcher[Therapy] = NameMatcher(
     + acronyms(Therapy("theralizumab", _ANTIBODY), "TGN1412", "TGN-1412")
 )
 
+_CAR_T_THERAPY = Therapy("CAR T-cell therapy", _CAR_T)
+
+#: Antigens that CAR T-cell products target, as charted before "CAR" ("CD19-CAR", "BCMA CAR"):
+#: those of approved products and of CAR T-cell trials (a list to extend, not a closed set).
+CAR_ANTIGENS: tuple[str, ...] = (
+    "CD19",
+    "CD20",
+    "CD22",
+    "CD30",
+    "CD33",
+    "CD38",
+    "CD5",
+    "CD7",
+    "CD70",
+    "CD79b",
+    "CD123",
+    "CD138",
+    "CD171",
+    "CD276",
+    "CD44v6",
+    "CD4",
+    "CD2",
+    "CD1a",
+    "CD37",
+    "BCMA",
+    "GPRC5D",
+    "SLAMF7",
+    "CS1",
+    "GD2",
+    "HER2",
+    "EGFR",
+    "EGFRvIII",
+    "IL13Ra2",
+    "B7-H3",
+    "PSMA",
+    "PSCA",
+    "mesothelin",
+    "MSLN",
+    "GPC3",
+    "ROR1",
+    "CLL1",
+    "CLL-1",
+    "NKG2D",
+    "CEA",
+    "MUC1",
+    "MUC16",
+    "DLL3",
+    "claudin18.2",
+    "CLDN18.2",
+    "kappa",
+    "Lewis Y",
+    "CD19/CD22",
+    "CD19/CD20",
+    "CD19/BCMA",
+)
+
+
+def _antigen_car_names() -> tuple[Phrase[Therapy], ...]:
+    forms: list[str] = []
+    for antigen in CAR_ANTIGENS:
+        forms += [
+            f"{antigen} CAR",
+            f"{antigen}.CAR",
+            f"anti-{antigen} CAR",
+            f"{antigen}-targeted CAR",
+            f"{antigen}-directed CAR",
+            f"{antigen}-specific CAR",
+            f"{antigen}-redirected CAR",
+        ]
+    # "CD19-CAR" may be glued ("CD19CAR"); "CAR" itself is a whole word after the antigen.
+    return phrases(_CAR_T_THERAPY, *forms)
+
+
 #: Generic descriptions, used only when no named product is found.
 THERAPY_GENERIC_NAMES: NameMatcher[Therapy] = NameMatcher(
-    phrases(Therapy("CAR T-cell therapy", _CAR_T), "chimeric antigen receptor")
-    # "CAR" is upper case in every spelling of the therapy; lower-case "cart" is a trolley.
-    + acronyms(Therapy("CAR T-cell therapy", _CAR_T), "CAR T", "CAR-T", "CART", "CAR T-cell")
+    phrases(
+        _CAR_T_THERAPY,
+        "chimeric antigen receptor",
+        "chimeric antigen receptor T cells",
+        "chimeric antigen receptor T-cell therapy",
+    )
+    # "CAR T" in any case, words apart; glued only in capitals ("CART", "CART19").
+    + separated(
+        _CAR_T_THERAPY,
+        "CAR T",
+        "CAR T-cell",
+        "CAR T-cells",
+        "CAR T cell therapy",
+        "CAR cells",
+        "CAR-modified T cells",
+        "CAR-engineered T cells",
+        "CAR T19",
+    )
+    + acronyms(_CAR_T_THERAPY, "CART", "CART19", "CART-19", "CAR19", "CART-BCMA")
+    + _antigen_car_names()
     + phrases(
         Therapy("TIL therapy", _TCR_TIL),
         "tumor-infiltrating lymphocytes",

@@ -12,6 +12,7 @@ from crs_grading import GradingOptions, assess
 from crs_grading.assessment import Assessment
 from crs_grading.inputs import (
     BloodPressure,
+    Comparator,
     ConditionCategory,
     ConditionFinding,
     ConsciousnessReading,
@@ -85,12 +86,20 @@ class Chart:
         self.items.setdefault(field, []).append(item)
         return str(item.reference)
 
-    def therapy(self, name: str, kind: TherapyKind, when: datetime) -> str:
+    def therapy(
+        self,
+        name: str,
+        kind: TherapyKind,
+        when: datetime,
+        end: datetime | None = None,
+        ongoing: bool = False,
+    ) -> str:
         ref = self._ref("MedicationAdministration")
-        return self._add("therapies", TherapyAdministration(name, kind, when, ref))
+        return self._add("therapies", TherapyAdministration(name, kind, when, ref, end, ongoing))
 
-    def temp(self, when: datetime, celsius: float) -> str:
-        return self._add("temperatures_c", Measurement(when, celsius, self._ref("Observation")))
+    def temp(self, when: datetime, celsius: float, comparator: Comparator | None = None) -> str:
+        reading = Measurement(when, celsius, self._ref("Observation"), comparator)
+        return self._add("temperatures_c", reading)
 
     def bp(
         self,
@@ -155,14 +164,16 @@ class Chart:
         value: float,
         low: float | None = None,
         high: float | None = None,
+        comparator: Comparator | None = None,
     ) -> str:
         low = LLN.get(test) if low is None else low
         high = ULN.get(test) if high is None else high
-        result = LabResult(test, when, value, self._ref("Observation"), low, high)
+        result = LabResult(test, when, value, self._ref("Observation"), low, high, comparator)
         return self._add("labs", result)
 
-    def weight(self, when: datetime, kg: float) -> str:
-        return self._add("weights_kg", Measurement(when, kg, self._ref("Observation")))
+    def weight(self, when: datetime, kg: float, stated: bool = False) -> str:
+        field = "stated_weights_kg" if stated else "weights_kg"
+        return self._add(field, Measurement(when, kg, self._ref("Observation")))
 
     def culture(
         self, when: datetime, positive: bool | None = True, organism: str | None = None
@@ -180,8 +191,11 @@ class Chart:
         active: bool = True,
         onset: datetime | None = None,
         abatement: datetime | None = None,
+        refuted: bool = False,
     ) -> str:
-        finding = ConditionFinding(category, name, active, self._ref("Condition"), onset, abatement)
+        finding = ConditionFinding(
+            category, name, active, self._ref("Condition"), onset, abatement, refuted
+        )
         return self._add("conditions", finding)
 
     def immuno(self, agent: Immunosuppressant, when: datetime, dose_mg: float | None = None) -> str:

@@ -75,7 +75,7 @@ def test_no_vitals_in_24_h_is_a_gap(chart):
 def test_estimated_fio2_and_deviceless_oxygen_are_gaps(chart):
     """SPEC 2.3: the card says when FiO2 is an estimate."""
     chart.oxygen(chart.t(1), flow=4)
-    chart.oxygen(chart.t(1, 1), device="facemask")
+    chart.oxygen(chart.t(1, 3), device="facemask")  # not within the hour of the flow
     gaps = chart.assess(chart.t(2)).data_gaps
     assert "FiO2 estimated from oxygen flow (21% + 4% per L/min)" in gaps
     assert "oxygen device recorded without FiO2 or flow: counted as FiO2 < 40%" in gaps

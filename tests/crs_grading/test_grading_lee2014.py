@@ -110,8 +110,8 @@ OXYGEN_CASES = [
         0,
     ),
     case(
-        "SPEC 2.3: an oxygen device without FiO2 or flow counts as FiO2 < 40%, grade 2",
-        lambda c: c.oxygen(_at(c), device=OxygenDevice.NON_REBREATHER),
+        "SPEC 2.3: a low-flow oxygen device without FiO2 or flow counts as FiO2 < 40%, grade 2",
+        lambda c: c.oxygen(_at(c), device=OxygenDevice.SIMPLE_FACEMASK),
         2,
         "oxygen-low-fio2",
     ),

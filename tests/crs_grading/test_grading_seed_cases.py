@@ -59,7 +59,10 @@ def test_case_1_is_grade_1(make_chart):
     chart = case_1(make_chart)
     during = chart.assess(chart.t(3, 12))
     assert during.grade == 1
-    assert {d.criterion for d in during.current.drivers} == {"fever", "constitutional-symptoms"}
+    # SPEC 2.3: the rigors (onset day 1) count only in the windows that hold their onset.
+    assert {d.criterion for d in during.current.drivers} == {"fever"}
+    first_day = chart.assess(chart.t(1, 12))
+    assert {d.criterion for d in first_day.current.drivers} == {"fever", "constitutional-symptoms"}
     assert during.other_systems[GradingSystem.ASTCT_2019].grade == 1
     assert during.attribution_warnings == ()
     after = chart.assess(chart.t(8, 20))

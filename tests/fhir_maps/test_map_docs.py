@@ -15,9 +15,10 @@ from fhir_maps.plausible_ranges import (
     number_text,
     range_text,
 )
+from fhir_maps.valuesets.blood_culture import CULTURE_SNOMED
 from fhir_maps.valuesets.conditions import ICD10_CONDITIONS, SNOMED_CONDITIONS
 from fhir_maps.valuesets.medications import RXNORM_MEDICATIONS, SNOMED_ROUTES
-from fhir_maps.valuesets.observations import CULTURE_SNOMED, LOINC_OBSERVATIONS
+from fhir_maps.valuesets.observations import LOINC_OBSERVATIONS
 from fhir_maps.valuesets.procedures import SNOMED_RESPIRATORY_SUPPORT
 from fhir_maps.valuesets.therapies import THERAPY_PRODUCT_NAMES
 

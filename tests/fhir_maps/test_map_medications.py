@@ -306,10 +306,25 @@ def test_vasopressin_by_mass_is_a_gap():
     assert (drip.rate, drip.rate_gap) == (None, "vasopressin rate by mass instead of units")
 
 
-def test_a_rate_that_is_not_a_number_is_skipped_and_reported():
-    inputs = record(administration(rxnorm("7512"), rate={"value": "fast", "unit": "ug/min"}))
-    assert inputs.vasopressors == ()
-    assert inputs.skipped[0].reason == "dosage.rateQuantity.value is not a number"
+@pytest.mark.parametrize(
+    "rate",
+    [
+        {"value": "12", "unit": "ug/min"},
+        {"value": "fast", "unit": "ug/min"},
+        {"value": [12], "unit": "ug/min"},
+        "12 mcg/min",
+    ],
+    ids=["a rate sent as a string", "a rate in words", "a rate in a list", "a rate as text"],
+)
+def test_spec_3_an_unreadable_rate_loses_only_the_rate_and_the_drip_still_counts(rate):
+    """SPEC 3 / 2.3: one unreadable element loses only that element; a vasopressor drip with an
+    unreadable rate still counts as a vasopressor of unknown dose."""
+    inputs = record(administration(rxnorm("7512"), rate=rate, status="in-progress"))
+    (drip,) = inputs.vasopressors
+    assert (drip.rate, drip.rate_gap) == (None, "rate could not be read")
+    (skip,) = inputs.skipped
+    assert skip.reference == "MedicationAdministration/ma1"
+    assert skip.reason.endswith(": only this element was not used")
 
 
 def test_a_drip_with_only_an_end_is_skipped_and_reported():

@@ -172,7 +172,7 @@ LAB_CONVERSIONS = [
     ("751-8", 0.4, "10*9/L", 400.0, "ANC 0.4 10*9/L is 400 /uL (x1000)"),
     ("751-8", 0.4, "K/uL", 400.0, "ANC 0.4 K/uL is 400 /uL"),
     ("6690-2", 1200, "/uL", 1.2, "WBC 1200 /uL is 1.2 10*3/uL"),
-    ("2524-7", 27.0, "mg/dL", 2.997, "lactate 27 mg/dL is 3.0 mmol/L (/9.008)"),
+    ("2524-7", 27.0, "mg/dL", 2.997, "lactate 27 mg/dL is 3.0 mmol/L (/9.01, SPEC 2.7)"),
     ("1920-8", 1.0, "ukat/L", 60.0, "AST 1 ukat/L is 60 U/L"),
     ("10230-1", 0.35, "1", 35.0, "LVEF 0.35 as a fraction is 35 %"),
     ("2160-0", 1.8, "MG/DL", 1.8, "units are matched without regard to case"),
@@ -379,10 +379,16 @@ def test_a_panel_without_pressure_components_is_skipped_and_reported():
     assert inputs.skipped[0].reason == "component has no systolic, diastolic or mean pressure"
 
 
-def test_a_malformed_component_names_its_position():
+def test_a_malformed_component_names_its_position_and_loses_only_itself():
+    """SPEC 3: one unreadable element (a value sent as a string) loses only that element."""
     resource = load("observation-bp-panel.json")
     resource["component"][1]["valueQuantity"]["value"] = "48"
-    assert record(resource).skipped[0].reason == "component[1].valueQuantity.value is not a number"
+    inputs = record(resource)
+    assert inputs.skipped[0].reason == (
+        "component[1].valueQuantity.value is not a number: only this element was not used"
+    )
+    (pressure,) = inputs.blood_pressures
+    assert pressure.systolic is not None and pressure.diastolic is None
 
 
 # --- labs: reference ranges (SPEC 2.3 ULN/LLN) ------------------------------------------------

@@ -39,6 +39,9 @@ LAB_CODE = {
     LabTest.WBC: ("6690-2", "WBC"),
     LabTest.LACTATE: ("2524-7", "lactate"),
     LabTest.PROCALCITONIN: ("33959-8", "procalcitonin"),
+    LabTest.PLATELETS: ("777-3", "platelets"),
+    LabTest.HEMOGLOBIN: ("718-7", "hemoglobin"),
+    LabTest.LDH: ("2532-0", "LDH"),
 }
 
 
@@ -436,14 +439,20 @@ def test_a_strength_of_zero_is_no_concentration_not_a_paused_drip():
     assert (drip.rate, drip.rate_gap) == (None, "rate in mL/h without a concentration")
 
 
-def test_a_nan_rate_is_not_json_and_skips_the_administration_in_both_modes():
+def test_a_nan_rate_is_not_a_number_and_loses_only_the_rate():
     """NaN never reaches us from the service (orjson refuses it); from Python callers it is a
-    malformed resource, as the R4B model says too."""
+    rate that is not a number: the drip still counts with an unknown dose (SPEC 3). Full model
+    validation refuses the whole resource, as the R4B model does."""
     resource = administration(rxnorm("7512"), rate=quantity(math.nan, "ug/min"))
-    for options in (MappingOptions(), MODELS):
-        inputs = record(resource, options=options)
-        assert inputs.vasopressors == ()
-        assert _only(inputs.skipped).reason == "dosage.rateQuantity.value is not a number"
+    inputs = record(resource)
+    (drip,) = inputs.vasopressors
+    assert drip.rate is None
+    assert _only(inputs.skipped).reason == (
+        "dosage.rateQuantity.value is not a number: only this element was not used"
+    )
+    models = record(resource, options=MODELS)
+    assert models.vasopressors == ()
+    assert _only(models.skipped).reason == "dosage.rateQuantity.value is not a number"
 
 
 # --- what grading makes of it (SPEC 2.3, seed Table 2 and 3) ---------------------------------

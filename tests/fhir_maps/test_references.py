@@ -179,3 +179,25 @@ def test_long_references_are_not_kept_alive_by_a_cache_issue_11():
     finally:
         tracemalloc.stop()
     assert retained < 2**20, f"{retained} bytes retained after 9 references of 8 MB"
+
+
+def test_long_unit_strings_are_not_kept_alive_by_a_cache_issue_11():
+    """The same class of leak as the references: unit strings were cached whole (512 entries),
+    so large ``unit``/``code`` values of Quantities stayed in memory after the call."""
+    patient = load("patient.json")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for piece in range(4):
+            unit = f"{'C' * (4 * 2**20)}{piece}"
+            fever = observation("8310-5", 39.4, None)
+            fever["valueQuantity"].update(unit=unit, code=unit + "x")
+            inputs = map_patient_record([patient, fever], PATIENT_ID)
+            assert inputs.temperatures_c == ()  # an unknown unit: skipped and reported
+            del unit, fever, inputs
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < 2**20, f"{retained} bytes retained after 8 unit strings of 4 MB"

@@ -102,6 +102,18 @@ def test_the_demo_prints_each_patients_expected_grade(demo):
         assert f"Assessment: CRS grade {grade} (lee2014)" in section[1].split("== ")[0], case_id
 
 
+def test_the_demo_shows_the_watch_alert_arriving_when_case_3_reaches_day_5_noon(demo):
+    """Issue 16: the watch, no chart open, alerts the EHR once when Case 3's grade rises."""
+    text = demo.text
+    assert "Day 4 12:00, data filed, the EHR notifies the watch: CRS grade 1, no alert." in text
+    assert re.search(
+        r"ALERT received by the EHR as Communication/alert-1 \(urgent\): CRS grade rose from 1 "
+        r"to 2\. CRS grade 2 \(Lee 2014\), day 5 after CAR T-cell therapy",
+        text,
+    ), text[-3000:]
+    assert text.count("ALERT received") == 1
+
+
 def test_the_printed_urls_answer(demo):
     discovery = requests.get(demo.url("CDS Hooks discovery"), timeout=30).json()
     assert {s["id"] for s in discovery["services"]} == {

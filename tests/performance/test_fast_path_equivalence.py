@@ -148,6 +148,85 @@ def _noise(patient_id: str) -> list[JSON]:
     ]
 
 
+#: Issue 10 shapes: how EHRs chart the same data (flowsheet rows, local codes with text-only
+#: codings, separate systolic/diastolic rows, panel components, comparators, ranges by sex).
+_LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"
+_TEMPERATURE_CODES = (
+    {"coding": [{"system": "http://loinc.org", "code": "8333-7"}]},
+    {"coding": [{"system": "http://loinc.org", "code": "75539-7"}]},
+    {"coding": [{"system": "http://snomed.info/sct", "code": "386725007"}]},
+    {"coding": [{"system": _LOCAL, "code": "6"}], "text": "Temperature"},
+    {"text": "Temp"},
+)
+_LOCAL_LAB_NAMES = {
+    "1920-8": "AST (SGOT)",
+    "1742-6": "ALT (SGPT)",
+    "2160-0": "Creatinine",
+    "1975-2": "Bilirubin, Total",
+    "3255-7": "Fibrinogen",
+    "751-8": "Absolute Neutrophil Count",
+    "2524-7": "Lactic Acid, Arterial",
+    "600-7": "Blood Culture",
+}
+_SEXES = (
+    {"coding": [{"system": "http://snomed.info/sct", "code": "248153007", "display": "Male"}]},
+    {"coding": [{"system": "http://snomed.info/sct", "code": "248152002", "display": "Female"}]},
+)
+
+
+def _code_of(resource: JSON) -> str | None:
+    codings = resource.get("code", {}).get("coding") or [{}]
+    return codings[0].get("code")
+
+
+def ehr_shaped(resources: list[JSON], seed: int) -> list[JSON]:
+    """The same chart as EHRs send it; valid FHIR R4 throughout (both modes must agree)."""
+    rng = random.Random(seed)
+    shaped: list[JSON] = []
+    for original in resources:
+        resource = copy.deepcopy(original)
+        code = _code_of(resource) if resource.get("resourceType") == "Observation" else None
+        choice = rng.random()
+        if code == "8310-5" and choice < 0.5:
+            resource["code"] = copy.deepcopy(rng.choice(_TEMPERATURE_CODES))
+        elif code == "8310-5" and choice < 0.7:  # a vital-signs panel with the temperature
+            value = resource.pop("valueQuantity")
+            resource["code"] = {"coding": [{"system": "http://loinc.org", "code": "85353-1"}]}
+            resource["component"] = [
+                {
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+                    "valueQuantity": value,
+                }
+            ]
+        elif code == "85354-9" and choice < 0.5:  # separate systolic and diastolic rows
+            for index, component in enumerate(resource.pop("component")):
+                row = copy.deepcopy(resource)
+                row["id"] = f"{resource['id']}-part{index}"
+                row["code"] = component["code"]
+                row["valueQuantity"] = component["valueQuantity"]
+                shaped.append(row)
+            continue
+        elif code in _LOCAL_LAB_NAMES and choice < 0.4:  # a local code and its name only
+            resource["code"] = {
+                "coding": [{"system": _LOCAL, "code": code.replace("-", "")}],
+                "text": _LOCAL_LAB_NAMES[code],
+            }
+        elif (
+            "valueQuantity" in resource
+            and resource.get("category", [{}])[0].get("coding", [{}])[0].get("code") == "laboratory"
+        ):
+            if choice < 0.3:  # ranges of both sexes, the other sex first
+                limit = resource["valueQuantity"]["value"]
+                resource["referenceRange"] = [
+                    {"high": {"value": limit * 0.5}, "appliesTo": [copy.deepcopy(sex)]}
+                    for sex in rng.sample(_SEXES, 2)
+                ]
+            elif choice < 0.4:
+                resource["valueQuantity"]["comparator"] = rng.choice(["<", ">", "<=", ">="])
+        shaped.append(resource)
+    return shaped
+
+
 @cache
 def _demo(case: str, days: int, vitals_h: float | None, labs_h: float | None) -> tuple[JSON, ...]:
     bundle = generate_bundle(
@@ -207,6 +286,7 @@ def variants(draw: st.DrawFn) -> dict[str, Any]:
         "bare": draw(st.integers(0, 20)),  # resources sent outside any Bundle
         "noise": draw(st.lists(st.integers(0, 10), unique=True, max_size=11)),
         "as_of_h": draw(st.integers(-36, 24)),  # from the end of the course: future data too
+        "ehr_shapes": draw(st.booleans()),  # issue 10: the same chart as EHRs send it
     }
 
 
@@ -228,6 +308,8 @@ def test_random_demo_payloads_grade_identically_with_and_without_model_validatio
         )
     ]
     patient_id = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+    if variant["ehr_shapes"]:
+        resources = ehr_shaped(resources, variant["seed"])
     noise = _noise(patient_id)
     in_order = [*resources, *(noise[index] for index in variant["noise"])]
     shuffled = list(in_order)
@@ -274,3 +356,24 @@ def test_the_benchmark_s_payload_grades_identically_with_and_without_model_valid
     assert fast.temperatures_c and fast.blood_pressures
     as_of = datetime(2026, 6, 1, 12, tzinfo=UTC)
     assert _graded(fast, as_of) == _graded(full, as_of)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_ehr_shaped_seed_cases_grade_identically_with_and_without_model_validation(
+    case: str,
+) -> None:
+    """Issue 10: the seed cases charted as EHRs send them (local codes, text-only codings, panel
+    components, separate BP rows, ranges by sex, comparators) are valid FHIR R4, and the fast
+    path reads them exactly as full validation does."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    resources = ehr_shaped(list(copy.deepcopy(_demo(case, 5, None, None))), seed=10)
+    for resource in resources:
+        get_fhir_model_class(resource["resourceType"]).model_validate(copy.deepcopy(resource))
+    patient_id = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+    fast, full = _both(_pages(resources, 50), patient_id)
+    assert fast == full
+    assert fast.temperatures_c and not fast.skipped
+    for day in range(6):
+        as_of = datetime.combine(DAY0 + timedelta(days=day), time(12), UTC)
+        assert _graded(fast, as_of) == _graded(full, as_of), f"{case} day {day}"

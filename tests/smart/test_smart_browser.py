@@ -7,6 +7,10 @@ authorize -> callback -> the page, and the test checks what the page drew and sa
 screenshots to ``test-artifacts/`` (``CRS_CDS_DOCS_SCREENSHOT=1`` also refreshes
 ``docs/img/smart-case3.png``).
 
+A second launch runs inside the fake EHR's chart page, in an iframe of another site (the app
+over https as ``localhost``, the EHR as ``127.0.0.1``), the way Epic and most EHRs embed SMART
+apps: the session cookie must survive there (issue 11).
+
 Skipped when Chromium (``/usr/bin/chromium``) or Playwright is missing, except under CI
 (``CI`` set), where it fails instead.
 """
@@ -26,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import requests
 from flask import Flask, Response, request
+from markupsafe import escape
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from cds_service.smart import InMemorySmartStore, SmartConfig, init_smart
@@ -113,6 +118,16 @@ def _ehr_app(fhir: FakeFhir, auth: FakeAuthorizationServer, ehr_base: str) -> Fl
     @app.post("/auth/token")
     def token() -> Response:
         return answer(auth.token(dict(request.form)))
+
+    @app.get("/ehr/chart")
+    def chart() -> Response:
+        """The EHR's chart page showing the SMART app in an iframe, as Epic and most EHRs do."""
+        source = escape(request.args["app"])
+        return Response(
+            f"<!doctype html><title>EHR chart</title><h1>Chart</h1>"
+            f'<iframe id="smart" src="{source}" width="1000" height="900"></iframe>',
+            mimetype="text/html",
+        )
 
     return app
 
@@ -254,5 +269,106 @@ def test_a_launch_from_an_unknown_ehr_is_refused_in_the_browser(browser, launch_
         response = page.goto(f"{launch_env.app_base}/smart/launch?{query}")
         assert response is not None and response.status == 400
         assert "Launch refused" in page.locator("h1").inner_text()
+    finally:
+        context.close()
+
+
+# --- inside the EHR: a cross-site iframe over https -----------------------------------------
+
+
+def _self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """A certificate for localhost and 127.0.0.1 (the browser is told to accept it)."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.fixture(scope="module")
+def https_app(launch_env, tmp_path_factory) -> Iterator[str]:
+    """Our SMART app with its default cookie policy, over https as ``localhost``: another
+    site than the EHR's ``127.0.0.1`` (same-site ignores ports, not host names)."""
+    http = requests.Session()
+    http.trust_env = False
+    app = Flask("crs_smart_iframe")
+    app.secret_key = "iframe-secret-key"
+    init_smart(
+        app,
+        SmartConfig(allowed_issuers=(launch_env.iss,)),
+        store=InMemorySmartStore(),
+        http=http,
+        clock=lambda: AS_OF,
+    )
+    cert, key = _self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=(cert, key))
+    thread = threading.Thread(target=server.serve_forever, name="serve-https", daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        http.close()
+
+
+def test_the_app_launches_inside_a_cross_site_ehr_iframe_over_https(browser, launch_env, https_app):
+    """Issue 11: without SameSite=None; Secure the browser stores no cookie in the EHR's
+    iframe, and the callback is refused as "started in another browser session"."""
+    ehr_base = launch_env.iss.removesuffix("/fhir")
+    launch_url = f"{https_app}/smart/launch?" + urlencode(
+        {"iss": launch_env.iss, "launch": launch_env.auth.launch}
+    )
+    context = browser.new_context(
+        ignore_https_errors=True, viewport={"width": 1100, "height": 1000}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{ehr_base}/ehr/chart?" + urlencode({"app": launch_url}), wait_until="load")
+        frame = page.frame_locator("#smart")
+        frame.locator("#crs-series, .error-page").first.wait_for(state="attached")
+        if frame.locator("#crs-series").count() == 0:
+            pytest.fail(f"the iframe shows: {frame.locator('.error-page').inner_text()}")
+        data = json.loads(frame.locator("#crs-series").text_content() or "{}")
+        assert data["grade"]["peak"] == 3
+        (cookie,) = [c for c in context.cookies(https_app) if c["name"] == "session"]
+        assert cookie["sameSite"] == "None" and cookie["secure"] is True
+        # Partitioned (CHIPS): kept under the embedding EHR's site, not shared with other sites.
+        assert cookie["partitionKey"] == "http://127.0.0.1"
+        assert urlsplit(page.url).hostname == "127.0.0.1", "the EHR stays the top-level page"
     finally:
         context.close()

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from cds_service.smart import InMemorySmartStore, SmartConfig
+from cds_service.smart import InMemorySmartStore, SmartConfig, remember_view
 from cds_service.smart.store import LaunchSession
 
 from .conftest import ISS, Clock, build_app
@@ -50,7 +50,7 @@ def fhir(case3):
 def open_page(client, store, clock, *, patient="crs-demo-case3", banner=True):
     clock.now = AS_OF_DAY_10
     with client.session_transaction() as session:
-        session["crs_smart_browser"] = "browser-under-test"
+        remember_view(session, "ctx-1", "browser-under-test")
     store.save_session(
         "ctx-1",
         LaunchSession(

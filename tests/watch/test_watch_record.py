@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from cds_service import cli
+from cds_service.smart import remember_view
 from cds_service.smart.store import LaunchSession
 from cds_service.watch import get_watch, patient_history
 
@@ -30,7 +31,7 @@ def open_smart_page(app, iss=FHIR, patient=RISER):
     store = app.extensions["crs_cds_smart"].store
     client = app.test_client()
     with client.session_transaction() as session:
-        session["crs_smart_browser"] = "browser-1"
+        remember_view(session, "ctx-1", "browser-1")
     store.save_session(
         "ctx-1",
         LaunchSession(
@@ -179,3 +180,28 @@ sys.stdout.write(client.get("/metrics").get_data(as_text=True))
         'crs_cds_watch_notifications_total{outcome="accepted",type="heartbeat"} 1.0' in run.stdout
     )
     assert any(folder.iterdir()), "the counters were written to the shared folder"
+
+
+def test_an_alert_says_each_reason_in_clinical_words():
+    from cds_service.watch.alerts import alert_content
+    from cds_service.watch.store import AlertRecord
+
+    alert = AlertRecord(
+        id=1,
+        patient_id="p1",
+        rise_number=2,
+        raised_at=datetime(2026, 1, 11, 2, 0, tzinfo=UTC),
+        reasons=(
+            {"kind": "grade-rise", "measure": "crs", "from": 2, "to": 3},
+            {"kind": "new-infection-warning", "code": "elevated-lactate"},
+        ),
+        summary="CRS grade 3 (Lee 2014), day 5 after CAR T-cell therapy: tocilizumab",
+        evidence=("Observation/lac1",),
+        deliveries={},
+        delivered=False,
+    )
+    content = alert_content(alert, "https://cds.example.org/smart/launch")
+    assert content.key == "p1.2"
+    assert content.headline == "CRS grade rose from 2 to 3; new infection warning: elevated lactate"
+    assert content.summary.startswith(content.headline + ". CRS grade 3 (Lee 2014)")
+    assert content.grades == {"crs": 3} and content.top_grade == 3
