@@ -13,6 +13,7 @@ from crs_grading.inputs import LAB_NAMES, LabResult, LabTest
 from crs_grading.tables import iec_hs
 from crs_grading.tables.common import meets
 from crs_grading.tables.iec_hs import FeatureMeasure, FeatureRow, FerritinArm
+from crs_grading.wording import phrases
 
 #: How a feature's value is written (the lab's unit as clinicians write it).
 _UNITS = {
@@ -135,5 +136,5 @@ def iec_hs_warning(
         return None
     evidence = tuple(dict.fromkeys((*arm.evidence, *(r for f in features for r in f.evidence))))
     listed = ", ".join(f.text for f in features)
-    text = f"possible IEC-HS (HLH-like syndrome): {arm.text} with {listed}; {iec_hs.TIMING}"
+    text = phrases.WARNINGS[WarningCode.IEC_HS].format(ferritin=arm.text, features=listed)
     return AttributionWarning(WarningCode.IEC_HS, evidence, text)

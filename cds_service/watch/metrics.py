@@ -112,3 +112,12 @@ class WatchStateCollector(Collector):
             "Watch jobs that failed after every retry and wait for an operator.",
             value=len(state.dead_letters),
         )
+        silence = GaugeMetricFamily(
+            "crs_cds_watch_subscription_silence_seconds",
+            "Seconds since each Subscription's last notification (heartbeats included): more "
+            "than its heartbeat period means notifications no longer arrive.",
+            labels=["subscription"],
+        )
+        for subscription, seconds in state.subscription_silence:
+            silence.add_metric([subscription], seconds)
+        yield silence

@@ -159,6 +159,9 @@ class QueueStatus:
     failing: int  # patients whose last attempt failed and will be retried
     alerts_undelivered: int
     dead_letters: tuple[DeadLetter, ...]
+    #: (Subscription id, seconds since its last notification): a heartbeat that stops
+    #: coming is how a client sees broken communication (Backport IG, Errors).
+    subscription_silence: tuple[tuple[str, float], ...] = ()
 
 
 class WatchStore:
@@ -720,12 +723,31 @@ class WatchStore:
             )
             failing = count(connection, _patients, p.attempts > 0, p.dead_at.is_(None))
             undelivered = count(connection, _alerts, _alerts.c.delivered_at.is_(None))
+            heard = connection.execute(
+                select(
+                    _subscriptions.c.subscription_id, _subscriptions.c.last_notification_at
+                ).where(_subscriptions.c.last_notification_at.is_not(None))
+            ).all()
+        silence = tuple(
+            (
+                str(row.subscription_id),
+                max(
+                    0.0,
+                    now
+                    - (
+                        _aware(row.last_notification_at) or datetime.min.replace(tzinfo=UTC)
+                    ).timestamp(),
+                ),
+            )
+            for row in heard
+        )
         return QueueStatus(
             waiting=waiting,
             in_progress=in_progress,
             failing=failing,
             alerts_undelivered=undelivered,
             dead_letters=self.dead_letters(),
+            subscription_silence=silence,
         )
 
 

@@ -26,11 +26,12 @@ from cds_service.clock import Clock
 from cds_service.config import AlertChannel, Settings
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
-from cds_service.hooks import smart_launch_url, treatment_options
+from cds_service.hooks import grading_options, smart_launch_url, treatment_options
 from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.watch.alerts import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
+    AlertContent,
     alert_content,
     alert_identifier_system,
     communication_reference,
@@ -144,7 +145,7 @@ class Watcher:
         inputs = map_patient_record(
             (data.patient, *data.resources), patient_id, fhir_server=self.fhir_base
         )
-        assessment = assess(inputs, now)
+        assessment = assess(inputs, now, grading_options(self.context.settings))
         partial = any(problem.hides_data for problem in data.problems)
         seen = observe(assessment, partial=partial)
         alert_grade = self._watch.alert_grade
@@ -234,13 +235,13 @@ class Watcher:
         metrics.jobs.labels("deliver", "done").inc()
         return "delivered"
 
-    def _send(self, channel: AlertChannel, content: Any) -> dict[str, Any]:
+    def _send(self, channel: AlertChannel, content: AlertContent) -> dict[str, Any]:
         sent_at = self.context.clock().isoformat()
         if channel is AlertChannel.COMMUNICATION:
             return self._send_communication(content, sent_at)
         return self._send_webhook(content, sent_at)
 
-    def _send_communication(self, content: Any, sent_at: str) -> dict[str, Any]:
+    def _send_communication(self, content: AlertContent, sent_at: str) -> dict[str, Any]:
         system = alert_identifier_system(self.context.settings.public_url)
         resource = communication_resource(content, system, sent_at)
         headers = {
@@ -271,7 +272,7 @@ class Watcher:
             "existing": reply.status == 200,
         }
 
-    def _send_webhook(self, content: Any, sent_at: str) -> dict[str, Any]:
+    def _send_webhook(self, content: AlertContent, sent_at: str) -> dict[str, Any]:
         url, secret = self._watch.webhook_url, self._watch.webhook_secret
         assert url is not None and secret is not None  # noqa: S101 - settings enforce both
         body = webhook_body(content, self.fhir_base)

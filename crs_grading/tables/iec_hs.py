@@ -146,6 +146,3 @@ FEATURE_ROWS: tuple[FeatureRow, ...] = (
         f"SPEC 2.10, {HINES}: LDH > 2 x ULN",
     ),
 )
-
-#: SPEC 2.10: what the card says of its timing.
-TIMING = "typical as CRS resolves or after a first response to CRS therapy"

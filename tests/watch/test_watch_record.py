@@ -61,10 +61,7 @@ def test_the_smart_page_shows_the_watchs_evaluations_and_the_alert_sent(watch_ap
     assert "CRS grade rose from 1 to 2" in shown
     assert "communication sent, webhook sent" in shown
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", shown)
-    assert rows == [
-        ("2026-01-10 20:00 UTC", "CRS 2, ICANS 0"),
-        ("2026-01-09 20:00 UTC", "CRS 1, ICANS 0"),
-    ]
+    assert rows == [("10 Jan 20:00 UTC", "CRS 2, ICANS 0"), ("9 Jan 20:00 UTC", "CRS 1, ICANS 0")]
 
 
 def test_the_section_is_not_shown_for_a_patient_of_another_ehr(watch_app, ehr):
@@ -138,6 +135,7 @@ def test_metrics_show_queue_depth_alerts_sent_latency_and_failures(watch_app, eh
         == 3
     )
     assert value("crs_cds_watch_dead_letters") == 0
+    assert value(r'crs_cds_watch_subscription_silence_seconds\{subscription="crs-watch-1"\}') < 120
 
 
 def test_in_multiprocess_mode_the_watch_gauges_and_counters_are_in_the_sum(tmp_path, watch_env):
