@@ -238,3 +238,18 @@ class OverrideReason(enum.StrEnum):
     DOSE_INTENDED = "dose-intended"
     CLINICAL_JUDGEMENT = "clinical-judgement"
     PATIENT_PREFERENCE = "patient-preference"
+
+
+class DataKind(enum.StrEnum):
+    """A part of the patient's record, as a clinician names what it holds (each prefetch key of
+    the service reads one); used to say what may be missing when it cannot be read."""
+
+    PATIENT = "patient"
+    VITAL_SIGNS = "vital-signs"
+    LABORATORY_RESULTS = "laboratory-results"
+    BLOOD_CULTURES = "blood-cultures"
+    BASELINES = "baselines"
+    NEUROLOGIC_ASSESSMENTS = "neurologic-assessments"
+    MEDICATION_ADMINISTRATIONS = "medication-administrations"
+    DIAGNOSES = "diagnoses"
+    PROCEDURES = "procedures"
