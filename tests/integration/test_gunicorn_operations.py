@@ -176,3 +176,36 @@ def test_prepare_metrics_dir_keeps_other_files(tmp_path):
     folder, made_here = prepare_metrics_dir({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
     assert (folder, made_here) == (str(tmp_path), False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_worker_file_still_being_created_does_not_fail_the_scrape(tmp_path):
+    """prometheus_client creates a worker's file before sizing it (client_python issue 1199):
+    a scrape in that moment, or after a worker killed in it, read an empty file and answered
+    500 for every worker's metrics. An empty file holds nothing yet: it is skipped."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_99999999.db").write_bytes(b"")  # created, not yet sized
+    script = """
+import os, sys
+from cds_service import create_app
+app = create_app(dict(os.environ))
+client = app.test_client()
+assert client.get("/healthz").status_code == 200
+answer = client.get("/metrics")
+sys.stdout.write(f"{answer.status_code}\\n" + answer.get_data(as_text=True))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRS_CDS_", "PROMETHEUS"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        CRS_CDS_AUTH="none",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'm.sqlite3'}",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+    )
+    run = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    status, _, text = run.stdout.partition("\n")
+    assert status == "200", text[-2000:]
+    assert HEALTHZ.search(text).group(1) == "1.0"
+
