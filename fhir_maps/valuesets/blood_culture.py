@@ -9,7 +9,9 @@ identified in Blood by Culture" names a blood culture).
 
 from __future__ import annotations
 
-from .._names import NameMatcher, phrases
+import re
+
+from .._names import NameMatcher, acronyms, phrases
 from ._family import CARRIED, SPEC, ObservationFamily, ObservationKind, loinc
 
 FAMILY = ObservationFamily(
@@ -116,6 +118,28 @@ CULTURE_ORGANISM_WORDS: NameMatcher[str] = NameMatcher(
 )
 CULTURE_RESULT_WORDS: NameMatcher[bool | None] = NameMatcher(
     phrases(False, "no growth", "not detected", "negative", "no organisms", "none detected")
-    + phrases(None, "pending", "in progress", "incubating", "to follow")
+    + acronyms(False, "NGTD")  # "no growth to date"
+    + phrases(
+        None,
+        "pending",
+        "in progress",
+        "incubating",
+        "to follow",
+        "not done",
+        "not performed",
+        "cancelled",
+        "canceled",
+    )
     + phrases(True, "positive", "detected", "growth", "isolated")
 )
+
+#: A negation negates the words after it, to the end of its clause, and makes the clause a
+#: negative result: "No aerobic or anaerobic growth", "No yeast isolated", "Negative for
+#: Candida". Words before it keep their meaning ("Staphylococcus aureus isolated, no other
+#: growth" is positive). "Negative" alone is a result word, and inside an organism's name
+#: ("Gram negative rods", "coagulase negative staphylococcus") it negates nothing.
+CULTURE_NEGATION = re.compile(r"\b(?:no|none|negative\s+for|without)\b", re.IGNORECASE)
+
+#: Where a clause of a result text ends: a comma, semicolon, colon or line break, or a full stop
+#: that ends a sentence (not the point of an abbreviation such as "E. coli").
+CULTURE_CLAUSE_END = re.compile(r"[,;:\n]|(?<!\b[A-Za-z])\.(?=\s|$)")

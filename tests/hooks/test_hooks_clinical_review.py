@@ -1,0 +1,39 @@
+"""Clinical review of issues 10 and 12, end to end through crs-patient-view: charts shaped the
+way EHRs send them, in prefetch mode and in fetch mode. Each test names its rule and source."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .test_hooks_ehr_shapes import (  # noqa: F401 - ``call`` is the two-mode fixture
+    LOINC,
+    NOW,
+    _assessed,
+    _recommended,
+    _warnings,
+    base,
+    call,
+    coded,
+    local,
+    obs,
+)
+
+
+def _fever_and_fio2_50(at):
+    return [
+        obs(coded(LOINC, "8310-5", "Body temperature"), at, value=39.1, unit="Cel"),
+        obs(local("FiO2 (%)"), at, value=50, unit="%"),
+    ]
+
+
+def test_spec_2_7_a_no_growth_culture_in_words_does_not_warn_and_keeps_tocilizumab_first(call):
+    """SPEC 2.7: a blood culture charted "No aerobic or anaerobic growth at 5 days" is negative:
+    no positive-blood-culture warning, so grade 3 keeps its recommended tocilizumab."""
+    at = NOW - timedelta(hours=2)
+    culture = obs(local("Blood Culture"), NOW - timedelta(days=2), category="laboratory")
+    culture["valueString"] = "No aerobic or anaerobic growth at 5 days"
+    answer = call(base(*_fever_and_fio2_50(at), culture))
+    _, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert "positive-blood-culture" not in _warnings(extension)
+    assert any("tocilizumab" in label.lower() for label in _recommended(answer))
