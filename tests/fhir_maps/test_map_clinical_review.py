@@ -83,3 +83,29 @@ def test_spec_2_7_an_unlisted_snomed_result_is_read_by_its_words_before_it_names
 ):
     concept = {"coding": [{"system": SNOMED, "code": "999999001", "display": display}]}
     assert _culture_result(valueCodeableConcept=concept) is expected
+
+
+ABBREVIATED_ORGANISMS = [
+    "Staph aureus",
+    "S. aureus",
+    "MRSA",
+    "GPC in clusters",
+    "GNR",
+    "S. mitis",
+    "Strep viridans",
+    "CoNS, 1 of 2 bottles",
+    "Aspergillus fumigatus",
+    "Candida auris",
+    "Stenotrophomonas maltophilia",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ABBREVIATED_ORGANISMS,
+    ids=[f"SPEC 2.7: '{text}' is a positive culture" for text in ABBREVIATED_ORGANISMS],
+)
+def test_spec_2_7_an_organism_charted_abbreviated_is_a_positive_culture(text):
+    """Microbiology results name organisms as the laboratory writes them: genus abbreviated,
+    species alone, or the usual acronyms (MRSA, GPC, GNR). A missed one is a missed warning."""
+    assert _culture_result(valueString=text) is True

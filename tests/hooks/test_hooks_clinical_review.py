@@ -37,3 +37,17 @@ def test_spec_2_7_a_no_growth_culture_in_words_does_not_warn_and_keeps_tocilizum
     assert extension["grade"] == 3
     assert "positive-blood-culture" not in _warnings(extension)
     assert any("tocilizumab" in label.lower() for label in _recommended(answer))
+
+
+def test_spec_2_7_a_culture_growing_staph_aureus_written_short_warns_and_unselects(call):
+    """SPEC 2.7: "MRSA" in a local "Blood Culture" row is a positive culture: the warning shows,
+    the card is critical and tocilizumab is offered but not preselected (the sepsis caution)."""
+    at = NOW - timedelta(hours=2)
+    culture = obs(local("Blood Culture"), NOW - timedelta(days=1), category="laboratory")
+    culture["valueString"] = "Staph aureus (MRSA)"
+    answer = call(base(*_fever_and_fio2_50(at), culture))
+    card, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert "positive-blood-culture" in _warnings(extension)
+    assert card["indicator"] == "critical"
+    assert _recommended(answer) == []
