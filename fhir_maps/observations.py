@@ -71,7 +71,7 @@ from .valuesets.blood_culture import (
     CULTURE_RESULT_WORDS,
     CULTURE_SNOMED,
 )
-from .valuesets.devices import OXYGEN_DEVICE_NAMES
+from .valuesets.devices import named_device
 from .valuesets.observations import (
     BP_COMPONENTS,
     LOINC_OBSERVATIONS,
@@ -626,9 +626,10 @@ def _flow_observation(
 
 
 def oxygen_device(value: object, element: str) -> OxygenDevice | None:
-    """The oxygen device named in a CodeableConcept or a string, or None."""
+    """The oxygen device named in a CodeableConcept or a string (of several, the most
+    supportive), or None."""
     texts = [value] if isinstance(value, str) else concept_texts(value, element)
-    return OXYGEN_DEVICE_NAMES.first(texts)
+    return named_device(texts)
 
 
 def _device_value(holder: JSON, prefix: str) -> OxygenDevice | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from map_fixtures import SNOMED, observation, record
 
+from crs_grading.inputs import OxygenDevice
+
 LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282"
 
 
@@ -109,3 +111,39 @@ def test_spec_2_7_an_organism_charted_abbreviated_is_a_positive_culture(text):
     """Microbiology results name organisms as the laboratory writes them: genus abbreviated,
     species alone, or the usual acronyms (MRSA, GPC, GNR). A missed one is a missed warning."""
     assert _culture_result(valueString=text) is True
+
+
+# --- oxygen devices (SPEC 2.3, 2.4) -----------------------------------------------------------
+
+DEVICE_TEXTS = [
+    ("Mask, non-rebreather", OxygenDevice.NON_REBREATHER),
+    ("Mask - partial rebreather", OxygenDevice.PARTIAL_REBREATHER),
+    ("Mask, Venturi", OxygenDevice.VENTURI_MASK),
+    ("Nasal cannula, high flow", OxygenDevice.HIGH_FLOW_NASAL_CANNULA),
+    ("Cannula, High Flow", OxygenDevice.HIGH_FLOW_NASAL_CANNULA),
+    ("NC;NRB", OxygenDevice.NON_REBREATHER),
+    ("Nasal cannula;Non-rebreather mask", OxygenDevice.NON_REBREATHER),
+    ("Simple mask", OxygenDevice.SIMPLE_FACEMASK),
+    ("Nasal cannula", OxygenDevice.NASAL_CANNULA),
+    ("Room air", OxygenDevice.ROOM_AIR),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "device"),
+    DEVICE_TEXTS,
+    ids=[f"SPEC 2.3: '{text}' is {device}" for text, device in DEVICE_TEXTS],
+)
+def test_spec_2_3_a_device_row_naming_several_devices_is_the_most_supportive(text, device):
+    """Flowsheet lists write the family first ("Mask, non-rebreather") and multi-select rows
+    list every device in use ("NC;NRB"): the oxygen requirement is the most supportive one."""
+    row = observation("O2DEV", system=LOCAL, text="O2 Device", valueString=text)
+    (reading,) = record(row).oxygen
+    assert reading.device is device
+
+
+def test_spec_2_3_every_oxygen_device_has_a_place_in_the_support_order():
+    from fhir_maps.valuesets.devices import DEVICE_SUPPORT
+
+    assert sorted(DEVICE_SUPPORT) == sorted(OxygenDevice)
+    assert DEVICE_SUPPORT[0] is OxygenDevice.ROOM_AIR

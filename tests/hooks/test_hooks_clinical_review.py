@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .test_hooks_ehr_shapes import (  # noqa: F401 - ``call`` is the two-mode fixture
+from . import test_hooks_ehr_shapes as shapes
+from .test_hooks_ehr_shapes import (
     LOINC,
     NOW,
     _assessed,
     _recommended,
     _warnings,
     base,
-    call,
     coded,
     local,
     obs,
 )
+
+#: ``call(resources)``: the patient-view answer in prefetch mode and in fetch mode.
+call = shapes.call
 
 
 def _fever_and_fio2_50(at):
@@ -51,3 +54,20 @@ def test_spec_2_7_a_culture_growing_staph_aureus_written_short_warns_and_unselec
     assert "positive-blood-culture" in _warnings(extension)
     assert card["indicator"] == "critical"
     assert _recommended(answer) == []
+
+
+def test_spec_2_3_mask_non_rebreather_written_family_first_is_lee_grade_3(call):
+    """SPEC 2.3 / seed text: more than low-flow oxygen with no FiO2 charted is FiO2 >= 40%. A
+    device list that writes "Mask, non-rebreather" read as a simple mask: grade 2, no
+    tocilizumab."""
+    at = NOW - timedelta(hours=2)
+    answer = call(
+        base(
+            obs(coded(LOINC, "8310-5", "Body temperature"), at, value=39.1, unit="Cel"),
+            obs(local("O2 Device"), at, valueString="Mask, non-rebreather"),
+        )
+    )
+    _, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert "oxygen-high-fio2" in {d["criterion"] for d in extension["drivers"]}
+    assert any("tocilizumab" in label.lower() for label in _recommended(answer))
