@@ -45,6 +45,10 @@ WARNINGS: dict[WarningCode | str, str] = {
         "look for infection"
     ),
     WarningCode.MASKED_FEVER: "{agents} already given: fever and CRP no longer track CRS",
+    WarningCode.IEC_HS: (
+        "possible IEC-HS (HLH-like syndrome): {ferritin} with {features}; typical as CRS "
+        "resolves or after a first response to CRS therapy"
+    ),
 }
 
 #: The fewest words that still say each attribution warning (a long card keeps the warning,
@@ -56,6 +60,7 @@ WARNINGS_SHORT: dict[WarningCode, str] = {
     WarningCode.INFECTION_DIAGNOSIS: "Active infection diagnosis.",
     WarningCode.LATE_ONSET: "Late first fever: look for infection.",
     WarningCode.MASKED_FEVER: "Fever and CRP no longer track CRS.",
+    WarningCode.IEC_HS: "Possible IEC-HS (HLH-like syndrome).",
 }
 
 # -- The sepsis caution and the cultures reminder (SPEC 2.7, seed attribution and infection) ----
@@ -186,6 +191,7 @@ FINDING_SUMMARIES: dict[OrderFindingCode, str] = {
     ),
     _F.LATE_ONSET: "First fever more than {days} days after day 0: CRS is uncommon this late",
     _F.MASKED_FEVER: "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS",
+    _F.IEC_HS: "Possible IEC-HS (HLH-like syndrome): ferritin high or rising",
 }
 
 #: Dose findings that can name the ordered dose.
