@@ -14,9 +14,11 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from flask import Flask, current_app
@@ -273,6 +275,12 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "public base URL of the service (for the JWT `aud` check behind a proxy)",
     ),
     ("CRS_CDS_TOCILIZUMAB_PROTOCOL", "lee2014", "`lee2014` or `fda-label` dosing table"),
+    (
+        "CRS_CDS_TIMEZONE",
+        "UTC",
+        "IANA time zone (e.g. `America/Los_Angeles`) of card times and day numbers when the "
+        "patient's data carries no local UTC offset (times all in `Z`)",
+    ),
     ("CRS_CDS_FHIR_TIMEOUT_S", "4", "total time budget in seconds for fetching missing prefetch"),
     ("CRS_CDS_FHIR_MAX_PAGES", "20", "most Bundle pages read per prefetch key"),
     ("CRS_CDS_SMART_CLIENT_ID", "crs-cds", "the SMART app's OAuth client id"),
@@ -364,6 +372,7 @@ class Settings:
     trusted_issuers: Mapping[str, IssuerKeys] = field(default_factory=lambda: MappingProxyType({}))
     public_url: str | None = None
     tocilizumab_protocol: TocilizumabProtocol = TocilizumabProtocol.LEE_2014
+    timezone: tzinfo = UTC
     fhir_timeout_s: float = 4.0
     fhir_max_pages: int = 20
     smart_client_id: str = "crs-cds"
@@ -408,6 +417,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             get("CRS_CDS_TOCILIZUMAB_PROTOCOL"),
             TocilizumabProtocol.LEE_2014,
         ),
+        timezone=_timezone(get("CRS_CDS_TIMEZONE")),
         fhir_timeout_s=_seconds("CRS_CDS_FHIR_TIMEOUT_S", get("CRS_CDS_FHIR_TIMEOUT_S"), 4.0),
         fhir_max_pages=_positive_int("CRS_CDS_FHIR_MAX_PAGES", get("CRS_CDS_FHIR_MAX_PAGES"), 20),
         smart_client_id=get("CRS_CDS_SMART_CLIENT_ID") or "crs-cds",
@@ -486,6 +496,19 @@ def _enum(kind: type[_E], name: str, raw: str | None, default: _E) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise SettingsError(f"{name} must be one of {allowed}, not {raw!r}") from None
+
+
+def _timezone(raw: str | None) -> tzinfo:
+    """``CRS_CDS_TIMEZONE``: an IANA zone name ("Europe/Berlin") or "UTC"."""
+    if raw is None or raw.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"CRS_CDS_TIMEZONE must be an IANA time zone such as America/Los_Angeles or UTC, "
+            f"not {raw!r}"
+        ) from None
 
 
 def _seconds(name: str, raw: str | None, default: float) -> float:

@@ -19,7 +19,7 @@ import orjson
 
 from cds_service.cards.extension import assessment_extension, fhir_instant
 from cds_service.demo import DemoDataError, write_demo_data
-from crs_grading import Assessment, GradingOptions, GradingSystem, assess
+from crs_grading import Assessment, GradingOptions, GradingSystem, assess, wording
 from fhir_maps import map_patient_record
 
 __all__ = ["add_demo_data_command", "add_grade_command", "load_resources", "render_table"]
@@ -111,16 +111,21 @@ def render_table(assessment: Assessment, out: TextIO) -> None:
     """The assessment as a plain-text report for a terminal."""
     write = out.write
     therapy = assessment.therapy
-    write(f"CRS assessment as of {fhir_instant(assessment.as_of)}\n")
+    zone = assessment.timezone
+    local = wording.clock(assessment.as_of, zone)
+    write(f"CRS assessment as of {fhir_instant(assessment.as_of)} ({local} local)\n")
     if therapy is None:
         write("Out of scope: no CRS-associated therapy in the scope window.\n")
     else:
-        write(f"Therapy: {therapy.therapy.name} ({therapy.therapy.reference}), day {therapy.day}\n")
-    write(
-        f"Grade ({assessment.system.value}): {assessment.grade}   peak: {assessment.peak_grade}\n"
-    )
-    for system, grade in assessment.other_systems.items():
-        write(f"Grade ({system.value}): {grade.grade}\n")
+        given = wording.clock(therapy.therapy.time, zone)
+        write(
+            f"Therapy: {therapy.therapy.name} ({therapy.therapy.reference}, {given}), "
+            f"day {therapy.day}\n"
+        )
+    system = wording.SYSTEM_NAMES[assessment.system]
+    write(f"Grade ({system}): {assessment.grade}   peak: {assessment.peak_grade}\n")
+    for other, grade in assessment.other_systems.items():
+        write(f"Grade ({wording.SYSTEM_NAMES[other]}): {grade.grade}\n")
     sections: list[tuple[str, list[str]]] = [
         (
             "Drivers",
@@ -149,7 +154,8 @@ def render_table(assessment: Assessment, out: TextIO) -> None:
             for line in lines:
                 write(f"  {line}\n")
     if assessment.daily:
-        write("\nDaily grades (day: Lee 2014 / ASTCT 2019):\n  ")
+        names = " / ".join(wording.SYSTEM_NAMES[s] for s in GradingSystem)
+        write(f"\nDaily grades (day: {names}):\n  ")
         write("  ".join(f"{d.day}:{d.lee2014}/{d.astct2019}" for d in assessment.daily))
         write("\n")
 

@@ -32,7 +32,7 @@ from cds_service.fhir_io import PatientData
 from cds_service.services import MEDICATIONS_KEY, PROCEDURES_KEY, CdsService
 from cds_service.storage import AuditRecord, record_audit
 from cds_service.validation import HookRequest
-from crs_grading import Assessment, assess
+from crs_grading import Assessment, GradingOptions, assess
 from crs_grading.treatment import (
     Protocol,
     TreatmentOptions,
@@ -41,7 +41,13 @@ from crs_grading.treatment import (
 )
 from fhir_maps import map_draft_orders, map_patient_record
 
-__all__ = ["SMART_LAUNCH_PATH", "answer_hook", "smart_launch_url", "treatment_options"]
+__all__ = [
+    "SMART_LAUNCH_PATH",
+    "answer_hook",
+    "grading_options",
+    "smart_launch_url",
+    "treatment_options",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,12 @@ _THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
 
 _PATIENT_VIEW = "patient-view"
 _ORDER_SELECT = "order-select"
+
+
+def grading_options(settings: Settings) -> GradingOptions:
+    """The grading options of the service: the zone of card times and day numbers when the
+    data carries no local offset (``CRS_CDS_TIMEZONE``; the data's own offset wins)."""
+    return GradingOptions(timezone=settings.timezone)
 
 
 def treatment_options(settings: Settings) -> TreatmentOptions:
@@ -92,7 +104,7 @@ def answer_hook(
     inputs = map_patient_record(
         (data.patient, *data.resources), patient_id, fhir_server=request.fhir_server
     )
-    assessment = assess(inputs, now)
+    assessment = assess(inputs, now, grading_options(settings))
     cards: list[dict[str, Any]] = []
     if assessment.in_scope:
         options = treatment_options(settings)

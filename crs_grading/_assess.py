@@ -31,6 +31,7 @@ from crs_grading.assessment import (
     SystemGrade,
     TherapyContext,
 )
+from crs_grading.calendar import local_zone
 from crs_grading.criteria import Criterion
 from crs_grading.inputs import (
     LAB_NAMES,
@@ -410,6 +411,8 @@ def assess(
     options = options if options is not None else GradingOptions()
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
+    # Days and times in the local clock of the data, else the configured zone (SPEC section 4).
+    options = replace(options, timezone=local_zone(inputs.clock_offsets, options.timezone))
     as_of = as_of.astimezone(UTC)
     horizon = as_of + options.clock_skew
     skipped: list[SkippedResource] = list(inputs.skipped)
@@ -543,6 +546,8 @@ def assess(
         daily=daily,
         data_gaps=gaps.items(),
         skipped=tuple(sorted(dict.fromkeys(skipped), key=lambda s: (s.reference, s.reason))),
+        timezone=options.timezone,
+        vitals_window=options.vitals_window,
     )
     logger.debug(
         "assessed %s: %s grade %d, peak %d",

@@ -99,7 +99,7 @@ def _describe(graded: Graded, result: LabResult, baseline: LabResult | None) -> 
         detail = f"{bound}{format_number(measure)} points below baseline"
     else:
         detail = f"{row.comparison} {format_number(row.threshold)} {unit}"
-    return f"{value} ({detail}): {graded.term.ctcae_name} grade {graded.grade} ({row.source})"
+    return f"{value} ({detail}): {graded.term.ctcae_name}, CTCAE v4.03 grade {graded.grade}"
 
 
 def finding_of(result: LabResult, baseline: LabResult | None) -> Finding | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crs_grading import wording
 from crs_grading._model import Context, Window, condition_interval, format_number, latest_in
 from crs_grading.assessment import (
     AttributionWarning,
@@ -28,6 +29,7 @@ from crs_grading.inputs import (
 )
 from crs_grading.tables import signals
 from crs_grading.tables.common import Comparison, meets
+from crs_grading.wording.phrases import WARNINGS
 
 _SCORE_RULES: dict[NeuroScoreKind, tuple[NeurologicKind, str, Comparison, float]] = {
     NeuroScoreKind.GCS: (
@@ -77,8 +79,8 @@ def neurologic_findings(
         if low:
             lowest = min(low, key=lambda s: (s.value, s.time))
             text = (
-                f"{name} {format_number(lowest.value)} (lowest in the window; "
-                f"{comparison} {format_number(threshold)} is neurologic dysfunction, SPEC 2.5)"
+                f"{name} {format_number(lowest.value)} (lowest in the last "
+                f"{wording.span(ctx.options.vitals_window)})"
             )
             findings.append(NeurologicFinding(finding_kind, tuple(s.reference for s in low), text))
     by_term: dict[str, list[str]] = {}
@@ -113,25 +115,17 @@ def attribution_warnings(
             AttributionWarning(
                 WarningCode.POSITIVE_BLOOD_CULTURE,
                 tuple(c.reference for c in positive),
-                f"positive blood culture{grew} in the last {opts.culture_window.days} days: "
-                "infection or sepsis could explain fever and hypotension",
+                WARNINGS[WarningCode.POSITIVE_BLOOD_CULTURE].format(
+                    organisms=grew, window=wording.span(opts.culture_window)
+                ),
             )
         )
     anc = latest_in(labs, ctx.recent(opts.lab_window)).get(LabTest.ANC)
     if anc is not None and meets(
         anc.value, signals.ANC_COMPARISON, signals.ANC_THRESHOLD_PER_UL, anc.comparator
     ):
-        value = f"ANC {anc.comparator or ''}{format_number(anc.value)} /uL"
-        if fever_in_window:
-            text = (
-                f"febrile neutropenia ({value} with fever): obtain blood cultures and start "
-                "empiric antibiotics"
-            )
-        else:
-            text = (
-                f"neutropenia ({value}): infection risk; "
-                "if fever develops, treat as febrile neutropenia"
-            )
+        form = "febrile-neutropenia" if fever_in_window else WarningCode.NEUTROPENIA
+        text = WARNINGS[form].format(anc=f"{anc.comparator or ''}{format_number(anc.value)}")
         warnings.append(AttributionWarning(WarningCode.NEUTROPENIA, (anc.reference,), text))
     lactate = latest_in(labs, ctx.recent(opts.lactate_window)).get(LabTest.LACTATE)
     if lactate is not None and meets(
@@ -145,7 +139,10 @@ def attribution_warnings(
             AttributionWarning(
                 WarningCode.ELEVATED_LACTATE,
                 (lactate.reference,),
-                f"lactate {charted} mmol/L (> 2): consider sepsis",
+                WARNINGS[WarningCode.ELEVATED_LACTATE].format(
+                    lactate=charted,
+                    threshold=format_number(signals.LACTATE_THRESHOLD_MMOL_L),
+                ),
             )
         )
     # SPEC 2.7: a refuted, entered-in-error or resolved diagnosis never warns. One resolved
@@ -163,7 +160,7 @@ def attribution_warnings(
             AttributionWarning(
                 WarningCode.INFECTION_DIAGNOSIS,
                 tuple(c.reference for c in infections),
-                f"active infection diagnosis ({names}): it could explain the picture",
+                WARNINGS[WarningCode.INFECTION_DIAGNOSIS].format(names=names),
             )
         )
     if first_fever is not None and ctx.day0 is not None:
@@ -174,8 +171,9 @@ def attribution_warnings(
                 AttributionWarning(
                     WarningCode.LATE_ONSET,
                     (first_fever.reference,),
-                    f"first fever on day {day}{after}: CRS is uncommon more than "
-                    f"{opts.late_onset_days} days after infusion; look for infection",
+                    WARNINGS[WarningCode.LATE_ONSET].format(
+                        day=day, after=after, days=opts.late_onset_days
+                    ),
                 )
             )
     masking = [d for d in immunosuppressants if d.agent in signals.FEVER_MASKING_AGENTS]
@@ -185,7 +183,7 @@ def attribution_warnings(
             AttributionWarning(
                 WarningCode.MASKED_FEVER,
                 tuple(d.reference for d in masking),
-                f"{agents} already given: fever and CRP no longer track CRS (or infection)",
+                WARNINGS[WarningCode.MASKED_FEVER].format(agents=agents),
             )
         )
     return tuple(warnings)

@@ -42,6 +42,7 @@ class Piece:
     dose: float | None
     reference: str
     weight_reference: str | None = None
+    charted: str | None = None  # the rate as charted, when it was converted ("0.05 ug/kg/min")
 
     @property
     def evidence(self) -> tuple[str, ...]:
@@ -51,9 +52,22 @@ class Piece:
 
     @property
     def dose_text(self) -> str:
+        """The rate as the clinician charted it: "norepinephrine 0.05 ug/kg/min"."""
         if self.dose is None:
             return f"{self.agent} (dose unknown)"
+        if self.charted is not None:
+            return f"{self.agent} {self.charted}"
         return f"{self.agent} {format_number(self.dose)} {lee2014.DOSE_BASIS[self.agent]}"
+
+    @property
+    def table_dose_text(self) -> str:
+        """The rate as charted and, when converted, in the units seed Table 3 compares:
+        "norepinephrine 0.6 ug/kg/min (48 ug/min)"."""
+        if self.dose is None or self.charted is None:
+            return self.dose_text
+        return (
+            f"{self.dose_text} ({format_number(self.dose)} {lee2014.DOSE_BASIS[self.agent]})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +114,8 @@ def convert_dose(
         return (
             None,
             None,
-            f"{agent} rate in {basis} cannot be read against seed Table 3: {_UNKNOWN_DOSE}",
+            f"{agent} rate in {basis} cannot be compared with the high-dose thresholds: "
+            f"{_UNKNOWN_DOSE}",
         )
     if weight is None or weight.value <= 0:
         return (
@@ -164,7 +179,12 @@ def pieces_of(
             for gap in (end_gap, dose_gap):
                 if gap is not None:
                     gaps.add(gap)
-            pieces.append(Piece(agent, admin.start, end, dose, admin.reference, weight_reference))
+            charted = None
+            if weight_reference is not None and admin.rate is not None:
+                charted = f"{format_number(admin.rate.value)} {admin.rate.basis}"
+            pieces.append(
+                Piece(agent, admin.start, end, dose, admin.reference, weight_reference, charted)
+            )
     return pieces
 
 
@@ -307,13 +327,16 @@ def _high_dose_runs(
         length = last.end - first.start
         if length >= lee2014.HIGH_DOSE_MIN_DURATION:
             in_runs.update(index for index, _ in run)
-            names = dict.fromkeys(row.name for _, rows in run for row in rows)
             evidence = dict.fromkeys(ref for index, _ in run for ref in segments[index].evidence)
-            peak_equivalent = max(norepinephrine_equivalent(segments[i]) for i, _ in run)
-            text = (
-                f"{'; '.join(names)} held {format_duration(length)} (seed Table 3: >= 3 h); "
-                f"norepinephrine equivalent up to {format_number(peak_equivalent)} ug/min"
-            )
+            peak = max((segments[i] for i, _ in run), key=norepinephrine_equivalent)
+            agents = dict.fromkeys(agent for index, _ in run for agent in segments[index].agents)
+            # In clinical words: "norepinephrine 25 ug/min for 5 h"; a combination also gives
+            # the norepinephrine equivalent its rows compare.
+            doses = " and ".join(p.table_dose_text for p in peak.pieces)
+            text = f"{doses} for {format_duration(length)}"
+            if len(agents) > 1:
+                equivalent = format_number(norepinephrine_equivalent(peak))
+                text += f" (norepinephrine equivalent up to {equivalent} ug/min)"
             grade = lee2014.GRADES[Criterion.VASOPRESSOR_HIGH_DOSE][0]
             findings.append(
                 Finding(
@@ -361,7 +384,7 @@ def vasopressor_findings(
         agents = segment.agents
         evidence = segment.evidence
         if len(_counted(agents, lee2014.VASOPRESSIN_COUNTS_AS_VASOPRESSOR)) >= 2:
-            text = f"{' and '.join(agents)} at the same time"
+            text = f"{' and '.join(p.dose_text for p in segment.pieces)} at the same time"
             grade = lee2014.GRADES[Criterion.MULTIPLE_VASOPRESSORS][0]
             lee.add(
                 ("multiple", agents),
@@ -370,6 +393,7 @@ def vasopressor_findings(
                 segment,
                 evidence,
                 text,
+                norepinephrine_equivalent(segment),
             )
         elif index not in in_runs:
             piece = segment.pieces[0]
@@ -378,8 +402,8 @@ def vasopressor_findings(
                 text = f"one vasopressor: {piece.dose_text}"
             else:
                 criterion = Criterion.VASOPRESSOR_LOW_DOSE
-                why = "held < 3 h" if rows_of[index] else "below the seed Table 3 high dose"
-                text = f"one vasopressor: {piece.dose_text}, {why}"
+                held = ", high dose for less than 3 h" if rows_of[index] else ""
+                text = f"one vasopressor: {piece.dose_text}{held}"
             grade = lee2014.GRADES[criterion][0]
             lee.add(
                 (criterion, piece.agent),

@@ -72,17 +72,20 @@ def hypotension_row(reading: BloodPressure, age_years: int) -> tuple[str, float]
             value, derived = mean_arterial_pressure(reading)
         if value is None or not meets(value, hypotension.COMPARISON, threshold):
             continue
-        name = "systolic" if row.pressure is hypotension.Pressure.SYSTOLIC else "mean arterial"
-        how = " (derived from systolic and diastolic)" if derived else ""
-        text = f"{name} pressure {format_number(value)}{how} < {format_number(threshold)} mmHg"
-        return f"{text} ({row.source})", value
+        limit = f"< {format_number(threshold)} mmHg"
+        if row.pressure is hypotension.Pressure.MEAN:
+            how = "derived MAP" if derived else "MAP"
+            return f"{how} {format_number(value)} {limit}", value
+        if reading.diastolic is None:
+            return f"systolic {format_number(value)} {limit}", value
+        return f"systolic {limit}", value
     return None
 
 
 def _reading_text(reading: BloodPressure) -> str:
     if reading.systolic is not None and reading.diastolic is not None:
         return f"BP {format_number(reading.systolic)}/{format_number(reading.diastolic)} mmHg"
-    return "BP"
+    return "BP"  # the explanation gives the one pressure charted
 
 
 def _paired(pressures: Sequence[BloodPressure]) -> list[tuple[BloodPressure, tuple[str, ...]]]:
@@ -130,7 +133,7 @@ def hypotension_findings(
         if fired is None:
             continue
         explanation, value = fired
-        text = f"{_reading_text(reading)}: {explanation}"
+        text = f"{_reading_text(reading)} ({explanation})"
         common = (reading.time, reading.time, evidence, text, -value)
         lee.append(Finding(Criterion.HYPOTENSION, lee_grade, *common))
         astct.append(Finding(Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR, astct_grade, *common))
@@ -159,7 +162,7 @@ def constitutional_findings(conditions: Sequence[ConditionFinding], ctx: Context
                 onset,
                 onset,
                 (condition.reference,),
-                f"{condition.name} (new symptom)",
+                condition.name,  # a symptom counts from its onset (SPEC 2.3): new by rule
             )
         )
     return findings

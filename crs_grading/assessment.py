@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from crs_grading.criteria import INFECTION_SIGNALS, Criterion, WarningCode
 from crs_grading.inputs import (
@@ -22,6 +22,7 @@ from crs_grading.inputs import (
     SkippedResource,
     TherapyAdministration,
 )
+from crs_grading.tables import windows
 
 
 class GradingSystem(enum.StrEnum):
@@ -136,7 +137,9 @@ class Assessment:
     """The CRS assessment of one patient at one time.
 
     ``therapy`` is ``None`` when no CRS-associated therapy was given in the scope window: the
-    patient is out of scope and gets no cards (SPEC 2.1).
+    patient is out of scope and gets no cards (SPEC 2.1). ``timezone`` is the local clock of the
+    patient's data (``crs_grading.calendar``): day numbers were counted in it, and every time a
+    clinician reads is written in it. ``vitals_window`` is the current grade's window (24 h).
     """
 
     as_of: datetime
@@ -159,6 +162,8 @@ class Assessment:
     daily: tuple[DailyGrade, ...]
     data_gaps: tuple[str, ...]
     skipped: tuple[SkippedResource, ...]
+    timezone: tzinfo = UTC
+    vitals_window: timedelta = windows.VITALS_WINDOW
 
     @property
     def in_scope(self) -> bool:

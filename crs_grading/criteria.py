@@ -5,7 +5,8 @@
 - ``NeurologicKind``: the scored kinds of neurologic dysfunction (SPEC 2.5);
 - ``Severity``: how urgent a plan or finding is; the values are CDS Hooks card indicators;
 - ``AdviceCode``, ``ReminderCode``, ``RedoseRule``, ``OrderFindingCode``: what the treatment
-  algorithm and the order checks say (``docs/treatment.md``).
+  algorithm and the order checks say (``docs/treatment.md``);
+- ``OverrideReason``: why a clinician may dismiss a card (``docs/cards.md``).
 
 These strings are public contract (the assessment extension, the order-hook cards, feedback and
 audit join on them) and are documented one by one in ``docs/grading.md``, ``docs/cards.md`` and
@@ -210,3 +211,16 @@ _DOSE_FINDINGS = frozenset(
         OrderFindingCode.DOSE_NO_PROTOCOL,
     }
 )
+
+
+class OverrideReason(enum.StrEnum):
+    """Why a clinician may dismiss a card (CDS Hooks overrideReasons; feedback joins on these)."""
+
+    ATTRIBUTED_TO_INFECTION = "attributed-to-infection"
+    ATTRIBUTED_TO_CRS = "attributed-to-crs"
+    ALREADY_TREATED = "already-treated"
+    INFECTION_BEING_TREATED = "infection-being-treated"
+    RECORD_OUT_OF_DATE = "record-out-of-date"
+    DOSE_INTENDED = "dose-intended"
+    CLINICAL_JUDGEMENT = "clinical-judgement"
+    PATIENT_PREFERENCE = "patient-preference"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 class Comparator(enum.StrEnum):
@@ -371,11 +371,27 @@ class PatientFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockOffset:
+    """A UTC offset the data's own timestamps carry ("+01:00"), how often, and its latest use.
+
+    The EHR writes times in its local clock; these tell the clinical core which local time the
+    clinician reads (SPEC section 4: times in the local offset of the patient's own data).
+    Times written in UTC with "Z" are not counted: servers normalise instants to Z, so a Z says
+    nothing of the local clock.
+    """
+
+    offset: timedelta
+    count: int
+    last: datetime  # the latest timestamp written with this offset (UTC)
+
+
+@dataclass(frozen=True, slots=True)
 class GradingInputs:
     """Everything the request holds for one patient, normalised for grading.
 
     ``notes`` are data-quality remarks from mapping that a clinician should see as data gaps
     (e.g. "3 times without a time zone were read as UTC"); they never hold patient values.
+    ``clock_offsets`` are the UTC offsets the data's timestamps were written in (``ClockOffset``).
     """
 
     patient: PatientFacts
@@ -397,3 +413,4 @@ class GradingInputs:
     stated_weights_kg: tuple[Measurement, ...] = ()  # stated, not measured: a last resort
     skipped: tuple[SkippedResource, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    clock_offsets: tuple[ClockOffset, ...] = ()

@@ -37,7 +37,9 @@ class GradingOptions:
     - ``infusion_gap``: a pause this short between two administrations of the same vasopressor is
       a charting gap, not a stop, so the episode stays continuous for the 3 h rule of seed Table 3
       (our choice: 5 minutes).
-    - ``timezone``: the calendar that numbers post-infusion days (day 0 = the infusion date).
+    - ``timezone``: the calendar that numbers post-infusion days (day 0 = the infusion date) and
+      in which times are written, when the data's own timestamps carry no local offset
+      (``crs_grading.calendar``; the service sets it from ``CRS_CDS_TIMEZONE``).
     """
 
     system: GradingSystem = GradingSystem.LEE_2014

@@ -11,7 +11,7 @@ are exactly those the grading rules use:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from crs_grading._model import Context, Gaps
@@ -58,6 +58,7 @@ def vasopressor_segments(
     Pass the options the assessment was made with; the weight and times come from it.
     """
     options = options if options is not None else GradingOptions()
+    options = replace(options, timezone=assessment.timezone)  # the calendar it was graded in
     as_of = assessment.as_of
     therapy = assessment.therapy
     since = (

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from crs_grading.inputs import ClockOffset
+
 from .references import parse_reference
 
 #: A FHIR JSON object.
@@ -191,6 +193,13 @@ class TimeReader:
         self.zoneless = 0
         self.date_only = 0
         self._cache: dict[str, tuple[datetime | None, int]] = {}
+        # UTC offset -> [count, latest time] of the distinct timestamps written with it.
+        self._offsets: dict[timedelta, list[Any]] = {}
+
+    def clock_offsets(self) -> tuple[ClockOffset, ...]:
+        """The UTC offsets the timestamps were written in ("Z" aside), most used first."""
+        seen = [ClockOffset(offset, count, last) for offset, (count, last) in self._offsets.items()]
+        return tuple(sorted(seen, key=lambda item: (-item.count, -item.last.timestamp())))
 
     def checkpoint(self) -> tuple[int, int]:
         """The counters now; ``rollback`` to them when the resource read is not used."""
@@ -234,6 +243,12 @@ class TimeReader:
         # (year 1, year 9999) would overflow that arithmetic. No chart holds such dates.
         if parsed is not None and not _EARLIEST <= parsed < _LATEST:
             raise ElementError(element, "is not a plausible date-time (before 1800 or after 8999)")
+        if parsed is not None and kind == _FULL and value[-6:-5] in ("+", "-"):
+            zone = _offset(value[-6:]).utcoffset(None)
+            if zone is not None:
+                counted = self._offsets.setdefault(zone, [0, parsed])
+                counted[0] += 1
+                counted[1] = max(counted[1], parsed)
         return parsed, kind
 
     def _parse_unchecked(self, value: str, element: str) -> tuple[datetime | None, int]:

@@ -173,4 +173,5 @@ def map_patient_record(
         stated_weights_kg=_sorted(context.stated_weights_kg, "time", "reference"),
         skipped=tuple(sorted(context.skipped, key=attrgetter("reference", "reason"))),
         notes=_notes(context),
+        clock_offsets=context.times.clock_offsets(),
     )

@@ -1,8 +1,8 @@
-"""What every card shares: sources, links, override reasons, uuids and the card skeleton.
+"""What every card shares: the card skeleton, links, override reasons, sources and uuids.
 
 Card fields follow CDS Hooks 2.0.1 (Card, Source, Link, overrideReasons) and SPEC section 4.
-Every code of ``OVERRIDE_REASONS`` is public: feedback joins on it, so a code is never renamed
-(``docs/cards.md`` lists them).
+The words (summary, detail, labels, override displays, citations) come from the clinical core
+(``crs_grading.wording``); this module only puts them in their CDS Hooks places.
 """
 
 from __future__ import annotations
@@ -12,45 +12,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crs_grading.treatment import RuleSource, Severity
+from crs_grading import wording
+from crs_grading.criteria import OverrideReason
+from crs_grading.tables.sources import SEED, Citation
+from crs_grading.wording.cards import CardText
+
+from . import text
 
 __all__ = [
-    "DOI_URL",
-    "LABEL_URL",
     "OVERRIDE_REASONS",
     "OVERRIDE_SYSTEM",
-    "SEED_LABEL",
     "CardContext",
     "DataProblemNote",
     "card",
     "links",
     "override_reasons",
-    "rule_source",
-    "seed_source",
+    "source",
 ]
 
-#: The seed paper (Lee et al., Blood 2014): the source of the grading and the algorithm.
-SEED_LABEL = "Lee et al. 2014, Blood 124(2):188-195 (revised CRS grading)"
-DOI_URL = "https://doi.org/10.1182/blood-2014-05-552729"
-
-#: The tocilizumab US prescribing information, found on DailyMed (the label's CRS section).
-LABEL_SOURCE = "Tocilizumab US prescribing information (CRS)"
-LABEL_URL = "https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=tocilizumab"
-
 #: The code system of our override reasons (CDS Hooks 2.0.1 overrideReasons: a Coding with a
-#: ``display``). The codes are documented in docs/cards.md.
+#: ``display``). The codes are documented in docs/cards.md; feedback joins on them.
 OVERRIDE_SYSTEM = "https://crscds.org/fhir/CodeSystem/override-reason"
 
-#: code -> display. Cards pick the reasons that fit them (``override_reasons``).
+#: code -> display (``crs_grading.wording.OVERRIDE_REASONS``, by code string).
 OVERRIDE_REASONS: dict[str, str] = {
-    "attributed-to-infection": "attributed to infection",
-    "attributed-to-crs": "attributed to CRS rather than infection",
-    "already-treated": "already treated",
-    "infection-being-treated": "infection already being treated",
-    "record-out-of-date": "data in the record is wrong or out of date",
-    "dose-intended": "dose intended as ordered",
-    "clinical-judgement": "clinical judgement",
-    "patient-preference": "patient or family preference",
+    str(code): display for code, display in wording.OVERRIDE_REASONS.items()
 }
 
 
@@ -68,6 +54,11 @@ class DataProblemNote:
     message: str
     hides_data: bool = True  # False: ignored data of another patient, nothing of this one lost
     card_line: str = ""
+
+    @property
+    def line(self) -> str:
+        """The sentence a card shows."""
+        return self.card_line or self.message
 
 
 def _new_uuid() -> str:
@@ -87,61 +78,51 @@ class CardContext:
     data_problems: tuple[DataProblemNote, ...] = ()
     new_uuid: Callable[[], str] = field(default=_new_uuid)
 
+    @property
+    def problem_lines(self) -> tuple[str, ...]:
+        """What the cards say of the data that could not be read."""
+        return tuple(problem.line for problem in self.data_problems)
 
-def seed_source() -> dict[str, str]:
-    """The card source of the grading and the algorithm: the seed paper."""
-    return {"label": SEED_LABEL, "url": DOI_URL}
+    @property
+    def problem_messages(self) -> tuple[str, ...]:
+        """The same, in full, for the extension's ``dataGaps``."""
+        return tuple(problem.message for problem in self.data_problems)
 
 
-def rule_source(source: RuleSource) -> dict[str, str]:
-    """The card source for the rule a finding cites: the paper, the label or our policy."""
-    if source is RuleSource.TOCILIZUMAB_USPI:
-        return {"label": LABEL_SOURCE, "url": LABEL_URL}
-    if source is RuleSource.SERVICE_POLICY:
-        return {"label": "CRS CDS dose-check policy (more than 10% off the protocol dose)"}
-    section = str(source).removeprefix("Lee 2014 ").removeprefix("text, ")
-    return {"label": f"Lee et al. 2014, Blood 124(2):188-195 · {section}", "url": DOI_URL}
+def source(citation: Citation) -> dict[str, str]:
+    """A CDS Hooks Source for ``citation``."""
+    cited = {"label": citation.label}
+    if citation.url is not None:
+        cited["url"] = citation.url
+    return cited
 
 
 def links(context: CardContext) -> list[dict[str, str]]:
     """The SMART app (CRS course over time) and the seed paper [CDS Link]."""
+    seed = source(SEED)
     return [
-        {
-            "label": "CRS course over time (SMART app)",
-            "url": context.smart_launch_url,
-            "type": "smart",
-        },
-        {
-            "label": "Lee et al. 2014: revised CRS grading and treatment algorithm",
-            "url": DOI_URL,
-            "type": "absolute",
-        },
+        {"label": wording.SMART_APP_LINK, "url": context.smart_launch_url, "type": "smart"},
+        {"label": wording.SEED_PAPER_LINK, "url": seed["url"], "type": "absolute"},
     ]
 
 
-def override_reasons(codes: Sequence[str]) -> list[dict[str, str]]:
+def override_reasons(codes: Sequence[OverrideReason]) -> list[dict[str, str]]:
     """Codings of our override reasons, each with the ``display`` CDS Hooks requires."""
     return [
-        {"code": code, "system": OVERRIDE_SYSTEM, "display": OVERRIDE_REASONS[code]}
+        {"code": str(code), "system": OVERRIDE_SYSTEM, "display": wording.OVERRIDE_REASONS[code]}
         for code in codes
     ]
 
 
-def card(
-    context: CardContext,
-    *,
-    summary: str,
-    detail: str,
-    indicator: Severity,
-    source: dict[str, str],
-    reasons: Sequence[str],
-) -> dict[str, Any]:
-    """A card skeleton with a fresh uuid; callers add suggestions, links and the extension."""
+def card(context: CardContext, words: CardText) -> dict[str, Any]:
+    """A card with a fresh uuid from the clinical core's words; its detail is fitted to the
+    length SPEC section 4 allows. Callers add suggestions, links and the extension."""
+    fitted = words.fit(lambda sections: len(text.detail(sections)))
     return {
         "uuid": context.new_uuid(),
-        "summary": summary,
-        "detail": detail,
-        "indicator": str(indicator),
-        "source": source,
-        "overrideReasons": override_reasons(reasons),
+        "summary": fitted.summary,
+        "detail": text.detail(fitted.sections),
+        "indicator": str(fitted.indicator),
+        "source": source(fitted.source),
+        "overrideReasons": override_reasons(fitted.overrides),
     }

@@ -18,6 +18,8 @@ from typing import Any
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from pydantic import ValidationError
 
+from crs_grading import wording
+from crs_grading.tables.treatment import INTRAVENOUS
 from crs_grading.treatment import DoseCalculation, Recommendation
 
 __all__ = [
@@ -35,10 +37,17 @@ RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED_SYSTEM = "http://snomed.info/sct"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 
-#: SNOMED CT 47625008 "Intravenous route" (the FHIR R4 route-codes value set).
+#: The intravenous route (``crs_grading.tables.treatment.INTRAVENOUS``) as a FHIR R4
+#: CodeableConcept of the route-codes value set (SNOMED CT).
 INTRAVENOUS_ROUTE: dict[str, Any] = {
-    "coding": [{"system": SNOMED_SYSTEM, "code": "47625008", "display": "Intravenous route"}],
-    "text": "intravenous",
+    "coding": [
+        {
+            "system": SNOMED_SYSTEM,
+            "code": INTRAVENOUS.snomed_code,
+            "display": INTRAVENOUS.display,
+        }
+    ],
+    "text": INTRAVENOUS.text,
 }
 
 #: A daily dose (methylprednisolone 2 mg/kg/day) is written as one dose a day; the dosing text
@@ -73,7 +82,7 @@ def proposed_order(recommendation: Recommendation, patient_id: str) -> dict[str,
     dose = recommendation.dose
     if dose.dose_mg is None:
         return None
-    if recommendation.route != "intravenous":  # every row of the dose table is intravenous
+    if recommendation.route != INTRAVENOUS.text:  # every row of the dose table is intravenous
         logger.error("no route coding for %s; suggestion dropped", recommendation.route)
         return None
     resource: dict[str, Any] = {
@@ -91,7 +100,7 @@ def proposed_order(recommendation: Recommendation, patient_id: str) -> dict[str,
             ],
             "text": str(recommendation.drug),
         },
-        "reasonCode": [{"text": "cytokine release syndrome"}],
+        "reasonCode": [{"text": wording.CRS}],
         "dosageInstruction": [_dosage(dose, dose.dose_mg)],
     }
     return resource if is_valid_medication_request(resource) else None

@@ -161,9 +161,15 @@ def course_page() -> ResponseReturnValue:
     launch_session = load_session(runtime, ctx, view_binding(session, ctx))
     # Imported here: matplotlib and the grader load only when a page is first drawn, which
     # keeps the service's start (and every CDS Hooks worker that never draws) light.
+    from cds_service.config import get_settings
+    from cds_service.hooks import grading_options
     from cds_service.smart.page import build_page
 
-    page = build_page(runtime, launch_session)
+    try:
+        options = grading_options(get_settings())
+    except KeyError:  # the SMART app mounted without the service's settings (tests, embedding)
+        options = None
+    page = build_page(runtime, launch_session, options)
     history = current_app.extensions.get(WATCH_HISTORY_EXTENSION)
     watch = history(launch_session.iss, launch_session.patient) if callable(history) else None
     return render_template("smart/course.html", page=page, watch=watch)

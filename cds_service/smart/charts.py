@@ -105,16 +105,19 @@ def _attr(text: str) -> str:
 
 
 def _draw(course: Course) -> Figure:
-    figure = Figure(figsize=(5.6, 8.6))
+    # Landscape, to fill the page's width on a desktop (the page's content is ~60rem); in a
+    # narrow EHR side panel the chart keeps a legible minimum width and scrolls sideways in its
+    # own frame (smart.css), never the page.
+    figure = Figure(figsize=(9.6, 7.6))
     grid = figure.add_gridspec(
         6,
         1,
         height_ratios=(1.0, 1.15, 0.8, 0.8, 1.15, 0.5),
         hspace=0.28,
-        left=0.15,
-        right=0.975,
-        top=0.95,
-        bottom=0.065,
+        left=0.085,
+        right=0.985,
+        top=0.945,
+        bottom=0.07,
     )
     axes = [figure.add_subplot(grid[0])]
     axes += [figure.add_subplot(grid[i], sharex=axes[0]) for i in range(1, 6)]
@@ -317,6 +320,6 @@ def _legend(figure: Figure, course: Course) -> None:
         ncols=len(labels),
         frameon=False,
         fontsize=8.5,
-        bbox_to_anchor=(0.55, 1.0),
+        bbox_to_anchor=(0.5, 1.0),
         handlelength=2.0,
     )

@@ -153,11 +153,11 @@ def build_course(
 ) -> Course | None:
     """The course from day 0 to ``as_of``; None when the patient is out of scope (no day 0).
 
-    ``options`` must be those ``assessment`` was graded with, so that the x axis and
-    ``Assessment.daily`` number days in the same calendar.
+    ``options`` must be those ``assessment`` was graded with; the x axis numbers days in the
+    assessment's calendar (``Assessment.timezone``), like ``Assessment.daily``.
     """
     options = options if options is not None else GradingOptions()
-    day0 = start_of_day0(assessment, options.timezone)
+    day0 = start_of_day0(assessment, assessment.timezone)  # the calendar the days were counted in
     if day0 is None or assessment.therapy is None:
         return None
     as_of_day = _day(assessment.as_of, day0)

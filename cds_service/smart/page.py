@@ -60,7 +60,7 @@ class CoursePage:
 
     @property
     def as_of_text(self) -> str:
-        return wording.clock(self.assessment.as_of)
+        return wording.clock(self.assessment.as_of, self.assessment.timezone)
 
     @property
     def day0_text(self) -> str:

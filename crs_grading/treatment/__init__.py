@@ -25,9 +25,11 @@ from crs_grading.treatment.dosing import (
 )
 from crs_grading.treatment.model import (
     Advice,
+    CardRole,
     OrderFinding,
     Recommendation,
     RecommendationRole,
+    Reminder,
     TreatmentPlan,
     WithheldTreatment,
     most_severe,
@@ -41,6 +43,7 @@ __all__ = [
     "RXNORM",
     "Advice",
     "AdviceCode",
+    "CardRole",
     "DoseCalculation",
     "DoseRow",
     "DrugCode",
@@ -50,6 +53,7 @@ __all__ = [
     "Recommendation",
     "RecommendationRole",
     "RedoseRule",
+    "Reminder",
     "RuleSource",
     "Severity",
     "TreatmentOptions",

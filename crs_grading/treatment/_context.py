@@ -16,6 +16,7 @@ from crs_grading.criteria import RedoseRule
 from crs_grading.inputs import Immunosuppressant, ImmunosuppressantDose
 from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment.options import TreatmentOptions
+from crs_grading.wording.phrases import CAUTION, REDOSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +71,15 @@ def tocilizumab_doses(assessment: Assessment) -> tuple[ImmunosuppressantDose, ..
 
 @dataclass(frozen=True, slots=True)
 class RedoseBlock:
-    """The rule that blocks another tocilizumab dose now, said for a clinician."""
+    """The rule that blocks another tocilizumab dose now, with its words.
+
+    ``text`` is the full sentence (order checks: it names the last dose); ``short`` the plan's
+    form, which leaves the given doses to the ``already-given`` advice (each fact once).
+    """
 
     rule: RedoseRule
     text: str
+    short: str
     source: RuleSource
 
 
@@ -108,35 +114,31 @@ def tocilizumab_status(
     doses = tocilizumab_doses(assessment)
     if not doses:
         return TocilizumabStatus((), None, None)
+    zone = assessment.timezone
     last = doses[-1]
     elapsed = now - last.time
     reassess_at = last.time + options.reassess_after
-    given = f"last tocilizumab dose {wording.ago(last.time, now)} ({wording.clock(last.time)})"
-    block: RedoseBlock | None = None
+    words = {
+        "count": len(doses),
+        "limit": options.max_tocilizumab_doses,
+        "last": f"{wording.ago(last.time, now)} ({wording.clock(last.time, zone)})",
+        "interval": wording.duration(options.min_redose_interval),
+        "earliest": wording.clock(last.time + options.min_redose_interval, zone),
+        "reassess": wording.duration(options.reassess_after),
+        "at": wording.clock(reassess_at, zone),
+    }
+    rule: RedoseRule | None = None
+    source = RuleSource.TOCILIZUMAB_USPI
     if len(doses) >= options.max_tocilizumab_doses:
-        block = RedoseBlock(
-            RedoseRule.TOO_MANY_DOSES,
-            f"{len(doses)} tocilizumab doses already given since day 0 ({given}); no more than "
-            f"{options.max_tocilizumab_doses} doses in all (label: up to 3 additional doses "
-            "after the first)",
-            RuleSource.TOCILIZUMAB_USPI,
-        )
+        rule = RedoseRule.TOO_MANY_DOSES
     elif elapsed < options.min_redose_interval:
-        earliest = last.time + options.min_redose_interval
-        block = RedoseBlock(
-            RedoseRule.TOO_SOON,
-            f"{given}; at least {wording.duration(options.min_redose_interval)} must pass between "
-            f"doses (label): not before {wording.clock(earliest)}",
-            RuleSource.TOCILIZUMAB_USPI,
-        )
+        rule = RedoseRule.TOO_SOON
     elif elapsed < options.reassess_after:
-        block = RedoseBlock(
-            RedoseRule.BEFORE_REASSESSMENT,
-            f"{given}; a second dose is for CRS that has not improved within "
-            f"{wording.duration(options.reassess_after)} of the dose: reassess at "
-            f"{wording.clock(reassess_at)}",
-            RuleSource.SEED_TOCILIZUMAB,
-        )
+        rule, source = RedoseRule.BEFORE_REASSESSMENT, RuleSource.SEED_TOCILIZUMAB
+    block = None
+    if rule is not None:
+        short, full = REDOSE[rule]
+        block = RedoseBlock(rule, full.format(**words), short.format(**words), source)
     return TocilizumabStatus(
         doses=doses,
         block=block,
@@ -157,9 +159,4 @@ def signal_names(signals: tuple[AttributionWarning, ...]) -> str:
 
 def sepsis_caution(signals: tuple[AttributionWarning, ...]) -> str:
     """The seed's caution when infection signals meet an immunosuppression suggestion."""
-    return (
-        f"Infection could explain this picture ({signal_names(signals)}). Hypotension from "
-        "sepsis would not call for tocilizumab or corticosteroids: confirm that the symptoms "
-        "are most likely CRS before giving immunosuppression. Attribution is the clinician's "
-        "call."
-    )
+    return CAUTION.format(signals=signal_names(signals))

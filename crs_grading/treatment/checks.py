@@ -29,7 +29,7 @@ from crs_grading.criteria import OrderFindingCode, Severity
 from crs_grading.inputs import DoseBasis, DraftMedicationOrder, Immunosuppressant
 from crs_grading.tables import windows
 from crs_grading.tables.sources import RuleSource
-from crs_grading.tables.treatment import DOSE_TABLE, ORDER_FINDINGS
+from crs_grading.tables.treatment import DOSE_TABLE, ORDER_FINDINGS, TOCILIZUMAB_INFUSION
 from crs_grading.treatment._context import (
     infection_signals,
     risk_factors,
@@ -43,6 +43,7 @@ from crs_grading.treatment.dosing import (
 )
 from crs_grading.treatment.model import OrderFinding
 from crs_grading.treatment.options import TreatmentOptions
+from crs_grading.wording import phrases
 
 __all__ = ["check_draft_order"]
 
@@ -85,6 +86,10 @@ class _OrderCheck:
         self.options = options
         self.now = now
         self.findings: list[OrderFinding] = []
+        self.protocol_dose: DoseCalculation | None = None  # set by ``dose``
+        # SPEC 2.7: never preselect immunosuppression, even a dose correction, when infection
+        # could explain the picture.
+        self.preselect = not infection_signals(assessment)
 
     def _find(
         self,
@@ -108,74 +113,48 @@ class _OrderCheck:
                 order_reference=self.order.reference,
                 corrected_dose_mg=corrected_dose_mg,
                 evidence=evidence,
+                protocol_dose=self.protocol_dose if corrected_dose_mg is not None else None,
+                preselect_correction=self.preselect,
             )
         )
 
     def _summary(self, code: OrderFindingCode, text: str, corrected: int | None) -> str:
-        """The finding in under 140 characters, in the words of its code."""
-        name = wording.capitalised(str(self.drug))
-        written, in_mg = self._written()
-        protocol = f": protocol dose {corrected} mg" if corrected is not None else ""
-        if code is _F.DOSE_ABOVE_MAXIMUM and written:
-            maximum = self._maximum_mg()
-            if maximum is not None:
-                dose = f"; protocol dose {corrected} mg" if corrected is not None else ""
-                return wording.fit_summary(
-                    f"{name} {written} is above the {maximum} mg maximum per dose{dose}"
-                )
-        if code is _F.DOSE_OFF_PROTOCOL and written and in_mg is not None and corrected:
-            percent = round_half_up(Decimal(abs(in_mg - corrected) * 100 / corrected))
-            direction = "above" if in_mg > corrected else "below"
-            return wording.fit_summary(
-                f"{name} {written} is {percent}% {direction} the protocol dose ({corrected} mg)"
-            )
+        """The finding in under 140 characters, in the words of its code (``phrases``)."""
         options = self.options
         grade = self.assessment.grade
-        tolerance = wording.number(options.dose_tolerance * 100)
-        summaries = {
-            _F.DOSE_ABOVE_MAXIMUM: f"{name} dose is above the maximum per dose{protocol}",
-            _F.DOSE_OFF_PROTOCOL: (
-                f"{name} dose is more than {tolerance}% off the protocol{protocol}"
-            ),
-            _F.DOSE_UNCHECKED_NO_WEIGHT: f"{name} dose not checked: no recent body weight",
-            _F.DOSE_UNCHECKED_NO_AGE: f"{name} dose not checked: age unknown",
-            _F.DOSE_UNREADABLE: f"{name} order: the dose could not be read{protocol}",
-            _F.DOSE_NO_PROTOCOL: f"No CRS protocol dose for {self.drug}: dose not checked",
-            _F.ROUTE_NOT_INTRAVENOUS: "Tocilizumab for CRS is given intravenously over 1 h",
-            _F.INDICATION_GRADE_TOO_LOW: (
-                f"{name} at CRS grade {grade}: symptomatic treatment only"
-                if grade >= 1
-                else f"{name}: no CRS criteria met now (grade 0)"
-            ),
-            _F.INDICATION_GRADE_2_WITHOUT_RISK: (
-                f"{name} at CRS grade 2 without older age or a significant comorbidity"
-            ),
-            _F.CORTICOSTEROID_SECOND_LINE: f"{name}: corticosteroids are second line for CRS",
-            _F.OTHER_AGENT_NOT_ROUTINE: f"{name} is not a routine CRS treatment (Lee 2014)",
-            _F.TOO_MANY_DOSES: (
-                f"Tocilizumab dose limit reached: at most {options.max_tocilizumab_doses} doses"
-            ),
-            _F.REDOSE_TOO_SOON: (
-                f"Tocilizumab less than {wording.duration(options.min_redose_interval)} after "
-                "the last dose"
-            ),
-            _F.REDOSE_BEFORE_REASSESSMENT: (
-                f"Tocilizumab again before the {wording.duration(options.reassess_after)} "
-                "reassessment"
-            ),
-            _F.REDOSE_BELOW_GRADE_3: "Second tocilizumab dose at CRS grade 2",
-            _F.INFECTION_COULD_EXPLAIN: (
-                "Infection could explain this picture: confirm CRS before immunosuppression"
-            ),
-            _F.LATE_ONSET: (
-                f"First fever more than {windows.LATE_ONSET_DAYS} days after day 0: CRS is "
-                "uncommon this late"
-            ),
-            _F.MASKED_FEVER: (
-                "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS"
-            ),
+        words = {
+            "Drug": wording.capitalised(str(self.drug)),
+            "drug": str(self.drug),
+            "protocol": f": protocol dose {corrected} mg" if corrected is not None else "",
+            "tolerance": wording.number(options.dose_tolerance * 100),
+            "infusion": wording.duration(TOCILIZUMAB_INFUSION),
+            "grade": str(grade),
+            "limit": str(options.max_tocilizumab_doses),
+            "interval": wording.duration(options.min_redose_interval),
+            "reassess": wording.duration(options.reassess_after),
+            "days": str(windows.LATE_ONSET_DAYS),
         }
-        return wording.fit_summary(summaries[code])
+        written, in_mg = self._written()
+        maximum = self._maximum_mg()
+        if code is _F.DOSE_ABOVE_MAXIMUM and written and maximum is not None:
+            dose = f"; protocol dose {corrected} mg" if corrected is not None else ""
+            template = phrases.ABOVE_MAXIMUM
+            words |= {"written": written, "maximum": str(maximum), "protocol_dose": dose}
+        elif code is _F.DOSE_OFF_PROTOCOL and written and in_mg is not None and corrected:
+            percent = round_half_up(Decimal(abs(in_mg - corrected) * 100 / corrected))
+            direction = "above" if in_mg > corrected else "below"
+            template = phrases.OFF_PROTOCOL
+            words |= {
+                "written": written,
+                "percent": str(percent),
+                "direction": direction,
+                "target": str(corrected),
+            }
+        elif code is _F.INDICATION_GRADE_TOO_LOW and grade <= 0:
+            template = phrases.NO_CRITERIA
+        else:
+            template = phrases.FINDING_SUMMARIES[code]
+        return wording.fit_summary(template.format(**words))
 
     def _written(self) -> tuple[str, float | None]:
         """The ordered dose as written ("400 mg", "6 mg/kg") and in mg when it can be had."""
@@ -207,6 +186,7 @@ class _OrderCheck:
             weight=self.assessment.weight,
             age_years=self.assessment.age_years,
         )
+        self.protocol_dose = protocol
         value, basis = self.order.dose_value, self.order.dose_basis
         if value is None or basis is None or not math.isfinite(value) or value <= 0:
             self._find(
@@ -326,12 +306,12 @@ class _OrderCheck:
     def _no_protocol_dose(self) -> None:
         if self.drug is Immunosuppressant.HYDROCORTISONE:
             text = (
-                "The seed gives no hydrocortisone dose for CRS (it mentions stress doses for "
+                "Lee 2014 gives no hydrocortisone dose for CRS (it mentions stress doses for "
                 "patients with chronic corticosteroid exposure); the dose is not checked."
             )
             source = RuleSource.SEED_CORTICOSTEROIDS
         else:
-            text = f"The seed gives no {self.drug} dose for CRS; the dose is not checked."
+            text = f"Lee 2014 gives no {self.drug} dose for CRS; the dose is not checked."
             source = RuleSource.SEED_OTHER_AGENTS
         self._find(_F.DOSE_NO_PROTOCOL, text, source)
 
@@ -344,8 +324,8 @@ class _OrderCheck:
             return
         self._find(
             _F.ROUTE_NOT_INTRAVENOUS,
-            f"Tocilizumab for CRS is given intravenously over 1 h; this order's route is "
-            f"'{route}'.",
+            f"Tocilizumab for CRS is given intravenously over "
+            f"{wording.duration(TOCILIZUMAB_INFUSION)}; this order's route is '{route}'.",
             RuleSource.TOCILIZUMAB_USPI,
         )
 
@@ -409,23 +389,24 @@ class _OrderCheck:
             return  # the second agent after 24 h without improvement [seed Tocilizumab]
         self._find(
             _F.CORTICOSTEROID_SECOND_LINE,
-            "The seed considers corticosteroids second line: tocilizumab first, a "
+            "Lee 2014 considers corticosteroids second line: tocilizumab first, a "
             "corticosteroid first only with neurologic dysfunction and no significant "
-            "hemodynamic instability, or added when CRS has not improved 24 h after "
-            "tocilizumab. Some physicians use corticosteroids first or with tocilizumab.",
+            "hemodynamic instability, or added when CRS has not improved "
+            f"{wording.duration(self.options.reassess_after)} after tocilizumab. Some "
+            "physicians use corticosteroids first or with tocilizumab.",
             RuleSource.SEED_CORTICOSTEROIDS,
         )
 
     def _other_agent_note(self) -> None:
         if self.drug is Immunosuppressant.ANAKINRA:
             text = (
-                "The seed names IL-1 inhibitors such as anakinra among other agents that have "
+                "Lee 2014 names IL-1 inhibitors such as anakinra among other agents that have "
                 "been used for CRS but are not routinely used; its treatment is tocilizumab "
                 "with or without corticosteroids."
             )
         else:
             text = (
-                "The seed does not name siltuximab: it names anti-TNF and IL-1 inhibitors as "
+                "Lee 2014 does not name siltuximab: it names anti-TNF and IL-1 inhibitors as "
                 "other agents not routinely used, and tocilizumab with or without "
                 "corticosteroids as its treatment."
             )
@@ -452,9 +433,9 @@ class _OrderCheck:
             self._find(
                 _F.REDOSE_BELOW_GRADE_3,
                 f"Tocilizumab was given {wording.ago(last.time, self.now)} "
-                f"({wording.clock(last.time)}); a second dose is for grade 3 or higher persisting "
-                f"{wording.duration(self.options.reassess_after)} after the dose, and the grade is "
-                "now 2.",
+                f"({wording.clock(last.time, self.assessment.timezone)}); a second dose is for "
+                f"grade 3 or higher persisting {wording.duration(self.options.reassess_after)} "
+                "after the dose, and the grade is now 2.",
                 RuleSource.SEED_TOCILIZUMAB,
                 evidence=evidence,
             )
@@ -466,12 +447,10 @@ class _OrderCheck:
         signals = infection_signals(self.assessment)
         if signals:
             evidence = tuple(dict.fromkeys(ref for w in signals for ref in w.evidence))
-            details = " ".join(_sentence(w.text) for w in signals)
+            details = "; ".join(w.text for w in signals)
             self._find(
                 _F.INFECTION_COULD_EXPLAIN,
-                f"Infection could explain this picture. {details} Hypotension from sepsis would "
-                f"not call for tocilizumab or corticosteroids: confirm that the symptoms are most "
-                "likely CRS before giving immunosuppression. Attribution is the clinician's call.",
+                phrases.CAUTION_ORDER.format(signals=details),
                 RuleSource.SEED_ATTRIBUTION,
                 evidence=evidence,
             )

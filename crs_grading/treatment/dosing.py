@@ -110,6 +110,7 @@ class DoseCalculation:
     capped: bool = False
     dose_mg: int | None = None
     missing: str | None = None
+    chosen_by: PatientMeasure | None = None  # the measure that chose the row (age, weight)
 
     @property
     def per_day(self) -> bool:
@@ -119,6 +120,19 @@ class DoseCalculation:
     def rate(self) -> Decimal | None:
         """The chosen mg/kg rate, per dose or per day."""
         return self.mg_per_kg if self.mg_per_kg is not None else self.mg_per_kg_per_day
+
+    @property
+    def arithmetic(self) -> str | None:
+        """The dose worked out in a few words: "8 mg/kg × 36.4 kg", "2 mg/kg/day × 70 kg",
+        "0.5 mg/kg × 55.6 kg = 27.8 mg, capped at 10 mg"; ``None`` without a dose."""
+        rate = self.rate
+        if self.dose_mg is None or rate is None or self.weight_kg is None:
+            return None
+        unit = "mg/kg/day" if self.per_day else "mg/kg"
+        text = f"{wording.number(rate)} {unit} × {wording.number(self.weight_kg)} kg"
+        if self.capped and self.unrounded_mg is not None:
+            text += f" = {wording.number(self.unrounded_mg)} mg, capped at {self.maximum_mg} mg"
+        return text
 
     @property
     def summary(self) -> str:
@@ -178,7 +192,9 @@ def compute_dose(
         choices = "; ".join(
             f"{rate_text(row)} if {band_text(row.band)}" for row in rows if row.band is not None
         )
-        rule = f"{drug} {administration_text(rows[0])} ({protocol}): {choices}"
+        rule = (
+            f"{drug} {administration_text(rows[0])} ({wording.PROTOCOL_NAMES[protocol]}): {choices}"
+        )
         if rows[0].maximum_mg is not None:
             rule += f"; max {rows[0].maximum_mg} mg per dose"
         missing = f"{gap}, so the mg/kg dose cannot be chosen"
@@ -209,6 +225,7 @@ def compute_dose(
         mg_per_kg_per_day=row.mg_per_kg if row.per_day else None,
         maximum_mg=row.maximum_mg,
         maximum_source=row.maximum_source,
+        chosen_by=None if row.band is None else row.band.measure,
     )
     maximum = "" if row.maximum_mg is None else f"max {row.maximum_mg} mg per dose"
     if weight_kg is None or weight is None:
@@ -270,7 +287,7 @@ def _rule_text(row: DoseRow, protocol: Protocol) -> str:
     text = f"{row.drug} {rate_text(row)} {administration_text(row)}"
     qualifiers = []
     if row.protocols != _BOTH_PROTOCOLS:
-        qualifiers.append(str(protocol))
+        qualifiers.append(wording.PROTOCOL_NAMES[protocol])
     if row.band is not None:
         qualifiers.append(band_text(row.band))
     if qualifiers:
@@ -302,7 +319,7 @@ def _usable_weight(weight: Measurement | None) -> tuple[Decimal | None, str | No
     if weight is None:
         return None, _NO_WEIGHT
     if not math.isfinite(weight.value) or weight.value <= 0:
-        return None, f"the body weight ({weight.reference}) is not a positive number"
+        return None, "the recorded body weight is not a positive number"
     return wording.exact_decimal(weight.value), None
 
 

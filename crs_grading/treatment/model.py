@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crs_grading.assessment import AttributionWarning
-from crs_grading.criteria import AdviceCode, OrderFindingCode, RedoseRule, Severity
+from crs_grading.criteria import (
+    AdviceCode,
+    OrderFindingCode,
+    RedoseRule,
+    ReminderCode,
+    Severity,
+    WarningCode,
+)
 from crs_grading.inputs import Immunosuppressant
 from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment.dosing import DoseCalculation, Protocol
@@ -51,7 +58,8 @@ class Recommendation:
 
     ``is_recommended`` is the CDS Hooks suggestion flag: at most one suggestion of a plan has it,
     and none when infection signals are present (SPEC 2.7). An order can be built only when
-    ``dose.dose_mg`` is set (``orderable``).
+    ``dose.dose_mg`` is set (``orderable``). ``reason`` is the full rationale; ``note`` says in
+    a few words why it is suggested, for the card ("first line for grade 3 CRS").
     """
 
     drug: Immunosuppressant
@@ -63,6 +71,7 @@ class Recommendation:
     rxnorm_code: str
     rxnorm_display: str
     route: str = "intravenous"
+    note: str = ""
 
     @property
     def orderable(self) -> bool:
@@ -88,6 +97,29 @@ class WithheldTreatment:
     source: RuleSource
 
 
+class CardRole(enum.StrEnum):
+    """Which card of a patient-view answer shows a fact (each fact on one card only)."""
+
+    ASSESSMENT = "assessment"  # the assessment card: grade, next step, cautions
+    INFECTION = "infection"  # the infection card: the four infection signals (SPEC 2.7)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A safety fact the cards must show, and the one card that shows it.
+
+    ``warning`` names the attribution warning the reminder says, when it says one; ``short``
+    says it in the fewest words, for a card that would otherwise be too long.
+    """
+
+    code: ReminderCode
+    text: str
+    card: CardRole
+    evidence: tuple[str, ...] = ()
+    warning: WarningCode | None = None
+    short: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class TreatmentPlan:
     """What the treatment algorithm says for one assessment (SPEC 2.6, 2.7).
@@ -103,6 +135,10 @@ class TreatmentPlan:
     - ``attribution_caution``: the seed's sepsis caution, set when an infection signal and a
       suggestion meet; the card must show it.
     - ``reassess_at``: when the last tocilizumab dose's 24 h reassessment falls, if still ahead.
+    - ``reminders``: every safety fact the cards show (the sepsis caution, each attribution
+      warning, CRS without fever, cultures and antibiotics), each placed on one card.
+    - ``infection_indicator``: the colour of the infection card (critical with the sepsis
+      caution, else warning); ``None`` without an infection signal (no infection card).
     """
 
     grade: int
@@ -115,6 +151,8 @@ class TreatmentPlan:
     attribution_warnings: tuple[AttributionWarning, ...]
     attribution_caution: str | None
     reassess_at: datetime | None
+    reminders: tuple[Reminder, ...] = ()
+    infection_indicator: Severity | None = None
 
     @property
     def critical(self) -> bool:
@@ -138,6 +176,9 @@ class OrderFinding:
     140 characters (a card's summary), ``text`` in full. ``corrected_dose_mg`` is the protocol
     dose an ``update`` suggestion should carry, when there is one. ``evidence`` holds the
     ``Type/id`` references behind the finding (attribution warnings, the weight used).
+    ``protocol_dose`` is how the corrected dose was worked out (its ``text`` becomes the
+    corrected order's dosage text); ``preselect_correction`` is False when infection could
+    explain the picture (SPEC 2.7: no immunosuppression preselected, corrections included).
     """
 
     severity: Severity
@@ -149,3 +190,5 @@ class OrderFinding:
     order_reference: str
     corrected_dose_mg: int | None = None
     evidence: tuple[str, ...] = ()
+    protocol_dose: DoseCalculation | None = None
+    preselect_correction: bool = True

@@ -2,8 +2,9 @@
 
 ``plan_treatment`` reads an ``Assessment`` and returns a ``TreatmentPlan``: advice for every
 grade, immunosuppressant suggestions with weight-based doses at grade 2 (older or comorbid
-patients) and grades 3 and 4, the redosing limits, and the seed's sepsis caution. It advises;
-whether the picture is CRS or infection stays the clinician's call.
+patients) and grades 3 and 4, the redosing limits, the seed's sepsis caution, the colour of the
+card and every reminder the cards show, each placed on one card. It advises; whether the picture
+is CRS or infection stays the clinician's call.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import datetime
 
 from crs_grading import wording
 from crs_grading.assessment import Assessment, AttributionWarning
-from crs_grading.criteria import AdviceCode, RedoseRule, Severity, WarningCode
+from crs_grading.criteria import AdviceCode, RedoseRule, ReminderCode, Severity, WarningCode
 from crs_grading.inputs import Immunosuppressant
+from crs_grading.tables import lee2014
 from crs_grading.tables.sources import RuleSource
 from crs_grading.treatment._context import (
     RedoseBlock,
@@ -29,12 +31,22 @@ from crs_grading.treatment._context import (
 from crs_grading.treatment.dosing import RXNORM, compute_dose
 from crs_grading.treatment.model import (
     Advice,
+    CardRole,
     Recommendation,
     RecommendationRole,
+    Reminder,
     TreatmentPlan,
     WithheldTreatment,
 )
 from crs_grading.treatment.options import TreatmentOptions
+from crs_grading.wording.phrases import (
+    ADVICE,
+    CARD,
+    CAUTION_CARD,
+    CULTURES,
+    REDOSE,
+    WARNINGS_SHORT,
+)
 
 __all__ = ["card_indicator", "plan_treatment"]
 
@@ -67,6 +79,7 @@ class _Planner:
         self.assessment = assessment
         self.options = options
         self.now = now
+        self.zone = assessment.timezone
         self.grade = assessment.grade
         self.risk: RiskFactors = risk_factors(assessment, options)
         self.tocilizumab: TocilizumabStatus = tocilizumab_status(assessment, options, now)
@@ -79,17 +92,9 @@ class _Planner:
     def plan(self) -> TreatmentPlan:
         grade = self.grade
         if grade >= 5:
-            self._advise(
-                AdviceCode.DEATH_RECORDED,
-                "Death recorded (grade 5): no treatment suggestion.",
-                RuleSource.SEED_GRADE_TEXT,
-            )
+            self._advise(AdviceCode.DEATH_RECORDED, RuleSource.SEED_GRADE_TEXT)
         elif grade <= 0:
-            self._advise(
-                AdviceCode.MONITORING,
-                "No CRS criteria met: continue monitoring; no CRS-directed treatment is needed.",
-                RuleSource.SEED_FIGURE_2,
-            )
+            self._advise(AdviceCode.MONITORING, RuleSource.SEED_FIGURE_2)
             self._fever_reminder()
         else:
             self._supportive_care()
@@ -121,36 +126,30 @@ class _Planner:
                 )
                 for r in recommendations
             )
-        indicator = card_indicator(grade, recommendations, self.assessment.attribution_warnings)
+        warnings = self.assessment.attribution_warnings
         return TreatmentPlan(
             grade=grade,
             protocol=self.options.protocol,
-            indicator=indicator,
+            indicator=card_indicator(grade, recommendations, warnings),
             next_step=self._next_step(recommendations, caution),
             advice=tuple(self.advice),
             recommendations=recommendations,
             withheld=tuple(self.withheld),
-            attribution_warnings=self.assessment.attribution_warnings,
+            attribution_warnings=warnings,
             attribution_caution=caution,
             reassess_at=self.tocilizumab.reassess_at if grade < 5 else None,
+            reminders=self._reminders(caution),
+            infection_indicator=(
+                None if not signals else Severity.CRITICAL if caution else Severity.WARNING
+            ),
         )
 
     def _grade_1(self) -> None:
-        self._advise(
-            AdviceCode.SYMPTOMATIC_TREATMENT,
-            "Grade 1 CRS: symptomatic treatment only (for example antipyretics and fluids); "
-            "no immunosuppression.",
-            RuleSource.SEED_GRADE_TEXT,
-        )
+        self._advise(AdviceCode.SYMPTOMATIC_TREATMENT, RuleSource.SEED_GRADE_TEXT)
 
     def _grade_2(self) -> None:
-        self._advise(
-            AdviceCode.CLOSE_MONITORING,
-            "Grade 2 CRS: supportive care and close monitoring (fluids, low-flow oxygen, one "
-            "low-dose vasopressor if needed).",
-            RuleSource.SEED_GRADE_TEXT,
-        )
-        self._cardiac_monitoring()
+        self._advise(AdviceCode.CLOSE_MONITORING, RuleSource.SEED_GRADE_TEXT)
+        self._advise(AdviceCode.CARDIAC_MONITORING, RuleSource.SEED_GRADE_TEXT)
         if not self.risk.present:
             if self.risk.age_years is None:
                 who = "the age is unknown and no significant comorbidity is recorded"
@@ -163,9 +162,9 @@ class _Planner:
                 more = ""
             self._advise(
                 AdviceCode.NO_IMMUNOSUPPRESSION_GRADE_2,
-                "Immunosuppression is not suggested at grade 2: it is for older patients and "
-                f"those with significant comorbidities, and {who}.{more}",
                 RuleSource.SEED_FIGURE_2,
+                who=who,
+                more=more,
             )
             return
         reason = (
@@ -178,14 +177,13 @@ class _Planner:
         if status.block is not None:
             self._withhold_tocilizumab(status.block)
         elif last is not None:
+            short, _ = REDOSE[RedoseRule.NOT_INDICATED]
+            reassess = wording.duration(self.options.reassess_after)
             self.withheld.append(
                 WithheldTreatment(
                     _TOCILIZUMAB,
                     RedoseRule.NOT_INDICATED,
-                    f"Tocilizumab given {wording.ago(last.time, self.now)} "
-                    f"({wording.clock(last.time)}); a second dose is for grade 3 or higher "
-                    f"persisting {wording.duration(self.options.reassess_after)} after the dose, "
-                    "and the grade is now 2.",
+                    short.format(reassess=reassess),
                     RuleSource.SEED_TOCILIZUMAB,
                 )
             )
@@ -195,29 +193,19 @@ class _Planner:
                 RecommendationRole.CONSIDER,
                 is_recommended=False,
                 reason=reason,
+                note=f"to consider: {self.risk.describe()}",
                 source=RuleSource.SEED_FIGURE_2,
             )
 
     def _grade_3_or_4(self) -> None:
         grade = self.grade
         assessment = self.assessment
-        self._advise(AdviceCode.ICU_MONITORING, _ICU_MONITORING, RuleSource.SEED_GRADE_TEXT)
-        self._cardiac_monitoring()
+        self._advise(AdviceCode.ICU_MONITORING, RuleSource.SEED_GRADE_TEXT)
+        self._advise(AdviceCode.CARDIAC_MONITORING, RuleSource.SEED_GRADE_TEXT)
         if grade == 3:
-            self._advise(
-                AdviceCode.IMMUNOSUPPRESSION_FOR_ALL,
-                "Grade 3 CRS: immunosuppression for every patient, to prevent progression to "
-                "grade 4 and irreversible organ dysfunction.",
-                RuleSource.SEED_GRADE_TEXT,
-            )
+            self._advise(AdviceCode.IMMUNOSUPPRESSION_FOR_ALL, RuleSource.SEED_GRADE_TEXT)
         else:
-            self._advise(
-                AdviceCode.LIFE_THREATENING,
-                "Grade 4 CRS is immediately life-threatening: immunosuppression for every "
-                "patient, to suppress the inflammatory cascade and prevent irreversible organ "
-                "dysfunction.",
-                RuleSource.SEED_GRADE_TEXT,
-            )
+            self._advise(AdviceCode.LIFE_THREATENING, RuleSource.SEED_GRADE_TEXT)
 
         neuro = assessment.neurologic_findings
         dexamethasone_first = bool(neuro) and not assessment.vasopressor_in_window
@@ -238,6 +226,7 @@ class _Planner:
                     "immunosuppressant, because tocilizumab does not cross the blood-brain "
                     "barrier; dexamethasone penetrates it."
                 ),
+                note=f"first line: neurologic dysfunction ({findings}), no vasopressor",
                 source=RuleSource.SEED_NEUROLOGIC,
             )
 
@@ -256,6 +245,7 @@ class _Planner:
                         "immunosuppressant for grade 3 or 4 CRS without neurologic dysfunction, "
                         "and some physicians use both agents in severe CRS."
                     ),
+                    note="also offered: some physicians use both agents",
                     source=RuleSource.SEED_NEUROLOGIC,
                 )
             else:
@@ -263,6 +253,7 @@ class _Planner:
                     f"Grade {grade} CRS: every patient with grade 3 or 4 CRS should receive "
                     "immunosuppression, and tocilizumab is the first-line agent."
                 )
+                note = f"first line for grade {grade} CRS"
                 if neuro:
                     reason += (
                         " Neurologic dysfunction is present, but a vasopressor is running "
@@ -270,37 +261,39 @@ class _Planner:
                         "corticosteroids are preferred first only without significant "
                         "hemodynamic instability."
                     )
+                    note += " (a vasopressor is running despite neurologic dysfunction)"
                 self._suggest(
                     _TOCILIZUMAB,
                     RecommendationRole.FIRST_LINE,
                     is_recommended=True,
                     reason=reason,
+                    note=note,
                     source=RuleSource.SEED_FIGURE_2,
                 )
         else:
+            elapsed = wording.duration(self.now - last.time)
             self._suggest(
                 _TOCILIZUMAB,
                 RecommendationRole.SECOND_DOSE,
                 is_recommended=not dexamethasone_first,
                 reason=(
-                    f"Still grade {grade} CRS {wording.duration(self.now - last.time)} after "
-                    f"the last tocilizumab dose ({wording.clock(last.time)}): when the condition "
-                    f"has not improved within {wording.duration(self.options.reassess_after)}, "
-                    "a second dose should be considered. This would be dose "
-                    f"{len(status.doses) + 1} of at most {self.options.max_tocilizumab_doses} "
-                    "(label)."
+                    f"Still grade {grade} CRS {elapsed} after the last tocilizumab dose "
+                    f"({wording.clock(last.time, self.zone)}): when the condition has not "
+                    f"improved within {wording.duration(self.options.reassess_after)}, a second "
+                    f"dose should be considered. This would be dose {len(status.doses) + 1} of "
+                    f"at most {self.options.max_tocilizumab_doses} (tocilizumab label)."
+                ),
+                note=(
+                    f"dose {len(status.doses) + 1} of at most "
+                    f"{self.options.max_tocilizumab_doses}: not improved {elapsed} after the last"
                 ),
                 source=RuleSource.SEED_TOCILIZUMAB,
             )
 
         # A second agent after 24 h without improvement [seed Tocilizumab]; with dexamethasone
         # already first line, another corticosteroid would duplicate it.
-        elapsed = status.since_last(self.now)
-        if (
-            elapsed is not None
-            and elapsed >= self.options.reassess_after
-            and not dexamethasone_first
-        ):
+        since = status.since_last(self.now)
+        if since is not None and since >= self.options.reassess_after and not dexamethasone_first:
             no_more = (
                 f" No further tocilizumab: {len(status.doses)} doses have been given."
                 if status.block is not None
@@ -311,51 +304,37 @@ class _Planner:
                 RecommendationRole.SECOND_AGENT,
                 is_recommended=not any(r.is_recommended for r in self.recommendations),
                 reason=(
-                    f"Still grade {grade} CRS {wording.duration(elapsed)} after tocilizumab: a "
+                    f"Still grade {grade} CRS {wording.duration(since)} after tocilizumab: a "
                     "second dose of tocilizumab and/or a second immunosuppressant such as a "
                     "corticosteroid should be considered; methylprednisolone 2 mg/kg/day is a "
                     f"common initial dose, weaned over several days.{no_more}"
                 ),
+                note="second agent, weaned over several days",
                 source=RuleSource.SEED_TOCILIZUMAB,
             )
 
     # -- advice shared by grades --------------------------------------------------------------
 
     def _supportive_care(self) -> None:
-        self._advise(
-            AdviceCode.SUPPORTIVE_CARE,
-            "Vigilant supportive care: maintain hydration and blood pressure, and treat "
-            "concurrent bacterial infection empirically.",
-            RuleSource.SEED_FIGURE_2,
-        )
-        self._advise(
-            AdviceCode.CONSIDER_INFECTION,
-            "Consider infection: CRS mimics infection, so infection must be considered in every "
-            "patient with CRS symptoms.",
-            RuleSource.SEED_INFECTION,
-        )
+        self._advise(AdviceCode.SUPPORTIVE_CARE, RuleSource.SEED_FIGURE_2)
+        self._advise(AdviceCode.CONSIDER_INFECTION, RuleSource.SEED_INFECTION)
         self._fever_reminder()
 
     def _fever_reminder(self) -> None:
-        if not self.assessment.fever_in_window:
-            return
-        neutropenic = any(
-            w.code is WarningCode.NEUTROPENIA for w in self.assessment.attribution_warnings
-        )
-        text = (
-            "Fever with neutropenia: obtain blood cultures and start empiric antibiotics."
-            if neutropenic
-            else "Fever: obtain blood cultures; start empiric antibiotics if neutropenic."
-        )
-        self._advise(AdviceCode.CULTURES_AND_ANTIBIOTICS, text, RuleSource.SEED_INFECTION)
+        if self.assessment.fever_in_window:
+            self.advice.append(
+                Advice(
+                    AdviceCode.CULTURES_AND_ANTIBIOTICS,
+                    self._cultures_text(),
+                    RuleSource.SEED_INFECTION,
+                )
+            )
 
-    def _cardiac_monitoring(self) -> None:
-        self._advise(
-            AdviceCode.CARDIAC_MONITORING,
-            "Watch cardiac function closely: decompensation may not be evident without careful "
-            "monitoring; echocardiography if there is concern.",
-            RuleSource.SEED_GRADE_TEXT,
-        )
+    def _neutropenic(self) -> bool:
+        return any(w.code is WarningCode.NEUTROPENIA for w in self.assessment.attribution_warnings)
+
+    def _cultures_text(self) -> str:
+        return CULTURES["febrile-neutropenia" if self._neutropenic() else "fever"]
 
     def _tocilizumab_history(self) -> None:
         given = self.assessment.immunosuppressants_given
@@ -363,39 +342,82 @@ class _Planner:
             doses = "; ".join(
                 f"{dose.agent}"
                 + (f" {wording.number(dose.dose_mg)} mg" if dose.dose_mg is not None else "")
-                + f" {wording.clock(dose.time)} ({wording.ago(dose.time, self.now)})"
+                + f" at {wording.clock(dose.time, self.zone)}"
+                + f" ({wording.ago(dose.time, self.now)})"
                 for dose in sorted(given, key=lambda dose: dose.time)
             )
-            self._advise(
-                AdviceCode.ALREADY_GIVEN,
-                f"Given since day 0: {doses}.",
-                RuleSource.SEED_TOCILIZUMAB,
-            )
+            self._advise(AdviceCode.ALREADY_GIVEN, RuleSource.SEED_TOCILIZUMAB, doses=doses)
         status = self.tocilizumab
         if status.reassess_at is not None and status.last is not None:
             self._advise(
                 AdviceCode.REASSESS_AFTER_TOCILIZUMAB,
-                f"Tocilizumab given {wording.ago(status.last.time, self.now)} "
-                f"({wording.clock(status.last.time)}): reassess at "
-                f"{wording.clock(status.reassess_at)}; a second dose or a corticosteroid only if "
-                "CRS has not improved by then.",
                 RuleSource.SEED_TOCILIZUMAB,
+                at=wording.clock(status.reassess_at, self.zone),
             )
+
+    # -- what the cards show, each fact once ----------------------------------------------------
+
+    def _reminders(self, caution: str | None) -> tuple[Reminder, ...]:
+        """The safety facts the cards must show (SPEC 2.3, 2.7), each placed on one card: the
+        infection signals on the infection card, the rest on the assessment card."""
+        assessment = self.assessment
+        reminders: list[Reminder] = []
+        assessment_card, infection_card = CardRole.ASSESSMENT, CardRole.INFECTION
+        signals = infection_signals(assessment)
+        if caution is not None:
+            # The infection card beside it names the signals (each fact once).
+            reminders.append(
+                Reminder(
+                    ReminderCode.SEPSIS_CAUTION,
+                    CAUTION_CARD,
+                    assessment_card,
+                    short=CARD["caution-short"],
+                )
+            )
+        for warning in assessment.attribution_warnings:
+            reminders.append(self._warning_reminder(warning))
+        masked = any(w.code is WarningCode.MASKED_FEVER for w in assessment.attribution_warnings)
+        grade = self.grade
+        if 2 <= grade <= 4 and not assessment.fever_in_window:
+            text = CARD["no-fever"].format(
+                threshold=wording.number(lee2014.FEVER_THRESHOLD_C, 1),
+                window=wording.span(assessment.vitals_window),
+            )
+            if assessment.immunosuppressants_given and not masked:
+                text = f"{text} {CARD['masked']}"
+            reminders.append(
+                Reminder(
+                    ReminderCode.NO_FEVER, text, assessment_card, short=CARD["no-fever-short"]
+                )
+            )
+        febrile_neutropenia = assessment.fever_in_window and self._neutropenic()
+        if assessment.fever_in_window and grade < 5 and not febrile_neutropenia:
+            # With febrile neutropenia the neutropenia signal itself says it (SPEC 2.7 table).
+            card = infection_card if signals else assessment_card
+            reminders.append(
+                Reminder(ReminderCode.CULTURES_AND_ANTIBIOTICS, self._cultures_text(), card)
+            )
+        return tuple(reminders)
+
+    @staticmethod
+    def _warning_reminder(warning: AttributionWarning) -> Reminder:
+        text = wording.sentence(warning.text)
+        if warning.is_infection_signal:
+            code, card = ReminderCode.INFECTION_SIGNAL, CardRole.INFECTION
+        else:
+            code, card = ReminderCode.ATTRIBUTION_WARNING, CardRole.ASSESSMENT
+        if warning.code is WarningCode.MASKED_FEVER:
+            text = CARD["masked-fever"]  # the already-given advice names the drugs and times
+        short = WARNINGS_SHORT[warning.code]
+        return Reminder(code, text, card, warning.evidence, warning.code, short)
 
     # -- building blocks ----------------------------------------------------------------------
 
-    def _advise(self, code: AdviceCode, text: str, source: RuleSource) -> None:
-        self.advice.append(Advice(code, text, source))
+    def _advise(self, code: AdviceCode, source: RuleSource, **words: str) -> None:
+        self.advice.append(Advice(code, ADVICE[code].format(**words), source))
 
     def _withhold_tocilizumab(self, block: RedoseBlock) -> None:
-        self.withheld.append(
-            WithheldTreatment(
-                _TOCILIZUMAB,
-                block.rule,
-                f"No tocilizumab suggested now: {block.text}.",
-                block.source,
-            )
-        )
+        self.withheld.append(WithheldTreatment(_TOCILIZUMAB, block.rule, block.short, block.source))
 
     def _suggest(
         self,
@@ -404,6 +426,7 @@ class _Planner:
         *,
         is_recommended: bool,
         reason: str,
+        note: str,
         source: RuleSource,
     ) -> None:
         dose = compute_dose(
@@ -425,6 +448,7 @@ class _Planner:
                 dose=dose,
                 rxnorm_code=code.rxnorm_code,
                 rxnorm_display=code.rxnorm_display,
+                note=note,
             )
         )
 
@@ -440,13 +464,13 @@ class _Planner:
         if recommendations:
             first = recommendations[0]
             if caution is not None:
-                return f"if CRS rather than sepsis: {first.label}"
+                return f"if CRS rather than sepsis, {first.label}"
             if first.role is RecommendationRole.CONSIDER:
                 return f"consider {first.label}"
             return first.label
         reassess_at = self.tocilizumab.reassess_at
         if reassess_at is not None and grade >= 1:
-            return f"reassess at {wording.clock(reassess_at)}, after tocilizumab"
+            return f"reassess at {wording.clock(reassess_at, self.zone)}, after tocilizumab"
         if grade <= 0:
             return "no CRS criteria met: continue monitoring"
         if grade == 1:
@@ -454,9 +478,6 @@ class _Planner:
         if grade == 2:
             return "supportive care and close monitoring"
         return "intensive care; no further tocilizumab (dose limit reached)"
-
-
-_ICU_MONITORING = "Monitor very closely, likely in an intensive care unit with 1:1 nursing."
 
 
 def card_indicator(

@@ -27,6 +27,8 @@ from crs_grading.wording.formats import (
 from crs_grading.wording.names import (
     CRS,
     LAB_NAMES,
+    OVERRIDE_REASONS,
+    PROTOCOL_NAMES,
     SEED_PAPER_LINK,
     SMART_APP_LINK,
     SYSTEM_NAMES,
@@ -36,6 +38,8 @@ from crs_grading.wording.names import (
 __all__ = [
     "CRS",
     "MAX_SUMMARY",
+    "OVERRIDE_REASONS",
+    "PROTOCOL_NAMES",
     "LAB_NAMES",
     "SEED_PAPER_LINK",
     "SMART_APP_LINK",

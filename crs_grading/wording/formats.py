@@ -63,8 +63,11 @@ def fold(ratio: float) -> str:
 
 
 def clock(moment: datetime, zone: tzinfo = UTC) -> str:
-    """A time as clinicians read it: "2026-11-23 10:00 UTC"."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A time as clinicians read it, on the local clock ``zone`` of the patient's data:
+    "23 Nov 02:00". A time on a UTC clock says so: "23 Nov 10:00 UTC"."""
+    local = moment.astimezone(zone)
+    text = f"{local.day} {local.strftime('%b %H:%M')}"
+    return f"{text} UTC" if local.utcoffset() == timedelta(0) else text
 
 
 def duration(length: timedelta) -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from crs_grading.assessment import GradingSystem
-from crs_grading.criteria import WarningCode
+from crs_grading.criteria import OverrideReason, WarningCode
 from crs_grading.inputs import LAB_NAMES as _LAB_NAMES
 from crs_grading.inputs import LabTest
+from crs_grading.tables.treatment import Protocol
 
 __all__ = [
     "CRS",
     "LAB_NAMES",
+    "OVERRIDE_REASONS",
+    "PROTOCOL_NAMES",
     "SMART_APP_LINK",
     "SEED_PAPER_LINK",
     "SYSTEM_NAMES",
@@ -42,6 +45,24 @@ WARNING_NAMES: dict[WarningCode, str] = {
     WarningCode.MASKED_FEVER: "masked fever",
 }
 
+#: How the tocilizumab dosing tables are named in dosing texts.
+PROTOCOL_NAMES: dict[Protocol, str] = {
+    Protocol.LEE_2014: "Lee 2014",
+    Protocol.FDA_LABEL: "FDA label",
+}
+
 #: The card links (CDS Hooks Link labels).
 SMART_APP_LINK = "CRS course over time (SMART app)"
 SEED_PAPER_LINK = "Lee et al. 2014: revised CRS grading and treatment algorithm"
+
+#: The display of each override reason (CDS Hooks requires one).
+OVERRIDE_REASONS: dict[OverrideReason, str] = {
+    OverrideReason.ATTRIBUTED_TO_INFECTION: "attributed to infection",
+    OverrideReason.ATTRIBUTED_TO_CRS: "attributed to CRS rather than infection",
+    OverrideReason.ALREADY_TREATED: "already treated",
+    OverrideReason.INFECTION_BEING_TREATED: "infection already being treated",
+    OverrideReason.RECORD_OUT_OF_DATE: "data in the record is wrong or out of date",
+    OverrideReason.DOSE_INTENDED: "dose intended as ordered",
+    OverrideReason.CLINICAL_JUDGEMENT: "clinical judgement",
+    OverrideReason.PATIENT_PREFERENCE: "patient or family preference",
+}

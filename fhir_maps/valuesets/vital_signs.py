@@ -23,7 +23,18 @@ HEART_RATE = ObservationFamily(
     names=("heart rate", "pulse", "pulse rate"),
     # Not "HR": lab names use it for hours ("24 HR urine").
     # "Pulse pressure" is a pressure; "pulse oximetry" is read as SpO2 (longer name wins).
-    vetoes=("pressure", "rhythm", "quality", "site", "location", "deficit", "goal", "target"),
+    vetoes=(
+        "pressure",
+        "rhythm",
+        "quality",
+        "site",
+        "location",
+        "deficit",
+        "fetal",
+        "variability",
+        "goal",
+        "target",
+    ),
 )
 
 RESPIRATORY_RATE = ObservationFamily(

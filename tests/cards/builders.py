@@ -23,6 +23,7 @@ from crs_grading.assessment import (
     TherapyContext,
     Trend,
 )
+from crs_grading.criteria import WarningCode
 from crs_grading.inputs import (
     BloodPressure,
     ConditionCategory,
@@ -37,6 +38,7 @@ from crs_grading.inputs import (
     TherapyKind,
 )
 from crs_grading.treatment import TreatmentOptions, TreatmentPlan, plan_treatment
+from crs_grading.wording.phrases import WARNINGS
 
 AS_OF = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 DAY0 = AS_OF - timedelta(days=5)
@@ -58,17 +60,22 @@ _DRIVERS = {
 }
 
 _WARNING_TEXTS = {
-    "positive-blood-culture": "positive blood culture (E. coli) in the last 7 days",
-    "neutropenia": "ANC 300 /uL (< 500)",
-    "elevated-lactate": "lactate 3.1 mmol/L (> 2): consider sepsis",
-    "infection-diagnosis": "active infection diagnosis (sepsis): it could explain the picture",
-    "late-onset": "first fever on day 16: CRS is uncommon this late",
-    "masked-fever": "tocilizumab already given: fever and CRP no longer track CRS",
+    "positive-blood-culture": WARNINGS[WarningCode.POSITIVE_BLOOD_CULTURE].format(
+        organisms=" (E. coli)", window="7 days"
+    ),
+    "neutropenia": WARNINGS[WarningCode.NEUTROPENIA].format(anc="300"),
+    "febrile-neutropenia": WARNINGS["febrile-neutropenia"].format(anc="300"),
+    "elevated-lactate": WARNINGS[WarningCode.ELEVATED_LACTATE].format(lactate="3.1", threshold="2"),
+    "infection-diagnosis": WARNINGS[WarningCode.INFECTION_DIAGNOSIS].format(names="sepsis"),
+    "late-onset": WARNINGS[WarningCode.LATE_ONSET].format(day=16, after="", days=14),
+    "masked-fever": WARNINGS[WarningCode.MASKED_FEVER].format(agents="tocilizumab"),
 }
 
 
-def warning(code: str) -> AttributionWarning:
-    return AttributionWarning(code, (f"Observation/{code}",), _WARNING_TEXTS[code])
+def warning(code: str, febrile: bool = False) -> AttributionWarning:
+    """A warning worded as the grader words it (``crs_grading.wording.phrases``)."""
+    text = _WARNING_TEXTS["febrile-neutropenia" if febrile and code == "neutropenia" else code]
+    return AttributionWarning(code, (f"Observation/{code}",), text)
 
 
 def assessment(
@@ -135,7 +142,9 @@ def assessment(
             else ()
         ),
         vasopressor_in_window=vasopressor,
-        attribution_warnings=tuple(warning(code) for code in warnings),
+        attribution_warnings=tuple(
+            warning(code, febrile=(grade >= 1) if fever is None else fever) for code in warnings
+        ),
         biomarkers=biomarkers,
         baseline_blood_pressure=baseline,
         weight=(

@@ -43,7 +43,7 @@ def test_a_tocilizumab_suggestion_is_exactly_the_order_of_spec_section_4():
         "reasonCode": [{"text": "cytokine release syndrome"}],
         "dosageInstruction": [
             {
-                "text": "tocilizumab 4 mg/kg IV over 1 h (lee2014, age >= 18 y) = 280 mg for "
+                "text": "tocilizumab 4 mg/kg IV over 1 h (Lee 2014, age >= 18 y) = 280 mg for "
                 "70 kg (max 800 mg per dose)",
                 "route": {
                     "coding": [

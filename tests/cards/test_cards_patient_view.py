@@ -47,34 +47,34 @@ def _main(value, **kwargs):
         ),
         (
             {"grade": 2, "age_years": 70},
-            "CRS grade 2 (Lee 2014), day 5 after tisagenlecleucel: consider tocilizumab 280 mg",
+            "CRS grade 2 (Lee 2014), day 5 after tisagenlecleucel: consider tocilizumab 280 mg IV "
+            "over 1 h",
         ),
         (
             {"grade": 3},
-            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: tocilizumab 280 mg advised",
+            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: tocilizumab 280 mg IV over 1 h",
         ),
         (
             {"grade": 3, "weight_kg": None},
-            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: tocilizumab 4 mg/kg advised",
+            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: tocilizumab 4 mg/kg IV over 1 h",
         ),
         (
             {"grade": 3, "warnings": ("positive-blood-culture",)},
-            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: tocilizumab 280 mg if CRS, "
-            "not sepsis (infection signals)",
+            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: if CRS rather than sepsis, "
+            "tocilizumab 280 mg IV over 1 h",
         ),
         (
             {"grade": 1, "warnings": ("neutropenia",)},
-            "CRS grade 1 (Lee 2014), day 5 after tisagenlecleucel: symptomatic treatment only; "
-            "infection signals present",
+            "CRS grade 1 (Lee 2014), day 5 after tisagenlecleucel: symptomatic treatment only",
         ),
         (
             {"grade": 3, "neuro": True},
-            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: dexamethasone 10 mg advised",
+            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: dexamethasone 10 mg IV",
         ),
         (
             {"grade": 3, "tocilizumab_hours_ago": (6,)},
-            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: reassess at 2026-11-24 04:00 "
-            "UTC, after tocilizumab",
+            "CRS grade 3 (Lee 2014), day 5 after tisagenlecleucel: reassess at 24 Nov 04:00 UTC, "
+            "after tocilizumab",
         ),
         (
             {"grade": 2, "fever": False},
@@ -94,7 +94,7 @@ def _main(value, **kwargs):
         "grade 3 tocilizumab first line 4 mg/kg x 70 kg (seed Tocilizumab)",
         "no weight: the mg/kg rate only (SPEC 2.6)",
         "infection signal: only if CRS, not sepsis (SPEC 2.7)",
-        "infection signal without a suggestion is still named (SPEC 2.7)",
+        "infection signal without a suggestion: named by the infection card, once (SPEC 2.7, 4)",
         "neurologic dysfunction without pressors: dexamethasone, max 10 mg (seed)",
         "tocilizumab 6 h ago: reassess at 24 h (seed Tocilizumab)",
         "grade 2 without fever is said (SPEC 2.3)",
@@ -103,6 +103,13 @@ def _main(value, **kwargs):
 )
 def test_the_summary_names_the_grade_and_the_next_step(facts, summary):
     assert _main(assessment(**facts))["summary"] == summary
+
+
+def test_an_infection_signal_without_a_suggestion_is_named_on_the_infection_card_only():
+    """SPEC 2.7: never hidden; SPEC 4: each fact once across the cards of one answer."""
+    main, infection = _cards(assessment(grade=1, warnings=("neutropenia",)))
+    assert "neutropenia" not in main["summary"] + main["detail"]
+    assert "neutropenia" in infection["summary"].lower()
 
 
 @given(
@@ -127,11 +134,12 @@ def test_the_summary_names_the_grade_and_the_next_step(facts, summary):
     fever=st.booleans(),
     doses=st.lists(st.floats(1, 200), max_size=5),
 )
-@settings(max_examples=60, deadline=None)
-def test_every_summary_is_shorter_than_140_characters_and_names_the_grade(
+@settings(max_examples=150, deadline=None)
+def test_every_summary_is_under_140_and_every_detail_at_most_700_characters(
     grade, therapy, day, weight, age, warnings, neuro, fever, doses
 ):
-    """CDS Hooks 2.0.1 Card.summary: "<140-character"; SPEC section 4: names the grade."""
+    """CDS Hooks 2.0.1 Card.summary: "<140-character"; SPEC section 4: the summary names the
+    grade, the detail is at most 700 characters whatever the chart holds."""
     value = assessment(
         grade=grade,
         therapy_name=therapy,
@@ -146,6 +154,8 @@ def test_every_summary_is_shorter_than_140_characters_and_names_the_grade(
     for card in _cards(value):
         assert len(card["summary"]) < 140
         assert card["summary"] == " ".join(card["summary"].split())
+        # SPEC 4: "The detail is at most 700 characters of markdown".
+        assert len(card["detail"]) <= 700, card["detail"]
     main = _cards(value)[0]["summary"]
     assert main.startswith("No CRS criteria met" if grade == 0 else f"CRS grade {grade}")
     assert len(main) <= MAX_SUMMARY
@@ -198,7 +208,10 @@ def test_an_infection_signal_with_a_suggestion_is_critical_and_never_preselected
     assert main["suggestions"][0]["label"].startswith("If CRS rather than sepsis: tocilizumab")
     assert "Hypotension from sepsis would not call for tocilizumab" in main["detail"]
     assert infection["indicator"] == "critical"
-    assert "Hypotension from sepsis would not call for tocilizumab" in infection["detail"]
+    # Each fact once (SPEC 4): the caution on the card with the suggestion, the signal on the
+    # infection card.
+    assert "Hypotension from sepsis" not in infection["detail"]
+    assert signal.split("-")[-1] in infection["summary"] + infection["detail"]
     assert EXTENSION_KEY not in infection.get("extension", {})
 
 
@@ -211,27 +224,23 @@ def test_the_other_warnings_are_shown_but_do_not_unselect_the_suggestion(code):
     (main,) = cards
     assert [s["isRecommended"] for s in main["suggestions"]] == [True]
     assert main["indicator"] == "critical"
-    assert "**Attribution warnings**" in main["detail"]
+    assert "**Attribution warning:**" in main["detail"]
     assert main["extension"][EXTENSION_KEY]["attributionWarnings"][0]["code"] == code
 
 
 def test_febrile_neutropenia_gets_its_own_card_with_the_cultures_reminder():
-    """SPEC 2.7: neutropenia with fever: cultures and empiric antibiotics (seed infection)."""
+    """SPEC 2.7: neutropenia with fever: cultures and empiric antibiotics (seed infection); the
+    infection card says it, once, in its summary (SPEC 4: each fact once across the cards)."""
     main, infection = _cards(assessment(grade=1, warnings=("neutropenia",)))
 
-    assert infection["summary"] == (
-        "Febrile neutropenia: obtain blood cultures and start empiric antibiotics"
+    assert infection["summary"].startswith("Febrile neutropenia")
+    assert infection["summary"].endswith(
+        "obtain blood cultures and start empiric antibiotics"
     )
     assert infection["indicator"] == "warning"
-    assert (
-        "**Fever with neutropenia: obtain blood cultures and start empiric antibiotics.**"
-        in infection["detail"]
-    )
-    assert (
-        "Fever with neutropenia: obtain blood cultures and start empiric antibiotics."
-        in (main["detail"])
-    )
-    assert "`Observation/neutropenia`" in infection["detail"]
+    everything = main["detail"] + infection["detail"] + main["summary"]
+    assert "blood cultures" not in everything  # said once, by the infection card's summary
+    assert "Observation/" not in infection["detail"]
 
 
 def test_every_febrile_card_reminds_of_cultures_and_antibiotics():
@@ -253,7 +262,7 @@ def test_crs_without_fever_says_consider_other_causes(given, masked):
     """SPEC 2.3: a card for grade >= 2 without fever says "CRS without fever: consider other
     causes"; fever can be masked after tocilizumab or corticosteroids (SPEC 2.7)."""
     detail = _main(assessment(grade=3, fever=False, tocilizumab_hours_ago=given))["detail"]
-    assert "**CRS without fever: consider other causes**" in detail
+    assert "**CRS without fever: consider other causes (no temperature >= 38 C" in detail
     assert ("Fever can be masked after tocilizumab or corticosteroids." in detail) is masked
 
 
@@ -324,8 +333,8 @@ def test_tocilizumab_within_8_hours_is_withheld_and_the_reassessment_time_shown(
     main = _main(assessment(grade=3, tocilizumab_hours_ago=(6,)))
 
     assert "suggestions" not in main
-    assert "not before 2026-11-23 12:00 UTC" in main["detail"]
-    assert "reassess at 2026-11-24 04:00 UTC" in main["detail"]
+    assert "No tocilizumab before 23 Nov 12:00 UTC" in main["detail"]
+    assert "Reassess at 24 Nov 04:00 UTC" in main["detail"]
 
 
 # -- the card contract (SPEC section 4) -------------------------------------------------------
@@ -364,39 +373,42 @@ def test_a_patient_out_of_scope_gets_no_card():
     assert _cards(assessment(grade=3, in_scope=False)) == []
 
 
-def test_the_detail_shows_the_evidence_of_every_driver_and_the_other_system():
-    detail = _main(assessment(grade=3))["detail"]
-
-    assert detail.startswith("**CRS grade 3 now** (Lee 2014, last 24 h) · peak grade 3 since day 0")
-    assert "ASTCT 2019 grade 4" in detail
-    assert "Grade 3: norepinephrine and dopamine at the same time" in detail
-    assert "`MedicationAdministration/ne1`, `MedicationAdministration/dop1`" in detail
-    assert "`Observation/bp1`" in detail
+def test_the_detail_names_every_driver_in_clinical_words_and_the_other_system():
+    main = _main(assessment(grade=3))
+    detail = main["detail"]
+    assert detail.startswith("**Why grade 3 (peak 3 · ASTCT 2019 grade 4):**")
+    assert "- grade 3: norepinephrine and dopamine at the same time" in detail
+    assert "- grade 2: BP 84/50 mmHg" in detail
+    # SPEC 4: the evidence lives in the extension, never as FHIR ids in the detail.
+    assert "MedicationAdministration/" not in detail and "Observation/" not in detail
+    drivers = main["extension"][EXTENSION_KEY]["drivers"]
+    assert drivers[0]["evidence"] == [
+        "MedicationAdministration/ne1",
+        "MedicationAdministration/dop1",
+    ]
 
 
 def test_a_peak_above_the_current_grade_is_shown_with_its_drivers():
     detail = _main(assessment(grade=1, peak=3))["detail"]
-    assert "**Peak grade 3** (2026-11-20 22:00 UTC to 2026-11-21 22:00 UTC):" in detail
+    assert "**Peak grade 3:** 20 Nov 22:00 UTC to 21 Nov 22:00 UTC: norepinephrine" in detail
 
 
 def test_the_baseline_blood_pressure_is_shown_when_known():
     """Seed: a clear baseline; SPEC 2.3: the card shows it."""
     baseline = BloodPressure(AS_OF.replace(day=18), "Observation/bp0", 118, 72)
     detail = _main(assessment(grade=2, baseline=baseline))["detail"]
-    assert (
-        "**Baseline BP** before day 0: 118/72 mmHg (2026-11-18 10:00 UTC, `Observation/bp0`)"
-        in (detail)
-    )
+    assert "BP 84/50 mmHg: systolic 84 < 90 mmHg; baseline 118/72 mmHg" in detail
+    assert "Observation/bp0" not in detail
 
 
 @pytest.mark.parametrize(
     ("summary", "expected"),
     [
-        (crp(92.0, 4.0), "CRP 92 mg/L, 23x baseline (4 mg/L), rising"),
-        (crp(7.5, 5.0), "CRP 7.5 mg/L, 1.5x baseline (5 mg/L), rising"),
+        (crp(92.0, 4.0), "CRP 92 mg/L (23x baseline, rising)"),
+        (crp(7.5, 5.0), "CRP 7.5 mg/L (1.5x baseline, rising)"),
         (
             crp(120.0, 4.0, falling_after_peak=True),
-            "falling after a peak of 180 mg/L (2026-11-22 04:00 UTC): may mark the peak of the "
+            "falling after a peak of 180 mg/L (22 Nov 04:00 UTC): may mark the peak of the "
             "syndrome",
         ),
     ],
@@ -406,7 +418,7 @@ def test_biomarkers_show_fold_change_and_trend_and_never_the_grade(summary, expe
     """SPEC 2.8: CRP, ferritin and IL-6 shown with fold change and trend."""
     detail = _main(assessment(grade=1, biomarkers=(summary,)))["detail"]
     assert expected in detail
-    assert "they never change the grade" in detail
+    assert "never the grade" in detail
 
 
 def test_fhir_problems_are_data_gaps_in_the_extension_and_the_detail():
@@ -434,22 +446,21 @@ def test_fhir_problems_are_data_gaps_in_the_extension_and_the_detail():
     assert "No body weight in the last 30 days." in main["detail"]
 
 
-def test_skipped_resources_are_grouped_by_reason():
+def test_skipped_resources_live_in_the_extension_not_the_detail():
+    """SPEC 4: "no list of unused data": skipped resources are in the extension only."""
     skipped = tuple(
         SkippedResource(f"Observation/f{i}", "dated after the assessment time") for i in range(8)
     ) + (SkippedResource("Observation/x9", "valueQuantity.value is not a number"),)
-    detail = _main(assessment(grade=1, skipped=skipped))["detail"]
+    main = _main(assessment(grade=1, skipped=skipped))
 
-    assert "**Not used** (9 resources):" in detail
-    assert "- Dated after the assessment time: `Observation/f0`" in detail
-    assert "and 3 more" in detail
-    assert "- ValueQuantity.value is not a number: `Observation/x9`" in detail
+    assert "Not used" not in main["detail"] and "Observation/" not in main["detail"]
+    assert len(main["extension"][EXTENSION_KEY]["skipped"]) == 9
 
 
 def test_text_from_the_record_cannot_inject_markdown_links_or_html():
     """CDS Hooks detail is GFM: text from the EHR must not become a link, image or tag."""
     name = "[click me](javascript:alert(1)) <img src=x onerror=alert(1)> *bold*"
-    main = _main(assessment(grade=1, therapy_name=name))
+    main = _main(assessment(grade=1), problems=(("cultures", name, True, name),))
 
     assert (
         "\\[click me\\](javascript:alert(1)) \\<img src=x onerror=alert(1)> \\*bold\\*"

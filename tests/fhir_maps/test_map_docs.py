@@ -18,7 +18,7 @@ from fhir_maps.plausible_ranges import (
 from fhir_maps.valuesets.blood_culture import CULTURE_SNOMED
 from fhir_maps.valuesets.conditions import ICD10_CONDITIONS, SNOMED_CONDITIONS
 from fhir_maps.valuesets.medications import RXNORM_MEDICATIONS, SNOMED_ROUTES
-from fhir_maps.valuesets.observations import LOINC_OBSERVATIONS
+from fhir_maps.valuesets.observations import FAMILIES, LOINC_OBSERVATIONS
 from fhir_maps.valuesets.procedures import SNOMED_RESPIRATORY_SUPPORT
 from fhir_maps.valuesets.therapies import THERAPY_PRODUCT_NAMES
 
@@ -78,3 +78,34 @@ def test_every_plausible_vasopressor_maximum_is_documented(agent):
         )
     ]
     assert f"| {agent} | {' | '.join(cells)} |" in DOC
+
+
+@pytest.mark.parametrize(
+    "family",
+    [family for family in FAMILIES if family.names or family.acronyms],
+    ids=lambda family: f"the names and vetoes of {family.concept} are documented",
+)
+def test_every_family_name_and_veto_is_documented(family):
+    """docs/fhir-mapping.md must list every code family and name pattern (issue 10)."""
+    row = (
+        f"| {family.concept} | {', '.join(family.names)} | {', '.join(family.acronyms) or '-'} | "
+        f"{', '.join(family.vetoes) or '-'} |"
+    )
+    assert row in DOC
+
+
+@pytest.mark.parametrize(
+    "family", FAMILIES, ids=lambda family: f"the codes of {family.concept} are documented"
+)
+def test_every_family_code_is_documented_with_its_source(family):
+    for code in family.codes:
+        assert f"| {family.concept} |" in DOC and f"| {code.code} | {code.display} |" in DOC
+        assert f"| {code.display} | {code.source} |" in DOC
+
+
+def test_every_infection_name_and_veto_is_documented():
+    from fhir_maps.valuesets.infections import INFECTION_NAMES
+
+    flat = " ".join(DOC.split())
+    missing = [phrase.text for phrase in INFECTION_NAMES if phrase.text not in flat]
+    assert missing == []

@@ -249,3 +249,25 @@ def test_full_validation_reports_a_bad_number_by_its_element():
     resource["valueQuantity"] = {"value": "abc", "unit": "Cel"}
     inputs = record(resource, options=MappingOptions(validation=ValidationMode.MODELS))
     assert inputs.skipped[0].reason == "valueQuantity.value is not a number"
+
+
+# --- the EHR's clock (SPEC section 4: times in the local offset of the patient's data) -------
+
+
+def test_the_offsets_of_the_datas_timestamps_are_counted():
+    inputs = record(
+        observation("8310-5", 38.5, "Cel", id="a", effectiveDateTime="2026-11-20T10:00:00-08:00"),
+        observation("8310-5", 38.6, "Cel", id="b", effectiveDateTime="2026-11-20T11:00:00-08:00"),
+        observation("8310-5", 38.7, "Cel", id="c", effectiveDateTime="2026-11-20T20:00:00Z"),
+        observation("8310-5", 38.8, "Cel", id="d", effectiveDateTime="2026-11-20T12:30:00+05:30"),
+    )
+    seen = {(item.offset.total_seconds() / 3600, item.count) for item in inputs.clock_offsets}
+    # "Z" says nothing of the local clock (servers normalise to it): not counted.
+    assert seen == {(-8.0, 2), (5.5, 1)}
+    latest = {item.offset.total_seconds() / 3600: item.last for item in inputs.clock_offsets}
+    assert latest[-8.0] == datetime(2026, 11, 20, 19, tzinfo=UTC)
+
+
+def test_times_in_utc_only_leave_the_clock_to_the_configured_zone():
+    inputs = record(observation("8310-5", 38.5, "Cel", effectiveDateTime="2026-11-20T10:00:00Z"))
+    assert inputs.clock_offsets == ()

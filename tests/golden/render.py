@@ -29,8 +29,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 #: golden file -> (image name, title)
 PAGES = {
-    "patient-view-case3": ("cards-case3", "crs-patient-view · seed Case 3, day 5, 22:25 UTC"),
-    "patient-view-case1": ("cards-case1", "crs-patient-view · seed Case 1, day 2"),
+    "patient-view-case3": (
+        "cards-case3",
+        "crs-patient-view · Case 3, day 5, 14:25 on the ward clock (-08:00)",
+    ),
+    "patient-view-case1": ("cards-case1", "crs-patient-view · Case 1, day 2"),
     "order-sign-case3": ("cards-order-sign-case3", "crs-order-sign · Case 3: tocilizumab 400 mg"),
 }
 

@@ -40,7 +40,9 @@ def test_demo_data_rejects_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_grade_json_prints_the_assessment_extension(
     demo_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """seed Case 3, early on day 6: dopamine plus norepinephrine still run (grade 3)."""
+    """seed Case 3, 2026-01-11 06:00 UTC: dopamine plus norepinephrine still run (grade 3). The
+    patient is charted at -08:00, so it is still 10 Jan 22:00 on the ward: day 5 (SPEC 4: day
+    numbers follow the local date of the patient's own data)."""
     code = main(
         ["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-11T06:00:00Z", "--json"]
     )
@@ -48,7 +50,7 @@ def test_grade_json_prints_the_assessment_extension(
     document = orjson.loads(capsys.readouterr().out)
     assert document["system"] == "lee2014"
     assert document["grade"] == 3
-    assert document["therapy"]["day"] == 6
+    assert document["therapy"]["day"] == 5
     assert "multiple-vasopressors" in {d["criterion"] for d in document["drivers"]}
     assert set(document["otherSystems"]) == {"astct2019"}
 
@@ -58,7 +60,7 @@ def test_grade_table_names_grade_drivers_and_warnings(
 ) -> None:
     main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-11T06:00:00Z"])
     out = capsys.readouterr().out
-    assert "Grade (lee2014): 3" in out
+    assert "Grade (Lee 2014): 3" in out
     assert "multiple-vasopressors" in out
     assert "positive-blood-culture" in out
     assert "dated after the assessment time" in out  # later data is reported, grouped

@@ -137,7 +137,7 @@ def test_calls_against_a_running_demo(workdir):
 
 def test_grade_of_the_shipped_case3_at_its_first_grade_3(workdir):
     outputs = [_run(command, workdir) for command in _commands(_block(KNOWN_PREFIXES[4]))]
-    assert "Grade (lee2014): 3" in outputs[1]
+    assert "Grade (Lee 2014): 3" in outputs[1]
     assert "multiple-vasopressors" in outputs[1]
 
 

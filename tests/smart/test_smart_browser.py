@@ -225,6 +225,12 @@ def test_ehr_launch_ends_on_the_case3_page_with_the_course_drawn(browser, launch
         assert page.locator("header.banner").inner_text().startswith("Nora Whitfield")
         assert "infection-diagnosis" in page.locator(".warnings").inner_text()
 
+        # The chart uses the page's width on a desktop (issue 12: it filled about half).
+        content = page.locator("main.crs").bounding_box()
+        chart = page.locator("svg.crs-chart").bounding_box()
+        assert content is not None and chart is not None
+        assert chart["width"] >= 0.9 * (content["width"] - 24)
+
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "smart-case3.png"
         page.screenshot(path=str(shot), full_page=True)
@@ -243,8 +249,15 @@ def test_the_page_fits_a_400_px_ehr_side_panel_and_prints(browser, launch_env):
             "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
         )
         assert overflow <= 0, "no horizontal scrolling in a 400 px panel"
+        frame = page.locator("section.chart").bounding_box()
         chart = page.locator("svg.crs-chart").bounding_box()
-        assert chart is not None and 340 <= chart["width"] <= 400
+        assert frame is not None and 340 <= frame["width"] <= 400  # the frame fits the panel
+        assert chart is not None and chart["width"] >= 600  # the chart keeps a legible width
+        scrolls = page.evaluate(
+            "(() => { const c = document.querySelector('section.chart');"
+            " return c.scrollWidth > c.clientWidth; })()"
+        )
+        assert scrolls, "the chart scrolls sideways in its own frame"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "smart-case3-400px.png"), full_page=True)
 

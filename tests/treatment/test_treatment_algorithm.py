@@ -402,7 +402,7 @@ def test_seed_attribution_infection_signal_makes_every_suggestion_unselected_and
     assert [w.code for w in plan.infection_signals] == [signal]
     for recommendation in plan.recommendations:
         assert "sepsis would not call for" in recommendation.reason
-    assert plan.next_step.startswith("if CRS rather than sepsis: ")
+    assert plan.next_step.startswith("if CRS rather than sepsis, ")
 
 
 def test_seed_attribution_no_caution_without_infection_signal() -> None:
@@ -496,10 +496,14 @@ def test_within_24_h_the_plan_says_when_given_and_when_to_reassess() -> None:
     given_at = AS_OF - H(10)
     assert plan.reassess_at == given_at + H(24)
     advice = {a.code: a.text for a in plan.advice}
-    assert "2026-11-23 00:00 UTC" in advice["reassess-after-tocilizumab"]
-    assert "reassess at 2026-11-24 00:00 UTC" in advice["reassess-after-tocilizumab"]
-    assert plan.next_step == "reassess at 2026-11-24 00:00 UTC, after tocilizumab"
-    assert "reassess at 2026-11-24 00:00 UTC" in plan.withheld[0].reason
+    # Each fact once (issue 12): when given in the "already-given" advice, when to reassess in
+    # the reassessment advice; the withheld entry says why, without repeating either.
+    assert "tocilizumab at 23 Nov 00:00 UTC (10 h ago)" in advice["already-given"]
+    assert "Reassess at 24 Nov 00:00 UTC" in advice["reassess-after-tocilizumab"]
+    assert "23 Nov 00:00" not in advice["reassess-after-tocilizumab"]
+    assert plan.next_step == "reassess at 24 Nov 00:00 UTC, after tocilizumab"
+    assert plan.withheld[0].code == "redose-before-reassessment"
+    assert "not improved 24 h after the dose" in plan.withheld[0].reason
 
 
 def test_withheld_fifth_dose_says_why() -> None:
@@ -507,8 +511,7 @@ def test_withheld_fifth_dose_says_why() -> None:
     plan = plan_treatment(assessment(grade=3, given=tocilizumab_doses(H(120), H(96), H(72), H(48))))
     withheld = plan.withheld[0]
     assert withheld.code == "too-many-doses"
-    assert "4 tocilizumab doses already given" in withheld.reason
-    assert "up to 3 additional doses" in withheld.reason
+    assert "4 doses given, at most 4 in all" in withheld.reason
     assert "No further tocilizumab: 4 doses have been given." in plan.recommendations[0].reason
 
 
@@ -549,7 +552,7 @@ def test_recommendation_carries_rxnorm_and_the_dose_calculation() -> None:
     assert toci.dose_mg == 251
     assert toci.weight_reference == "Observation/weight"
     assert toci.text.startswith(
-        "tocilizumab 4 mg/kg IV over 1 h (lee2014, age >= 18 y) = 251 mg for 62.625 kg"
+        "tocilizumab 4 mg/kg IV over 1 h (Lee 2014, age >= 18 y) = 251 mg for 62.625 kg"
     )
     methylprednisolone = plan_treatment(
         assessment(grade=3, given=tocilizumab_doses(H(25)))

@@ -130,7 +130,7 @@ def test_dose_text_states_rule_and_arithmetic_for_the_order() -> None:
     """SPEC 4: dosageInstruction.text carries the dosing rule (seed Tocilizumab)."""
     calculation = compute_dose(TOCI, LEE, weight=weight(29), age_years=10)
     assert calculation.text.startswith(
-        "tocilizumab 8 mg/kg IV over 1 h (lee2014, age < 18 y) = 232 mg for 29 kg"
+        "tocilizumab 8 mg/kg IV over 1 h (Lee 2014, age < 18 y) = 232 mg for 29 kg"
     )
     assert "max 800 mg per dose" in calculation.text
     assert calculation.summary == "tocilizumab 232 mg IV over 1 h"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crs_grading.criteria import OrderFindingCode
+from crs_grading.criteria import AdviceCode, OrderFindingCode, RedoseRule, ReminderCode
 from crs_grading.inputs import Immunosuppressant, Measurement
 from crs_grading.tables import treatment as table
 from crs_grading.treatment import TreatmentOptions, compute_dose
@@ -99,3 +99,15 @@ def test_a_changed_cap_changes_every_tocilizumab_dose(monkeypatch):
         age_years=40,
     )
     assert dose.dose_mg == 500 and dose.capped
+
+
+DOCS = (ROOT / "docs" / "treatment.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [*AdviceCode, *ReminderCode, *RedoseRule, *OrderFindingCode],
+    ids=str,
+)
+def test_every_treatment_code_is_documented(code):
+    assert f"`{code}`" in DOCS
