@@ -43,6 +43,20 @@ def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _GRADE = {"type": "integer", "minimum": 0, "maximum": 5}
+#: ``drivers`` of the assessment extension, for CRS and for ICANS (SPEC 4, SPEC 2.9).
+_DRIVERS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["criterion", "grade", "evidence", "text"],
+        "properties": {
+            "criterion": {"type": "string", "pattern": _KEBAB},
+            "grade": _GRADE,
+            "evidence": {"type": "array", "items": {"type": "string", "pattern": _REFERENCE}},
+            "text": {"type": "string"},
+        },
+    },
+}
 
 _SCHEMAS: dict[str, Any] = {
     "OperationOutcome": {
@@ -225,6 +239,7 @@ _SCHEMAS: dict[str, Any] = {
             "drivers",
             "otherSystems",
             "attributionWarnings",
+            "icans",
             "dataGaps",
             "skipped",
         ],
@@ -242,23 +257,14 @@ _SCHEMAS: dict[str, Any] = {
                     "day": {"type": "integer"},
                 },
             },
-            "drivers": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["criterion", "grade", "evidence", "text"],
-                    "properties": {
-                        "criterion": {"type": "string", "pattern": _KEBAB},
-                        "grade": _GRADE,
-                        "evidence": {
-                            "type": "array",
-                            "items": {"type": "string", "pattern": _REFERENCE},
-                        },
-                        "text": {"type": "string"},
-                    },
-                },
-            },
+            "drivers": _DRIVERS,
             "otherSystems": {"type": "object", "additionalProperties": _GRADE},
+            "icans": {
+                "type": "object",
+                "description": "ICANS by ASTCT 2019, graded beside CRS (SPEC 2.9).",
+                "required": ["grade", "peakGrade", "drivers"],
+                "properties": {"grade": _GRADE, "peakGrade": _GRADE, "drivers": _DRIVERS},
+            },
             "attributionWarnings": {
                 "type": "array",
                 "items": {

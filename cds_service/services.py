@@ -19,10 +19,11 @@ table per EHR is in docs/integration.md):
   as free text or product codes that no code list would catch, so the service reads every
   administration and checks codes and names itself.
 
-Each key also says, in clinical words, what it holds and what may be missing when it cannot be
-read (``PrefetchKey.holds`` and ``PrefetchKey.if_unread``): ``fhir_io`` builds the data-gap
-sentence of the card from them ("blood cultures could not be read: an infection warning may be
-missing"); the card renderer only lays it out.
+Each key names the part of the record it reads (``PrefetchKey.data``, a ``DataKind``); the
+clinical core words what it holds and what may be missing when it cannot be read
+(``crs_grading.wording.phrases.DATA``, as ``PrefetchKey.holds`` and ``PrefetchKey.if_unread``):
+``fhir_io`` builds the data-gap sentence of the card from them ("blood cultures could not be
+read: an infection warning may be missing"); the card renderer only lays it out.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from crs_grading.criteria import DataKind
 from crs_grading.inputs import LabTest
+from crs_grading.wording.phrases import DATA
 from fhir_maps import blood_culture_loinc_codes, lab_loinc_codes
 
 __all__ = [
@@ -103,81 +106,77 @@ def _observations(selection: str, count: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PrefetchKey:
-    """One prefetch key: its template, and what a card says when it cannot be read.
+    """One prefetch key: its template, the part of the record it reads, and whether it is
+    essential (without it no grade is given: 412).
 
     ``holds`` names what the key brings in clinical words (plural, lower case); ``if_unread``
-    says what may then be missing. ``essential``: without it no grade is given (412).
+    says what may then be missing. Both are the clinical core's words
+    (``crs_grading.wording.phrases.DATA``).
     """
 
     name: str
     template: str
-    holds: str
-    if_unread: str
+    data: DataKind
     essential: bool = False
+
+    @property
+    def holds(self) -> str:
+        return DATA[self.data][0]
+
+    @property
+    def if_unread(self) -> str:
+        return DATA[self.data][1]
 
 
 PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
     PrefetchKey(
         PATIENT_KEY,
         "Patient/{{context.patientId}}",
-        "the patient's record",
-        "age and death are unknown",
+        DataKind.PATIENT,
         essential=True,
     ),
     PrefetchKey(
         VITALS_KEY,
         _observations("category=vital-signs", 1000),
-        "vital signs",
-        "fever, low blood pressure or oxygen may be missing, so the grade may be too low",
+        DataKind.VITAL_SIGNS,
         essential=True,
     ),
     PrefetchKey(
         LABS_KEY,
         _observations("category=laboratory", 1000),
-        "laboratory results",
-        "an infection warning (lactate, neutrophils) may be missing and organ toxicity may "
-        "be missing, so the grade may be too low",
+        DataKind.LABORATORY_RESULTS,
     ),
     PrefetchKey(
         CULTURES_KEY,
         _observations(f"code={_codes(blood_culture_loinc_codes())}", 100),
-        "blood cultures",
-        "an infection warning may be missing",
+        DataKind.BLOOD_CULTURES,
     ),
     PrefetchKey(
         BASELINES_KEY,
         _observations(f"code={_codes(lab_loinc_codes(BASELINE_LAB_TESTS))}", 1000),
-        "pre-infusion baselines",
-        "criteria against baseline (creatinine, fibrinogen, ejection fraction) and fold "
-        "changes of CRP and ferritin may be missing",
+        DataKind.BASELINES,
     ),
     PrefetchKey(
         ASSESSMENTS_KEY,
         _observations("category=survey", 500),
-        "neurologic assessments",
-        "neurologic dysfunction (GCS, ICE, RASS) may be missing, and it changes the first-line "
-        "treatment",
+        DataKind.NEUROLOGIC_ASSESSMENTS,
     ),
     PrefetchKey(
         MEDICATIONS_KEY,
         "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
         "&_count=500&_include=MedicationAdministration:medication",
-        "medication administrations",
-        "the CRS therapy, vasopressors, tocilizumab or corticosteroids may be missing, so the "
-        "grade may be too low",
+        DataKind.MEDICATION_ADMINISTRATIONS,
     ),
     PrefetchKey(
         CONDITIONS_KEY,
         "Condition?patient={{context.patientId}}"
         "&category=problem-list-item,encounter-diagnosis&_count=200",
-        "diagnoses",
-        "an infection warning may be missing, and neurologic conditions and comorbidities too",
+        DataKind.DIAGNOSES,
     ),
     PrefetchKey(
         PROCEDURES_KEY,
         "Procedure?patient={{context.patientId}}&_sort=-date&_count=200",
-        "procedures",
-        "a cell infusion recorded as a procedure may be missing",
+        DataKind.PROCEDURES,
     ),
 )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from crs_grading import _organ, _oxygen, _signals, _vasopressors, _vitals, wording
+from crs_grading import _icans, _iec_hs, _organ, _oxygen, _signals, _vasopressors, _vitals, wording
 from crs_grading._model import (
     BEGINNING,
     Context,
@@ -38,12 +38,15 @@ from crs_grading.inputs import (
     BloodPressure,
     ConditionCategory,
     ConditionFinding,
+    ConsciousnessReading,
     CultureResult,
+    EncephalopathyScreen,
     GradingInputs,
     ImmunosuppressantDose,
     LabResult,
     LabTest,
     Measurement,
+    NeurologicSignFinding,
     NeuroScore,
     OxygenReading,
     PatientFacts,
@@ -109,6 +112,9 @@ class _Data:
     immunosuppressants: list[ImmunosuppressantDose]
     weights: list[Measurement]
     stated_weights: list[Measurement]
+    screens: list[EncephalopathyScreen]  # ICE and CAPD (SPEC 2.9)
+    consciousness: list[ConsciousnessReading]
+    signs: list[NeurologicSignFinding]
     death_time: datetime | None
     deceased: bool
 
@@ -142,6 +148,12 @@ def _data(inputs: GradingInputs, horizon: datetime, skipped: list[SkippedResourc
         immunosuppressants=keep(inputs.immunosuppressants, lambda d: d.time),
         weights=keep(inputs.weights_kg, lambda m: m.time),
         stated_weights=keep(inputs.stated_weights_kg, lambda m: m.time),
+        screens=keep(
+            (*inputs.encephalopathy_screens, *_icans.legacy_ice_screens(inputs.neuro_scores)),
+            lambda s: s.time,
+        ),
+        consciousness=keep(inputs.consciousness, lambda r: r.time),
+        signs=keep(inputs.neurologic_signs, lambda s: s.onset or s.recorded),
         death_time=death_time,
         deceased=deceased,
     )
@@ -501,10 +513,13 @@ def assess(
     first_fever = fevers[0] if fevers else None
     therapy_context = None
     daily: tuple[DailyGrade, ...] = ()
+    days = max(ctx.day(as_of), 0) + 1 if therapy is not None else 0
+    icans = _icans.assess_icans(data.screens, data.consciousness, data.signs, ctx, gaps, days)
     if therapy is not None:
-        day = max(ctx.day(as_of), 0)
-        therapy_context = TherapyContext(therapy, day)
-        daily = _daily(systems, ctx, day + 1)
+        therapy_context = TherapyContext(therapy, days - 1)
+        daily = tuple(
+            replace(grade, icans=icans.daily[grade.day]) for grade in _daily(systems, ctx, days)
+        )
     pre_infusion = [b for b in data.pressures if b.time < ctx.since] if therapy else []
     comorbidities = [
         c
@@ -514,6 +529,7 @@ def assess(
         and interval.end >= as_of
     ]
     masking = [d for d in given if d.agent in signals.FEVER_MASKING_AGENTS]
+    iec_hs = tuple(w for w in (_iec_hs.iec_hs_warning(data.labs, baseline, ctx, gaps),) if w)
     assessment = Assessment(
         as_of=as_of,
         system=primary,
@@ -523,7 +539,9 @@ def assess(
         other_systems=other,
         fever_in_window=fever_in_window,
         first_fever=first_fever,
-        neurologic_findings=_signals.neurologic_findings(data.scores, data.conditions, ctx),
+        neurologic_findings=_icans.with_icans(
+            _signals.neurologic_findings(data.scores, data.conditions, ctx), icans.neurologic
+        ),
         vasopressor_in_window=any(
             p.start <= current_window.end and p.end >= current_window.start for p in drips.pieces
         ),
@@ -536,7 +554,8 @@ def assess(
             fever_in_window=fever_in_window,
             therapy_name=therapy.name if therapy else None,
             ctx=ctx,
-        ),
+        )
+        + iec_hs,
         biomarkers=_signals.biomarker_summaries(data.labs, baseline, ctx),
         baseline_blood_pressure=pre_infusion[-1] if pre_infusion else None,
         weight=weight,
@@ -548,6 +567,7 @@ def assess(
         skipped=tuple(sorted(dict.fromkeys(skipped), key=lambda s: (s.reference, s.reason))),
         timezone=options.timezone,
         vitals_window=options.vitals_window,
+        icans=icans.assessment,
     )
     logger.debug(
         "assessed %s: %s grade %d, peak %d",

@@ -116,11 +116,13 @@ class BiomarkerSummary:
 
 @dataclass(frozen=True, slots=True)
 class DailyGrade:
-    """The worst grade of one post-infusion day, for the timeline strip."""
+    """The worst grade of one post-infusion day, for the timeline strip (CRS by both systems,
+    ICANS by ASTCT 2019)."""
 
     day: int
     lee2014: int
     astct2019: int
+    icans: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,45 @@ class NeurologicFinding:
     kind: str  # "gcs-below-15", "ice-below-10", or the condition term ("encephalopathy", ...)
     evidence: tuple[str, ...]
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IcansGrade:
+    """The ICANS grade over one window: the worst domain, with one driver per domain."""
+
+    grade: int
+    drivers: tuple[Driver, ...]
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IcansAssessment:
+    """ICANS by ASTCT 2019 (SPEC 2.9): current (worst of the last 24 h) and peak (worst of any
+    24 h since day 0).
+
+    ``assessed`` is true when an ICE, CAPD or RASS was charted in the current window: without one,
+    a grade 0 means "nothing charted", not "checked" (the assessment carries a data gap).
+    ``sedated`` holds the RASS readings of the current window taken under continuous sedation
+    (sedation confounds the level of consciousness; the grade still counts).
+    """
+
+    current: IcansGrade
+    peak: IcansGrade
+    assessed: bool
+    sedated: tuple[str, ...] = ()
+
+    @property
+    def grade(self) -> int:
+        return self.current.grade
+
+    @property
+    def peak_grade(self) -> int:
+        return self.peak.grade
+
+
+#: An assessment that holds no ICANS data (the default of hand-built assessments).
+ICANS_NOT_ASSESSED = IcansAssessment(IcansGrade(0, ()), IcansGrade(0, ()), assessed=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +205,7 @@ class Assessment:
     skipped: tuple[SkippedResource, ...]
     timezone: tzinfo = UTC
     vitals_window: timedelta = windows.VITALS_WINDOW
+    icans: IcansAssessment = ICANS_NOT_ASSESSED  # SPEC 2.9, graded beside CRS
 
     @property
     def in_scope(self) -> bool:

@@ -19,7 +19,8 @@ import enum
 
 
 class Criterion(enum.StrEnum):
-    """A grading criterion that fired. Lee 2014 names are bare; ASTCT 2019 names start ``astct-``.
+    """A grading criterion that fired. Lee 2014 names are bare; ASTCT 2019 names start ``astct-``;
+    ICANS (ASTCT 2019, SPEC 2.9) names start ``icans-``.
 
     Organ toxicity follows one scheme: ``organ-toxicity-<term>-grade-<CTCAE grade>``; grade 4 AST
     or ALT is ``transaminitis-grade-4`` (CRS grade 3 by seed Table 2).
@@ -65,6 +66,15 @@ class Criterion(enum.StrEnum):
     ASTCT_POSITIVE_PRESSURE = "astct-positive-pressure"
     ASTCT_DEATH = "astct-death"
 
+    # ICANS, ASTCT 2019 (SPEC 2.9): one criterion per domain; the driver's grade is the row's.
+    ICANS_ICE_SCORE = "icans-ice-score"
+    ICANS_CAPD_SCORE = "icans-capd-score"
+    ICANS_DEPRESSED_CONSCIOUSNESS = "icans-depressed-consciousness"
+    ICANS_SEIZURE = "icans-seizure"
+    ICANS_MOTOR_WEAKNESS = "icans-motor-weakness"
+    ICANS_CEREBRAL_EDEMA = "icans-cerebral-edema"
+    ICANS_RAISED_INTRACRANIAL_PRESSURE = "icans-raised-intracranial-pressure"
+
 
 class WarningCode(enum.StrEnum):
     """Attribution warning codes of SPEC 2.7 (``AttributionWarning.code``)."""
@@ -75,6 +85,7 @@ class WarningCode(enum.StrEnum):
     INFECTION_DIAGNOSIS = "infection-diagnosis"
     LATE_ONSET = "late-onset"
     MASKED_FEVER = "masked-fever"
+    IEC_HS = "iec-hs"  # SPEC 2.10: possible IEC-associated HLH-like syndrome (never a grade)
 
     @property
     def is_infection_signal(self) -> bool:
@@ -99,6 +110,7 @@ class NeurologicKind(enum.StrEnum):
 
     GCS_BELOW_15 = "gcs-below-15"
     ICE_BELOW_10 = "ice-below-10"
+    ICANS = "icans"  # SPEC 2.9: any ICANS grade >= 1 is neurologic dysfunction
 
 
 class Severity(enum.StrEnum):
@@ -181,6 +193,7 @@ class OrderFindingCode(enum.StrEnum):
     INFECTION_COULD_EXPLAIN = "infection-could-explain"
     LATE_ONSET = "late-onset"
     MASKED_FEVER = "masked-fever"
+    IEC_HS = "iec-hs"  # SPEC 2.10: possible HLH-like syndrome (the warning of the same code)
 
     @property
     def about_the_patient(self) -> bool:
@@ -199,6 +212,7 @@ _PATIENT_FINDINGS = frozenset(
         OrderFindingCode.INFECTION_COULD_EXPLAIN,
         OrderFindingCode.LATE_ONSET,
         OrderFindingCode.MASKED_FEVER,
+        OrderFindingCode.IEC_HS,
     }
 )
 _DOSE_FINDINGS = frozenset(
@@ -224,3 +238,18 @@ class OverrideReason(enum.StrEnum):
     DOSE_INTENDED = "dose-intended"
     CLINICAL_JUDGEMENT = "clinical-judgement"
     PATIENT_PREFERENCE = "patient-preference"
+
+
+class DataKind(enum.StrEnum):
+    """A part of the patient's record, as a clinician names what it holds (each prefetch key of
+    the service reads one); used to say what may be missing when it cannot be read."""
+
+    PATIENT = "patient"
+    VITAL_SIGNS = "vital-signs"
+    LABORATORY_RESULTS = "laboratory-results"
+    BLOOD_CULTURES = "blood-cultures"
+    BASELINES = "baselines"
+    NEUROLOGIC_ASSESSMENTS = "neurologic-assessments"
+    MEDICATION_ADMINISTRATIONS = "medication-administrations"
+    DIAGNOSES = "diagnoses"
+    PROCEDURES = "procedures"

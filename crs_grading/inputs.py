@@ -100,6 +100,9 @@ class LabTest(enum.StrEnum):
     WBC = "wbc"  # 10^3/uL
     LACTATE = "lactate"  # mmol/L
     PROCALCITONIN = "procalcitonin"  # ng/mL
+    PLATELETS = "platelets"  # 10^9/L (= 10^3/uL); SPEC 2.10 IEC-HS cytopenia
+    HEMOGLOBIN = "hemoglobin"  # g/dL; SPEC 2.10 IEC-HS cytopenia
+    LDH = "ldh"  # U/L; SPEC 2.10 IEC-HS
 
 
 #: The unit every value of a ``LabTest`` is normalised to by ``fhir_maps``.
@@ -117,6 +120,9 @@ LAB_UNITS: dict[LabTest, str] = {
     LabTest.WBC: "10*3/uL",
     LabTest.LACTATE: "mmol/L",
     LabTest.PROCALCITONIN: "ng/mL",
+    LabTest.PLATELETS: "10*3/uL",
+    LabTest.HEMOGLOBIN: "g/dL",
+    LabTest.LDH: "U/L",
 }
 
 #: How clinicians name each ``LabTest`` (driver texts, data gaps, skip reasons).
@@ -134,6 +140,9 @@ LAB_NAMES: dict[LabTest, str] = {
     LabTest.WBC: "WBC",
     LabTest.LACTATE: "lactate",
     LabTest.PROCALCITONIN: "procalcitonin",
+    LabTest.PLATELETS: "platelets",
+    LabTest.HEMOGLOBIN: "hemoglobin",
+    LabTest.LDH: "LDH",
 }
 
 
@@ -414,3 +423,117 @@ class GradingInputs:
     skipped: tuple[SkippedResource, ...] = ()
     notes: tuple[str, ...] = field(default=())
     clock_offsets: tuple[ClockOffset, ...] = ()
+    # ICANS (SPEC 2.9): the encephalopathy screens, the level of consciousness, the signs.
+    encephalopathy_screens: tuple[EncephalopathyScreen, ...] = ()
+    consciousness: tuple[ConsciousnessReading, ...] = ()
+    neurologic_signs: tuple[NeurologicSignFinding, ...] = ()
+
+
+# -- ICANS (SPEC 2.9; ASTCT 2019) ---------------------------------------------------------------
+
+
+class EncephalopathyTool(enum.StrEnum):
+    """The encephalopathy screen of the ICANS grade (ASTCT 2019): ICE from age 12, CAPD under."""
+
+    ICE = "ice"  # Immune effector Cell-associated Encephalopathy score, 0-10 (10 is normal)
+    CAPD = "capd"  # Cornell Assessment of Pediatric Delirium, 0-32 (0 is normal)
+
+
+class EncephalopathyItem(enum.StrEnum):
+    """One item of an ICE or CAPD screen, as charted (already scored, in points)."""
+
+    # ICE (ASTCT 2019): orientation 4, naming 3, following commands 1, writing 1, attention 1.
+    ICE_ORIENTATION = "ice-orientation"
+    ICE_NAMING = "ice-naming"
+    ICE_COMMANDS = "ice-commands"
+    ICE_WRITING = "ice-writing"
+    ICE_ATTENTION = "ice-attention"
+    # CAPD (Traube et al., Crit Care Med 2014): eight items of 0-4 points each.
+    CAPD_EYE_CONTACT = "capd-eye-contact"
+    CAPD_PURPOSEFUL_ACTIONS = "capd-purposeful-actions"
+    CAPD_AWARE_OF_SURROUNDINGS = "capd-aware-of-surroundings"
+    CAPD_COMMUNICATES_NEEDS = "capd-communicates-needs"
+    CAPD_RESTLESS = "capd-restless"
+    CAPD_INCONSOLABLE = "capd-inconsolable"
+    CAPD_UNDERACTIVE = "capd-underactive"
+    CAPD_SLOW_RESPONSE = "capd-slow-response"
+
+    @property
+    def tool(self) -> EncephalopathyTool:
+        return EncephalopathyTool.ICE if self.value.startswith("ice-") else EncephalopathyTool.CAPD
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenItem:
+    """One charted item of a screen and its points."""
+
+    item: EncephalopathyItem
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class EncephalopathyScreen:
+    """An ICE or CAPD screen at one time: its total, or its items, or "could not be done".
+
+    ``total`` is the charted total (``None`` when only items were charted: the grader sums them,
+    SPEC 2.9). ``unable_to_perform`` is true when the screen was charted as not done because the
+    patient could not be roused to do it (ASTCT 2019: grade 4); a screen not done for another
+    reason never becomes an input.
+    """
+
+    tool: EncephalopathyTool
+    time: datetime
+    reference: str
+    total: float | None = None
+    items: tuple[ScreenItem, ...] = ()
+    unable_to_perform: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConsciousnessReading:
+    """The level of consciousness as a Richmond Agitation-Sedation Scale score (-5 to +4).
+
+    ``sedated`` is true when the patient was under continuous sedation at the time (a sedative
+    infusion running, or charted so): the score still grades ICANS, and the card says that
+    sedation confounds it (SPEC 2.9).
+    """
+
+    time: datetime
+    rass: int
+    reference: str
+    sedated: bool = False
+
+
+class NeurologicSign(enum.StrEnum):
+    """Neurologic signs the ICANS grade reads from Conditions and Observations (SPEC 2.9)."""
+
+    SEIZURE = "seizure"  # a clinical seizure, or a non-convulsive seizure on EEG
+    STATUS_EPILEPTICUS = "status-epilepticus"  # prolonged (> 5 min) or repetitive seizures
+    HEMIPARESIS = "hemiparesis"
+    PARAPARESIS = "paraparesis"
+    QUADRIPARESIS = "quadriparesis"
+    CEREBRAL_EDEMA = "cerebral-edema"  # extent not stated
+    FOCAL_CEREBRAL_EDEMA = "focal-cerebral-edema"
+    DIFFUSE_CEREBRAL_EDEMA = "diffuse-cerebral-edema"
+    POSTURING = "posturing"  # decerebrate or decorticate
+    CRANIAL_NERVE_VI_PALSY = "cranial-nerve-vi-palsy"
+    PAPILLEDEMA = "papilledema"
+    CUSHINGS_TRIAD = "cushings-triad"
+
+
+@dataclass(frozen=True, slots=True)
+class NeurologicSignFinding:
+    """A neurologic sign charted as a Condition or an Observation.
+
+    ``onset`` is the Condition's onset or the Observation's effective time; ``recorded`` the
+    Condition's recordedDate (or the Observation's issued time). The grader dates the sign by its
+    onset, else its recorded time; a sign with neither is not dated and cannot grade. Refuted
+    and entered-in-error resources never become inputs; a resolved Condition still does (a
+    seizure that has stopped still happened).
+    """
+
+    sign: NeurologicSign
+    name: str  # as charted, for the clinician: "Generalized tonic-clonic seizure"
+    reference: str
+    onset: datetime | None = None
+    recorded: datetime | None = None

@@ -69,6 +69,13 @@ PLAUSIBLE_LAB_RANGES: dict[LabTest, tuple[float, float]] = {
     LabTest.LACTATE: (0.1, 40.0),
     # ng/mL. Septic shock reaches a few hundred, assays about 1,000 with dilution.
     LabTest.PROCALCITONIN: (0.0, 10_000.0),
+    # 10^9/L. Essential thrombocythaemia reaches a few thousand; catches counts per uL sent as
+    # 10^9/L (150,000 "x10^9/L").
+    LabTest.PLATELETS: (0.0, 5_000.0),
+    # g/dL. Survivable values are about 1.5-25; catches g/L sent as g/dL (120 "g/dL").
+    LabTest.HEMOGLOBIN: (1.0, 25.0),
+    # U/L. Analysers report from about 20-50; HLH and haemolysis reach tens of thousands.
+    LabTest.LDH: (10.0, 200_000.0),
 }
 
 #: Vasopressor -> {RateBasis: highest plausible rate}, after unit conversion. The per-kg

@@ -36,8 +36,11 @@ DEFAULT_REFERENCE_RANGES: dict[LabTest, tuple[float | None, float | None]] = {
     LabTest.WBC: (4.0, 11.0),  # 10^3/uL; adult 4.0-11.0
     LabTest.LACTATE: (None, 2.0),  # mmol/L; 2.0 is also the SPEC 2.7 warning threshold
     LabTest.PROCALCITONIN: (None, 0.5),  # ng/mL; < 0.5 makes systemic bacterial infection unlikely
+    LabTest.LDH: (None, 250.0),  # U/L; adult ULN 220-280 by method (SPEC 2.10 IEC-HS > 2 x ULN)
     # Ferritin and IL-6: ranges vary widely by sex and assay; no default (fold change over the
-    # patient's own baseline is what SPEC 2.8 shows).
+    # patient's own baseline is what SPEC 2.8 shows). Without a range, the IEC-HS "> 2 x ULN"
+    # arm is not checked and the assessment says so (its baseline and doubling arms still are).
+    # Platelets and hemoglobin: SPEC 2.10 compares absolute values; no default needed.
 }
 
 

@@ -233,6 +233,23 @@ LAB_TO_STANDARD: dict[LabTest, dict[str, Linear]] = {
     # lactate: mg/dL / 9.01 = mmol/L (SPEC 2.7; molar mass 90.08 g/mol); mEq/L = mmol/L
     LabTest.LACTATE: {"mmol/l": SAME, "meq/l": SAME, "mg/dl": Linear(1.0 / 9.01)},
     LabTest.PROCALCITONIN: {"ng/ml": SAME, "ug/l": SAME},
+    # platelets as 10^9/L (= 10^3/uL); a count per uL / 1000 (SPEC 2.10)
+    LabTest.PLATELETS: {**_THOUSANDS_PER_UL, **{key: Linear(0.001) for key in _PER_UL}},
+    # hemoglobin g/dL; g/L / 10; mmol/L (monomer, 16.114 g/mmol) x 1.6114 (SPEC 2.10)
+    LabTest.HEMOGLOBIN: {
+        "g/dl": SAME,
+        "g/l": Linear(0.1),
+        "mg/dl": Linear(0.001),
+        "mmol/l": Linear(1.6114),
+    },
+    # LDH as AST and ALT: enzyme activity per litre; 1 ukat/L = 60 U/L
+    LabTest.LDH: {
+        "u/l": SAME,
+        "iu/l": SAME,
+        "[iu]/l": SAME,
+        "units/l": SAME,
+        "ukat/l": Linear(60.0),
+    },
 }
 
 

@@ -60,6 +60,11 @@ def assessment_extension(
             {"code": warning.code, "evidence": list(warning.evidence), "text": warning.text}
             for warning in assessment.attribution_warnings
         ],
+        "icans": {  # SPEC 2.9
+            "grade": assessment.icans.grade,
+            "peakGrade": assessment.icans.peak_grade,
+            "drivers": [_driver(driver) for driver in assessment.icans.current.drivers],
+        },
         "dataGaps": [*extra_data_gaps, *assessment.data_gaps],
         "skipped": [
             {"reference": item.reference, "reason": item.reason} for item in assessment.skipped

@@ -67,6 +67,7 @@ from cds_service.services import (
     PATIENT_KEY,
     PREFETCH_KEYS_BY_NAME,
 )
+from crs_grading.wording.phrases import DATA_PROBLEM
 from fhir_maps import ReferenceOwner, reference_owner
 
 __all__ = ["MAX_MEDICATION_READS", "DataProblem", "FhirReader", "PatientData", "render_template"]
@@ -131,13 +132,14 @@ def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
     """The data-gap sentence of a key that could not be read (wholly or in part)."""
     spec = PREFETCH_KEYS_BY_NAME.get(key)
     holds = spec.holds if spec is not None else key
-    verb = "could not be read" if loss is _Loss.UNREAD else "were read only in part"
+    verb = DATA_PROBLEM["unread" if loss is _Loss.UNREAD else "partial"]
     if spec is None:
         return DataProblem(key, f"{holds} {verb} ({reason})", reason=reason)
+    words = {"holds": holds, "verb": verb, "reason": reason, "if_unread": spec.if_unread}
     return DataProblem(
         key,
-        f"{holds} {verb} ({reason}): {spec.if_unread}",
-        card_line=f"{holds} {verb}: {spec.if_unread}",
+        DATA_PROBLEM["full"].format(**words),
+        card_line=DATA_PROBLEM["card"].format(**words),
         reason=reason,
     )
 

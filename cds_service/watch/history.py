@@ -20,7 +20,7 @@ _LABELS = {m.name: m.label for m in WATCHED_MEASURES}
 @dataclass(frozen=True, slots=True)
 class EvaluationLine:
     when: str
-    grades: str  # "CRS 3" (and ICANS once watched)
+    grades: str  # "CRS 3, ICANS 0"
     warnings: str
     note: str  # "partial read", "alert sent", ...
 

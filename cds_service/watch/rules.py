@@ -16,9 +16,8 @@ patient's alert state (what the last evaluation saw) and a new evaluation:
 - an evaluation older than the state (``as_of`` not after it: two workers finishing out of
   order) is stored but changes nothing.
 
-``WATCHED_MEASURES`` is the one place that names what is watched: adding the ICANS grade of
-issue 15 is one more row (``WatchedMeasure("icans", "ICANS", "icans_grade", ...)``); the
-tables already have the ``icans_grade`` columns.
+``WATCHED_MEASURES`` is the one place that names what is watched: the current CRS grade and
+the current ICANS grade (SPEC 2.9), each stored in its own column.
 """
 
 from __future__ import annotations
@@ -62,10 +61,14 @@ def _crs_grade(assessment: Assessment) -> int:
     return assessment.grade  # current Lee 2014 grade (SPEC 2.3), the service's system
 
 
-#: What the watch alerts on (SPEC 4b: "the current CRS or ICANS grade rises"). ICANS (issue 15)
-#: joins as one row here once the assessment carries it.
+def _icans_grade(assessment: Assessment) -> int:
+    return assessment.icans.grade  # current ICANS grade, ASTCT 2019 (SPEC 2.9)
+
+
+#: What the watch alerts on (SPEC 4b: "the current CRS or ICANS grade rises").
 WATCHED_MEASURES: tuple[WatchedMeasure, ...] = (
     WatchedMeasure("crs", "CRS", "crs_grade", _crs_grade),
+    WatchedMeasure("icans", "ICANS", "icans_grade", _icans_grade),
 )
 
 #: The infection warnings of SPEC 2.7 whose appearance alerts (the clinical core's own set).

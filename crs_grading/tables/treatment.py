@@ -260,4 +260,5 @@ ORDER_FINDINGS: dict[OrderFindingCode, Severity] = {
     _F.INFECTION_COULD_EXPLAIN: Severity.CRITICAL,  # SPEC 2.7, seed attribution
     _F.LATE_ONSET: Severity.WARNING,  # SPEC 2.7
     _F.MASKED_FEVER: Severity.INFO,  # SPEC 2.7
+    _F.IEC_HS: Severity.WARNING,  # SPEC 2.10: an HLH-like syndrome changes the treatment
 }

@@ -43,6 +43,7 @@ WARNING_NAMES: dict[WarningCode, str] = {
     WarningCode.INFECTION_DIAGNOSIS: "infection diagnosis",
     WarningCode.LATE_ONSET: "late onset",
     WarningCode.MASKED_FEVER: "masked fever",
+    WarningCode.IEC_HS: "possible IEC-HS",
 }
 
 #: How the tocilizumab dosing tables are named in dosing texts.

@@ -8,7 +8,7 @@ the grader's driver texts; ``cds_service/cards`` adds none of its own (a test en
 
 from __future__ import annotations
 
-from crs_grading.criteria import AdviceCode, OrderFindingCode, RedoseRule, WarningCode
+from crs_grading.criteria import AdviceCode, DataKind, OrderFindingCode, RedoseRule, WarningCode
 
 __all__ = [
     "ADVICE",
@@ -17,6 +17,8 @@ __all__ = [
     "CAUTION_CARD",
     "CAUTION_ORDER",
     "CULTURES",
+    "DATA",
+    "DATA_PROBLEM",
     "WARNINGS_SHORT",
     "FINDING_SUMMARIES",
     "REDOSE",
@@ -43,6 +45,10 @@ WARNINGS: dict[WarningCode | str, str] = {
         "look for infection"
     ),
     WarningCode.MASKED_FEVER: "{agents} already given: fever and CRP no longer track CRS",
+    WarningCode.IEC_HS: (
+        "possible IEC-HS (HLH-like syndrome): {ferritin} with {features}; typical as CRS "
+        "resolves or after a first response to CRS therapy"
+    ),
 }
 
 #: The fewest words that still say each attribution warning (a long card keeps the warning,
@@ -54,6 +60,7 @@ WARNINGS_SHORT: dict[WarningCode, str] = {
     WarningCode.INFECTION_DIAGNOSIS: "Active infection diagnosis.",
     WarningCode.LATE_ONSET: "Late first fever: look for infection.",
     WarningCode.MASKED_FEVER: "Fever and CRP no longer track CRS.",
+    WarningCode.IEC_HS: "Possible IEC-HS (HLH-like syndrome).",
 }
 
 # -- The sepsis caution and the cultures reminder (SPEC 2.7, seed attribution and infection) ----
@@ -184,6 +191,7 @@ FINDING_SUMMARIES: dict[OrderFindingCode, str] = {
     ),
     _F.LATE_ONSET: "First fever more than {days} days after day 0: CRS is uncommon this late",
     _F.MASKED_FEVER: "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS",
+    _F.IEC_HS: "Possible IEC-HS (HLH-like syndrome): ferritin high or rising",
 }
 
 #: Dose findings that can name the ordered dose.
@@ -246,4 +254,52 @@ CARD = {
     "change-to": "Change to {drug} {dose} mg (protocol dose)",
     "set-dose": "Set the {drug} dose to {dose} mg: {rule}",
     "draft-order": "Draft order: {rule}",
+}
+
+
+# -- Data that could not be read (SPEC section 4: "say so on the card") -------------------------
+
+_K = DataKind
+
+#: What each part of the record holds (plural, lower case) and what may be missing without it.
+DATA: dict[DataKind, tuple[str, str]] = {
+    _K.PATIENT: ("the patient's record", "age and death are unknown"),
+    _K.VITAL_SIGNS: (
+        "vital signs",
+        "fever, low blood pressure or oxygen may be missing, so the grade may be too low",
+    ),
+    _K.LABORATORY_RESULTS: (
+        "laboratory results",
+        "an infection warning (lactate, neutrophils) may be missing and organ toxicity may be "
+        "missing, so the grade may be too low",
+    ),
+    _K.BLOOD_CULTURES: ("blood cultures", "an infection warning may be missing"),
+    _K.BASELINES: (
+        "pre-infusion baselines",
+        "criteria against baseline (creatinine, fibrinogen, ejection fraction) and fold changes "
+        "of CRP and ferritin may be missing",
+    ),
+    _K.NEUROLOGIC_ASSESSMENTS: (
+        "neurologic assessments",
+        "neurologic dysfunction (GCS, ICE, RASS) may be missing, and it changes the first-line "
+        "treatment",
+    ),
+    _K.MEDICATION_ADMINISTRATIONS: (
+        "medication administrations",
+        "the CRS therapy, vasopressors, tocilizumab or corticosteroids may be missing, so the "
+        "grade may be too low",
+    ),
+    _K.DIAGNOSES: (
+        "diagnoses",
+        "an infection warning may be missing, and neurologic conditions and comorbidities too",
+    ),
+    _K.PROCEDURES: ("procedures", "a cell infusion recorded as a procedure may be missing"),
+}
+
+#: "{holds} {verb}: {if_unread}" on the card; the extension's sentence adds the technical cause.
+DATA_PROBLEM = {
+    "unread": "could not be read",
+    "partial": "were read only in part",
+    "card": "{holds} {verb}: {if_unread}",
+    "full": "{holds} {verb} ({reason}): {if_unread}",
 }

@@ -34,5 +34,7 @@ FAMILY = ObservationFamily(
         "blood lactate",
         "POC lactate",
     ),
-    vetoes=(*NOT_BLOOD, "dehydrogenase", "LDH", "LD", "pyruvate", "D-lactate", "D-lactic"),
+    # "LDH" is the LDH family's own acronym (valuesets/ldh.py); "lactate dehydrogenase" is
+    # longer than "lactate" and wins there.
+    vetoes=(*NOT_BLOOD, "dehydrogenase", "LD", "pyruvate", "D-lactate", "D-lactic"),
 )

@@ -2,9 +2,10 @@
 
 Each family (one module each: temperature, blood_pressure, vital_signs, oxygen, body_weight,
 transaminases, bilirubin, creatinine, fibrinogen, neutrophils, lactate, biomarkers, cardiac,
-neurologic_scores, blood_culture) holds its codes with their sources and its names. Here they
-become the lookups the mapping uses: LOINC and SNOMED CT codes to concepts, and one name
-matcher for Observations whose codes are all unknown (local codes, text-only codings).
+neurologic_scores, blood_culture, and for IEC-HS blood_counts and ldh) holds its codes with
+their sources and its names. Here they become the lookups the mapping uses: LOINC and SNOMED CT
+codes to concepts, and one name matcher for Observations whose codes are all unknown (local
+codes, text-only codings).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .._names import MAX_MATCH_TEXTS, NameMatcher, Veto, surviving
 from . import (
     bilirubin,
     biomarkers,
+    blood_counts,
     blood_culture,
     blood_pressure,
     body_weight,
@@ -24,6 +26,7 @@ from . import (
     creatinine,
     fibrinogen,
     lactate,
+    ldh,
     neurologic_scores,
     neutrophils,
     oxygen,
@@ -63,6 +66,8 @@ FAMILIES: tuple[ObservationFamily, ...] = (
     cardiac.FAMILY,
     *neurologic_scores.FAMILIES,
     blood_culture.FAMILY,
+    *blood_counts.FAMILIES,  # SPEC 2.10 IEC-HS
+    ldh.FAMILY,
 )
 
 

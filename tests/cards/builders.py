@@ -69,6 +69,9 @@ _WARNING_TEXTS = {
     "infection-diagnosis": WARNINGS[WarningCode.INFECTION_DIAGNOSIS].format(names="sepsis"),
     "late-onset": WARNINGS[WarningCode.LATE_ONSET].format(day=16, after="", days=14),
     "masked-fever": WARNINGS[WarningCode.MASKED_FEVER].format(agents="tocilizumab"),
+    "iec-hs": WARNINGS[WarningCode.IEC_HS].format(
+        ferritin="ferritin 9000 ng/mL (> 2 x ULN 300)", features="platelets 30 x10^9/L"
+    ),
 }
 
 

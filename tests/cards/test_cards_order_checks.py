@@ -193,6 +193,13 @@ CODES = [
         "info",
         "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS",
     ),
+    (
+        "iec-hs",
+        {"grade": 3, "warnings": ("iec-hs",)},
+        {},
+        "warning",
+        "Possible IEC-HS (HLH-like syndrome): ferritin high or rising",
+    ),
 ]
 
 

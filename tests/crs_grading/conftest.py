@@ -15,7 +15,11 @@ from crs_grading.inputs import (
     Comparator,
     ConditionCategory,
     ConditionFinding,
+    ConsciousnessReading,
     CultureResult,
+    EncephalopathyItem,
+    EncephalopathyScreen,
+    EncephalopathyTool,
     GradingInputs,
     Immunosuppressant,
     ImmunosuppressantDose,
@@ -23,12 +27,15 @@ from crs_grading.inputs import (
     LabResult,
     LabTest,
     Measurement,
+    NeurologicSign,
+    NeurologicSignFinding,
     NeuroScore,
     NeuroScoreKind,
     OxygenDevice,
     OxygenReading,
     PatientFacts,
     RateBasis,
+    ScreenItem,
     SkippedResource,
     TherapyAdministration,
     TherapyKind,
@@ -203,6 +210,42 @@ class Chart:
 
     def died(self, when: datetime | None) -> None:
         self.deceased, self.deceased_time = True, when
+
+    # -- ICANS (SPEC 2.9) ---------------------------------------------------------------------
+    def screen(
+        self,
+        tool: EncephalopathyTool,
+        when: datetime,
+        total: float | None = None,
+        items: dict[EncephalopathyItem, float] | None = None,
+        unable: bool = False,
+    ) -> str:
+        charted = tuple(ScreenItem(item, points) for item, points in (items or {}).items())
+        screen = EncephalopathyScreen(
+            tool, when, self._ref("Observation"), total, charted, unable_to_perform=unable
+        )
+        return self._add("encephalopathy_screens", screen)
+
+    def ice(self, when: datetime, total: float | None = None, **kwargs: Any) -> str:
+        return self.screen(EncephalopathyTool.ICE, when, total, **kwargs)
+
+    def capd(self, when: datetime, total: float | None = None, **kwargs: Any) -> str:
+        return self.screen(EncephalopathyTool.CAPD, when, total, **kwargs)
+
+    def rass(self, when: datetime, score: int, sedated: bool = False) -> str:
+        reading = ConsciousnessReading(when, score, self._ref("Observation"), sedated)
+        return self._add("consciousness", reading)
+
+    def sign(
+        self,
+        sign: NeurologicSign,
+        onset: datetime | None,
+        name: str = "",
+        recorded: datetime | None = None,
+        kind: str = "Condition",
+    ) -> str:
+        finding = NeurologicSignFinding(sign, name, self._ref(kind), onset, recorded)
+        return self._add("neurologic_signs", finding)
 
     # -- building ---------------------------------------------------------------------------
     def inputs(self) -> GradingInputs:

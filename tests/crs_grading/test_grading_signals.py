@@ -22,8 +22,8 @@ GCS, ICE = NeuroScoreKind.GCS, NeuroScoreKind.ICE
         pytest.param(lambda c: c.score(GCS, c.t(1), 15), None, id="SPEC 2.5: GCS 15 is not"),
         pytest.param(
             lambda c: c.score(ICE, c.t(1), 9),
-            "ice-below-10",
-            id="SPEC 2.5: ICE 9 is neurologic dysfunction",
+            "icans",
+            id="SPEC 2.5 and 2.9: ICE 9 is neurologic dysfunction, as ICANS grade 1",
         ),
         pytest.param(lambda c: c.score(ICE, c.t(1), 10), None, id="SPEC 2.5: ICE 10 is not"),
         pytest.param(

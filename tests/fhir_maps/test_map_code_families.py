@@ -147,8 +147,8 @@ NOT_OURS = [
     ("Creatinine Clearance", {"valueQuantity": quantity(60, "mL/min")}),
     ("Bilirubin, Direct", {"valueQuantity": quantity(1.2, "mg/dL")}),
     ("AST/ALT Ratio", {"valueQuantity": quantity(1.2, "1")}),
-    ("Lactate Dehydrogenase", {"valueQuantity": quantity(900, "U/L")}),
-    ("LDH", {"valueQuantity": quantity(900, "U/L")}),
+    ("LD", {"valueQuantity": quantity(900, "U/L")}),  # LDH is read by name (IEC-HS), LD is not
+    ("LDH Isoenzymes", {"valueQuantity": quantity(30, "%")}),
     ("Lactate, CSF", {"valueQuantity": quantity(3.0, "mmol/L")}),
     ("Neutrophils %", {"valueQuantity": quantity(80, "%")}),
     ("Birth Weight", {"valueQuantity": quantity(3.2, "kg")}),

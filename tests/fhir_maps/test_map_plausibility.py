@@ -39,6 +39,9 @@ LAB_CODE = {
     LabTest.WBC: ("6690-2", "WBC"),
     LabTest.LACTATE: ("2524-7", "lactate"),
     LabTest.PROCALCITONIN: ("33959-8", "procalcitonin"),
+    LabTest.PLATELETS: ("777-3", "platelets"),
+    LabTest.HEMOGLOBIN: ("718-7", "hemoglobin"),
+    LabTest.LDH: ("2532-0", "LDH"),
 }
 
 

@@ -70,7 +70,7 @@ def test_case_3_alerts_once_when_its_grade_rises_to_2_at_day_5_noon(watch_app, e
     drain(watch_app)
     assert alerts(watch_app) == []
     (evaluation,) = get_watch(watch_app).store.evaluations_of(RISER)
-    assert evaluation["grades"] == {"crs": 1} and not evaluation["alerted"]
+    assert evaluation["grades"] == {"crs": 1, "icans": 0} and not evaluation["alerted"]
 
     at(watch_app, DAY5_NOON)
     notify(watch_app)

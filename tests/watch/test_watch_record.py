@@ -61,7 +61,7 @@ def test_the_smart_page_shows_the_watchs_evaluations_and_the_alert_sent(watch_ap
     assert "CRS grade rose from 1 to 2" in shown
     assert "communication sent, webhook sent" in shown
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", shown)
-    assert rows == [("10 Jan 20:00 UTC", "CRS 2"), ("9 Jan 20:00 UTC", "CRS 1")]
+    assert rows == [("10 Jan 20:00 UTC", "CRS 2, ICANS 0"), ("9 Jan 20:00 UTC", "CRS 1, ICANS 0")]
 
 
 def test_the_section_is_not_shown_for_a_patient_of_another_ehr(watch_app, ehr):

@@ -131,10 +131,55 @@ def test_a_patient_out_of_scope_never_alerts_and_resets_the_state():
 
 
 def test_the_watched_measures_are_the_assessment_grades_and_have_their_columns():
-    """ICANS (issue 15) joins as one more row; its columns exist already."""
+    """SPEC 4b: the current CRS and ICANS grades, each in its own column."""
     from cds_service.watch.tables import watch_evaluations_table, watch_patients_table
 
-    assert [m.name for m in WATCHED_MEASURES] == ["crs"]
+    assert [(m.name, m.column) for m in WATCHED_MEASURES] == [
+        ("crs", "crs_grade"),
+        ("icans", "icans_grade"),
+    ]
     for column in ("crs_grade", "icans_grade"):
         assert column in watch_evaluations_table.c and column in watch_patients_table.c
     assert all(m.column in watch_evaluations_table.c for m in WATCHED_MEASURES)
+
+
+def both(crs, icans, *, minutes=60):
+    return Observation(
+        as_of=T0 + timedelta(minutes=minutes),
+        in_scope=True,
+        grades={"crs": crs, "icans": icans},
+        warnings=frozenset(),
+    )
+
+
+def test_an_icans_rise_to_the_alert_grade_alerts_once():
+    """SPEC 4b: "when the current CRS or ICANS grade rises to >= a configured grade ... one
+    alert per rise ... the same rise never alerts twice" (seed Case 3: ICANS rises on day 9 as
+    her CRS settles)."""
+    start = AlertState(as_of=T0, grades={"crs": 3, "icans": 0})
+    after, reasons = transition(start, both(2, 3), alert_grade=2)
+    assert kinds(reasons) == [("grade-rise", "icans", 0, 3)]  # CRS fell: only ICANS alerts
+    again, reasons = transition(after, both(2, 3, minutes=120), alert_grade=2)
+    assert reasons == ()
+    assert dict(again.grades) == {"crs": 2, "icans": 3}
+
+
+def test_an_icans_rise_below_the_configured_grade_does_not_alert():
+    start = AlertState(as_of=T0, grades={"crs": 1, "icans": 0})
+    assert transition(start, both(1, 2), alert_grade=3)[1] == ()
+    _, reasons = transition(start, both(1, 3), alert_grade=3)
+    assert kinds(reasons) == [("grade-rise", "icans", 0, 3)]
+
+
+def test_an_icans_fall_then_a_new_rise_alerts_again():
+    start = AlertState(as_of=T0, grades={"crs": 0, "icans": 3})
+    fallen, reasons = transition(start, both(0, 0), alert_grade=2)
+    assert reasons == ()
+    _, reasons = transition(fallen, both(0, 2, minutes=120), alert_grade=2)
+    assert kinds(reasons) == [("grade-rise", "icans", 0, 2)]
+
+
+def test_crs_and_icans_rising_together_make_one_alert_naming_both():
+    start = AlertState(as_of=T0, grades={"crs": 1, "icans": 0})
+    _, reasons = transition(start, both(3, 2), alert_grade=2)
+    assert kinds(reasons) == [("grade-rise", "crs", 1, 3), ("grade-rise", "icans", 0, 2)]
