@@ -7,7 +7,6 @@ Two real workers on 127.0.0.1, stopped by their own pid.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -15,12 +14,11 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
-from prometheus_client.mmap_dict import MmapedDict
+from worker_metrics import health_checks, health_checks_until, requests_by_worker
 
 from cds_service.gunicorn_conf import prepare_metrics_dir
 
@@ -106,45 +104,6 @@ def _scrape(base: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def _hit(base: str, count: int) -> None:
-    """``count`` health checks from 4 threads, each on a new connection."""
-
-    def one(_: int) -> int:
-        return requests.get(
-            f"{base}/healthz", timeout=10, headers={"Connection": "close"}
-        ).status_code
-
-    with ThreadPoolExecutor(4) as pool:
-        assert set(pool.map(one, range(count))) == {200}
-
-
-def _healthz_by_worker(metrics_dir: Path) -> dict[int, float]:
-    """Each worker's own health-check count, read from its file (pid -> count)."""
-    counts: dict[int, float] = {}
-    for path in metrics_dir.glob("counter_*.db"):
-        pid = int(path.stem.removeprefix("counter_"))
-        if path.stat().st_size < 8:
-            continue  # created, not yet sized
-        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):
-            _, sample, labels, _ = json.loads(key)
-            if sample == "crs_cds_requests_total" and labels.get("endpoint") == "ops.healthz":
-                counts[pid] = counts.get(pid, 0.0) + value
-    return counts
-
-
-def _hit_until(base: str, metrics_dir: Path, served, log) -> int:
-    """Health checks in rounds of 4 until ``served(counts by worker)`` holds; how many were
-    sent. Which worker takes a connection is the kernel's choice, so rounds go on (for up to
-    a minute) instead of assuming a number of calls spreads over both."""
-    sent = 0
-    deadline = time.monotonic() + 60
-    while not served(_healthz_by_worker(metrics_dir)):
-        assert time.monotonic() < deadline, log()[-2000:]
-        _hit(base, 4)
-        sent += 4
-    return sent
-
-
 def test_a_counter_is_the_sum_of_both_workers_at_every_scrape(tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -152,11 +111,11 @@ def test_a_counter_is_the_sum_of_both_workers_at_every_scrape(tmp_path):
     server = Gunicorn(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     try:
         assert not (metrics_dir / "counter_99999.db").exists(), "emptied at start"
-        _hit(server.base, 20)
-        sent = 20 + _hit_until(
+        health_checks(server.base, 20)
+        sent = 20 + health_checks_until(
             server.base, metrics_dir, lambda counts: len(counts) == 2, server.log
         )
-        by_worker = _healthz_by_worker(metrics_dir)
+        by_worker = requests_by_worker(metrics_dir)
         assert len(by_worker) == 2 and sum(by_worker.values()) == sent, by_worker
         # Each scrape is answered by one worker; every one must show both workers' sum.
         assert [_scrape(server.base) for _ in range(8)] == [float(sent)] * 8
@@ -164,7 +123,7 @@ def test_a_counter_is_the_sum_of_both_workers_at_every_scrape(tmp_path):
         # A worker that dies keeps its count; its replacement adds to it.
         victim = min(by_worker)
         os.kill(victim, signal.SIGKILL)
-        sent += _hit_until(
+        sent += health_checks_until(
             server.base, metrics_dir, lambda counts: len(counts.keys() - by_worker) == 1, server.log
         )
         assert [_scrape(server.base) for _ in range(6)] == [float(sent)] * 6
@@ -185,8 +144,8 @@ def test_without_the_variable_each_gunicorn_uses_its_own_temporary_folder(tmp_pa
     try:
         folders = sorted(temporary.glob("crs-cds-metrics-*"))
         assert len(folders) == 2
-        _hit(first.base, 10)
-        _hit(second.base, 3)
+        health_checks(first.base, 10)
+        health_checks(second.base, 3)
         assert _scrape(first.base) == 10.0
         assert _scrape(second.base) == 3.0
     finally:
