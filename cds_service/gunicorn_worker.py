@@ -34,8 +34,10 @@ from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped
 __all__ = ["OVERLOAD_WAIT_S", "BalancedThreadWorker"]
 
 #: How long a new connection may wait for an idle worker before a busy one takes it. An idle
-#: worker accepts within microseconds; waiting longer means every worker is busy.
-OVERLOAD_WAIT_S = 0.1
+#: worker accepts within microseconds once it runs, but on a loaded machine (other processes on
+#: the cores) it may not be scheduled for a few hundred milliseconds: at 0.1 s a busy worker
+#: took such connections and kept them for their lifetime while the idle one never saw them.
+OVERLOAD_WAIT_S = 0.5
 
 
 class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
