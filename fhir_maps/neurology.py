@@ -10,6 +10,7 @@ the configured codes (``MappingOptions``) and by name; the few verified codes ar
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import datetime
@@ -79,6 +80,9 @@ NOTE_ICE_NOT_DONE = (
     "not used for the ICANS grade"
 )
 
+#: The longest valueString read as a number (a score is a few characters).
+_MAX_NUMBER_TEXT = 32
+
 #: A RASS charted as text: its leading signed number ("-2 Light sedation", "+1", "−3").
 _LEADING_SCORE = re.compile(r"^\s*\(?\s*([+\-\u2212\u2013]?)\s*([0-5])\b")
 
@@ -113,11 +117,12 @@ def _number(holder: JSON, prefix: str, measure: str) -> float | None:
             raise ElementError(f"{prefix}valueQuantity.comparator", f"is a bound, not a {measure}")
         return number(quantity.get("value"), f"{prefix}valueQuantity.value")
     text = holder.get("valueString")
-    if isinstance(text, str):
+    if isinstance(text, str) and len(text) <= _MAX_NUMBER_TEXT:
         try:
-            return float(text.strip())
+            value = float(text.strip())
         except ValueError:
             return None
+        return value if math.isfinite(value) else None  # "inf", "nan": not a score
     return None
 
 
@@ -330,8 +335,9 @@ def _present(holder: JSON, prefix: str) -> tuple[bool, list[str]]:
     texts = _value_texts(holder, prefix)
     concept = holder.get("valueCodeableConcept")
     for coding in codings(concept, f"{prefix}valueCodeableConcept"):
-        if coding.get("system") == SNOMED and coding.get("code") in PRESENT_CODES:
-            return PRESENT_CODES[str(coding.get("code"))], texts
+        value = coding.get("code")
+        if coding.get("system") == SNOMED and isinstance(value, str) and value in PRESENT_CODES:
+            return PRESENT_CODES[value], texts
     for text in texts[:MAX_MATCH_TEXTS]:
         said = PRESENT_WORDS.first([text])
         if said is not None:
@@ -356,9 +362,11 @@ def map_sign_observation(
     code = holder.get("code")
     names = concept_texts(code, f"{prefix}code")
     found: list[NeurologicSign] = [
-        SNOMED_SIGNS[str(c.get("code"))]
+        SNOMED_SIGNS[value]
         for c in codings(code, f"{prefix}code")
-        if c.get("system") == SNOMED and c.get("code") in SNOMED_SIGNS
+        if c.get("system") == SNOMED
+        and isinstance(value := c.get("code"), str)
+        and value in SNOMED_SIGNS
     ]
     found.extend(_signs_by_name([*names, *value_texts]))
     shown = " ".join([names[-1] if names else "", *value_texts[:1]]).strip()
@@ -394,7 +402,8 @@ def note_sedation(context: MappingContext, times: TimeReader, administration: JS
     ``times`` is a reader of its own, so that the times read here are not counted twice in the
     notes of times without a zone."""
     try:
-        if administration.get("status") not in ADMINISTRATION_COUNTED:
+        status = administration.get("status")
+        if not isinstance(status, str) or status not in ADMINISTRATION_COUNTED:
             return
         texts = _medication_texts(administration)
         if not SEDATIVE_NAMES.find_in(texts):
@@ -413,7 +422,7 @@ def note_sedation(context: MappingContext, times: TimeReader, administration: JS
             end = times.optional(period.get("end"), "effectivePeriod.end")
             if start is None:
                 return
-        if end is None and administration.get("status") != "in-progress" and not rate:
+        if end is None and status != "in-progress" and not rate:
             return
         context.sedation_periods.append((start, end))
     except ElementError:

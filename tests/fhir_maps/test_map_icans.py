@@ -637,3 +637,24 @@ def test_every_spec_2_9_row_grades_from_fhir(birth, resources, grade, criterion)
     drivers = {d.criterion: d.grade for d in assessment.icans.current.drivers}
     assert drivers[criterion] == grade
     assert assessment.grade == 0  # ICANS never changes the CRS grade
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"status": ["in-progress"]},
+        {"medicationCodeableConcept": "propofol"},
+        {"effectivePeriod": {"start": "yesterday"}},
+    ],
+    ids=["a list as status", "a string as medication", "an unreadable start"],
+)
+def test_an_unreadable_sedative_infusion_never_breaks_the_mapping(broken):
+    drip = infusion("propofol infusion", "2026-11-27T06:00:00Z") | broken
+    inputs = mapped(obs("RASS", valueInteger=-3), drip)
+    assert only(inputs.consciousness).sedated is False
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-inf", "9" * 400])
+def test_a_score_written_as_an_impossible_number_is_not_a_score(text):
+    inputs = mapped(obs("RASS", valueString=text), obs("ICE Score", valueString=text))
+    assert inputs.consciousness == () and inputs.encephalopathy_screens == ()
