@@ -1,23 +1,36 @@
-"""``python -m benchmarks``: run the issue 6 benchmarks and write the results.
+"""``python -m benchmarks``: run the issue 13 benchmarks and write the results.
 
-    .venv/bin/python -m benchmarks            # full run (2-3 min), writes docs/performance.md
+    .venv/bin/python -m benchmarks            # full run (6-10 min), writes docs/performance.md
                                               # and the README summary
-    .venv/bin/python -m benchmarks --quick    # smoke run (under a minute), prints only
+    .venv/bin/python -m benchmarks --quick    # smoke run (about a minute), prints only
+    .venv/bin/python -m benchmarks --profile  # also prints where one M call spends its time
 
-Run it on an otherwise idle machine: other load on the cores shows up in every number.
+Run it on an otherwise idle machine: other load on the cores shows up in every number (the
+report says so when the load average at the start was high).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.http_load import LevelResult, ServerSettings, run_levels
-from benchmarks.inprocess import Memory, SizeResult, growth, make_app, run_memory, run_size
+from benchmarks.inprocess import (
+    FIXED_MMAP_THRESHOLD,
+    Memory,
+    SizeResult,
+    growth,
+    like_a_worker,
+    make_app,
+    profile_call,
+    run_memory,
+    run_size,
+)
 from benchmarks.payloads import SIZES, build_payload
 from benchmarks.report import (
     RESULTS_BEGIN,
@@ -35,13 +48,13 @@ from benchmarks.report import (
 _REPOSITORY = Path(__file__).absolute().parent.parent
 
 #: Rounds per payload (full, quick).
-_ROUNDS = {"S": (60, 5), "M": (25, 3), "L": (9, 2)}
-_FULL_LEVELS = (1, 2, 4, 8, 16, 32)
-_QUICK_LEVELS = (1, 2)
+_ROUNDS = {"S": (60, 5), "M": (25, 3), "L": (9, 2), "XL": (5, 2)}
+_FULL_LEVELS = (1, 2, 4, 8, 16)
+_QUICK_LEVELS = (1, 2, 4)
 
 
 def _requests_for(level: int, quick: bool) -> int:
-    return 4 if quick else max(30, 6 * level)
+    return 8 if quick else max(60, 30 * level)
 
 
 def _say(message: str) -> None:
@@ -57,8 +70,16 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: S and M, few rounds")
+    parser.add_argument(
+        "--sizes",
+        default=None,
+        help="comma list of payloads to run in process (default: S,M,L,XL; --quick: S,M)",
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn run")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument(
+        "--profile", action="store_true", help="print cProfile's top functions of one M call"
+    )
     parser.add_argument(
         "--write",
         action=argparse.BooleanOptionalAction,
@@ -74,42 +95,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gc-threshold",
         metavar="G0,G1,G2",
-        help="in-process runs only: gc.set_threshold(G0, G1, G2) first, to try a GC setting",
+        help="in-process runs only: gc.set_threshold(G0, G1, G2) after create_app(), to try a "
+        "GC setting against the production one",
     )
     options = parser.parse_args(arguments)
-    if options.gc_threshold:
-        gc.set_threshold(*(int(part) for part in options.gc_threshold.split(",")))
     write = (not options.quick) if options.write is None else options.write
+    default_sizes = "S,M" if options.quick else ",".join(size.name for size in SIZES)
+    wanted = (options.sizes or default_sizes).upper().split(",")
+    sizes = [size for size in SIZES if size.name in wanted]
+    if "M" not in wanted and not options.no_http:
+        sizes = [size for size in SIZES if size.name in (*wanted, "M")]
 
     started = time.perf_counter()
-    facts = machine_facts()
-    sizes = [size for size in SIZES if not (options.quick and size.name == "L")]
+    load_at_start = os.getloadavg()[0]
     _say(f"building payloads {', '.join(size.name for size in sizes)} ...")
     payloads = [build_payload(size) for size in sizes]
     gc.collect()
 
     results: list[SizeResult] = []
     with tempfile.TemporaryDirectory() as directory:
-        app = make_app(Path(directory))
+        app = make_app(Path(directory))  # sets the production GC thresholds
+        like_a_worker()
+        if options.gc_threshold:
+            gc.set_threshold(*(int(part) for part in options.gc_threshold.split(",")))
+        facts = machine_facts()
         for payload in payloads:
             rounds = _ROUNDS[payload.size.name][1 if options.quick else 0]
             _say(
-                f"in process: {payload.size.name} ({payload.resources:,} resources), "
-                f"{rounds} rounds ..."
+                f"in process: {payload.size.name} ({payload.resources:,} resources, "
+                f"{payload.megabytes:.1f} MB), {rounds} rounds ..."
             )
             results.append(run_size(app, payload, rounds))
+        profiled = next((p for p in payloads if p.size.name == "M"), payloads[-1])
+        if options.profile:
+            sys.stdout.write(profile_call(app, profiled) + "\n")
         del app
     gc.collect()
 
     memory: list[Memory] = []
     if not options.no_memory and not options.quick:
-        _say("peak memory, one fresh process per payload ...")
-        memory = run_memory(payloads, payloads[0])
+        _say("memory, one fresh process per payload ...")
+        measured = [payload for payload in payloads if payload.size.name != "S"]
+        memory = run_memory(measured, payloads[0])
+        memory += run_memory(measured, payloads[0], FIXED_MMAP_THRESHOLD)
 
     server: ServerSettings | None = None
     levels: list[LevelResult] = []
-    medium = next(payload for payload in payloads if payload.size.name == "M")
-    if not options.no_http:
+    medium = next((payload for payload in payloads if payload.size.name == "M"), None)
+    if not options.no_http and medium is not None:
         chosen = _QUICK_LEVELS if options.quick else _FULL_LEVELS
         _say(f"HTTP: gunicorn, concurrency {', '.join(map(str, chosen))} ...")
         server, levels = run_levels(
@@ -125,10 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         facts=facts,
         sizes=results,
         growth=growth(results),
+        load_at_start=load_at_start,
         memory=memory,
         server=server,
         levels=levels,
-        http_payload=medium.size.name,
+        http_payload="M",
         elapsed_s=time.perf_counter() - started,
     )
     markdown = performance_markdown(report)

@@ -2,9 +2,10 @@
 
 The server is started here on 127.0.0.1 at a free port (authentication off, a throwaway SQLite
 database, its log in a temporary folder) and stopped here, by its own process id. The load
-generator runs closed-loop clients (threads, one keep-alive ``http.client`` connection each)
-at each concurrency level, bounded by a request count and a wall-clock limit, and never talks
-to any address but 127.0.0.1.
+generator runs closed-loop clients (threads, one keep-alive ``http.client`` connection each,
+as an EHR's connection pool) at each concurrency level, bounded by a request count and a
+wall-clock limit, and never talks to any address but 127.0.0.1. The CPU time each gunicorn
+worker used during a level (``/proc/<pid>/stat``) shows whether every worker had work.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from benchmarks.stats import Samples
 
 __all__ = [
     "LevelResult",
+    "Server",
     "ServerSettings",
+    "cpu_seconds",
     "gunicorn_server",
     "production_settings",
     "run_level",
@@ -97,9 +100,26 @@ def _get(port: int, path: str, timeout: float = 2.0) -> int:
         connection.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Server:
+    port: int
+    pid: int  # the gunicorn master
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return sorted(int(pid) for pid in children)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (Linux ``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def gunicorn_server(settings: ServerSettings, workdir: Path) -> Iterator[int]:
-    """Start gunicorn on 127.0.0.1 at a free port; yield the port; stop it on exit."""
+def gunicorn_server(settings: ServerSettings, workdir: Path) -> Iterator[Server]:
+    """Start gunicorn on 127.0.0.1 at a free port; yield it; stop it on exit."""
     port = _free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [
@@ -127,14 +147,17 @@ def gunicorn_server(settings: ServerSettings, workdir: Path) -> Iterator[int]:
                     f"gunicorn exited with {process.returncode}; see {workdir / 'gunicorn.log'}"
                 )
             try:
-                if _get(port, "/healthz") == 200:
+                server = Server(port, process.pid)
+                if _get(port, "/healthz") == 200 and len(server.worker_pids()) == _workers(
+                    settings
+                ):
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer /healthz within 60 s")
             time.sleep(0.2)
-        yield port
+        yield server
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # graceful stop of the master we started
@@ -156,11 +179,26 @@ class LevelResult:
     wall_seconds: float = 0.0
     stopped_by_time: bool = False
     client_cpu_seconds: float = 0.0  # CPU used by the load generator itself
+    worker_cpu_seconds: list[float] = field(default_factory=list)  # per gunicorn worker
 
     @property
     def throughput(self) -> float:
         """Successful requests per second."""
         return len(self.latency.values) / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def worker_shares(self) -> list[float]:
+        """Each worker's part of the CPU all workers used during the level, largest first."""
+        total = sum(self.worker_cpu_seconds)
+        if total <= 0:
+            return []
+        return sorted((seconds / total for seconds in self.worker_cpu_seconds), reverse=True)
+
+    @property
+    def every_worker_busy(self) -> bool:
+        """Every worker did at least 70 % of an equal share of the work."""
+        shares = self.worker_shares
+        return bool(shares) and min(shares) >= 0.7 / len(shares)
 
 
 class _Budget:
@@ -228,7 +266,7 @@ def _client(
 
 
 def run_level(
-    port: int,
+    server: Server,
     body: bytes,
     concurrency: int,
     requests: int,
@@ -237,6 +275,9 @@ def run_level(
     keep_alive: bool = True,
 ) -> LevelResult:
     """``concurrency`` closed-loop clients sending ``body`` until ``requests`` or time is up."""
+    port = server.port
+    workers = server.worker_pids()
+    workers_before = [cpu_seconds(pid) for pid in workers]
     result = LevelResult(concurrency)
     budget = _Budget(requests, max_seconds)
     lock = threading.Lock()
@@ -257,6 +298,9 @@ def run_level(
     result.wall_seconds = time.perf_counter() - started
     result.client_cpu_seconds = time.process_time() - cpu_started
     result.stopped_by_time = budget.out_of_time
+    result.worker_cpu_seconds = [
+        cpu_seconds(pid) - before for pid, before in zip(workers, workers_before, strict=True)
+    ]
     return result
 
 
@@ -272,9 +316,21 @@ def run_levels(
     results: list[LevelResult] = []
     with (
         tempfile.TemporaryDirectory() as directory,
-        gunicorn_server(settings, Path(directory)) as port,
+        gunicorn_server(settings, Path(directory)) as server,
     ):
-        run_level(port, body, 2, warmup, max_seconds)
+        for _ in range(2):  # every worker warmed up: one connection per call
+            run_level(server, body, _workers(settings), warmup, max_seconds, keep_alive=False)
         for level in levels:
-            results.append(run_level(port, body, level, requests_for[level], max_seconds))
+            results.append(run_level(server, body, level, requests_for[level], max_seconds))
     return settings, results
+
+
+def _workers(settings: ServerSettings) -> int:
+    """The ``--workers`` of the settings (gunicorn's default: 1)."""
+    flags = list(settings.flags)
+    for index, flag in enumerate(flags):
+        if flag in ("--workers", "-w") and index + 1 < len(flags):
+            return int(flags[index + 1])
+        if flag.startswith("--workers="):
+            return int(flag.split("=", 1)[1])
+    return 1

@@ -1,17 +1,26 @@
 """In-process timing of ``crs-patient-view``: the whole request through the WSGI app.
 
-For each payload, every round times ``orjson.loads`` of the body and then one POST of the same
-body through the Flask test client (authentication off, so nothing but the pipeline is timed:
-request parsing, fhir_io, fhir_maps, grading and cards). Only the body bytes are held between
-rounds, as in a server, so the garbage collector sees what a worker would. A second pass times
-the stages one by one (for finding hot spots), and a subprocess per payload measures peak
-memory on a fresh app.
+The fair floor (issue 13): the app comes from ``create_app()``, which sets the production
+garbage-collector thresholds for the whole process, and the process then does what a gunicorn
+worker does after loading the app (``gunicorn_conf.post_worker_init``: collect, freeze). Every
+round times one POST of the body through the Flask test client (authentication off, so nothing
+but the pipeline is timed: request parsing, fhir_io, fhir_maps, grading, cards, audit) and then
+``orjson.loads`` of the same body in the same process, with the same collector: call, floor,
+call, floor... The floor is the parse alone (its result is freed after the clock stops); the
+ratio is the median over rounds of call / floor. Only the body bytes are held between rounds,
+as in a server.
+
+A second pass times the stages one by one on the CPU clock of the thread (for finding hot
+spots), and a subprocess per payload measures peak and retained memory on a fresh app.
 """
 
 from __future__ import annotations
 
+import cProfile
 import gc
+import io
 import os
+import pstats
 import secrets
 import subprocess
 import sys
@@ -29,9 +38,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from benchmarks.payloads import Payload
-from benchmarks.stats import GcTimer, Samples, loglog_slope
+from benchmarks.stats import GcTimer, Samples
 
 __all__ = [
+    "FIXED_MMAP_THRESHOLD",
     "SERVICE_PATH",
     "Growth",
     "Memory",
@@ -39,8 +49,10 @@ __all__ = [
     "StageTimes",
     "benchmark_environment",
     "growth",
+    "like_a_worker",
     "make_app",
     "measure_memory",
+    "profile_call",
     "run_size",
 ]
 
@@ -48,16 +60,11 @@ SERVICE_PATH = "/cds-services/crs-patient-view"
 
 
 def benchmark_environment(directory: Path) -> dict[str, str]:
-    """The app's environment for benchmarks: production defaults but authentication off.
-
-    ``CRS_CDS_MAX_RESOURCES`` is raised above its default (20,000) because the L payload of
-    issue 6 holds 20,478 resources and the default would refuse it with 413 before any work.
-    """
+    """The app's environment for benchmarks: production defaults, authentication off."""
     return {
         "CRS_CDS_AUTH": "none",
         "DATABASE_URL": f"sqlite:///{directory / 'benchmark.sqlite3'}",
         "CRS_CDS_LOG_LEVEL": "WARNING",
-        "CRS_CDS_MAX_RESOURCES": "100000",
         "CRS_CDS_SECRET_KEY": secrets.token_urlsafe(32),
     }
 
@@ -70,27 +77,43 @@ def make_app(directory: Path) -> Flask:
     return app
 
 
-def post(client: FlaskClient, body: bytes) -> dict[str, Any]:
-    """POST one body; the answer's JSON. Anything but 200 stops the benchmark."""
+def like_a_worker() -> None:
+    """What gunicorn does in each worker once the app is loaded (the production hook itself)."""
+    from cds_service import gunicorn_conf
+
+    gunicorn_conf.post_worker_init(None)
+
+
+def post(client: FlaskClient, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST one body; the status and the answer's JSON."""
     response = client.post(SERVICE_PATH, data=body, content_type="application/json")
-    if response.status_code != 200:
-        raise RuntimeError(
-            f"{SERVICE_PATH} answered {response.status_code}: {response.get_data(as_text=True)}"
-        )
     answer: dict[str, Any] = orjson.loads(response.get_data())
-    return answer
+    return response.status_code, answer
 
 
 @dataclass(slots=True)
 class StageTimes:
-    """Each stage of the pipeline timed on its own (medians over the rounds), in seconds."""
+    """Each stage of the pipeline timed on its own (CPU time of the thread), in seconds."""
 
-    parse: Samples = field(default_factory=Samples)  # parse_hook_request: loads + checks
+    loads: Samples = field(default_factory=Samples)  # orjson.loads of the body
+    checks: Samples = field(default_factory=Samples)  # parse_hook_request minus orjson.loads
     read: Samples = field(default_factory=Samples)  # fhir_io: prefetch -> PatientData
     map: Samples = field(default_factory=Samples)  # fhir_maps.map_patient_record
     grade: Samples = field(default_factory=Samples)  # crs_grading.assess
-    answer: Samples = field(default_factory=Samples)  # hooks.answer_hook (map, grade, cards)
+    rest: Samples = field(default_factory=Samples)  # answer_hook minus map and grade
+    free: Samples = field(default_factory=Samples)  # freeing the request's data
     answer_error: str | None = None
+
+    def as_rows(self) -> list[tuple[str, Samples]]:
+        return [
+            ("orjson.loads of the body", self.loads),
+            ("request checks (parse_hook_request minus orjson.loads)", self.checks),
+            ("fhir_io: prefetch to PatientData", self.read),
+            ("fhir_maps: map_patient_record", self.map),
+            ("crs_grading: assess", self.grade),
+            ("treatment plan, cards, audit row", self.rest),
+            ("freeing the request's data", self.free),
+        ]
 
 
 @dataclass(slots=True)
@@ -99,22 +122,30 @@ class SizeResult:
     description: str
     resources: int
     megabytes: float
-    handling: Samples
+    status: int  # of the last call: 200 when answered
+    handling: Samples  # wall time of the call
     handling_cpu: Samples  # CPU time of the handling thread: wall minus waiting for a core
-    loads: Samples
-    ratios: Samples  # per round: handling / loads
-    gc_seconds: float  # cyclic GC time during all handling rounds
+    loads: Samples  # the floor: orjson.loads of the body, wall
+    loads_cpu: Samples
+    ratios: Samples  # per round: call / floor, wall
+    ratios_cpu: Samples  # per round: call / floor, CPU
+    gc_seconds: float  # cyclic GC time during all calls
+    gc_floor_seconds: float  # cyclic GC time during all floors
     stages: StageTimes
     cards: int
     grade: int | None
 
     @property
-    def ratio_of_medians(self) -> float:
-        return self.handling.median / self.loads.median
+    def answered(self) -> bool:
+        return self.status == 200
 
     @property
     def gc_share(self) -> float:
         return self.gc_seconds / sum(self.handling.values)
+
+    @property
+    def gc_floor_share(self) -> float:
+        return self.gc_floor_seconds / sum(self.loads.values)
 
 
 def _card_grade(answer: dict[str, Any]) -> int | None:
@@ -137,14 +168,22 @@ def _stages(app: Flask, payload: Payload, rounds: int) -> StageTimes:
 
     service = SERVICES_BY_ID["crs-patient-view"]
     stages = StageTimes()
-    clock = time.perf_counter
+    clock = time.thread_time
     with app.test_request_context(SERVICE_PATH, method="POST"):
         settings = get_settings(app)
         reader = get_fhir_reader(app)
         for _ in range(rounds):
             started = clock()
-            request = parse_hook_request(service, "application/json", payload.body)
-            stages.parse.add(clock() - started)
+            document = orjson.loads(payload.body)
+            loaded = clock()
+            del document
+            started_parse = clock()
+            request = parse_hook_request(
+                service, "application/json", payload.body, max_resources=settings.max_resources
+            )
+            parsed = clock()
+            stages.loads.add(loaded - started)
+            stages.checks.add(max(0.0, (parsed - started_parse) - (loaded - started)))
             started = clock()
             data = reader.read(
                 templates=service.prefetch,
@@ -152,106 +191,157 @@ def _stages(app: Flask, payload: Payload, rounds: int) -> StageTimes:
                 patient_id=request.context.patient_id,
                 prefetch=request.prefetch,
                 endpoint=None,
+                max_resources=settings.max_resources,
             )
             stages.read.add(clock() - started)
             started = clock()
             inputs = map_patient_record([data.patient, *data.resources], payload.patient_id)
-            stages.map.add(clock() - started)
-            started = clock()
+            mapped = clock()
             assess(inputs, datetime.now(UTC))
-            stages.grade.add(clock() - started)
+            graded = clock()
+            mapping, grading = mapped - started, graded - mapped
+            stages.map.add(mapping)
+            stages.grade.add(grading)
             del inputs
             started = clock()
             try:
-                answer_hook(service, request, data, settings)
+                answer_hook(service, request, data, settings)  # maps and grades again
             except Exception as error:  # noqa: BLE001 - reported, not fatal: a diagnosis only
                 stages.answer_error = f"{type(error).__name__}: {error}"[:200]
             else:
-                stages.answer.add(clock() - started)
+                stages.rest.add(max(0.0, clock() - started - mapping - grading))
+            started = clock()
             del request, data
+            stages.free.add(clock() - started)
     return stages
 
 
 def run_size(app: Flask, payload: Payload, rounds: int, warmup: int = 2) -> SizeResult:
-    """Time ``rounds`` rounds of (orjson.loads, full request) on one payload."""
+    """Time ``rounds`` interleaved rounds of (the call, ``orjson.loads``) on one payload."""
     client = app.test_client()
-    answer: dict[str, Any] = {}
+    status, answer = 0, {}
     for _ in range(warmup):
-        answer = post(client, payload.body)
-    handling, loads, ratios, cpu = Samples(), Samples(), Samples(), Samples()
+        status, answer = post(client, payload.body)
+    handling, handling_cpu = Samples(), Samples()
+    loads, loads_cpu = Samples(), Samples()
+    ratios, ratios_cpu = Samples(), Samples()
+    gc_call = gc_floor = 0.0
+    wall, cpu = time.perf_counter, time.thread_time
     gc.collect()
-    gc_seconds = 0.0
     with GcTimer() as gc_timer:
         for _ in range(rounds):
-            started = time.perf_counter()
-            orjson.loads(payload.body)  # the result is dropped at once, as a server would
-            parsed = time.perf_counter()
-            gc_mark = gc_timer.seconds
-            cpu_mark = time.thread_time()
-            post(client, payload.body)
-            done = time.perf_counter()
-            cpu.add(time.thread_time() - cpu_mark)
-            gc_seconds += gc_timer.seconds - gc_mark
-            loads.add(parsed - started)
-            handling.add(done - parsed)
-            ratios.add((done - parsed) / (parsed - started))
-    stages = _stages(app, payload, max(3, rounds // 2))
+            mark = gc_timer.seconds
+            started, started_cpu = wall(), cpu()
+            status, _ = post(client, payload.body)
+            call, call_cpu = wall() - started, cpu() - started_cpu
+            gc_call += gc_timer.seconds - mark
+
+            mark = gc_timer.seconds
+            started, started_cpu = wall(), cpu()
+            document = orjson.loads(payload.body)
+            floor, floor_cpu = wall() - started, cpu() - started_cpu
+            gc_floor += gc_timer.seconds - mark
+            del document  # freed after the clock: the floor is the parse alone
+
+            handling.add(call)
+            handling_cpu.add(call_cpu)
+            loads.add(floor)
+            loads_cpu.add(floor_cpu)
+            ratios.add(call / floor)
+            ratios_cpu.add(call_cpu / floor_cpu)
+    stages = _stages(app, payload, max(3, rounds // 2)) if status == 200 else StageTimes()
     return SizeResult(
         payload_name=payload.size.name,
         description=payload.size.description,
         resources=payload.resources,
         megabytes=payload.megabytes,
+        status=status,
         handling=handling,
-        handling_cpu=cpu,
+        handling_cpu=handling_cpu,
         loads=loads,
+        loads_cpu=loads_cpu,
         ratios=ratios,
-        gc_seconds=gc_seconds,
+        ratios_cpu=ratios_cpu,
+        gc_seconds=gc_call,
+        gc_floor_seconds=gc_floor,
         stages=stages,
         cards=len(answer.get("cards", [])),
         grade=_card_grade(answer),
     )
 
 
+def profile_call(app: Flask, payload: Payload, top: int = 25) -> str:
+    """cProfile of one call (after a warm-up call): the functions with most own time."""
+    client = app.test_client()
+    post(client, payload.body)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    post(client, payload.body)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
 @dataclass(frozen=True, slots=True)
 class Growth:
-    """How handling time grows with the number of resources."""
+    """How handling time grows from one payload to a larger one."""
 
-    exponent_s_to_l: float  # log-log slope between the smallest and the largest payload
-    exponent_fit: float  # least-squares log-log slope over every payload
-    m_to_l_time_ratio: float
-    m_to_l_size_ratio: float
+    low: str
+    high: str
+    time_ratio: float
+    resource_ratio: float
+    byte_ratio: float
 
     @property
-    def m_to_l_relative(self) -> float:
-        """Time ratio over size ratio: <= 1.3 is the target of issue 6."""
-        return self.m_to_l_time_ratio / self.m_to_l_size_ratio
+    def exponent(self) -> float:
+        """log(time ratio) / log(resource ratio): 1 is linear."""
+        import math
+
+        return math.log(self.time_ratio) / math.log(self.resource_ratio)
 
 
-def growth(results: Sequence[SizeResult]) -> Growth | None:
-    """Growth from the results named S, M and L (``None`` unless all three are there)."""
+def growth(results: Sequence[SizeResult], low: str = "M", high: str = "XL") -> Growth | None:
+    """Growth of the median call from ``low`` to ``high`` (None unless both were answered)."""
     by_name = {result.payload_name: result for result in results}
-    if not {"S", "M", "L"} <= by_name.keys():
+    if low not in by_name or high not in by_name:
         return None
-    small, medium, large = by_name["S"], by_name["M"], by_name["L"]
-    points = [(r.resources, r.handling.median) for r in (small, medium, large)]
+    small, large = by_name[low], by_name[high]
+    if not (small.answered and large.answered):
+        return None
     return Growth(
-        exponent_s_to_l=loglog_slope([points[0], points[2]]),
-        exponent_fit=loglog_slope(points),
-        m_to_l_time_ratio=large.handling.median / medium.handling.median,
-        m_to_l_size_ratio=large.resources / medium.resources,
+        low=low,
+        high=high,
+        time_ratio=large.handling.median / small.handling.median,
+        resource_ratio=large.resources / small.resources,
+        byte_ratio=large.megabytes / small.megabytes,
     )
 
 
 # -- memory, in a fresh process per payload -------------------------------------------------------
 
 
+#: An allocator setting the memory table compares with glibc's default (see docs).
+FIXED_MMAP_THRESHOLD = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
+
+
 @dataclass(frozen=True, slots=True)
 class Memory:
     payload_name: str
-    rss_before_mb: float
-    rss_peak_delta_mb: float  # VmHWM after one request - VmRSS before it (fresh, warmed app)
-    tracemalloc_peak_mb: float  # Python allocations at their peak during one request
+    allocator: str  # "default", or the environment that changed it
     body_mb: float
+    rss_before_mb: float  # warmed-up app (S), before the first call of this payload
+    rss_peak_delta_mb: float  # VmHWM during the first call - VmRSS before it
+    retained_first_mb: float  # VmRSS after the first call - before it
+    retained_per_call_mb: float  # VmRSS growth per call over calls 2 to 5
+    traced_peak_mb: float  # Python allocations at their peak during one call
+    traced_retained_kb: float  # Python allocations left after one call (gc.collect())
+    traced_retainers: tuple[str, ...]  # where the retained allocations were made
+
+    @property
+    def peak_per_body(self) -> float:
+        return self.rss_peak_delta_mb / self.body_mb
 
 
 def _status_kb(field_name: str) -> int:
@@ -261,44 +351,71 @@ def _status_kb(field_name: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field_name}")
 
 
-def _reset_peak_rss() -> bool:
+def _reset_peak_rss() -> None:
     """Reset VmHWM to the current RSS (Linux: ``echo 5 > /proc/self/clear_refs``)."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
+    except OSError as error:
+        raise RuntimeError("cannot reset the peak RSS (/proc/self/clear_refs)") from error
 
 
-def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, float | str]:
-    """In this (fresh) process: the peak memory of one request of ``target``."""
+def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
+    """In this (fresh) process, a warmed-up worker: peak and retained memory of calls of
+    ``target``. The peak is the first call's, so that no memory a previous call of this size
+    left behind hides it; what the calls leave behind is measured over five calls."""
+    mb = 1024.0
     with tempfile.TemporaryDirectory() as directory:
         app = make_app(Path(directory))
+        like_a_worker()
         client = app.test_client()
         post(client, warmup.read_bytes())
         body = target.read_bytes()
         gc.collect()
-        rss_before = _status_kb("VmRSS")
-        if not _reset_peak_rss():
-            raise RuntimeError("cannot reset the peak RSS (/proc/self/clear_refs)")
-        post(client, body)
-        rss_peak = _status_kb("VmHWM")
-        gc.collect()
-        tracemalloc.start()
+        rss = [_status_kb("VmRSS")]
+        _reset_peak_rss()
+        peak = 0
+        for call in range(5):
+            status, _answer = post(client, body)
+            if call == 0:
+                peak = _status_kb("VmHWM") - rss[0]
+            if status != 200:
+                raise RuntimeError(f"{name}: the call answered {status}")
+            del _answer
+            gc.collect()
+            rss.append(_status_kb("VmRSS"))
+        tracemalloc.start(12)
+        before_snapshot = tracemalloc.take_snapshot()
+        traced_before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
         post(client, body)
         _, traced_peak = tracemalloc.get_traced_memory()
+        gc.collect()
+        traced_after, _ = tracemalloc.get_traced_memory()
+        after_snapshot = tracemalloc.take_snapshot()
         tracemalloc.stop()
+    retainers = [
+        f"{stat.size_diff / 1024:.0f} KiB: {stat.traceback.format()[-1].strip()}"
+        for stat in after_snapshot.compare_to(before_snapshot, "traceback")[:5]
+        if stat.size_diff > 16 * 1024
+    ]
     return {
         "payload_name": name,
-        "rss_before_mb": rss_before / 1024,
-        "rss_peak_delta_mb": (rss_peak - rss_before) / 1024,
-        "tracemalloc_peak_mb": traced_peak / 1_048_576,
         "body_mb": len(body) / 1_000_000,
+        "rss_before_mb": rss[0] / mb,
+        "rss_peak_delta_mb": peak / mb,
+        "retained_first_mb": (rss[1] - rss[0]) / mb,
+        "retained_per_call_mb": (rss[5] - rss[1]) / 4 / mb,
+        "traced_peak_mb": (traced_peak - traced_before) / 1_048_576,
+        "traced_retained_kb": (traced_after - traced_before) / 1024,
+        "traced_retainers": retainers,
     }
 
 
-def run_memory(payloads: Sequence[Payload], warmup: Payload) -> list[Memory]:
-    """Peak memory of one request per payload, each in a fresh Python process."""
+def run_memory(
+    payloads: Sequence[Payload], warmup: Payload, allocator: dict[str, str] | None = None
+) -> list[Memory]:
+    """Peak and retained memory of calls per payload, each in a fresh Python process (with
+    ``allocator`` added to its environment)."""
     results = []
     with tempfile.TemporaryDirectory() as directory:
         warmup_file = Path(directory) / "warmup.json"
@@ -318,11 +435,16 @@ def run_memory(payloads: Sequence[Payload], warmup: Payload) -> list[Memory]:
                 capture_output=True,
                 check=True,
                 cwd=Path(__file__).absolute().parent.parent,
-                env={**os.environ, "PYTHONHASHSEED": "0"},
-                timeout=600,
+                env={**os.environ, "PYTHONHASHSEED": "0", **(allocator or {})},
+                timeout=1800,
             )
             document = orjson.loads(completed.stdout.splitlines()[-1])
+            document["traced_retainers"] = tuple(document["traced_retainers"])
+            document["allocator"] = (
+                " ".join(f"{k}={v}" for k, v in allocator.items()) if allocator else "default"
+            )
             results.append(Memory(**document))
+            target.unlink()
     return results
 
 

@@ -1,10 +1,15 @@
-"""``crs-patient-view`` request bodies built from the demo cases, at three sizes.
+"""``crs-patient-view`` request bodies built from the demo cases, at four sizes.
 
 Each body is what an EHR would POST on chart open: ``context.patientId`` and the prefetch of
-``cds_service.services.PREFETCH_TEMPLATES``, the Patient as a resource and every search key
-answered by ``prefetch_from_store`` over the whole chart at once (newest first, as the templates
-ask). Day 0 is placed so that the whole course lies before the moment the body is built (the
-service grades "as of now").
+``cds_service.services.PREFETCH_TEMPLATES`` (whatever keys discovery defines), the Patient as a
+resource and every search key answered by ``prefetch_from_store`` over the whole chart at once
+(newest first, as the templates ask; no first-page cut). Day 0 is placed so that the whole
+course lies before the moment the body is built (the service grades "as of now").
+
+As an EHR's FHIR server sends them (SPEC 3, Volume: a month of vitals every 5 minutes is about
+45,000 resources and 40 MB): every searchset entry has its ``fullUrl`` and every Bundle a
+``self`` link; every resource has ``meta.lastUpdated``; Observations and administrations name
+the ICU ``encounter``, and Observations their ``issued`` time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import orjson
 from cds_service.call_command import prefetch_from_store
 from cds_service.demo import DEFAULT_DAY0, generate_bundle
 from cds_service.demo.fhir_store import FhirStore
+from cds_service.fhir_io import render_template
 from cds_service.services import PREFETCH_TEMPLATES
 
 __all__ = ["SIZES", "Payload", "PayloadSize", "build_payload", "hook_request", "resource_time"]
@@ -53,8 +59,29 @@ SIZES: tuple[PayloadSize, ...] = (
         timedelta(minutes=15),
         timedelta(hours=6),
     ),
-    PayloadSize("L", "14 days, vitals every 5 min", "case3", 14, timedelta(minutes=5)),
+    PayloadSize(
+        "L",
+        "14 days, vitals every 5 min, labs every 6 h",
+        "case3",
+        14,
+        timedelta(minutes=5),
+        timedelta(hours=6),
+    ),
+    PayloadSize(
+        "XL",
+        "30 days, vitals every 5 min, labs every 6 h",
+        "case3",
+        30,
+        timedelta(minutes=5),
+        timedelta(hours=6),
+    ),
 )
+
+#: The FHIR server the EHR's prefetch comes from (fullUrl, links); nothing is fetched from it.
+FHIR_BASE = "https://ehr.example.org/fhir/R4"
+#: The ICU stay the charted data belongs to.
+_ENCOUNTER = {"reference": "Encounter/crs-demo-icu-1", "display": "Inpatient ICU stay"}
+_ENCOUNTER_TYPES = frozenset({"Observation", "MedicationAdministration", "Procedure"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +149,46 @@ def _resources(size: PayloadSize, day0: date) -> list[JSON]:
     return [entry["resource"] for entry in bundle["entry"]]
 
 
+def _as_the_ehr_sends_it(resource: JSON) -> None:
+    """Add what an EHR's FHIR server puts on every resource (in place; idempotent)."""
+    moment = _latest_time(resource)
+    stamp = (moment if moment > _EARLIEST else datetime(2026, 1, 1, tzinfo=UTC)).isoformat()
+    resource.setdefault("meta", {}).setdefault("lastUpdated", stamp)
+    kind = resource.get("resourceType")
+    if kind in _ENCOUNTER_TYPES:  # R4: MedicationAdministration.context, else .encounter
+        element = "context" if kind == "MedicationAdministration" else "encounter"
+        resource.setdefault(element, dict(_ENCOUNTER))
+    if kind == "Observation" and "effectiveDateTime" in resource:
+        resource.setdefault("issued", resource["effectiveDateTime"])
+
+
+def _as_searchset_page(key: str, value: Any, tokens: Mapping[str, str]) -> Any:
+    """A searchset Bundle as a FHIR server sends it: ``self`` link, ``fullUrl`` per entry."""
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return value
+    search = render_template(PREFETCH_TEMPLATES[key], tokens)
+    value["link"] = [{"relation": "self", "url": f"{FHIR_BASE}/{search}"}]
+    entries = []
+    for entry in value.get("entry", []):
+        resource = entry["resource"]
+        _as_the_ehr_sends_it(resource)
+        full_url = f"{FHIR_BASE}/{resource['resourceType']}/{resource['id']}"
+        entries.append({"fullUrl": full_url, **entry})
+    value["entry"] = entries
+    order = ("resourceType", "type", "total", "link", "entry")
+    return {name: value[name] for name in order if name in value}
+
+
 def hook_request(patient: JSON, others: list[JSON], hook_instance: str | None = None) -> JSON:
     """A patient-view call with every prefetch key of the service: each search answered over
-    the whole chart at once (no first-page cut), newest first."""
+    the whole chart at once (no first-page cut), newest first, as an EHR's server sends it."""
     store = FhirStore([patient, *others])
     tokens = {"context.patientId": patient["id"]}
     prefetch = prefetch_from_store(PREFETCH_TEMPLATES, tokens, store)
+    for key, value in prefetch.items():
+        if isinstance(value, dict) and value.get("resourceType") != "Bundle":
+            _as_the_ehr_sends_it(value)
+        prefetch[key] = _as_searchset_page(key, value, tokens)
     return {
         "hook": "patient-view",
         "hookInstance": hook_instance or str(uuid.uuid4()),

@@ -18,6 +18,7 @@ from cds_service.config import AuthMode, Settings, load_settings
 from cds_service.config import init_app as init_settings
 from cds_service.errors import ServiceError, SettingsError
 from cds_service.fhir_io import FhirReader
+from cds_service.gc_tuning import tune_garbage_collector
 from cds_service.smart import (
     CookieSameSite,
     SessionCookiePolicy,
@@ -31,9 +32,6 @@ __all__ = ["ServiceError", "Settings", "SettingsError", "create_app"]
 
 logger = logging.getLogger(__name__)
 
-#: Largest request body accepted (prefetch of a long ICU stay can be several MB).
-MAX_REQUEST_BYTES = 64 * 1024 * 1024
-
 
 def create_app(
     environ: Mapping[str, str] | None = None, *, defaults: Mapping[str, str] | None = None
@@ -43,15 +41,19 @@ def create_app(
     ``defaults`` supplies values for variables that are unset (the ``serve`` command uses it to
     turn authentication off for development). Raises ``SettingsError`` naming the variable when
     a value is invalid. This is the only place that reads the environment.
+
+    It also sets the process's garbage-collector thresholds (``cds_service.gc_tuning``): one
+    call of a long ICU stay allocates hundreds of thousands of objects, and every entry point
+    (gunicorn, the ``crs-cds`` commands, tests, benchmarks) should grade at the same speed.
     """
     source = os.environ if environ is None else environ
     merged = dict(defaults or {})
     merged.update({name: value for name, value in source.items() if value.strip()})
     settings = load_settings(merged)
     logs.configure_logging(settings.log_level)
+    tune_garbage_collector()
 
     app = Flask(__name__, instance_relative_config=True)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     # Signs session cookies and keys the SMART store. Random per process unless configured.
     if settings.secret_key is None:
         logger.warning(

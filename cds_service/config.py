@@ -337,13 +337,15 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("CRS_CDS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     (
         "CRS_CDS_MAX_REQUEST_BYTES",
-        "33554432 (32 MiB)",
-        "largest request body accepted; larger bodies get 413",
+        "134217728 (128 MiB)",
+        "largest request body accepted, checked before the body is read or parsed (413 beyond "
+        "it); a month of monitor-rate vitals is about 40 MB",
     ),
     (
         "CRS_CDS_MAX_RESOURCES",
-        "20000",
-        "most FHIR resources per hook call, prefetched and fetched together (413 beyond it)",
+        "200000",
+        "most FHIR resources per hook call, prefetched and fetched together (413 beyond it); "
+        "a month of monitor-rate vitals is about 45,000",
     ),
     (
         "CRS_CDS_MAX_IN_FLIGHT",
@@ -374,9 +376,15 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     *WATCH_VARIABLES,
 )
 
-#: Bounds of ``CRS_CDS_MAX_REQUEST_BYTES``: 64 KiB (a hook call with a small prefetch) to 256 MiB.
+#: Bounds of ``CRS_CDS_MAX_REQUEST_BYTES``: 64 KiB (a hook call with a small prefetch) to 512 MiB.
 _MIN_REQUEST_BYTES = 64 * 1024
-_MAX_REQUEST_BYTES = 256 * 1024 * 1024
+_MAX_REQUEST_BYTES = 512 * 1024 * 1024
+
+#: Defaults of the request limits (issue 13, SPEC 3 "Volume"): a month of vitals every 5
+#: minutes (about 45,000 resources, 40 MB) is a real chart and sits well inside both; the
+#: limits are there against abuse. One call costs up to about 8 x its body in memory.
+DEFAULT_MAX_REQUEST_BYTES = 128 * 1024 * 1024
+DEFAULT_MAX_RESOURCES = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,8 +411,8 @@ class Settings:
     session_cookie_partitioned: bool | None = None  # None: auto
     log_level: str = "INFO"
     database_url: str | None = field(default=None, repr=False)
-    max_request_bytes: int = 32 * 1024 * 1024
-    max_resources: int = 20_000
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_resources: int = DEFAULT_MAX_RESOURCES
     max_in_flight: int = 1
     queue_wait_s: float = 0.35
     replay_cache: ReplayCacheKind = ReplayCacheKind.DATABASE
@@ -464,12 +472,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_request_bytes=_bounded_int(
             "CRS_CDS_MAX_REQUEST_BYTES",
             get("CRS_CDS_MAX_REQUEST_BYTES"),
-            32 * 1024 * 1024,
+            DEFAULT_MAX_REQUEST_BYTES,
             _MIN_REQUEST_BYTES,
             _MAX_REQUEST_BYTES,
         ),
         max_resources=_bounded_int(
-            "CRS_CDS_MAX_RESOURCES", get("CRS_CDS_MAX_RESOURCES"), 20_000, 10, 1_000_000
+            "CRS_CDS_MAX_RESOURCES",
+            get("CRS_CDS_MAX_RESOURCES"),
+            DEFAULT_MAX_RESOURCES,
+            10,
+            10_000_000,
         ),
         max_in_flight=_bounded_int("CRS_CDS_MAX_IN_FLIGHT", get("CRS_CDS_MAX_IN_FLIGHT"), 1, 1, 64),
         queue_wait_s=_seconds("CRS_CDS_QUEUE_WAIT_S", get("CRS_CDS_QUEUE_WAIT_S"), 0.35),

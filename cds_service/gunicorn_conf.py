@@ -3,16 +3,18 @@
 Only process settings live here; the flags of the README's command (bind, workers, threads,
 timeouts) stay on the command line.
 
-- **Garbage collector.** A hook call of a week-long ICU stay builds a few hundred thousand
-  short-lived objects; CPython's default cycle-collector thresholds then spend 25-40% of the call
-  in collections (measured in benchmarks/, see docs/performance.md). Each worker freezes what
-  start-up allocated (the app, the FHIR value sets) out of the collector's view and collects
-  less often.
+- **Garbage collector.** ``create_app()`` sets the collector's thresholds in every process
+  (``cds_service.gc_tuning``); what only a forked worker can add is here: each worker freezes
+  what start-up allocated (the app, the FHIR value sets) out of the collector's view, so that
+  the rare full collections walk the call's objects only.
 - **Metrics of all workers.** Each worker writes its Prometheus values to files in
   ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up (``cds_service.metrics``). The
   folder is the variable's when set (emptied of old metric files at start: values of a previous
   run must not count), else a new temporary folder of this gunicorn, removed at exit, so that
   two instances on one host never mix their numbers. An exited worker is marked dead.
+- **Workers that share the work.** ``worker_class`` is gthread that listens for new
+  connections only while idle (``cds_service.gunicorn_worker``): kept-alive EHR connections
+  no longer pile onto one worker while the other idles.
 - **No control socket.** gunicorn 25.1 opens a control socket by default, in
   ``$XDG_RUNTIME_DIR`` or ``$HOME/.gunicorn/``: in the image the service user has no home (every
   start logged ``Permission denied: '/home/crs'``), and two instances on one host share the path
@@ -31,11 +33,12 @@ from typing import Any
 
 from prometheus_client import multiprocess
 
-#: Cycle-collector thresholds of a worker (generation 0 allocations, then 1 and 2 sweeps).
-GC_THRESHOLDS = (100_000, 50, 100)
-
 #: gunicorn >= 25.1: no control socket (older versions ignore the unknown setting).
 control_socket_disable = True
+
+#: gthread that takes a new connection only while idle, so that every worker has work
+#: (``cds_service.gunicorn_worker``; ``--threads`` still sets its threads).
+worker_class = "cds_service.gunicorn_worker.BalancedThreadWorker"
 
 _METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 #: The temporary metrics folder this gunicorn made, removed at exit (None: the operator's).
@@ -63,10 +66,10 @@ def on_starting(server: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn hook, in each worker after the app is loaded."""
+    """gunicorn hook, in each worker after the app is loaded (``create_app()`` has set the
+    collector's thresholds): start-up objects out of the collector's view."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def child_exit(server: Any, worker: Any) -> None:

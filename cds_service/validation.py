@@ -58,11 +58,12 @@ MAX_REASON_DISPLAY = 1024
 MAX_FEEDBACK_TEXT = 4000
 _BEARER = "Bearer"  # fhirAuthorization.token_type, fixed by CDS Hooks 2.0.1
 
-#: Deepest JSON nesting accepted in a request body or a FHIR server's answer (orjson itself
-#: stops at 1024). A hook call nests about 12 levels (body > prefetch > Bundle > entry >
-#: resource > component > code > coding > ...); 64 leaves room for contained resources and
-#: nested extensions, and keeps recursive code downstream (pydantic models) far from Python's
-#: recursion limit. Deeper bodies are refused with 400.
+#: Deepest JSON nesting accepted where code downstream recurses into the data: a hook call's
+#: ``context`` (its draft orders are copied recursively into suggestions), feedback and other
+#: small bodies, and a FHIR server's answer. A draft order nests about 10 levels; 64 leaves
+#: room for contained resources and nested extensions and keeps recursive code far from
+#: Python's recursion limit. orjson refuses any JSON nested deeper than 1,024 levels by itself
+#: (400, not valid JSON); a hook call's prefetch is read without recursion and not walked.
 MAX_JSON_DEPTH = 64
 
 
@@ -134,7 +135,12 @@ def parse_hook_request(
     document = _json_object(mimetype, body, check_depth=False)
     if max_resources is not None:
         _check_resource_count(document, max_resources)
-    _check_depth(document)
+    # Only the context is walked: the draft orders in it are copied recursively into the
+    # cards' suggestions. The prefetch, nearly all of the body, is not (issue 13: walking it
+    # cost as much as parsing it): nothing recurses into its resources, and fhir_maps unpacks
+    # Bundles nested in Bundles at most 341 deep under orjson's limit of 1,024 levels, well
+    # inside Python's recursion limit (tests/security/test_limits.py sends such bodies).
+    _check_depth(document.get("context"), "context")
 
     hook = _required_str(document, "hook")
     if hook != service.hook:
@@ -219,8 +225,8 @@ def count_resources(values: Iterable[object]) -> int:
 def nesting_exceeds(document: object, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when ``document`` (parsed JSON) nests objects and arrays deeper than ``limit``.
 
-    Breadth-first over containers only, without recursion: about 2 ms per thousand FHIR
-    resources, so it is done after the (cheaper) resource count.
+    Breadth-first over containers only, without recursion: about 2-4 ms per thousand FHIR
+    resources, so it is used only where something recurses (see ``MAX_JSON_DEPTH``).
     """
     if not isinstance(document, dict | list):
         return False
@@ -262,10 +268,10 @@ def _json_object(mimetype: str, body: bytes, *, check_depth: bool = True) -> dic
     return document
 
 
-def _check_depth(document: object) -> None:
+def _check_depth(document: object, where: str = "the request body") -> None:
     if nesting_exceeds(document):
         raise BadRequest(
-            f"the request body nests deeper than {MAX_JSON_DEPTH} levels", issue_code="structure"
+            f"{where} nests deeper than {MAX_JSON_DEPTH} levels", issue_code="structure"
         )
 
 

@@ -38,6 +38,7 @@ from cds_service.watch.notifications import (
     parse_notification,
 )
 from cds_service.watch.runtime import WatchRuntime, get_watch
+from cds_service.web.request_body import read_request_body
 from cds_service.web.responses import json_response
 
 __all__ = ["SECRET_HEADER", "bp", "receive_notification"]
@@ -55,7 +56,7 @@ def subscription_notification() -> Response:
     runtime = get_watch()
     settings = get_settings()
     allowed = _authenticate(settings)
-    document = parse_json_body(request.mimetype, request.get_data())
+    document = parse_json_body(request.mimetype, read_request_body())
     try:
         notification = parse_notification(document, runtime.watcher.fhir_base)
     except BadRequest:

@@ -469,9 +469,10 @@ def _describe(error: BaseException) -> str:
 
 
 def _evidence(assessment: Assessment) -> tuple[str, ...]:
-    """References behind the current grade and the infection warnings."""
+    """References behind the current CRS and ICANS grades and the infection warnings."""
     if not assessment.in_scope:
         return ()
-    references = [ref for driver in assessment.current.drivers for ref in driver.evidence]
+    drivers = (*assessment.current.drivers, *assessment.icans.current.drivers)
+    references = [ref for driver in drivers for ref in driver.evidence]
     references += [ref for warning in assessment.attribution_warnings for ref in warning.evidence]
     return evidence_of(references)

@@ -1,9 +1,10 @@
 """The ``cds`` blueprint: CDS Hooks discovery, service calls and feedback (SPEC section 4).
 
 Views are thin: authenticate, parse, call one function, serialize. Limits: the body size
-(``CRS_CDS_MAX_REQUEST_BYTES``, werkzeug's 413), the JSON nesting depth (400, in
-``validation``) and the FHIR resources per call (``CRS_CDS_MAX_RESOURCES``, 413 for the
-prefetch, a reported stop for what is fetched). A trusted issuer configured with
+(``CRS_CDS_MAX_REQUEST_BYTES``, werkzeug's 413 before the body is read: by ``Content-Length``,
+or while reading a streamed body), the JSON nesting depth (400, in ``validation``) and the
+FHIR resources per call (``CRS_CDS_MAX_RESOURCES``, 413 for the prefetch, a reported stop for
+what is fetched). A trusted issuer configured with
 ``fhir_servers`` may only send us to those FHIR servers.
 """
 
@@ -26,6 +27,7 @@ from cds_service.metrics import get_metrics
 from cds_service.services import SERVICES_BY_ID, CdsService, discovery_document
 from cds_service.storage import get_storage
 from cds_service.validation import HookRequest, parse_feedback, parse_hook_request
+from cds_service.web.request_body import read_request_body
 from cds_service.web.responses import json_response
 
 __all__ = ["bp", "get_admission", "get_fhir_reader", "init_app"]
@@ -62,11 +64,12 @@ def call_service(service_id: str) -> Response:
     service = _service(service_id)
     settings = get_settings()
     admission = get_admission()
-    body = request.get_data()  # read before taking a slot: a slow upload is I/O, not CPU
+    body = read_request_body()  # before taking a slot: a slow upload is I/O, not CPU
     with admission.slot():
         hook_request = parse_hook_request(
             service, request.mimetype, body, max_resources=settings.max_resources
         )
+    del body  # parsed: up to 40 MB less for the rest of the call
     hook_instance_var.set(hook_request.hook_instance)
     _check_fhir_server(settings, hook_request)
     data = _patient_data(service, hook_request, settings.max_resources)  # no slot: I/O
@@ -88,7 +91,7 @@ def call_service(service_id: str) -> Response:
 @bp.post("/<service_id>/feedback")
 def feedback(service_id: str) -> Response:
     service = _service(service_id)
-    items = parse_feedback(request.mimetype, request.get_data())
+    items = parse_feedback(request.mimetype, read_request_body())
     stored, duplicates = get_storage().store_feedback(service.id, items)
     logger.info(
         "feedback stored",

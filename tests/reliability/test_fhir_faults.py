@@ -26,6 +26,7 @@ from .harness import (
     cut_off,
     demo_prefetch,
     hook_body,
+    in_demo_time,
     searchset,
     send_json,
     slow,
@@ -287,11 +288,16 @@ def _huge_bundle(patient_id, count):
 
 
 @pytest.mark.slow
-def test_a_prefetch_of_100000_entries_is_413_before_it_is_read(fault_client):
+def test_a_prefetch_of_60000_entries_over_the_limit_is_413_before_it_is_read(make_app):
+    """The default limit (200,000) sits well above a month of monitor-rate vitals (issue 13);
+    an operator's lower one refuses a prefetch beyond it before any resource is read."""
+    fault_client = in_demo_time(
+        make_app(CRS_CDS_FHIR_TIMEOUT_S=str(BUDGET_S), CRS_CDS_MAX_RESOURCES="50000")
+    ).test_client()
     patient_id, prefetch = demo_prefetch()
     prefetch["vitals"] = "HUGE"
     data = json.dumps(hook_body(patient_id, prefetch=prefetch)).replace(
-        '"HUGE"', _huge_bundle(patient_id, 100_000)
+        '"HUGE"', _huge_bundle(patient_id, 60_000)
     )
 
     response, elapsed = timed(
@@ -300,7 +306,7 @@ def test_a_prefetch_of_100000_entries_is_413_before_it_is_read(fault_client):
 
     issue = assert_defined_answer(response, elapsed, allowed={413})["issue"][0]
     assert issue["code"] == "too-costly"
-    assert "at most 20000 are accepted" in issue["diagnostics"]
+    assert "at most 50000 are accepted" in issue["diagnostics"]
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import pytest
 from cds_service import gunicorn_conf
 from cds_service.admission import Admission
 from cds_service.errors import ServiceUnavailable
+from cds_service.gc_tuning import GC_THRESHOLDS, tune_garbage_collector
 from cds_service.web.cds import get_admission
 
 from .support import full_prefetch, hook_body
@@ -95,12 +96,20 @@ def test_bad_admission_settings_stop_the_service_naming_the_variable(
         make_app(**{variable: value})
 
 
-def test_the_gunicorn_worker_hook_freezes_start_up_objects_and_raises_the_gc_threshold() -> None:
-    before = gc.get_threshold()
+def test_the_gunicorn_worker_hook_freezes_start_up_objects_and_leaves_the_thresholds() -> None:
+    """The thresholds are create_app's (one place, applied once); the hook only freezes."""
+    gc.set_threshold(700, 10, 10)
     try:
         gunicorn_conf.post_worker_init(worker=None)
-        assert gc.get_threshold() == gunicorn_conf.GC_THRESHOLDS
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.unfreeze()
-        gc.set_threshold(*before)
+        tune_garbage_collector()
+
+
+def test_every_app_runs_with_the_production_gc_thresholds(make_app) -> None:
+    """CLI, tests and benchmarks grade at the speed gunicorn workers do (issue 13)."""
+    gc.set_threshold(700, 10, 10)
+    make_app()
+    assert gc.get_threshold() == GC_THRESHOLDS == (100_000, 50, 100)

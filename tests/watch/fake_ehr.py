@@ -12,34 +12,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import jwt
 import orjson
 
+from cds_service.demo.fhir_store import FhirStore, SearchError
+
 SEARCHABLE = ("Observation", "MedicationAdministration", "Condition", "Procedure")
 JSON_HEADERS = {"Content-Type": "application/fhir+json"}
 Answer = tuple[int, dict[str, str], bytes]
-
-
-def _owner(resource: Mapping[str, Any]) -> str | None:
-    for key in ("subject", "patient"):
-        value = resource.get(key)
-        if isinstance(value, dict) and isinstance(value.get("reference"), str):
-            return value["reference"].rsplit("/", 1)[-1]
-    return None
-
-
-def _date_key(resource: Mapping[str, Any]) -> str:
-    for key in ("effectiveDateTime", "effectiveInstant", "issued", "performedDateTime"):
-        if isinstance(resource.get(key), str):
-            return resource[key]
-    for key in ("effectivePeriod", "performedPeriod"):
-        period = resource.get(key)
-        if isinstance(period, dict) and isinstance(period.get("start"), str):
-            return period["start"]
-    return ""
 
 
 def rename_patient(resources: Iterable[Mapping[str, Any]], old: str, new: str) -> list[dict]:
@@ -58,6 +41,13 @@ class FakeEhr:
     client_public_key: Any = None  # verifies client assertions when set
     webhook_secret: str | None = None
     charts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    stores: dict[str, FhirStore] = field(default_factory=dict)
+    #: Serialized search answers by (patient, type, parameters): a chart changes only by
+    #: ``set_chart``, so the fake answers a repeated search at the cost of a dict lookup (the
+    #: benchmark measures the watch, not the fake).
+    _answers: dict[tuple[str, str, tuple[tuple[str, str], ...]], bytes] = field(
+        default_factory=dict
+    )
     fail: dict[str, int] = field(default_factory=dict)  # path prefix -> status
     hold: dict[str, float] = field(default_factory=dict)  # patient id -> seconds (once)
     held: threading.Event = field(default_factory=threading.Event)
@@ -74,8 +64,12 @@ class FakeEhr:
     # --- charts ---------------------------------------------------------------------------
 
     def set_chart(self, patient_id: str, resources: Iterable[Mapping[str, Any]]) -> None:
+        chart = [dict(r) for r in resources]
+        store = FhirStore(chart)
         with self.lock:
-            self.charts[patient_id] = [dict(r) for r in resources]
+            self.charts[patient_id] = chart
+            self.stores[patient_id] = store
+            self._answers = {k: v for k, v in self._answers.items() if k[0] != patient_id}
 
     def _find(self, kind: str, resource_id: str) -> dict[str, Any] | None:
         for chart in self.charts.values():
@@ -115,7 +109,7 @@ class FakeEhr:
                 return status, JSON_HEADERS, b'{"resourceType": "OperationOutcome"}'
         if self.token is not None and headers.get("Authorization") != f"Bearer {self.token}":
             return 401, JSON_HEADERS, b'{"resourceType": "OperationOutcome"}'
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        parameters = parse_qsl(parts.query, keep_blank_values=True)
         with self.lock:
             self.reads.append(f"{method} {path}")
         if method == "POST" and path == "Communication":
@@ -133,44 +127,53 @@ class FakeEhr:
                 return 404, JSON_HEADERS, b'{"resourceType": "OperationOutcome"}'
             return 200, JSON_HEADERS, orjson.dumps(resource)
         if kind in SEARCHABLE:
-            return 200, JSON_HEADERS, orjson.dumps(self._search(kind, query))
+            try:
+                return 200, JSON_HEADERS, self._search_answer(kind, parameters)
+            except (SearchError, ValueError):
+                return 400, JSON_HEADERS, b'{"resourceType": "OperationOutcome"}'
+
         return 404, JSON_HEADERS, b'{"resourceType": "OperationOutcome"}'
 
-    def _search(self, kind: str, query: dict[str, str]) -> dict[str, Any]:
+    def _search_answer(self, kind: str, parameters: list[tuple[str, str]]) -> bytes:
+        patient = dict(parameters).get("patient", "").rsplit("/", 1)[-1]
+        key = (patient, kind, tuple(parameters))
+        with self.lock:
+            cached = self._answers.get(key)
+            held = kind == "Observation" and patient in self.hold
+        if cached is not None and not held:
+            return cached
+        answer = orjson.dumps(self._search(kind, parameters))
+        with self.lock:
+            self._answers[key] = answer
+        return answer
+
+    def _search(self, kind: str, parameters: list[tuple[str, str]]) -> dict[str, Any]:
+        """A search evaluated by the demo EHR's store (category, code, _sort, _count, _include,
+        paging), over the named patient's chart only."""
+        query = dict(parameters)
         patient = query.get("patient", "").rsplit("/", 1)[-1]
         delay = 0.0
         with self.lock:
-            chart = list(self.charts.get(patient, []))
+            store = self.stores.get(patient)
             if kind == "Observation" and patient in self.hold:
                 delay = self.hold.pop(patient)
         if delay:
             self.held.set()
             time.sleep(delay)
-        matches = [r for r in chart if r["resourceType"] == kind]
-        if query.get("_sort", "").lstrip("-") in ("date", "effective-time"):
-            matches.sort(key=_date_key, reverse=query["_sort"].startswith("-"))
-        count = int(query.get("_count", "50"))
+        if store is None:
+            return {"resourceType": "Bundle", "type": "searchset", "entry": []}
+        kept = [(name, value) for name, value in parameters if name != "_offset"]
+        result = store.search(kind, kept)
         offset = int(query.get("_offset", "0"))
-        page = matches[offset : offset + count]
+        matches, included = result.page(offset)
         entries: list[dict[str, Any]] = [
-            {"fullUrl": f"{self.base}/{r['resourceType']}/{r['id']}", "resource": r} for r in page
+            {"fullUrl": f"{self.base}/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in matches
         ]
-        if query.get("_include") == "MedicationAdministration:medication":
-            wanted = {
-                r["medicationReference"]["reference"]
-                for r in page
-                if isinstance(r.get("medicationReference"), dict)
-            }
-            entries += [
-                {"resource": m, "search": {"mode": "include"}}
-                for m in chart
-                if m["resourceType"] == "Medication" and f"Medication/{m['id']}" in wanted
-            ]
+        entries += [{"resource": r, "search": {"mode": "include"}} for r in included]
         links = []
-        if offset + count < len(matches):
-            following = "&".join(
-                f"{k}={v}" for k, v in {**query, "_offset": offset + count}.items()
-            )
+        if offset + result.page_size < len(result.matches):
+            following = urlencode([*kept, ("_offset", str(offset + result.page_size))])
             links.append({"relation": "next", "url": f"{self.base}/{kind}?{following}"})
         return {"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries}
 

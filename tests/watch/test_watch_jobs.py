@@ -268,3 +268,44 @@ def test_poll_queues_each_configured_patient_and_coalesces_with_waiting_jobs(
     assert poll_once(runtime, runtime.settings.watch.poll_patients) == 0  # still waiting
     drain(app)
     assert len(runtime.store.evaluations_of("crs-demo-case1")) == 1
+
+
+def test_an_icans_rise_alerts_and_cites_the_ice_score(watch_app, ehr):
+    """Case 2 (19 years) on day 2, CRS grade 0: an ICE score of 2/10 charted in the evening is
+    ICANS grade 3 (ASTCT 2019): the alert names ICANS and cites the ICE score."""
+    patient = "crs-demo-case2"
+    at(watch_app, datetime(2026, 1, 7, 19, 0, tzinfo=UTC))
+    notify(watch_app, patient)
+    drain(watch_app)
+    ice = {
+        "resourceType": "Observation",
+        "id": "ice-evening-1",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                    }
+                ]
+            }
+        ],
+        "code": {"text": "ICE score"},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": "2026-01-07T19:30:00Z",
+        "valueQuantity": {"value": 2},
+    }
+    ehr.set_chart(patient, [*ehr.charts[patient], ice])
+    at(watch_app, datetime(2026, 1, 7, 21, 0, tzinfo=UTC))
+    notify(watch_app, patient)
+    drain(watch_app)
+    (alert,) = alerts(watch_app, patient)
+    assert alert.reasons == ({"kind": "grade-rise", "measure": "icans", "from": 0, "to": 3},)
+    assert "Observation/ice-evening-1" in alert.evidence
+    newest = get_watch(watch_app).store.evaluations_of(patient)[0]
+    assert newest["grades"] == {"crs": 0, "icans": 3}
+    assert ehr.communications[0]["priority"] == "stat"
+    assert ehr.communications[0]["payload"][0]["contentString"].startswith(
+        "ICANS grade rose from 0 to 3."
+    )

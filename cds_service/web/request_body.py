@@ -1,0 +1,36 @@
+"""Reading a request body within ``CRS_CDS_MAX_REQUEST_BYTES``, before anything parses it.
+
+A body whose ``Content-Length`` is over the limit is refused (413) before a byte of it is
+read. A body without one (chunked: the server marks its input terminated) is read up to the
+limit and refused as soon as it passes it; werkzeug's own reader would hand the first
+``limit`` bytes on as if they were the whole body, to fail later as "not valid JSON" or worse.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+__all__ = ["read_request_body"]
+
+_CHUNK = 1024 * 1024
+
+
+def read_request_body() -> bytes:
+    """The whole body of the current request; ``RequestEntityTooLarge`` (413) over the limit.
+
+    Not cached on the request: the caller holds the only reference and can let go of it once
+    the body is parsed (a month of vitals is 40 MB).
+    """
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None:
+        return request.get_data(cache=False)  # werkzeug checks Content-Length first
+    if not request.environ.get("wsgi.input_terminated"):
+        return b""  # no length and no end marker: werkzeug's safe answer, an empty body
+    stream = request.environ["wsgi.input"]
+    body = bytearray()
+    while chunk := stream.read(min(_CHUNK, limit + 1 - len(body))):
+        body += chunk
+        if len(body) > limit:
+            raise RequestEntityTooLarge()
+    return bytes(body)
