@@ -39,6 +39,7 @@ from ._fhir import (
     number,
     optional_object,
 )
+from ._names import MAX_MATCH_CHARACTERS
 from .neurology import (
     configured_kind,
     map_rass,
@@ -70,12 +71,14 @@ from .units import (
     quantity_unit_keys,
 )
 from .valuesets.blood_culture import (
+    CULTURE_CLAUSE_END,
     CULTURE_INTERPRETATION,
+    CULTURE_NEGATION,
     CULTURE_ORGANISM_WORDS,
     CULTURE_RESULT_WORDS,
     CULTURE_SNOMED,
 )
-from .valuesets.devices import OXYGEN_DEVICE_NAMES
+from .valuesets.devices import named_device
 from .valuesets.observations import (
     ANY_VALUE_KINDS,
     BP_COMPONENTS,
@@ -637,9 +640,10 @@ def _flow_observation(
 
 
 def oxygen_device(value: object, element: str) -> OxygenDevice | None:
-    """The oxygen device named in a CodeableConcept or a string, or None."""
+    """The oxygen device named in a CodeableConcept or a string (of several, the most
+    supportive), or None."""
     texts = [value] if isinstance(value, str) else concept_texts(value, element)
-    return OXYGEN_DEVICE_NAMES.first(texts)
+    return named_device(texts)
 
 
 def _device_value(holder: JSON, prefix: str) -> OxygenDevice | None:
@@ -766,13 +770,31 @@ def _lab(
 # --- blood cultures ---------------------------------------------------------------------------
 
 
-def _culture_text(text: str) -> tuple[bool | None, str | None]:
-    if CULTURE_ORGANISM_WORDS.find(text):
-        return True, text
-    results = CULTURE_RESULT_WORDS.find(text)
-    if results:
-        return results[0], None
-    return None, None
+def _culture_text(text: str) -> tuple[bool | None, str | None] | None:
+    """A culture result written in words as (positive, organism); ``None`` when no word of a
+    result is in it.
+
+    Read clause by clause (``CULTURE_CLAUSE_END``). In a clause, the words after a negation
+    (``CULTURE_NEGATION``: "No aerobic or anaerobic growth") are not read and the clause is a
+    negative result. An organism or Gram stain named outside a negation is a positive culture
+    ("Gram negative rods" is positive); else the clause's first result word says it. Any
+    positive clause makes the culture positive, else any negative one negative, else pending.
+    """
+    verdicts: list[bool | None] = []
+    for clause in CULTURE_CLAUSE_END.split(text[:MAX_MATCH_CHARACTERS]):
+        negation = CULTURE_NEGATION.search(clause)
+        read = clause if negation is None else clause[: negation.start()]
+        if CULTURE_ORGANISM_WORDS.find(read):
+            return True, text
+        results = CULTURE_RESULT_WORDS.find(read)
+        if results:
+            verdicts.append(results[0])
+        if negation is not None:
+            verdicts.append(False)
+    for verdict in (True, False, None):
+        if verdict in verdicts:
+            return verdict, None
+    return None
 
 
 def _culture_concept(concept: object) -> tuple[bool | None, str | None]:
@@ -785,11 +807,17 @@ def _culture_concept(concept: object) -> tuple[bool | None, str | None]:
             name = display if isinstance(display, str) and display else None
             if name is None and isinstance(concept, dict) and isinstance(concept.get("text"), str):
                 name = concept["text"]
-            return True, name  # any other SNOMED concept here names the organism identified
+            # A SNOMED CT concept we do not list: its words first ("No growth after 5 days",
+            # "Not done"), else it names the organism identified (600-7 is "Bacteria
+            # identified").
+            read = _culture_text(name) if name else None
+            if read is not None and read[0] is not True:
+                return read
+            return True, name
     for text in concept_texts(concept, "valueCodeableConcept"):
-        positive, organism = _culture_text(text)
-        if positive is not None:
-            return positive, organism
+        read = _culture_text(text)
+        if read is not None and read[0] is not None:
+            return read
     return None, None
 
 
@@ -824,7 +852,7 @@ def _blood_culture(
         text = holder["valueString"]
         if not isinstance(text, str):
             raise ElementError(f"{prefix}valueString", "is not a string")
-        positive, organism = _culture_text(text)
+        positive, organism = _culture_text(text) or (None, None)
     elif keys:
         raise ElementError(f"{prefix}{keys[0]}", "is not a CodeableConcept or string result")
     if positive is None:

@@ -9,7 +9,9 @@ identified in Blood by Culture" names a blood culture).
 
 from __future__ import annotations
 
-from .._names import NameMatcher, phrases
+import re
+
+from .._names import NameMatcher, acronyms, phrases
 from ._family import CARRIED, SPEC, ObservationFamily, ObservationKind, loinc
 
 FAMILY = ObservationFamily(
@@ -83,8 +85,9 @@ CULTURE_INTERPRETATION: dict[str, bool] = {
 
 #: Words of a culture result in text, checked in this order: an organism or Gram stain first
 #: ("Gram negative rods" is a positive culture), then negatives, then pending, then positives.
-CULTURE_ORGANISM_WORDS: NameMatcher[str] = NameMatcher(
+CULTURE_ORGANISM_WORDS: NameMatcher[bool] = NameMatcher(
     phrases(
+        True,
         "organism identified",
         "gram positive",
         "gram negative",
@@ -112,10 +115,98 @@ CULTURE_ORGANISM_WORDS: NameMatcher[str] = NameMatcher(
         "bacillus",
         "corynebacterium",
         "micrococcus",
+        # as laboratories abbreviate them: the genus short, the species alone
+        "staph",
+        "strep",
+        "aureus",
+        "epidermidis",
+        "haemolyticus",
+        "hominis",
+        "lugdunensis",
+        "viridans",
+        "mitis",
+        "oralis",
+        "agalactiae",
+        "pyogenes",
+        "faecalis",
+        "faecium",
+        "coli",
+        "pneumoniae",
+        "oxytoca",
+        "aerogenes",
+        "cloacae",
+        "marcescens",
+        "mirabilis",
+        "freundii",
+        "aeruginosa",
+        "baumannii",
+        "maltophilia",
+        "fragilis",
+        "perfringens",
+        "septicum",
+        "albicans",
+        "glabrata",
+        "parapsilosis",
+        "tropicalis",
+        "krusei",
+        # other genera that grow in blood cultures of immunocompromised patients
+        "aspergillus",
+        "fusarium",
+        "mucor",
+        "rhizopus",
+        "cryptococcus",
+        "trichosporon",
+        "rhodotorula",
+        "haemophilus",
+        "neisseria",
+        "listeria",
+        "salmonella",
+        "morganella",
+        "providencia",
+        "achromobacter",
+        "burkholderia",
+        "rothia",
+        "cutibacterium",
+        "propionibacterium",
+        "lactobacillus",
+        "leuconostoc",
+        "fusobacterium",
+        "prevotella",
+        "capnocytophaga",
+        "moraxella",
+        "aerococcus",
+        "gemella",
+        "granulicatella",
+        "nocardia",
+        "mycobacterium",
     )
+    # the usual acronyms of a positive bottle and its organism
+    + acronyms(True, "GPC", "GPR", "GNR", "GNB", "MRSA", "MSSA", "VRE", "CoNS", "CONS")
 )
 CULTURE_RESULT_WORDS: NameMatcher[bool | None] = NameMatcher(
     phrases(False, "no growth", "not detected", "negative", "no organisms", "none detected")
-    + phrases(None, "pending", "in progress", "incubating", "to follow")
+    + acronyms(False, "NGTD")  # "no growth to date"
+    + phrases(
+        None,
+        "pending",
+        "in progress",
+        "incubating",
+        "to follow",
+        "not done",
+        "not performed",
+        "cancelled",
+        "canceled",
+    )
     + phrases(True, "positive", "detected", "growth", "isolated")
 )
+
+#: A negation negates the words after it, to the end of its clause, and makes the clause a
+#: negative result: "No aerobic or anaerobic growth", "No yeast isolated", "Negative for
+#: Candida". Words before it keep their meaning ("Staphylococcus aureus isolated, no other
+#: growth" is positive). "Negative" alone is a result word, and inside an organism's name
+#: ("Gram negative rods", "coagulase negative staphylococcus") it negates nothing.
+CULTURE_NEGATION = re.compile(r"\b(?:no|none|negative\s+for|without)\b", re.IGNORECASE)
+
+#: Where a clause of a result text ends: a comma, semicolon, colon or line break, or a full stop
+#: that ends a sentence (not the point of an abbreviation such as "E. coli").
+CULTURE_CLAUSE_END = re.compile(r"[,;:\n]|(?<!\b[A-Za-z])\.(?=\s|$)")

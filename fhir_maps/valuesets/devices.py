@@ -2,18 +2,40 @@
 
 Devices arrive as flowsheet text ("HFNC", "Non-rebreather mask", "Room air") far more often than
 as codes, and we could not verify a SNOMED device subset to rely on, so devices are matched by
-name in the value's text and coding displays. Where several names occur, the earliest wins; at
-one position the longest wins ("high flow nasal cannula" before "nasal cannula", "non-rebreather
-mask" before "mask", "high flow face tent" before "face tent"). SPEC 2.3: the non-rebreather,
+name in the value's text and coding displays. At one position the longest name wins ("high flow
+nasal cannula" before "nasal cannula", "high flow face tent" before "face tent"). Where a text
+names several devices, the most supportive one (``DEVICE_SUPPORT``) is the device: lists that
+write the family first ("Mask, non-rebreather", "Nasal cannula, high flow") and multi-select
+rows ("NC;NRB") chart the requirement by their most supportive device. SPEC 2.3: the non-rebreather,
 partial rebreather, Venturi mask, high-flow nasal cannula and a face tent at high flow deliver
 more than low-flow oxygen (``crs_grading.tables.lee2014.HIGH_FLOW_DEVICES``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from crs_grading.inputs import OxygenDevice
 
 from .._names import NameMatcher, acronyms, phrases
+
+#: Oxygen devices from the least to the most support they give (our order: room air, then
+#: low-flow devices, masks, devices that deliver more than low-flow oxygen, positive pressure).
+DEVICE_SUPPORT: tuple[OxygenDevice, ...] = (
+    OxygenDevice.ROOM_AIR,
+    OxygenDevice.BLOW_BY,
+    OxygenDevice.NASAL_CANNULA,
+    OxygenDevice.FACE_TENT,
+    OxygenDevice.SIMPLE_FACEMASK,
+    OxygenDevice.PARTIAL_REBREATHER,
+    OxygenDevice.VENTURI_MASK,
+    OxygenDevice.HIGH_FLOW_FACE_TENT,
+    OxygenDevice.HIGH_FLOW_NASAL_CANNULA,
+    OxygenDevice.NON_REBREATHER,
+    OxygenDevice.CPAP,
+    OxygenDevice.BIPAP,
+    OxygenDevice.INVASIVE_VENTILATION,
+)
 
 OXYGEN_DEVICE_NAMES: NameMatcher[OxygenDevice] = NameMatcher(
     phrases(OxygenDevice.ROOM_AIR, "room air", "ambient air", "no oxygen", "no supplemental oxygen")
@@ -28,6 +50,7 @@ OXYGEN_DEVICE_NAMES: NameMatcher[OxygenDevice] = NameMatcher(
         "heated high flow",
         "high flow nasal oxygen",
         "high flow oxygen",
+        "high flow",  # "Nasal cannula, high flow", "Cannula, High Flow"
         "Optiflow",
         "Vapotherm",
         "Airvo",
@@ -97,3 +120,9 @@ OXYGEN_DEVICE_NAMES: NameMatcher[OxygenDevice] = NameMatcher(
     )
     + acronyms(OxygenDevice.INVASIVE_VENTILATION, "ETT", "IMV")
 )
+
+
+def named_device(texts: Sequence[str]) -> OxygenDevice | None:
+    """The oxygen device the texts name; of several, the most supportive (``DEVICE_SUPPORT``)."""
+    found = OXYGEN_DEVICE_NAMES.find_in(texts)
+    return max(found, key=DEVICE_SUPPORT.index) if found else None

@@ -100,6 +100,9 @@ def grades(assessment):
 
 
 AS_OF_H = 72
+#: Hours around a flow or device row within which a measured FiO2 replaces it (SPEC 2.3), with
+#: a margin so that the boundary never decides the property.
+_FIO2_PAIRING_H = 1.5
 
 worse_findings = st.one_of(
     st.tuples(st.just("fever"), HOURS, st.floats(38.0, 41.0)),
@@ -124,6 +127,10 @@ def test_adding_a_worse_finding_never_lowers_a_grade(make_chart, spec, worse):
     elif kind == "hypotension":
         chart.bp(when, value, value - 20)
     elif kind == "oxygen":
+        if any(abs(row_hour - hour) <= _FIO2_PAIRING_H for row_hour, *_ in spec["oxygen"]):
+            # SPEC 2.3: a measured FiO2 within an hour of a flow or device row *is* the
+            # requirement, so it may lower what the flow or device implied: not a worse finding.
+            return
         chart.oxygen(when, fio2=value)
     elif kind == "ventilation":
         chart.vent(when, chart.t(0, hour + value))

@@ -1,0 +1,73 @@
+"""Clinical review of issues 10 and 12, end to end through crs-patient-view: charts shaped the
+way EHRs send them, in prefetch mode and in fetch mode. Each test names its rule and source."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from . import test_hooks_ehr_shapes as shapes
+from .test_hooks_ehr_shapes import (
+    LOINC,
+    NOW,
+    _assessed,
+    _recommended,
+    _warnings,
+    base,
+    coded,
+    local,
+    obs,
+)
+
+#: ``call(resources)``: the patient-view answer in prefetch mode and in fetch mode.
+call = shapes.call
+
+
+def _fever_and_fio2_50(at):
+    return [
+        obs(coded(LOINC, "8310-5", "Body temperature"), at, value=39.1, unit="Cel"),
+        obs(local("FiO2 (%)"), at, value=50, unit="%"),
+    ]
+
+
+def test_spec_2_7_a_no_growth_culture_in_words_does_not_warn_and_keeps_tocilizumab_first(call):
+    """SPEC 2.7: a blood culture charted "No aerobic or anaerobic growth at 5 days" is negative:
+    no positive-blood-culture warning, so grade 3 keeps its recommended tocilizumab."""
+    at = NOW - timedelta(hours=2)
+    culture = obs(local("Blood Culture"), NOW - timedelta(days=2), category="laboratory")
+    culture["valueString"] = "No aerobic or anaerobic growth at 5 days"
+    answer = call(base(*_fever_and_fio2_50(at), culture))
+    _, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert "positive-blood-culture" not in _warnings(extension)
+    assert any("tocilizumab" in label.lower() for label in _recommended(answer))
+
+
+def test_spec_2_7_a_culture_growing_staph_aureus_written_short_warns_and_unselects(call):
+    """SPEC 2.7: "MRSA" in a local "Blood Culture" row is a positive culture: the warning shows,
+    the card is critical and tocilizumab is offered but not preselected (the sepsis caution)."""
+    at = NOW - timedelta(hours=2)
+    culture = obs(local("Blood Culture"), NOW - timedelta(days=1), category="laboratory")
+    culture["valueString"] = "Staph aureus (MRSA)"
+    answer = call(base(*_fever_and_fio2_50(at), culture))
+    card, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert "positive-blood-culture" in _warnings(extension)
+    assert card["indicator"] == "critical"
+    assert _recommended(answer) == []
+
+
+def test_spec_2_3_mask_non_rebreather_written_family_first_is_lee_grade_3(call):
+    """SPEC 2.3 / seed text: more than low-flow oxygen with no FiO2 charted is FiO2 >= 40%. A
+    device list that writes "Mask, non-rebreather" read as a simple mask: grade 2, no
+    tocilizumab."""
+    at = NOW - timedelta(hours=2)
+    answer = call(
+        base(
+            obs(coded(LOINC, "8310-5", "Body temperature"), at, value=39.1, unit="Cel"),
+            obs(local("O2 Device"), at, valueString="Mask, non-rebreather"),
+        )
+    )
+    _, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert "oxygen-high-fio2" in {d["criterion"] for d in extension["drivers"]}
+    assert any("tocilizumab" in label.lower() for label in _recommended(answer))
