@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from crs_grading._model import Context, Finding, Gaps, format_number
@@ -74,6 +76,56 @@ class _Nearby:
         return self._within(self._high_flow_device, time)
 
 
+class FiO2Source(enum.StrEnum):
+    """Where the FiO2 that Lee grades a reading by comes from (SPEC 2.3)."""
+
+    MEASURED = "measured"
+    ESTIMATED = "estimated"  # 21% + 4% per L/min of flow, no FiO2 charted within the hour
+    DEVICE = "device"  # >= 40%: a high-flow device, no FiO2 charted within the hour
+
+
+@dataclass(frozen=True, slots=True)
+class FiO2Requirement:
+    """The FiO2 (percent) one oxygen reading is graded by, and where it comes from."""
+
+    reading: OxygenReading
+    percent: float
+    source: FiO2Source
+
+
+def _requirement(reading: OxygenReading, nearby: _Nearby) -> FiO2Requirement | None:
+    """The FiO2 Lee grades ``reading`` by, or None (room air, ventilator support, nothing
+    measured or estimable, or a reading that only describes an FiO2 or device charted apart).
+
+    SPEC 2.3: a measured FiO2 always wins; an FiO2 charted within the hour makes a flow or
+    device row only describe it; with no FiO2, a high-flow device counts as FiO2 >= 40% and a
+    flow gives the estimate (unless it is the flow of a high-flow device charted apart).
+    """
+    device = reading.device
+    if device is not None and device in lee2014.VENTILATOR_DEVICES:
+        return None  # ventilator support grades it
+    if reading.fio2_percent is not None:
+        return FiO2Requirement(reading, reading.fio2_percent, FiO2Source.MEASURED)
+    if device is OxygenDevice.ROOM_AIR or nearby.fio2(reading.time):
+        return None
+    if device in lee2014.HIGH_FLOW_DEVICES:
+        return FiO2Requirement(reading, lee2014.DEVICE_INFERRED_FIO2_PERCENT, FiO2Source.DEVICE)
+    if reading.flow_l_per_min is None:
+        return None
+    if device is None and nearby.high_flow_device(reading.time):
+        return None  # the flow of a high-flow device charted apart: the device grades it
+    estimate, _ = fio2_percent(reading)
+    assert estimate is not None  # noqa: S101 (a flow always gives an estimate)
+    return FiO2Requirement(reading, estimate, FiO2Source.ESTIMATED)
+
+
+def fio2_requirements(readings: Sequence[OxygenReading]) -> tuple[FiO2Requirement, ...]:
+    """The FiO2 of every reading that Lee grades by one, with the pairing of SPEC 2.3."""
+    nearby = _Nearby(readings)
+    found = (_requirement(reading, nearby) for reading in readings)
+    return tuple(requirement for requirement in found if requirement is not None)
+
+
 def _fio2_finding(reading: OxygenReading, fio2: float, how: str) -> Finding | None:
     for row in lee2014.OXYGEN_ROWS:
         if meets_all(fio2, row.conditions):
@@ -84,6 +136,35 @@ def _fio2_finding(reading: OxygenReading, fio2: float, how: str) -> Finding | No
     return None
 
 
+def _requirement_finding(required: FiO2Requirement, gaps: Gaps) -> Finding | None:
+    reading = required.reading
+    if required.source is FiO2Source.DEVICE:
+        # SPEC 2.3 / seed: more than low-flow oxygen with no FiO2 charted counts as FiO2 >= 40%.
+        assert reading.device is not None  # noqa: S101 (a device source has a device)
+        gaps.add(GAP_DEVICE_INFERRED_FIO2)
+        criterion = Criterion.OXYGEN_HIGH_FIO2
+        text = (
+            f"FiO2 >= 40% inferred from the device ({_device_text(reading.device)}), "
+            "FiO2 not charted"
+        )
+        return Finding(
+            criterion,
+            lee2014.GRADES[criterion][0],
+            reading.time,
+            reading.time,
+            (reading.reference,),
+            text,
+            required.percent,
+        )
+    if required.source is FiO2Source.MEASURED:
+        return _fio2_finding(reading, required.percent, "")
+    flow = format_number(reading.flow_l_per_min or 0.0)
+    finding = _fio2_finding(reading, required.percent, f" (estimated from {flow} L/min)")
+    if finding is not None:
+        gaps.add(GAP_ESTIMATED_FIO2)
+    return finding
+
+
 def _lee_reading(reading: OxygenReading, nearby: _Nearby, gaps: Gaps) -> Finding | None:
     ref = (reading.reference,)
     device = reading.device
@@ -91,36 +172,16 @@ def _lee_reading(reading: OxygenReading, nearby: _Nearby, gaps: Gaps) -> Finding
         grade = lee2014.GRADES[Criterion.VENTILATION][0]
         text = f"ventilator support: {_device_text(device)}"
         return Finding(Criterion.VENTILATION, grade, reading.time, reading.time, ref, text)
-    if reading.fio2_percent is not None:  # measured: always the requirement (SPEC 2.3)
-        return _fio2_finding(reading, reading.fio2_percent, "")
-    if device is OxygenDevice.ROOM_AIR:
-        return None
-    if nearby.fio2(reading.time):
-        return None  # an FiO2 charted within the hour is the requirement; this only describes it
-    if device in lee2014.HIGH_FLOW_DEVICES:
-        # SPEC 2.3 / seed: more than low-flow oxygen with no FiO2 charted counts as FiO2 >= 40%.
-        gaps.add(GAP_DEVICE_INFERRED_FIO2)
-        criterion = Criterion.OXYGEN_HIGH_FIO2
-        text = f"FiO2 >= 40% inferred from the device ({_device_text(device)}), FiO2 not charted"
-        return Finding(
-            criterion,
-            lee2014.GRADES[criterion][0],
-            reading.time,
-            reading.time,
-            ref,
-            text,
-            lee2014.DEVICE_INFERRED_FIO2_PERCENT,
-        )
-    flow = reading.flow_l_per_min
-    if flow is not None:
-        if device is None and nearby.high_flow_device(reading.time):
-            return None  # the flow of a high-flow device charted apart: the device grades it
-        fio2, _ = fio2_percent(reading)
-        assert fio2 is not None  # noqa: S101 (a flow always gives an estimate)
-        finding = _fio2_finding(reading, fio2, f" (estimated from {format_number(flow)} L/min)")
-        if finding is not None:
-            gaps.add(GAP_ESTIMATED_FIO2)
-        return finding
+    required = _requirement(reading, nearby)
+    if required is not None:
+        return _requirement_finding(required, gaps)
+    if (
+        reading.fio2_percent is not None
+        or reading.flow_l_per_min is not None
+        or device is OxygenDevice.ROOM_AIR
+        or nearby.fio2(reading.time)
+    ):
+        return None  # room air, or described by an FiO2 or high-flow device charted apart
     if nearby.flow(reading.time) or (device is None and nearby.device(reading.time)):
         return None  # a flow (or a device) charted apart within the hour says more
     # Supplemental oxygen of unknown FiO2 (an oxygen device, or an oxygen-therapy Procedure

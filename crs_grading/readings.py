@@ -4,7 +4,9 @@ Public, so that nothing outside ``crs_grading`` reaches into its private modules
 are exactly those the grading rules use:
 
 - ``mean_arterial_pressure``: measured MAP, else DBP + (SBP - DBP) / 3 (Mahadeo 2019 rows).
-- ``fio2_percent``: recorded FiO2, else 21% + 4% per L/min of flow, capped at 100 (SPEC 2.3).
+- ``fio2_requirements``: the FiO2 each oxygen reading is graded by, with the SPEC 2.3 pairing:
+  measured FiO2; else, when no FiO2 is charted within the hour, FiO2 >= 40% for a high-flow
+  device or 21% + 4% per L/min of flow (capped at 100).
 - ``vasopressor_segments``: the drips as constant stretches with their seed Table 3 doses and
   VASST norepinephrine equivalent, built by the same episode rules as the high-dose criterion.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from crs_grading._model import Context, Gaps
-from crs_grading._oxygen import fio2_percent
+from crs_grading._oxygen import FiO2Requirement, FiO2Source, fio2_requirements
 from crs_grading._vasopressors import norepinephrine_equivalent, pieces_of, segments_of
 from crs_grading._vitals import mean_arterial_pressure
 from crs_grading.assessment import Assessment
@@ -23,8 +25,10 @@ from crs_grading.inputs import GradingInputs, Vasopressor
 from crs_grading.options import GradingOptions
 
 __all__ = [
+    "FiO2Requirement",
+    "FiO2Source",
     "VasopressorSegment",
-    "fio2_percent",
+    "fio2_requirements",
     "mean_arterial_pressure",
     "vasopressor_segments",
 ]

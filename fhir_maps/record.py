@@ -86,8 +86,12 @@ def map_patient_record(
     """Map one patient's FHIR R4 resources (raw JSON dicts) to typed, unit-normalised inputs.
 
     ``resources``: the Patient, Observations, MedicationAdministrations, Medications,
-    Procedures and Conditions of the request, de-duplicated; Bundles are unpacked and other
-    resource types ignored. Order does not matter: every output tuple is sorted. Resources of
+    Procedures and Conditions of the request; Bundles are unpacked and other resource types
+    ignored. A resource that comes more than once (the same type and id: one Observation under
+    the ``labs`` and ``baselines`` keys, or in two files of one chart) is read once, its first
+    copy, as ``cds_service.fhir_io`` merges prefetch keys; read twice, every count would double
+    and a systolic and diastolic pair would no longer pair. Order does not matter otherwise:
+    every output tuple is sorted. Resources of
     another patient and resources that cannot be read are reported in ``skipped``, never fatal.
     A resource is the patient's only when its ``subject`` is exactly ``Patient/{patient_id}``
     (or that versioned, or its absolute URL on ``fhir_server``, the call's FHIR server).
@@ -97,13 +101,18 @@ def map_patient_record(
     medications: dict[str, JSON] = {}
     patients: list[tuple[str, JSON]] = []
     work: list[tuple[str, str, JSON]] = []
+    seen: set[str] = set()
     for ordinal, resource in enumerate(_resources(resources)):
         if resource is None:
             context.skip(f"entry #{ordinal}", "is not a FHIR resource (JSON object)")
             continue
         resource_type = resource.get("resourceType")
         if resource_type in _SUBJECT_TYPES:
-            work.append((str(resource_type), resource_reference(resource, ordinal), resource))
+            reference = resource_reference(resource, ordinal)
+            if reference in seen:
+                continue  # the same resource again (another key or file): read once
+            seen.add(reference)
+            work.append((str(resource_type), reference, resource))
         elif resource_type == "Medication":
             medication_id = resource.get("id")
             if isinstance(medication_id, str):

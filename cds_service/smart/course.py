@@ -20,7 +20,12 @@ from crs_grading import GradingOptions
 from crs_grading.assessment import Assessment, DailyGrade
 from crs_grading.criteria import Criterion
 from crs_grading.inputs import GradingInputs, Immunosuppressant, LabTest, Measurement
-from crs_grading.readings import fio2_percent, mean_arterial_pressure, vasopressor_segments
+from crs_grading.readings import (
+    FiO2Source,
+    fio2_requirements,
+    mean_arterial_pressure,
+    vasopressor_segments,
+)
 from crs_grading.tables import hypotension, lee2014
 
 _DAY_S = 86400.0
@@ -259,10 +264,8 @@ def _thresholds(age_years: float | None) -> tuple[ThresholdLine, ...]:
 
 
 # -- Values the grader computes per reading ------------------------------------------------------
-# crs_grading computes the derived MAP, the FiO2 estimate from flow and the VASST norepinephrine
-# equivalent of concurrent drips in its private modules and exports none of them yet. These
-# helpers call those functions rather than re-implement the rules; they move to the public API
-# once the grader exposes one.
+# The derived MAP, the FiO2 each reading is graded by and the VASST norepinephrine equivalent of
+# concurrent drips come from crs_grading.readings: the grader's own rules, never re-implemented.
 
 
 def _mean_arterial_series(
@@ -284,19 +287,24 @@ def _mean_arterial_series(
 def _fio2_series(
     inputs: GradingInputs, day0: datetime, visible: Callable[[datetime], bool]
 ) -> Series:
+    """The FiO2 each reading is graded by: the grader's own pairing (SPEC 2.3), so a flow charted
+    within the hour of a measured FiO2 is never plotted as an estimate."""
     points = []
-    estimated_any = False
-    for reading in inputs.oxygen:
+    sources: set[FiO2Source] = set()
+    for required in fio2_requirements(inputs.oxygen):
+        reading = required.reading
         if not visible(reading.time):
             continue
-        value, estimated = fio2_percent(reading)
-        if value is not None:
-            points.append(Point(_day(reading.time, day0), round(value, 1), reading.reference))
-            estimated_any = estimated_any or estimated
-    note = (
-        "includes FiO2 estimated from oxygen flow (21% + 4% per L/min)" if estimated_any else None
-    )
-    return Series(SeriesKey.FIO2, "FiO2", "%", _sorted(points), note=note)
+        points.append(
+            Point(_day(reading.time, day0), round(required.percent, 1), reading.reference)
+        )
+        sources.add(required.source)
+    notes = []
+    if FiO2Source.ESTIMATED in sources:
+        notes.append("includes FiO2 estimated from oxygen flow (21% + 4% per L/min)")
+    if FiO2Source.DEVICE in sources:
+        notes.append("includes FiO2 >= 40% inferred from a high-flow device, FiO2 not charted")
+    return Series(SeriesKey.FIO2, "FiO2", "%", _sorted(points), note="; ".join(notes) or None)
 
 
 def _norepinephrine_equivalent_series(

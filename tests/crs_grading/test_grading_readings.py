@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from crs_grading.inputs import BloodPressure, OxygenReading, RateBasis, Vasopressor
-from crs_grading.readings import fio2_percent, mean_arterial_pressure, vasopressor_segments
+from crs_grading.inputs import BloodPressure, OxygenDevice, OxygenReading, RateBasis, Vasopressor
+from crs_grading.readings import (
+    FiO2Source,
+    fio2_requirements,
+    mean_arterial_pressure,
+    vasopressor_segments,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,26 +31,61 @@ def test_mean_arterial_pressure(reading, expected):
     assert mean_arterial_pressure(reading) == expected
 
 
+_T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("reading", "expected"),
+    ("readings", "expected"),
     [
         pytest.param(
-            OxygenReading(None, "o/1", flow_l_per_min=4),
-            (37.0, True),
+            [OxygenReading(_T0, "o/1", flow_l_per_min=4)],
+            [("o/1", 37.0, FiO2Source.ESTIMATED)],
             id="SPEC 2.3: 4 L/min estimates 37%",
         ),
         pytest.param(
-            OxygenReading(None, "o/2", flow_l_per_min=30),
-            (100.0, True),
+            [OxygenReading(_T0, "o/2", flow_l_per_min=30)],
+            [("o/2", 100.0, FiO2Source.ESTIMATED)],
             id="SPEC 2.3: the estimate is capped at 100%",
         ),
         pytest.param(
-            OxygenReading(None, "o/3", 45, 4), (45, False), id="SPEC 2.3: recorded FiO2 wins"
+            [OxygenReading(_T0, "o/3", 45, 4)],
+            [("o/3", 45, FiO2Source.MEASURED)],
+            id="SPEC 2.3: recorded FiO2 wins",
+        ),
+        pytest.param(
+            [
+                OxygenReading(_T0, "o/flow", flow_l_per_min=6),
+                OxygenReading(_T0 + timedelta(minutes=59), "o/fio2", 35),
+            ],
+            [("o/fio2", 35, FiO2Source.MEASURED)],
+            id="SPEC 2.3: an FiO2 charted apart within the hour is the requirement, not the flow",
+        ),
+        pytest.param(
+            [
+                OxygenReading(_T0, "o/flow", flow_l_per_min=6),
+                OxygenReading(_T0 + timedelta(minutes=61), "o/fio2", 35),
+            ],
+            [("o/flow", 45.0, FiO2Source.ESTIMATED), ("o/fio2", 35, FiO2Source.MEASURED)],
+            id="SPEC 2.3: more than an hour apart, the flow is estimated on its own",
+        ),
+        pytest.param(
+            [
+                OxygenReading(_T0, "o/nrb", device=OxygenDevice.NON_REBREATHER),
+                OxygenReading(_T0, "o/flow", flow_l_per_min=15),
+            ],
+            [("o/nrb", 40.0, FiO2Source.DEVICE)],
+            id="SPEC 2.3: a high-flow device without FiO2 is 40%; its flow only describes it",
+        ),
+        pytest.param(
+            [OxygenReading(_T0, "o/ra", 21, device=OxygenDevice.ROOM_AIR)],
+            [("o/ra", 21, FiO2Source.MEASURED)],
+            id="SPEC 2.3: a measured 21% is a measurement (no requirement by the table)",
         ),
     ],
 )
-def test_fio2_percent(reading, expected):
-    assert fio2_percent(reading) == expected
+def test_fio2_requirements_are_the_graders_pairing(readings, expected):
+    found = fio2_requirements(readings)
+    assert [(r.reading.reference, r.percent, r.source) for r in found] == expected
 
 
 def test_vasopressor_segments_carry_doses_and_the_vasst_equivalent(chart):

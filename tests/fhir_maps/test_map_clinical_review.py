@@ -4,7 +4,7 @@ real EHRs chart, beyond the issue's examples. Each test names its rule and sourc
 from __future__ import annotations
 
 import pytest
-from map_fixtures import SNOMED, observation, record
+from map_fixtures import SNOMED, administration, observation, record, rxnorm
 
 from crs_grading.inputs import OxygenDevice
 
@@ -147,3 +147,22 @@ def test_spec_2_3_every_oxygen_device_has_a_place_in_the_support_order():
 
     assert sorted(DEVICE_SUPPORT) == sorted(OxygenDevice)
     assert DEVICE_SUPPORT[0] is OxygenDevice.ROOM_AIR
+
+
+# --- one resource, read once (SPEC 4: vitals, labs and baselines come under separate keys) ----
+
+
+def test_spec_4_a_resource_sent_under_two_prefetch_keys_is_read_once():
+    """The same Observation may arrive under two keys (``labs`` and ``baselines``) or two files
+    of one chart: it is one reading. Read twice, a systolic and a diastolic row of one time are
+    no longer paired (no derived MAP), and every count doubles."""
+    systolic = observation("8480-6", 95, "mm[Hg]", id="sbp")
+    diastolic = observation("8462-4", 48, "mm[Hg]", id="dbp")
+    tocilizumab = administration(rxnorm("612865", "tocilizumab"), id="toci")
+    once = record(systolic, diastolic, tocilizumab)
+    twice = record(
+        systolic, diastolic, tocilizumab, dict(systolic), dict(diastolic), dict(tocilizumab)
+    )
+    assert twice.blood_pressures == once.blood_pressures
+    assert twice.immunosuppressants == once.immunosuppressants
+    assert len(once.immunosuppressants) == 1

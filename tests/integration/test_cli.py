@@ -132,3 +132,51 @@ def test_db_upgrade_brings_a_new_database_to_the_head_revision(
     assert main(["db", "upgrade"]) == 0
     assert SCHEMA_HEAD in capsys.readouterr().out
     assert current_revision(create_engine(url)) == SCHEMA_HEAD
+
+
+def test_spec_2_3_a_chart_saved_as_one_file_per_prefetch_key_grades_each_resource_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same systolic and diastolic rows saved under two keys (``vitals.json`` and
+    ``baselines.json``) are one reading: the derived MAP 63.7 < 65 mmHg (Mahadeo 2019) still
+    grades 2. Read twice, the rows were no longer paired and the patient read grade 0."""
+    subject = {"reference": "Patient/p1"}
+
+    def row(code: str, value: float, id_: str) -> dict[str, object]:
+        return {
+            "resourceType": "Observation",
+            "id": id_,
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": subject,
+            "effectiveDateTime": "2026-03-04T10:00:00Z",
+            "valueQuantity": {"value": value, "unit": "mm[Hg]"},
+        }
+
+    def searchset(*resources: dict[str, object]) -> dict[str, object]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in resources],
+        }
+
+    vitals = searchset(row("8480-6", 95, "sbp"), row("8462-4", 48, "dbp"))
+    chart = {
+        "patient.json": {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"},
+        "therapy.json": {
+            "resourceType": "MedicationAdministration",
+            "id": "cells",
+            "status": "completed",
+            "medicationCodeableConcept": {"text": "tisagenlecleucel"},
+            "subject": subject,
+            "effectiveDateTime": "2026-03-02T15:00:00Z",
+        },
+        "vitals.json": vitals,
+        "baselines.json": vitals,
+    }
+    for name, document in chart.items():
+        (tmp_path / name).write_bytes(orjson.dumps(document))
+    assert main(["grade", str(tmp_path), "--as-of", "2026-03-04T12:00:00Z", "--json"]) == 0
+    document = orjson.loads(capsys.readouterr().out)
+    assert document["grade"] == 2
+    assert {d["criterion"] for d in document["drivers"]} == {"hypotension"}

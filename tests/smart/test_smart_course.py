@@ -16,6 +16,7 @@ from crs_grading.inputs import (
     ImmunosuppressantDose,
     InfusionRate,
     Measurement,
+    OxygenDevice,
     OxygenReading,
     PatientFacts,
     RateBasis,
@@ -175,6 +176,42 @@ def test_fio2_from_flow_only_is_the_specs_estimate_and_flagged():
     series = course.get(SeriesKey.FIO2)
     assert [p.value for p in series.points] == [29.0, 45.0]
     assert series.note is not None and "estimated" in series.note
+
+
+def test_spec_2_3_a_flow_charted_within_the_hour_of_a_measured_fio2_is_not_plotted_as_an_estimate():
+    """SPEC 2.3: a measured FiO2 always wins; FiO2 35% and 6 L/min charted as two rows 4 minutes
+    apart are one requirement of 35%. The timeline plots the grader's pairing: 35%, never the
+    45% flow estimate the grader does not use."""
+    inputs = patient_inputs(
+        oxygen=(
+            OxygenReading(at(3, 8), "Observation/flow", flow_l_per_min=6.0),
+            OxygenReading(at(3, 8) + timedelta(minutes=4), "Observation/fio2", fio2_percent=35.0),
+            OxygenReading(at(4, 8), "Observation/flow-alone", flow_l_per_min=2.0),
+        )
+    )
+    course, assessment = course_of(inputs)
+    series = course.get(SeriesKey.FIO2)
+    assert [(p.reference, p.value) for p in series.points] == [
+        ("Observation/fio2", 35.0),
+        ("Observation/flow-alone", 29.0),
+    ]
+    assert series.note is not None and "estimated" in series.note
+    assert assessment.peak_grade == 2  # the grader paired them too
+
+
+def test_spec_2_3_a_high_flow_device_without_fio2_is_plotted_as_the_grader_counts_it():
+    """SPEC 2.3: a non-rebreather with no FiO2 charted counts as FiO2 >= 40%; its flow charted
+    apart is not estimated (the device grades it). The timeline shows what the grader used."""
+    inputs = patient_inputs(
+        oxygen=(
+            OxygenReading(at(3, 8), "Observation/nrb", device=OxygenDevice.NON_REBREATHER),
+            OxygenReading(at(3, 8), "Observation/flow", flow_l_per_min=15.0),
+        )
+    )
+    course, _ = course_of(inputs)
+    series = course.get(SeriesKey.FIO2)
+    assert [(p.reference, p.value) for p in series.points] == [("Observation/nrb", 40.0)]
+    assert series.note is not None and "device" in series.note
 
 
 @pytest.mark.parametrize(
