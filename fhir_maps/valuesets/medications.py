@@ -25,7 +25,7 @@ RXNORM_MEDICATIONS: dict[str, MedicationConcept] = {
     "3264": Immunosuppressant.DEXAMETHASONE,  # dexamethasone (SPEC 3)
     "6902": Immunosuppressant.METHYLPREDNISOLONE,  # methylprednisolone (SPEC 3)
     "5492": Immunosuppressant.HYDROCORTISONE,  # hydrocortisone (SPEC 3)
-    "612865": Immunosuppressant.TOCILIZUMAB,  # tocilizumab (SPEC 3 says "check"; not re-verified)
+    "612865": Immunosuppressant.TOCILIZUMAB,  # tocilizumab (cross-checked, not in RxNav)
 }
 
 MEDICATION_NAMES: NameMatcher[MedicationConcept] = NameMatcher(
