@@ -281,6 +281,21 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
         "IANA time zone (e.g. `America/Los_Angeles`) of card times and day numbers when the "
         "patient's data carries no local UTC offset (times all in `Z`)",
     ),
+    (
+        "CRS_CDS_ICE_CODES",
+        "unset: ICE read by name only",
+        'JSON list of the EHR\'s own codes of the ICE score, `["<system>|<code>", ...]` (SPEC 2.9)',
+    ),
+    (
+        "CRS_CDS_CAPD_CODES",
+        "unset: CAPD read by name only",
+        "JSON list of the EHR's own codes of the CAPD total, as for `CRS_CDS_ICE_CODES`",
+    ),
+    (
+        "CRS_CDS_RASS_CODES",
+        "unset: RASS read by its SNOMED CT codes and by name",
+        "JSON list of the EHR's own codes of RASS, as for `CRS_CDS_ICE_CODES`",
+    ),
     ("CRS_CDS_FHIR_TIMEOUT_S", "4", "total time budget in seconds for fetching missing prefetch"),
     ("CRS_CDS_FHIR_MAX_PAGES", "20", "most Bundle pages read per prefetch key"),
     ("CRS_CDS_SMART_CLIENT_ID", "crs-cds", "the SMART app's OAuth client id"),
@@ -381,6 +396,9 @@ class Settings:
     public_url: str | None = None
     tocilizumab_protocol: TocilizumabProtocol = TocilizumabProtocol.LEE_2014
     timezone: tzinfo = UTC
+    ice_codes: tuple[tuple[str, str], ...] = ()  # SPEC 2.9: the EHR's own ICE, CAPD, RASS codes
+    capd_codes: tuple[tuple[str, str], ...] = ()
+    rass_codes: tuple[tuple[str, str], ...] = ()
     fhir_timeout_s: float = 4.0
     fhir_max_pages: int = 20
     smart_client_id: str = "crs-cds"
@@ -426,6 +444,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             TocilizumabProtocol.LEE_2014,
         ),
         timezone=_timezone(get("CRS_CDS_TIMEZONE")),
+        ice_codes=_codes("CRS_CDS_ICE_CODES", get("CRS_CDS_ICE_CODES")),
+        capd_codes=_codes("CRS_CDS_CAPD_CODES", get("CRS_CDS_CAPD_CODES")),
+        rass_codes=_codes("CRS_CDS_RASS_CODES", get("CRS_CDS_RASS_CODES")),
         fhir_timeout_s=_seconds("CRS_CDS_FHIR_TIMEOUT_S", get("CRS_CDS_FHIR_TIMEOUT_S"), 4.0),
         fhir_max_pages=_positive_int("CRS_CDS_FHIR_MAX_PAGES", get("CRS_CDS_FHIR_MAX_PAGES"), 20),
         smart_client_id=get("CRS_CDS_SMART_CLIENT_ID") or "crs-cds",
@@ -576,6 +597,22 @@ def _json(name: str, raw: str) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise SettingsError(f"{name} is not valid JSON") from None
+
+
+def _codes(name: str, raw: str | None) -> tuple[tuple[str, str], ...]:
+    """A JSON list of ``"<system>|<code>"`` strings as (system, code) pairs."""
+    if raw is None:
+        return ()
+    value = _json(name, raw)
+    if not isinstance(value, list) or not value:
+        raise SettingsError(f'{name} must be a JSON list of "<system>|<code>" strings')
+    pairs = []
+    for item in value:
+        system, _, code = item.partition("|") if isinstance(item, str) else ("", "", "")
+        if not system.strip() or not code.strip():
+            raise SettingsError(f'{name}: every entry must be "<system>|<code>", got {item!r}')
+        pairs.append((system.strip(), code.strip()))
+    return tuple(pairs)
 
 
 def _trusted_issuers(raw: str | None) -> Mapping[str, IssuerKeys]:

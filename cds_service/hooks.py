@@ -39,7 +39,7 @@ from crs_grading.treatment import (
     check_draft_order,
     plan_treatment,
 )
-from fhir_maps import map_draft_orders, map_patient_record
+from fhir_maps import MappingOptions, map_draft_orders, map_patient_record
 
 __all__ = [
     "SMART_LAUNCH_PATH",
@@ -65,6 +65,16 @@ def grading_options(settings: Settings) -> GradingOptions:
     """The grading options of the service: the zone of card times and day numbers when the
     data carries no local offset (``CRS_CDS_TIMEZONE``; the data's own offset wins)."""
     return GradingOptions(timezone=settings.timezone)
+
+
+def mapping_options(settings: Settings) -> MappingOptions:
+    """The FHIR mapping options of the service: the EHR's own codes of ICE, CAPD and RASS
+    (``CRS_CDS_ICE_CODES``, ``CRS_CDS_CAPD_CODES``, ``CRS_CDS_RASS_CODES``; SPEC 2.9)."""
+    return MappingOptions(
+        ice_codes=settings.ice_codes,
+        capd_codes=settings.capd_codes,
+        rass_codes=settings.rass_codes,
+    )
 
 
 def treatment_options(settings: Settings) -> TreatmentOptions:
@@ -102,7 +112,10 @@ def answer_hook(
     patient_id = request.context.patient_id
 
     inputs = map_patient_record(
-        (data.patient, *data.resources), patient_id, fhir_server=request.fhir_server
+        (data.patient, *data.resources),
+        patient_id,
+        mapping_options(settings),
+        fhir_server=request.fhir_server,
     )
     assessment = assess(inputs, now, grading_options(settings))
     cards: list[dict[str, Any]] = []

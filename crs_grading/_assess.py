@@ -143,7 +143,10 @@ def _data(inputs: GradingInputs, horizon: datetime, skipped: list[SkippedResourc
         vasopressors=keep(inputs.vasopressors, lambda v: v.start),
         labs=keep(inputs.labs, lambda r: r.time),
         cultures=keep(inputs.blood_cultures, lambda c: c.time),
-        scores=keep(inputs.neuro_scores, lambda s: s.time),
+        scores=keep(
+            (*inputs.neuro_scores, *_icans.ice_scores(inputs.encephalopathy_screens)),
+            lambda s: s.time,
+        ),
         conditions=keep(inputs.conditions, lambda c: c.onset),
         immunosuppressants=keep(inputs.immunosuppressants, lambda d: d.time),
         weights=keep(inputs.weights_kg, lambda m: m.time),

@@ -46,6 +46,19 @@ def legacy_ice_screens(scores: Iterable[NeuroScore]) -> list[EncephalopathyScree
     ]
 
 
+def ice_scores(screens: Iterable[EncephalopathyScreen]) -> list[NeuroScore]:
+    """ICE screens as ICE totals for SPEC 2.5 ("ICE < 10"): the charted or summed total (with
+    items missing, the most the charted items allow), 0 when the patient was unarousable."""
+    scores = []
+    for screen in screens:
+        if screen.tool is not EncephalopathyTool.ICE:
+            continue
+        total = 0.0 if screen.unable_to_perform else getattr(_total(screen), "points", None)
+        if total is not None:
+            scores.append(NeuroScore(NeuroScoreKind.ICE, screen.time, total, screen.reference))
+    return scores
+
+
 # -- Screens: ICE and CAPD ------------------------------------------------------------------------
 
 

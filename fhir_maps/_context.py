@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from crs_grading.inputs import (
     BloodPressure,
     ConditionFinding,
+    ConsciousnessReading,
     CultureResult,
+    EncephalopathyScreen,
+    EncephalopathyTool,
     ImmunosuppressantDose,
     LabResult,
     Measurement,
+    NeurologicSignFinding,
     NeuroScore,
     OxygenReading,
+    ScreenItem,
     SkippedResource,
     TherapyAdministration,
     VasopressorAdministration,
@@ -51,6 +56,12 @@ class MappingContext:
         self.immunosuppressants: list[ImmunosuppressantDose] = []
         self.weights_kg: list[Measurement] = []
         self.stated_weights_kg: list[Measurement] = []
+        # ICANS (SPEC 2.9): screens, items charted as rows of their own, RASS, signs, sedation
+        self.encephalopathy_screens: list[EncephalopathyScreen] = []
+        self.screen_items: list[tuple[EncephalopathyTool, datetime, str, ScreenItem]] = []
+        self.consciousness: list[ConsciousnessReading] = []
+        self.neurologic_signs: list[NeurologicSignFinding] = []
+        self.sedation_periods: list[tuple[datetime, datetime | None]] = []
         #: The patient's administrative gender and birth date, for referenceRange selection.
         self.sex: str | None = None
         self.birth_date: date | None = None

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from crs_grading.inputs import ConditionCategory, ConditionFinding
+from crs_grading.inputs import (
+    ConditionCategory,
+    ConditionFinding,
+    NeurologicSign,
+    NeurologicSignFinding,
+)
 
 from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, codings, concept_texts, optional_object
 from ._names import MAX_MATCH_TEXTS, NameMatcher, phrases, surviving
+from .neurology import condition_signs
 from .options import MappingOptions
 from .valuesets.conditions import (
     CONDITION_NAMES,
@@ -125,7 +131,8 @@ def map_condition(
     if CONDITION_ENTERED_IN_ERROR in verification:
         return
     found = matcher.categories(condition.get("code"))
-    if not found:
+    signs = condition_signs(condition.get("code"))  # SPEC 2.9 ICANS signs
+    if not found and not signs:
         return
     context.validate(condition)
     clinical = _status_codes(condition, "clinicalStatus")
@@ -146,4 +153,27 @@ def map_condition(
     for category, name in found.items():
         context.conditions.append(
             ConditionFinding(category, name, active, reference, onset, abatement, refuted)
+        )
+    if signs and not refuted:
+        _signs(context, condition, reference, signs, onset if onset_keys else None)
+
+
+def _signs(
+    context: MappingContext,
+    condition: JSON,
+    reference: str,
+    signs: list[tuple[NeurologicSign, str]],
+    onset: datetime | None,
+) -> None:
+    """ICANS signs of a Condition, dated by onset and recordedDate apart (SPEC 2.9)."""
+    try:
+        recorded = context.times.optional(
+            condition.get("recordedDate"), "recordedDate", time_matters=False
+        )
+    except ElementError as error:
+        context.skip_element(reference, error)
+        recorded = None
+    for sign, name in signs:
+        context.neurologic_signs.append(
+            NeurologicSignFinding(sign, name, reference, onset, recorded)
         )

@@ -40,6 +40,13 @@ from ._fhir import (
     optional_object,
 )
 from ._names import MAX_MATCH_CHARACTERS
+from .neurology import (
+    configured_kind,
+    map_rass,
+    map_screen,
+    map_screen_item,
+    map_sign_observation,
+)
 from .plausible_ranges import (
     PLAUSIBLE_FIO2_LOW,
     PLAUSIBLE_LAB_RANGES,
@@ -73,6 +80,7 @@ from .valuesets.blood_culture import (
 )
 from .valuesets.devices import named_device
 from .valuesets.observations import (
+    ANY_VALUE_KINDS,
     BP_COMPONENTS,
     LOINC_OBSERVATIONS,
     NEURO_SCORES,
@@ -160,12 +168,18 @@ def _value_fits(holder: JSON, concept: ObservationConcept) -> bool:
     """Whether a name-matched holder has the kind of value its name implies."""
     if concept in _CODED_KINDS:
         return "valueQuantity" not in holder
+    if concept in ANY_VALUE_KINDS:
+        return True  # the mapper decides (a text, a reason, components)
     return any(key in holder for key in _NUMBER_KEYS)
 
 
 def map_observation(context: MappingContext, observation: JSON, reference: str) -> None:
     """Map one Observation of the patient; ``ElementError`` when a read element is malformed."""
-    identified = observation_concept(observation.get("code"))
+    configured = configured_kind(context.options, observation.get("code"))
+    if configured is not None:
+        identified: Identified | None = Identified(configured, by_name=False)
+    else:
+        identified = observation_concept(observation.get("code"))
     if identified is None:
         if "component" not in observation:
             return
@@ -887,5 +901,10 @@ _MAPPERS: dict[ObservationKind, _Mapper] = {
     ObservationKind.WEIGHT_STATED: _weight,
     ObservationKind.BLOOD_CULTURE: _blood_culture,
     ObservationKind.GCS: _neuro_score,
-    ObservationKind.ICE: _neuro_score,
+    ObservationKind.ICE: map_screen,
+    ObservationKind.CAPD: map_screen,
+    ObservationKind.ICE_ITEM: map_screen_item,
+    ObservationKind.CAPD_ITEM: map_screen_item,
+    ObservationKind.RASS: map_rass,
+    ObservationKind.NEURO_SIGN: map_sign_observation,
 }

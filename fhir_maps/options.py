@@ -37,12 +37,18 @@ class MappingOptions:
     - ``extra_comorbidity_terms``: names that also count as a significant comorbidity, matched
       as whole words, case-insensitive, in Condition text and displays.
     - ``validation``: see ``ValidationMode``; default ``ELEMENTS``.
+    - ``ice_codes``, ``capd_codes``, ``rass_codes``: ``(system, code)`` pairs of the EHR's own
+      codes (flowsheet rows) for the ICE score, the CAPD and RASS (SPEC 2.9: ICE and CAPD have
+      no LOINC code in wide use), matched exactly; names are read as well.
     """
 
     default_timezone: tzinfo = UTC
     extra_comorbidity_codes: tuple[tuple[str, str], ...] = ()
     extra_comorbidity_terms: tuple[str, ...] = ()
     validation: ValidationMode = ValidationMode.ELEMENTS
+    ice_codes: tuple[tuple[str, str], ...] = ()
+    capd_codes: tuple[tuple[str, str], ...] = ()
+    rass_codes: tuple[tuple[str, str], ...] = ()
 
 
 #: The defaults (a module-level instance: frozen, so safe to share as a default argument).

@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 from crs_grading.inputs import GradingInputs, PatientFacts
 
 from ._context import MappingContext
-from ._fhir import JSON, ElementError, resource_reference, subject_id
+from ._fhir import JSON, ElementError, TimeReader, resource_reference, subject_id
 from .administrations import map_administration
 from .conditions import condition_matcher, map_condition
 from .medications import MedicationResolver
+from .neurology import finish as finish_neurology
+from .neurology import note_sedation
 from .observations import map_observation
 from .options import DEFAULT_OPTIONS, MappingOptions
 from .patient import map_patient
@@ -137,6 +139,7 @@ def map_patient_record(
         context.notes.append(NOTE_NO_PATIENT)
 
     resolver = MedicationResolver(medications, fhir_server)
+    sedation_times = TimeReader(options.default_timezone)
     matcher = condition_matcher(options)
     for resource_type, reference, resource in work:
         checkpoint = context.checkpoint()
@@ -147,6 +150,7 @@ def map_patient_record(
             if resource_type == "Observation":
                 map_observation(context, resource, reference)
             elif resource_type == "MedicationAdministration":
+                note_sedation(context, sedation_times, resource)
                 map_administration(context, resolver, resource, reference)
             elif resource_type == "Procedure":
                 map_procedure(context, resource, reference)
@@ -155,6 +159,7 @@ def map_patient_record(
         except ElementError as error:
             context.rollback(checkpoint)  # times and element skips of a skipped resource
             context.skip(reference, str(error))
+    finish_neurology(context)
     if context.skipped:
         logger.info(
             "mapping skipped %d resources: %s",
@@ -180,6 +185,11 @@ def map_patient_record(
         immunosuppressants=_sorted(context.immunosuppressants, "time", "reference"),
         weights_kg=_sorted(context.weights_kg, "time", "reference"),
         stated_weights_kg=_sorted(context.stated_weights_kg, "time", "reference"),
+        encephalopathy_screens=_sorted(context.encephalopathy_screens, "time", "reference"),
+        consciousness=_sorted(context.consciousness, "time", "reference"),
+        neurologic_signs=tuple(
+            sorted(context.neurologic_signs, key=attrgetter("reference", "sign"))
+        ),
         skipped=tuple(sorted(context.skipped, key=attrgetter("reference", "reason"))),
         notes=_notes(context),
         clock_offsets=context.times.clock_offsets(),

@@ -162,14 +162,15 @@ def course_page() -> ResponseReturnValue:
     # Imported here: matplotlib and the grader load only when a page is first drawn, which
     # keeps the service's start (and every CDS Hooks worker that never draws) light.
     from cds_service.config import get_settings
-    from cds_service.hooks import grading_options
+    from cds_service.hooks import grading_options, mapping_options
     from cds_service.smart.page import build_page
 
     try:
-        options = grading_options(get_settings())
+        settings = get_settings()
+        options, mapping = grading_options(settings), mapping_options(settings)
     except KeyError:  # the SMART app mounted without the service's settings (tests, embedding)
-        options = None
-    page = build_page(runtime, launch_session, options)
+        options, mapping = None, None
+    page = build_page(runtime, launch_session, options, mapping)
     history = current_app.extensions.get(WATCH_HISTORY_EXTENSION)
     watch = history(launch_session.iss, launch_session.patient) if callable(history) else None
     return render_template("smart/course.html", page=page, watch=watch)

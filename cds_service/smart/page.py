@@ -26,7 +26,7 @@ from cds_service.smart.store import LaunchSession
 from crs_grading import Assessment, GradingOptions, GradingSystem, assess, wording
 from crs_grading.assessment import BiomarkerSummary, Driver, SystemGrade
 from crs_grading.inputs import LAB_UNITS
-from fhir_maps import map_patient_record
+from fhir_maps import MappingOptions, map_patient_record
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,10 @@ def _biomarker_row(summary: BiomarkerSummary) -> BiomarkerRow:
 
 
 def build_page(
-    runtime: SmartRuntime, session: LaunchSession, options: GradingOptions | None = None
+    runtime: SmartRuntime,
+    session: LaunchSession,
+    options: GradingOptions | None = None,
+    mapping: MappingOptions | None = None,
 ) -> CoursePage:
     """Read, grade and draw the launched patient's CRS course as of now."""
     options = options if options is not None else GradingOptions()
@@ -139,7 +142,9 @@ def build_page(
             f"({exc.diagnostics}). Try again in a moment."
         ) from None
     resources = [data.patient, *data.resources]
-    inputs = map_patient_record(resources, session.patient, fhir_server=session.iss)
+    inputs = map_patient_record(
+        resources, session.patient, mapping or MappingOptions(), fhir_server=session.iss
+    )
     assessment = assess(inputs, runtime.clock(), options)
     course = build_course(inputs, assessment, options)
     banner = patient_banner(data.patient, assessment) if session.need_patient_banner else None

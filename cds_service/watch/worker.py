@@ -26,7 +26,12 @@ from cds_service.clock import Clock
 from cds_service.config import AlertChannel, Settings
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
-from cds_service.hooks import grading_options, smart_launch_url, treatment_options
+from cds_service.hooks import (
+    grading_options,
+    mapping_options,
+    smart_launch_url,
+    treatment_options,
+)
 from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.watch.alerts import (
     ALERT_ID_HEADER,
@@ -143,7 +148,10 @@ class Watcher:
         data = self._read(patient_id)
         now = self.context.clock()
         inputs = map_patient_record(
-            (data.patient, *data.resources), patient_id, fhir_server=self.fhir_base
+            (data.patient, *data.resources),
+            patient_id,
+            mapping_options(self.context.settings),
+            fhir_server=self.fhir_base,
         )
         assessment = assess(inputs, now, grading_options(self.context.settings))
         partial = any(problem.hides_data for problem in data.problems)

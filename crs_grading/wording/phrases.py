@@ -281,8 +281,8 @@ DATA: dict[DataKind, tuple[str, str]] = {
     ),
     _K.NEUROLOGIC_ASSESSMENTS: (
         "neurologic assessments",
-        "neurologic dysfunction (GCS, ICE, RASS) may be missing, and it changes the first-line "
-        "treatment",
+        "neurologic dysfunction and the ICANS grade (GCS, ICE, CAPD, RASS) may be missing, and "
+        "they change the first-line treatment",
     ),
     _K.MEDICATION_ADMINISTRATIONS: (
         "medication administrations",

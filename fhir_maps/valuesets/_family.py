@@ -45,6 +45,11 @@ class ObservationKind(enum.StrEnum):
     BLOOD_CULTURE = "blood-culture"
     GCS = "gcs"
     ICE = "ice"
+    CAPD = "capd"  # SPEC 2.9: the ICANS screen under 12
+    RASS = "rass"  # SPEC 2.9: level of consciousness
+    ICE_ITEM = "ice-item"  # an ICE item charted as a row of its own
+    CAPD_ITEM = "capd-item"  # a CAPD item charted as a row of its own
+    NEURO_SIGN = "neuro-sign"  # SPEC 2.9: seizure, motor, raised ICP signs as Observations
 
 
 ObservationConcept = ObservationKind | LabTest

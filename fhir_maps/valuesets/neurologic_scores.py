@@ -1,12 +1,23 @@
-"""Glasgow Coma Scale total and the ICE score (SPEC 2.5 neurologic dysfunction).
+"""Neurologic assessments: GCS (SPEC 2.5), and for ICANS (SPEC 2.9) the ICE score, the CAPD
+(children under 12), RASS (level of consciousness), ICE and CAPD items charted as rows of their
+own, and neurologic signs charted as Observations.
 
-The ICE score has no LOINC code (ASTCT 2019 consensus, Lee et al. BBMT 2019): it is read by
-name. GCS sub-scores (eye, verbal, motor) are not the total.
+ICE and CAPD have no LOINC code in wide use (ASTCT 2019 consensus, Lee et al. BBMT 2019): they
+are read by name, and by the codes an operator configures (``MappingOptions``). RASS: SNOMED CT
+457441000124102 "Richmond Agitation-Sedation Scale (assessment scale)" (HL7 CPG-on-EBMonFHIR and
+public OMOP concept lists; the same code is sent for a goal RASS, so goal rows are vetoed by
+name) and 1345050000, the RASS score observable (one public source). No RASS LOINC code could be
+verified. GCS sub-scores (eye, verbal, motor) are not the total; ICE and CAPD item rows are not
+the totals.
 """
 
 from __future__ import annotations
 
-from ._family import SPEC, ObservationFamily, ObservationKind, loinc
+from ._family import SPEC, ObservationFamily, ObservationKind, loinc, snomed
+from .icans import SNOMED_SIGNS
+
+_EPIC_IG = "HL7 CPG-on-EBMonFHIR (sct-us), OMOP concept 36684829"
+_OBSERVABLE = "public OMOP vocabulary notes (RASS score observable); one source"
 
 GCS = ObservationFamily(
     ObservationKind.GCS,
@@ -16,15 +27,147 @@ GCS = ObservationFamily(
     vetoes=("eye", "eyes", "verbal", "motor", "best", "goal", "target"),
 )
 
+#: Words that make an ICE or CAPD name an item, a goal or a plan, not the total.
+_NOT_A_TOTAL = ("goal", "target", "item", "subscore", "sub-score", "due", "next", "frequency")
+_ICE_ITEMS = ("orientation", "naming", "commands", "writing", "attention")
+_CAPD_ITEMS = (
+    "eye contact",
+    "purposeful",
+    "aware",
+    "communicates",
+    "communicate",
+    "restless",
+    "inconsolable",
+    "underactive",
+    "respond",
+)
+
 ICE = ObservationFamily(
     ObservationKind.ICE,
     codes=(),
     names=(
         "ICE score",
+        "ICE total",
+        "ICE total score",
         "ICE assessment",
+        "ICE screen",
         "Immune Effector Cell-associated Encephalopathy",
         "Immune Effector Cell Encephalopathy",
     ),
+    vetoes=(*_NOT_A_TOTAL, *_ICE_ITEMS),
 )
 
-FAMILIES = (GCS, ICE)
+CAPD = ObservationFamily(
+    ObservationKind.CAPD,
+    codes=(),
+    names=(
+        "Cornell Assessment of Pediatric Delirium",
+        "Cornell Assessment for Pediatric Delirium",
+        "CAPD score",
+        "CAPD total",
+        "CAPD total score",
+    ),
+    acronyms=("CAPD",),
+    vetoes=(*_NOT_A_TOTAL, *_CAPD_ITEMS),
+)
+
+
+def _item_names(tool: str, items: tuple[str, ...]) -> tuple[str, ...]:
+    """ "ICE orientation", "ICE score orientation", "ICE item orientation" for each item word."""
+    return tuple(
+        name
+        for item in items
+        for name in (f"{tool} {item}", f"{tool} score {item}", f"{tool} item {item}")
+    )
+
+
+ICE_ITEM = ObservationFamily(
+    ObservationKind.ICE_ITEM,
+    codes=(),
+    names=_item_names(
+        "ICE", ("orientation", "naming", "commands", "following commands", "writing", "attention")
+    ),
+    vetoes=("goal", "target"),
+)
+
+CAPD_ITEM = ObservationFamily(
+    ObservationKind.CAPD_ITEM,
+    codes=(),
+    names=_item_names(
+        "CAPD",
+        (
+            "eye contact",
+            "purposeful actions",
+            "purposeful",
+            "aware of surroundings",
+            "communicates needs",
+            "communicates needs and wants",
+            "restless",
+            "inconsolable",
+            "underactive",
+            "response time",
+            "slow to respond",
+        ),
+    ),
+    vetoes=("goal", "target"),
+)
+
+RASS = ObservationFamily(
+    ObservationKind.RASS,
+    codes=(
+        snomed("457441000124102", "Richmond Agitation-Sedation Scale (assessment scale)", _EPIC_IG),
+        snomed("1345050000", "Richmond Agitation-Sedation Scale score", _OBSERVABLE),
+    ),
+    names=(
+        "Richmond Agitation-Sedation Scale",
+        "Richmond Agitation Sedation Scale",
+        "Richmond Agitation-Sedation Score",
+        "RASS score",
+    ),
+    acronyms=("RASS",),
+    vetoes=("goal", "target", "desired", "ordered", "CAM-ICU", "CAM", "LOC"),
+)
+
+#: Words of a RASS row that is a goal, not a reading (the coded goal rows share the code).
+RASS_NOT_A_READING = ("goal", "target", "desired", "ordered")
+
+NEURO_SIGN = ObservationFamily(
+    ObservationKind.NEURO_SIGN,
+    codes=tuple(
+        snomed(code, str(sign), "valuesets/icans.py SNOMED_SIGNS (verified there)")
+        for code, sign in SNOMED_SIGNS.items()
+    ),
+    names=(
+        "seizure activity",
+        "seizure observed",
+        "seizures observed",
+        "clinical seizure",
+        "EEG seizure",
+        "electrographic seizure",
+        "status epilepticus",
+        "hemiparesis",
+        "paraparesis",
+        "papilledema",
+        "posturing",
+        "cerebral edema",
+        "sixth nerve palsy",
+        "abducens palsy",
+        "Cushing's triad",
+    ),
+    vetoes=(
+        "precautions",
+        "precaution",
+        "risk",
+        "prophylaxis",
+        "history",
+        "threshold",
+        "medication",
+        "pads",
+        "plan",
+        "education",
+        "goal",
+        "screening",
+    ),
+)
+
+FAMILIES = (GCS, ICE, CAPD, ICE_ITEM, CAPD_ITEM, RASS, NEURO_SIGN)

@@ -42,6 +42,7 @@ __all__ = [
     "FAMILIES",
     "LOINC_OBSERVATIONS",
     "NEURO_SCORES",
+    "ANY_VALUE_KINDS",
     "OBSERVATION_NAMES",
     "OXYGEN_COMPONENTS",
     "SNOMED_OBSERVATIONS",
@@ -115,5 +116,15 @@ OXYGEN_COMPONENTS = frozenset({ObservationKind.FIO2, ObservationKind.O2_FLOW})
 #: Scores and their valid ranges.
 NEURO_SCORES: dict[ObservationKind, tuple[NeuroScoreKind, float, float]] = {
     ObservationKind.GCS: (NeuroScoreKind.GCS, 3.0, 15.0),  # Teasdale & Jennett: 3-15
-    ObservationKind.ICE: (NeuroScoreKind.ICE, 0.0, 10.0),  # ASTCT 2019 ICE score: 0-10
 }
+
+#: Kinds whose value may be a number, a text, a concept, a reason or components (SPEC 2.9: a
+#: screen "could not be done", RASS "-2 Light sedation", "Seizure activity: Yes").
+ANY_VALUE_KINDS = frozenset(
+    {
+        ObservationKind.ICE,
+        ObservationKind.CAPD,
+        ObservationKind.RASS,
+        ObservationKind.NEURO_SIGN,
+    }
+)

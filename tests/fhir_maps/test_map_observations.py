@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from map_fixtures import LOINC, SNOMED, load, observation, quantity, record
 
-from crs_grading.inputs import LabTest, NeuroScoreKind, OxygenDevice
+from crs_grading.inputs import EncephalopathyTool, LabTest, NeuroScoreKind, OxygenDevice
 
 T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # the temperature fixture's time (08:00+01:00)
 
@@ -601,10 +601,12 @@ def test_gcs_as_value_integer():
     ids=["ICE score", "the long name", "lower case"],
 )
 def test_ice_score_is_recognised_by_name_without_a_code(text):
-    """ASTCT 2019 ICE score has no LOINC code: matched by code text (docs/fhir-mapping.md)."""
+    """ASTCT 2019 ICE score has no LOINC code: matched by code text (docs/fhir-mapping.md);
+    it is an ICANS screen (SPEC 2.9), not a neuro score."""
     resource = observation(None, 7, None, text=text)
-    score = _only(record(resource).neuro_scores, "score")
-    assert (score.kind, score.value) == (NeuroScoreKind.ICE, 7.0)
+    inputs = record(resource)
+    screen = _only(inputs.encephalopathy_screens, "screen")
+    assert (screen.tool, screen.total, inputs.neuro_scores) == (EncephalopathyTool.ICE, 7.0, ())
 
 
 @pytest.mark.parametrize(

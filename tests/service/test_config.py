@@ -100,7 +100,26 @@ BAD = [
     ("CRS_CDS_SECRET_KEY", "short"),
     ("CRS_CDS_LOG_LEVEL", "chatty"),
     ("DATABASE_URL", "not a url at all"),
+    ("CRS_CDS_ICE_CODES", '"urn:x|1"'),
+    ("CRS_CDS_ICE_CODES", '["no-bar"]'),
+    ("CRS_CDS_CAPD_CODES", "[]"),
+    ("CRS_CDS_RASS_CODES", '["|7"]'),
 ]
+
+
+def test_the_ehrs_own_icans_codes_are_read_as_system_code_pairs():
+    """SPEC 2.9: ICE and CAPD have no LOINC code in wide use; the operator names the EHR's."""
+    from cds_service.config import load_settings
+
+    settings = load_settings(
+        {
+            "CRS_CDS_ICE_CODES": '["urn:oid:1.2.3|304010", " urn:oid:1.2.3 | 304011 "]',
+            "CRS_CDS_RASS_CODES": '["http://snomed.info/sct|1345050000"]',
+        }
+    )
+    assert settings.ice_codes == (("urn:oid:1.2.3", "304010"), ("urn:oid:1.2.3", "304011"))
+    assert settings.rass_codes == (("http://snomed.info/sct", "1345050000"),)
+    assert settings.capd_codes == ()
 
 
 @pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v}" for n, v in BAD])

@@ -1,0 +1,342 @@
+"""What ICANS grading reads (SPEC 2.9): the items and answers of ICE, CAPD and RASS, the
+neurologic signs of Conditions and Observations, and the sedative infusions that confound RASS.
+
+Sources, per row: ASTCT 2019 (Lee et al., BBMT 2019) for the ICE items and the ICANS domains;
+Traube et al., Crit Care Med 2014 for the CAPD items; Sessler et al., AJRCCM 2002 for the RASS
+levels; SPEC 2.9 for the code families. "verified" codes were checked with the project's search
+tools against public code lists (docs/fhir-mapping.md, "Code verification"); codes we could not
+verify are not listed, and those signs are read by name.
+"""
+
+from __future__ import annotations
+
+from crs_grading.inputs import EncephalopathyItem, EncephalopathyTool, NeurologicSign
+
+from .._names import NameMatcher, Veto, acronyms, phrases, vetoes
+
+_I = EncephalopathyItem
+S = NeurologicSign
+
+# -- ICE and CAPD items (components of a screen, or rows of their own) ---------------------------
+
+#: Names of the ICE items inside an ICE Observation (components), ASTCT 2019.
+ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
+    phrases(
+        _I.ICE_ORIENTATION, "orientation", "oriented", "orientation to year month city hospital"
+    )
+    + phrases(_I.ICE_NAMING, "naming", "name 3 objects", "name three objects", "object naming")
+    + phrases(
+        _I.ICE_COMMANDS,
+        "following commands",
+        "follows commands",
+        "follow commands",
+        "commands",
+        "following simple commands",
+    )
+    + phrases(_I.ICE_WRITING, "writing", "write a sentence", "writes a sentence")
+    + phrases(
+        _I.ICE_ATTENTION,
+        "attention",
+        "count backwards",
+        "counts backwards",
+        "count backwards from 100 by 10",
+    )
+)
+
+#: Names of the CAPD items inside a CAPD Observation (components), Traube et al. 2014.
+CAPD_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
+    phrases(_I.CAPD_EYE_CONTACT, "eye contact", "makes eye contact")
+    + phrases(_I.CAPD_PURPOSEFUL_ACTIONS, "purposeful", "purposeful actions")
+    + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of surroundings", "aware of his surroundings")
+    + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of her surroundings", "awareness")
+    + phrases(
+        _I.CAPD_COMMUNICATES_NEEDS,
+        "communicates needs",
+        "communicate needs",
+        "communicates needs and wants",
+        "needs and wants",
+    )
+    + phrases(_I.CAPD_RESTLESS, "restless")
+    + phrases(_I.CAPD_INCONSOLABLE, "inconsolable")
+    + phrases(_I.CAPD_UNDERACTIVE, "underactive", "very little movement")
+    + phrases(
+        _I.CAPD_SLOW_RESPONSE,
+        "slow to respond",
+        "long time to respond",
+        "takes a long time to respond",
+        "response to interactions",
+        "slow response",
+    )
+)
+
+ITEM_NAMES: dict[EncephalopathyTool, NameMatcher[EncephalopathyItem]] = {
+    EncephalopathyTool.ICE: ICE_ITEM_NAMES,
+    EncephalopathyTool.CAPD: CAPD_ITEM_NAMES,
+}
+
+#: A screen charted as not done: words that say the patient could not be roused (ASTCT 2019
+#: ICE grade 4 "unarousable and unable to perform ICE").
+UNAROUSABLE_WORDS: NameMatcher[bool] = NameMatcher(
+    phrases(
+        True,
+        "unarousable",
+        "not arousable",
+        "unable to arouse",
+        "cannot be aroused",
+        "unresponsive",
+        "obtunded",
+        "comatose",
+        "coma",
+        "stupor",
+        "stuporous",
+    )
+)
+
+#: CAPD charted as not done for any reason is grade 4 (SPEC 2.9: "unable to perform is grade
+#: 4"); an ICE not done needs one of ``UNAROUSABLE_WORDS`` (it may be an intubated, awake
+#: patient), else it is not graded and a note says so.
+UNABLE_WORDS: NameMatcher[bool] = NameMatcher(
+    phrases(
+        True,
+        "unable to perform",
+        "unable to assess",
+        "unable to complete",
+        "not able to perform",
+        "not assessable",
+        "unassessable",
+        "could not be assessed",
+        "could not be performed",
+        "not performed",
+        "not done",
+    )
+)
+
+# -- RASS (Sessler et al. 2002) -------------------------------------------------------------------
+
+#: RASS levels by their names, for values charted as words ("-2 Light sedation").
+RASS_LEVEL_NAMES: NameMatcher[int] = NameMatcher(
+    phrases(4, "combative")
+    + phrases(3, "very agitated")
+    + phrases(2, "agitated")
+    + phrases(1, "restless")
+    + phrases(0, "alert and calm", "alert calm")
+    + phrases(-1, "drowsy")
+    + phrases(-2, "light sedation", "lightly sedated")
+    + phrases(-3, "moderate sedation", "moderately sedated")
+    + phrases(-4, "deep sedation", "deeply sedated")
+    + phrases(-5, "unarousable", "not arousable")
+)
+
+# -- Neurologic signs: Conditions and Observations (SPEC 2.9) -------------------------------------
+
+#: SNOMED CT concept -> sign (verified against public code lists; docs/fhir-mapping.md).
+SNOMED_SIGNS: dict[str, NeurologicSign] = {
+    "91175000": S.SEIZURE,  # Seizure (finding); HL7 BFDR Condition-seizure profile
+    "230456007": S.STATUS_EPILEPTICUS,  # Status epilepticus (disorder); PRIMIS, HL7 EBMonFHIR
+    "50582007": S.HEMIPARESIS,  # Hemiplegia / hemiparesis; public SNOMED-to-ICD maps (G81.90)
+    "2032001": S.CEREBRAL_EDEMA,  # Cerebral edema (disorder); SNOMED CT value set expansion
+}
+
+#: ICD-10-CM "with status epilepticus" codes of G40 (verified code by code, docs), compact.
+ICD10_STATUS_EPILEPTICUS = frozenset(
+    {
+        "G40001",
+        "G40011",
+        "G40101",
+        "G40111",
+        "G40201",
+        "G40211",
+        "G40301",
+        "G40311",
+        "G40401",
+        "G40411",
+        "G40501",
+        "G40801",
+        "G40803",
+        "G40811",
+        "G40813",
+        "G40821",
+        "G40823",
+        "G40833",
+        "G40841",
+        "G40843",
+        "G40901",
+        "G40911",
+        "G40A01",
+        "G40A11",
+        "G40B01",
+        "G40B11",
+    }
+)
+
+#: ICD-10 prefix (compact, no dot) -> sign; the longest prefix wins. ICD-10-CM (CMS tabular
+#: list through public code pages, verified) and WHO ICD-10 G41 (status epilepticus, not in
+#: ICD-10-CM).
+ICD10_SIGNS: dict[str, NeurologicSign] = {
+    "R56": S.SEIZURE,  # Convulsions, not elsewhere classified (R56.0x febrile, R56.1, R56.9)
+    "G40": S.SEIZURE,  # Epilepsy and recurrent seizures, without status epilepticus
+    "G41": S.STATUS_EPILEPTICUS,  # WHO ICD-10: Status epilepticus (G41.0-G41.9)
+    "G81": S.HEMIPARESIS,  # Hemiplegia and hemiparesis
+    "G822": S.PARAPARESIS,  # Paraplegia (paraparesis)
+    "G825": S.QUADRIPARESIS,  # Quadriplegia (quadriparesis)
+    "G936": S.CEREBRAL_EDEMA,  # Cerebral edema (extent from the text)
+    "H471": S.PAPILLEDEMA,  # Papilledema (H47.10-H47.14x)
+    "H492": S.CRANIAL_NERVE_VI_PALSY,  # Sixth [abducent] nerve palsy (H49.20-H49.23)
+}
+
+
+def icd10_sign(code: str) -> NeurologicSign | None:
+    """The sign of an ICD-10(-CM) code, or ``None``."""
+    compact = code.replace(".", "").strip().upper()
+    if compact in ICD10_STATUS_EPILEPTICUS:
+        return S.STATUS_EPILEPTICUS
+    for length in range(len(compact), 2, -1):
+        sign = ICD10_SIGNS.get(compact[:length])
+        if sign is not None:
+            return sign
+    return None
+
+
+#: Words that make a sign's name mean something else: a plan, a risk, a history, an absence
+#: ("Seizure precautions", "History of seizures", "No papilledema").
+_NOT_A_SIGN = (
+    "precautions",
+    "precaution",
+    "risk",
+    "risk of",
+    "prophylaxis",
+    "history",
+    "history of",
+    "family history",
+    "threshold",
+    "medication",
+    "medications",
+    "pads",
+    "plan",
+    "education",
+    "goal",
+    "screening",
+    "no",
+    "denies",
+    "negative for",
+    "absent",
+    "ruled out",
+    "rule out",
+    "without evidence",
+)
+
+#: Signs by name in Condition and Observation text (SPEC 2.9 domains, ASTCT 2019 words).
+#: "Without status epilepticus" (ICD-10-CM G40 titles) vetoes status epilepticus.
+SIGN_NAMES: NameMatcher[NeurologicSign | Veto[NeurologicSign]] = NameMatcher(
+    phrases(
+        S.SEIZURE,
+        "seizure",
+        "seizures",
+        "convulsion",
+        "convulsions",
+        "seizure activity",
+        "nonconvulsive seizure",
+        "non-convulsive seizure",
+        "electrographic seizure",
+    )
+    + phrases(
+        S.STATUS_EPILEPTICUS,
+        "status epilepticus",
+        "nonconvulsive status",
+        "non-convulsive status",
+    )
+    + acronyms(S.STATUS_EPILEPTICUS, "NCSE")
+    + vetoes(S.STATUS_EPILEPTICUS, texts=("without status epilepticus",))
+    + phrases(S.HEMIPARESIS, "hemiparesis", "hemiplegia", "hemiparetic")
+    + phrases(S.PARAPARESIS, "paraparesis", "paraplegia")
+    + phrases(S.QUADRIPARESIS, "quadriparesis", "quadriplegia", "tetraparesis", "tetraplegia")
+    + phrases(
+        S.CEREBRAL_EDEMA,
+        "cerebral edema",
+        "cerebral oedema",
+        "brain edema",
+        "brain oedema",
+        "brain swelling",
+    )
+    + phrases(S.PAPILLEDEMA, "papilledema", "papilloedema")
+    + phrases(
+        S.POSTURING,
+        "decerebrate posturing",
+        "decorticate posturing",
+        "decerebrate posture",
+        "decorticate posture",
+        "decerebrate rigidity",
+        "decorticate rigidity",
+        "posturing",
+    )
+    + phrases(
+        S.CRANIAL_NERVE_VI_PALSY,
+        "sixth nerve palsy",
+        "6th nerve palsy",
+        "abducens palsy",
+        "abducens nerve palsy",
+        "abducent nerve palsy",
+        "cranial nerve VI palsy",
+        "CN VI palsy",
+    )
+    + phrases(S.CUSHINGS_TRIAD, "Cushing's triad", "Cushing triad", "Cushing reflex")
+    + vetoes(*NeurologicSign, texts=_NOT_A_SIGN)
+)
+
+#: Of several signs named in one text, the one that grades: status epilepticus over seizure,
+#: diffuse over focal over unstated edema (SPEC 2.9 worst row).
+SIGN_PRIORITY: tuple[NeurologicSign, ...] = (
+    S.STATUS_EPILEPTICUS,
+    S.SEIZURE,
+)
+
+#: The extent of cerebral edema from its text (SPEC 2.9: none stated is grade 3, and said so).
+EDEMA_EXTENT: NameMatcher[NeurologicSign] = NameMatcher(
+    phrases(
+        S.DIFFUSE_CEREBRAL_EDEMA,
+        "diffuse",
+        "diffusely",
+        "generalized",
+        "generalised",
+        "global",
+        "holohemispheric",
+    )
+    + phrases(S.FOCAL_CEREBRAL_EDEMA, "focal", "local", "localized", "localised")
+)
+
+#: An Observation's value that says a sign is present, or absent (the value of "Seizure
+#: activity", "Papilledema": valueBoolean, or these words in valueCodeableConcept or
+#: valueString; SNOMED CT 52101004 Present, 373066001 Yes, 2667000 Absent, 373067005 No).
+PRESENT_WORDS: NameMatcher[bool] = NameMatcher(
+    phrases(True, "present", "yes", "positive", "observed", "witnessed", "noted", "new")
+    + phrases(
+        False,
+        "absent",
+        "no",
+        "none",
+        "negative",
+        "not present",
+        "not observed",
+        "denies",
+        "resolved",
+        "normal",
+    )
+)
+PRESENT_CODES: dict[str, bool] = {
+    "52101004": True,  # Present (qualifier value)
+    "373066001": True,  # Yes (qualifier value)
+    "2667000": False,  # Absent (qualifier value)
+    "373067005": False,  # No (qualifier value)
+}
+
+# -- Sedative infusions (SPEC 2.9: sedation confounds RASS) ---------------------------------------
+
+#: Continuous sedatives by name (generic and brand). RxNorm codes are not used: not verified.
+SEDATIVE_NAMES: NameMatcher[str] = NameMatcher(
+    phrases("propofol", "propofol", "Diprivan")
+    + phrases("dexmedetomidine", "dexmedetomidine", "Precedex")
+    + phrases("midazolam", "midazolam", "Versed")
+    + phrases("lorazepam", "lorazepam", "Ativan")
+    + phrases("ketamine", "ketamine", "Ketalar")
+    + phrases("pentobarbital", "pentobarbital", "Nembutal")
+)

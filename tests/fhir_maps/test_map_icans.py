@@ -1,0 +1,660 @@
+"""ICANS from FHIR as EHRs send it (SPEC 2.9): ICE and CAPD totals, items as components and as
+flowsheet rows of their own, "could not be done", configured codes; RASS as numbers and as
+charted choices, goal rows, sedative infusions; neurologic signs as Conditions (SNOMED CT,
+ICD-10-CM, WHO ICD-10) and as Observations. The last section grades every row of the SPEC 2.9
+table end to end, in an adult (ICE) and a child under 12 (CAPD)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from crs_grading import Criterion, assess
+from crs_grading.inputs import (
+    EncephalopathyItem,
+    EncephalopathyTool,
+    GradingInputs,
+    NeurologicSign,
+)
+from fhir_maps import MappingOptions, map_patient_record
+from fhir_maps.neurology import NOTE_ICE_NOT_DONE
+
+PATIENT = "pat1"
+LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # an Epic-style flowsheet row system
+SNOMED = "http://snomed.info/sct"
+ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+WHEN = "2026-11-27T10:00:00Z"
+DAY0 = "2026-11-18T10:00:00Z"
+S = NeurologicSign
+_ids = iter(range(1, 10_000))
+
+
+def patient(birth: str = "1970-05-01") -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": PATIENT, "gender": "female", "birthDate": birth}
+
+
+def concept(text: str, *codings: tuple[str, str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {"text": text}
+    if codings:
+        found["coding"] = [{"system": s, "code": c, "display": d} for s, c, d in codings]
+    return found
+
+
+def obs(name: str, *codings: tuple[str, str, str], when: str = WHEN, **value: Any) -> dict:
+    """A flowsheet row: a local code with the row's name, unless codings are given."""
+    code = concept(name, *codings) if codings else concept(name, (LOCAL, "3040102", name))
+    return {
+        "resourceType": "Observation",
+        "id": f"o{next(_ids)}",
+        "status": "final",
+        "code": code,
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": when,
+        **value,
+    }
+
+
+def component(name: str, points: float) -> dict[str, Any]:
+    return {"code": concept(name, (LOCAL, f"c{next(_ids)}", name)), "valueInteger": points}
+
+
+def condition(text: str, *codings: tuple[str, str, str], **fields: Any) -> dict[str, Any]:
+    resource = {
+        "resourceType": "Condition",
+        "id": f"c{next(_ids)}",
+        "clinicalStatus": concept(
+            "Active",
+            ("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
+        ),
+        "code": concept(text, *codings),
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "onsetDateTime": WHEN,
+    }
+    resource.update(fields)
+    return resource
+
+
+def cart() -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": "cart1",
+        "status": "completed",
+        "medicationCodeableConcept": concept("tisagenlecleucel"),
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": DAY0,
+    }
+
+
+def infusion(name: str, start: str, end: str | None = None) -> dict[str, Any]:
+    period = {"start": start, **({"end": end} if end else {})}
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": f"m{next(_ids)}",
+        "status": "in-progress" if end is None else "completed",
+        "medicationCodeableConcept": concept(name),
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectivePeriod": period,
+        "dosage": {"rateQuantity": {"value": 30, "unit": "ug/kg/min"}},
+    }
+
+
+def mapped(*resources: dict, birth: str = "1970-05-01", **options: Any) -> GradingInputs:
+    return map_patient_record([patient(birth), *resources], PATIENT, MappingOptions(**options))
+
+
+def only(values: tuple) -> Any:
+    assert len(values) == 1, values
+    return values[0]
+
+
+# -- ICE and CAPD screens ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"valueInteger": 6}, id="valueInteger"),
+        pytest.param({"valueQuantity": {"value": 6, "unit": "{score}"}}, id="valueQuantity"),
+        pytest.param({"valueString": "6"}, id="valueString"),
+    ],
+)
+@pytest.mark.parametrize(
+    "name",
+    ["ICE Score", "ICE Total Score", "Immune Effector Cell-Associated Encephalopathy (ICE) Score"],
+)
+def test_an_ice_total_row_is_read_by_name(name, value):
+    screen = only(mapped(obs(name, **value)).encephalopathy_screens)
+    assert (screen.tool, screen.total, screen.items) == (EncephalopathyTool.ICE, 6.0, ())
+
+
+def test_an_ice_total_is_read_by_a_configured_code():
+    """SPEC 2.9: ICE has no LOINC code in wide use; an operator configures the EHR's own."""
+    row = obs("Neuro Checks 2", (LOCAL, "304010", "Neuro checks 2"), valueInteger=8)
+    assert mapped(row).encephalopathy_screens == ()
+    screen = only(mapped(row, ice_codes=((LOCAL, "304010"),)).encephalopathy_screens)
+    assert (screen.tool, screen.total) == (EncephalopathyTool.ICE, 8.0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"), [("capd", "3041"), ("rass", "3042")], ids=["CAPD", "RASS"]
+)
+def test_capd_and_rass_are_read_by_configured_codes(kind, code):
+    row = obs("Row 17", (LOCAL, code, "Row 17"), valueInteger=-2 if kind == "rass" else 10)
+    inputs = mapped(row, **{f"{kind}_codes": ((LOCAL, code),)})
+    if kind == "capd":
+        assert only(inputs.encephalopathy_screens).tool is EncephalopathyTool.CAPD
+    else:
+        assert only(inputs.consciousness).rass == -2
+
+
+def test_ice_items_as_components_become_a_screen_of_items():
+    row = obs(
+        "ICE Assessment",
+        component=[
+            component("Orientation", 2),
+            component("Naming", 3),
+            component("Follows commands", 1),
+            component("Writing", 0),
+            component("Attention", 0),
+            component("Comment", 5),  # not an item: ignored
+        ],
+    )
+    screen = only(mapped(row).encephalopathy_screens)
+    assert screen.total is None
+    assert {(i.item, i.points) for i in screen.items} == {
+        (EncephalopathyItem.ICE_ORIENTATION, 2),
+        (EncephalopathyItem.ICE_NAMING, 3),
+        (EncephalopathyItem.ICE_COMMANDS, 1),
+        (EncephalopathyItem.ICE_WRITING, 0),
+        (EncephalopathyItem.ICE_ATTENTION, 0),
+    }
+
+
+def test_an_item_out_of_its_range_loses_only_itself():
+    row = obs("ICE Assessment", component=[component("Orientation", 6), component("Naming", 1)])
+    inputs = mapped(row)
+    assert [i.item for i in only(inputs.encephalopathy_screens).items] == [
+        EncephalopathyItem.ICE_NAMING
+    ]
+    assert "outside the ice-orientation range 0-4" in only(inputs.skipped).reason
+
+
+def test_ice_items_charted_as_rows_of_their_own_make_one_screen():
+    rows = [
+        obs("ICE - Orientation", valueInteger=1),
+        obs("ICE - Naming", valueInteger=1),
+        obs("ICE - Writing", valueInteger=0),
+        obs("ICE - Orientation", when="2026-11-27T14:00:00Z", valueInteger=4),
+    ]
+    screens = mapped(*rows).encephalopathy_screens
+    assert [(s.time.hour, len(s.items)) for s in screens] == [(10, 3), (14, 1)]
+
+
+def test_a_total_row_wins_over_item_rows_of_the_same_time():
+    rows = [obs("ICE Score", valueInteger=4), obs("ICE Score - Orientation", valueInteger=1)]
+    screen = only(mapped(*rows).encephalopathy_screens)
+    assert (screen.total, screen.items) == (4.0, ())
+
+
+def test_an_ice_score_out_of_range_is_skipped_and_reported():
+    inputs = mapped(obs("ICE Score", valueInteger=14))
+    assert inputs.encephalopathy_screens == ()
+    assert "outside the ICE range 0-10" in only(inputs.skipped).reason
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unable", "noted"),
+    [
+        ("ICE Score", {"valueString": "Unable to perform - patient unarousable"}, True, False),
+        ("ICE Score", {"valueCodeableConcept": concept("Not done: obtunded")}, True, False),
+        ("ICE Score", {"dataAbsentReason": concept("Patient unresponsive")}, True, False),
+        ("ICE Score", {"valueString": "Unable to perform (intubated)"}, False, True),
+        ("CAPD", {"valueString": "Unable to assess"}, True, False),
+    ],
+    ids=[
+        "ICE unable, unarousable",
+        "ICE not done, obtunded",
+        "ICE data absent, unresponsive",
+        "ICE not done without saying unarousable: a note",
+        "CAPD unable to assess",
+    ],
+)
+def test_a_screen_charted_as_not_done(name, value, unable, noted):
+    """ASTCT 2019: ICE 0 because unarousable is grade 4; CAPD unable to perform is grade 4."""
+    inputs = mapped(obs(name, **value))
+    if unable:
+        assert only(inputs.encephalopathy_screens).unable_to_perform
+    else:
+        assert inputs.encephalopathy_screens == ()
+    assert (NOTE_ICE_NOT_DONE in inputs.notes) is noted
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ICE Score Goal", "ICE Score Due", "Seizure precautions", "Goal RASS", "CAM-ICU RASS LOC"],
+)
+def test_rows_that_only_resemble_them_are_not_read(name):
+    inputs = mapped(obs(name, valueInteger=1))
+    assert inputs.encephalopathy_screens == () and inputs.consciousness == ()
+    assert inputs.neurologic_signs == () and inputs.skipped == ()
+
+
+def test_capd_items_as_components():
+    row = obs(
+        "Cornell Assessment of Pediatric Delirium",
+        component=[component("Eye contact", 3), component("Restless", 2)],
+    )
+    screen = only(mapped(row, birth="2017-01-01").encephalopathy_screens)
+    assert (screen.tool, len(screen.items)) == (EncephalopathyTool.CAPD, 2)
+
+
+# -- RASS ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "rass"),
+    [
+        pytest.param(obs("RASS", valueInteger=-2), -2, id="valueInteger"),
+        pytest.param(
+            obs(
+                "Richmond Agitation Sedation Scale",
+                (SNOMED, "457441000124102", "Richmond Agitation-Sedation Scale"),
+                valueInteger=-4,
+            ),
+            -4,
+            id="SNOMED CT 457441000124102",
+        ),
+        pytest.param(
+            obs("RASS", valueCodeableConcept=concept("-2 Light sedation")), -2, id="a choice"
+        ),
+        pytest.param(obs("RASS", valueString="+1 Restless"), 1, id="a plus sign"),
+        pytest.param(obs("RASS", valueString="\u22123 Moderate sedation"), -3, id="unicode minus"),
+        pytest.param(obs("RASS", valueString="Deep sedation"), -4, id="a level by its name"),
+        pytest.param(obs("RASS", valueString="0 Alert and calm"), 0, id="zero"),
+    ],
+)
+def test_rass_as_ehrs_chart_it(row, rass):
+    assert only(mapped(row).consciousness).rass == rass
+
+
+def test_a_goal_rass_sent_with_the_scale_code_is_not_a_reading():
+    goal = obs("Goal RASS", (SNOMED, "457441000124102", "Goal RASS"), valueInteger=-1)
+    assert mapped(goal).consciousness == ()
+
+
+def test_rass_out_of_range_is_skipped_and_reported():
+    inputs = mapped(obs("RASS", valueInteger=-6))
+    assert inputs.consciousness == ()
+    assert "outside the RASS range" in only(inputs.skipped).reason
+
+
+@pytest.mark.parametrize(
+    ("drip", "sedated"),
+    [
+        pytest.param(
+            infusion("Propofol 10 mg/mL infusion", "2026-11-27T06:00:00Z"), True, id="running"
+        ),
+        pytest.param(
+            infusion(
+                "dexmedetomidine (PRECEDEX) infusion",
+                "2026-11-27T06:00:00Z",
+                "2026-11-27T11:00:00Z",
+            ),
+            True,
+            id="covering the time",
+        ),
+        pytest.param(
+            infusion("midazolam infusion", "2026-11-27T02:00:00Z", "2026-11-27T08:00:00Z"),
+            False,
+            id="stopped before",
+        ),
+        pytest.param(
+            infusion("heparin infusion", "2026-11-27T06:00:00Z"), False, id="not a sedative"
+        ),
+    ],
+)
+def test_rass_during_a_continuous_sedative_infusion_is_flagged(drip, sedated):
+    """SPEC 2.9: under continuous sedation RASS still grades, and sedation confounds it."""
+    reading = only(mapped(obs("RASS", valueInteger=-4), drip).consciousness)
+    assert reading.sedated is sedated
+
+
+# -- Neurologic signs: Conditions ----------------------------------------------------------------
+
+CONDITIONS = [
+    ("R56.9", ICD10_CM, "Unspecified convulsions", S.SEIZURE),
+    ("R56.01", ICD10_CM, "Complex febrile convulsions", S.SEIZURE),
+    (
+        "G40.909",
+        ICD10_CM,
+        "Epilepsy, unspecified, not intractable, without status epilepticus",
+        S.SEIZURE,
+    ),
+    (
+        "G40.911",
+        ICD10_CM,
+        "Epilepsy, unspecified, intractable, with status epilepticus",
+        S.STATUS_EPILEPTICUS,
+    ),
+    (
+        "G40.A01",
+        ICD10_CM,
+        "Absence epileptic syndrome, not intractable, with status epilepticus",
+        S.STATUS_EPILEPTICUS,
+    ),
+    (
+        "G40.813",
+        ICD10_CM,
+        "Lennox-Gastaut syndrome, intractable, with status epilepticus",
+        S.STATUS_EPILEPTICUS,
+    ),
+    ("G41.0", ICD10_WHO, "Grand mal status epilepticus", S.STATUS_EPILEPTICUS),
+    ("G81.94", ICD10_CM, "Hemiplegia, unspecified affecting left nondominant side", S.HEMIPARESIS),
+    ("G82.22", ICD10_CM, "Paraplegia, incomplete", S.PARAPARESIS),
+    ("G82.50", ICD10_CM, "Quadriplegia, unspecified", S.QUADRIPARESIS),
+    ("G93.6", ICD10_CM, "Cerebral edema", S.CEREBRAL_EDEMA),
+    (
+        "H47.11",
+        ICD10_CM,
+        "Papilledema associated with increased intracranial pressure",
+        S.PAPILLEDEMA,
+    ),
+    ("H49.23", ICD10_CM, "Sixth [abducent] nerve palsy, bilateral", S.CRANIAL_NERVE_VI_PALSY),
+    ("91175000", SNOMED, "Seizure", S.SEIZURE),
+    ("230456007", SNOMED, "Status epilepticus", S.STATUS_EPILEPTICUS),
+    ("50582007", SNOMED, "Hemiplegia", S.HEMIPARESIS),
+    ("2032001", SNOMED, "Cerebral edema", S.CEREBRAL_EDEMA),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "system", "display", "sign"),
+    CONDITIONS,
+    ids=[f"{c} {d} is {s}" for c, _, d, s in CONDITIONS],
+)
+def test_condition_codes(code, system, display, sign):
+    found = only(mapped(condition(display, (system, code, display))).neurologic_signs)
+    assert found.sign is sign
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Diffuse cerebral edema", S.DIFFUSE_CEREBRAL_EDEMA),
+        ("Focal cerebral edema, left frontal", S.FOCAL_CEREBRAL_EDEMA),
+        ("Cerebral edema", S.CEREBRAL_EDEMA),
+    ],
+)
+def test_the_extent_of_cerebral_edema_comes_from_its_text(text, sign):
+    """SPEC 2.9: G93.6 with no "focal" or "diffuse" is cerebral edema of unstated extent."""
+    coded = condition(text, (ICD10_CM, "G93.6", "Cerebral edema"))
+    assert only(mapped(coded).neurologic_signs).sign is sign
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Decorticate posturing", S.POSTURING),
+        ("Cushing's triad", S.CUSHINGS_TRIAD),
+        ("Left sixth nerve palsy", S.CRANIAL_NERVE_VI_PALSY),
+        ("Nonconvulsive status epilepticus", S.STATUS_EPILEPTICUS),
+        ("Papilledema", S.PAPILLEDEMA),
+    ],
+)
+def test_condition_names_without_codes(text, sign):
+    assert only(mapped(condition(text)).neurologic_signs).sign is sign
+
+
+def test_a_refuted_or_entered_in_error_sign_is_not_an_input():
+    verification = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+    for status in ("refuted", "entered-in-error"):
+        resource = condition(
+            "Seizure", verificationStatus=concept(status, (verification, status, status))
+        )
+        assert mapped(resource).neurologic_signs == ()
+
+
+def test_a_sign_keeps_its_onset_and_recorded_date_apart():
+    dated = condition(
+        "Seizure", onsetDateTime="2026-11-27T03:00:00Z", recordedDate="2026-11-27T09:00:00Z"
+    )
+    undated = condition("Seizure", recordedDate="2026-11-27T09:00:00Z")
+    del undated["onsetDateTime"]
+    first, second = mapped(dated, undated).neurologic_signs
+    assert (first.onset.hour, first.recorded.hour) == (3, 9)
+    assert (second.onset, second.recorded.hour) == (None, 9)
+
+
+# -- Neurologic signs: Observations --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "sign"),
+    [
+        pytest.param(
+            obs("Seizure activity", valueCodeableConcept=concept("Yes")), S.SEIZURE, id="Yes"
+        ),
+        pytest.param(obs("Seizure activity", valueBoolean=True), S.SEIZURE, id="valueBoolean true"),
+        pytest.param(
+            obs(
+                "Seizure activity",
+                valueString="Generalized tonic-clonic, 7 minutes: status epilepticus",
+            ),
+            S.STATUS_EPILEPTICUS,
+            id="a description that says status epilepticus",
+        ),
+        pytest.param(
+            obs(
+                "Seizure",
+                (SNOMED, "91175000", "Seizure"),
+                valueCodeableConcept=concept("Present", (SNOMED, "52101004", "Present")),
+            ),
+            S.SEIZURE,
+            id="SNOMED CT code, present",
+        ),
+        pytest.param(
+            obs("Papilledema", valueString="present bilaterally"), S.PAPILLEDEMA, id="papilledema"
+        ),
+        pytest.param(obs("Posturing", valueString="Decerebrate"), S.POSTURING, id="posturing"),
+    ],
+)
+def test_sign_observations_that_say_present(row, sign):
+    found = only(mapped(row).neurologic_signs)
+    assert (found.sign, found.onset.isoformat()) == (sign, "2026-11-27T10:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"valueCodeableConcept": concept("No")},
+        {"valueBoolean": False},
+        {"valueString": "None"},
+        {"valueCodeableConcept": concept("Absent", (SNOMED, "2667000", "Absent"))},
+    ],
+    ids=["No", "false", "None", "SNOMED CT Absent"],
+)
+def test_sign_observations_that_say_absent(value):
+    assert mapped(obs("Seizure activity", **value)).neurologic_signs == ()
+
+
+# -- Every row of SPEC 2.9, end to end from FHIR, adult and child --------------------------------
+
+ADULT = "1970-05-01"
+CHILD = "2018-03-01"  # 8 years old on day 9
+AS_OF = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # day 9 after the infusion
+
+ROWS = [
+    # (row, birth, resources, ICANS grade, criterion)
+    ("ICE 7-9 is grade 1", ADULT, [obs("ICE Score", valueInteger=8)], 1, Criterion.ICANS_ICE_SCORE),
+    ("ICE 3-6 is grade 2", ADULT, [obs("ICE Score", valueInteger=4)], 2, Criterion.ICANS_ICE_SCORE),
+    ("ICE 0-2 is grade 3", ADULT, [obs("ICE Score", valueInteger=1)], 3, Criterion.ICANS_ICE_SCORE),
+    (
+        "ICE not possible, unarousable, is grade 4",
+        ADULT,
+        [obs("ICE Score", valueString="Unable to perform: unarousable")],
+        4,
+        Criterion.ICANS_ICE_SCORE,
+    ),
+    (
+        "CAPD 1-8 is grade 1",
+        CHILD,
+        [obs("CAPD Score", valueInteger=6)],
+        1,
+        Criterion.ICANS_CAPD_SCORE,
+    ),
+    (
+        "CAPD 1-8 awakening to voice is grade 2",
+        CHILD,
+        [obs("CAPD Score", valueInteger=6), obs("RASS", valueInteger=-2)],
+        2,
+        Criterion.ICANS_DEPRESSED_CONSCIOUSNESS,
+    ),
+    (
+        "CAPD 9 or more is grade 3",
+        CHILD,
+        [obs("CAPD Score", valueInteger=12)],
+        3,
+        Criterion.ICANS_CAPD_SCORE,
+    ),
+    (
+        "CAPD unable to perform is grade 4",
+        CHILD,
+        [obs("CAPD", valueString="Unable to perform")],
+        4,
+        Criterion.ICANS_CAPD_SCORE,
+    ),
+    *(
+        (
+            f"RASS {rass} is grade {grade}",
+            birth,
+            [obs("RASS", valueInteger=rass)],
+            grade,
+            Criterion.ICANS_DEPRESSED_CONSCIOUSNESS,
+        )
+        for rass, grade in ((-1, 1), (-2, 2), (-3, 2), (-4, 3), (-5, 4))
+        for birth in (ADULT, CHILD)
+    ),
+    *(
+        (f"{text} is grade {grade}", birth, [resource], grade, criterion)
+        for text, resource, grade, criterion in (
+            (
+                "a seizure (R56.9)",
+                condition("Seizure", (ICD10_CM, "R56.9", "Unspecified convulsions")),
+                3,
+                Criterion.ICANS_SEIZURE,
+            ),
+            (
+                "status epilepticus (G41.9)",
+                condition(
+                    "Status epilepticus", (ICD10_WHO, "G41.9", "Status epilepticus, unspecified")
+                ),
+                4,
+                Criterion.ICANS_SEIZURE,
+            ),
+            (
+                "hemiparesis (G81.90)",
+                condition(
+                    "Hemiparesis",
+                    (ICD10_CM, "G81.90", "Hemiplegia, unspecified affecting unspecified side"),
+                ),
+                4,
+                Criterion.ICANS_MOTOR_WEAKNESS,
+            ),
+            (
+                "paraparesis (G82.20)",
+                condition("Paraparesis", (ICD10_CM, "G82.20", "Paraplegia, unspecified")),
+                4,
+                Criterion.ICANS_MOTOR_WEAKNESS,
+            ),
+            (
+                "focal edema on imaging",
+                condition("Focal cerebral edema", (ICD10_CM, "G93.6", "Cerebral edema")),
+                3,
+                Criterion.ICANS_CEREBRAL_EDEMA,
+            ),
+            (
+                "edema of unstated extent (G93.6)",
+                condition("Cerebral edema", (ICD10_CM, "G93.6", "Cerebral edema")),
+                3,
+                Criterion.ICANS_CEREBRAL_EDEMA,
+            ),
+            (
+                "diffuse cerebral edema",
+                condition("Diffuse cerebral edema", (ICD10_CM, "G93.6", "Cerebral edema")),
+                4,
+                Criterion.ICANS_CEREBRAL_EDEMA,
+            ),
+            (
+                "decerebrate posturing",
+                obs("Posturing", valueString="Decerebrate"),
+                4,
+                Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE,
+            ),
+            (
+                "cranial nerve VI palsy (H49.21)",
+                condition(
+                    "Right sixth nerve palsy",
+                    (ICD10_CM, "H49.21", "Sixth [abducent] nerve palsy, right eye"),
+                ),
+                4,
+                Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE,
+            ),
+            (
+                "papilledema (H47.10)",
+                condition("Papilledema", (ICD10_CM, "H47.10", "Unspecified papilledema")),
+                4,
+                Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE,
+            ),
+            (
+                "Cushing's triad",
+                condition("Cushing's triad"),
+                4,
+                Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE,
+            ),
+        )
+        for birth in (ADULT, CHILD)
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("birth", "resources", "grade", "criterion"),
+    [row[1:] for row in ROWS],
+    ids=[
+        f"ASTCT 2019 ICANS (Lee et al. BBMT 2019): {row[0]} "
+        f"({'child under 12' if row[1] == CHILD else 'adult'})"
+        for row in ROWS
+    ],
+)
+def test_every_spec_2_9_row_grades_from_fhir(birth, resources, grade, criterion):
+    inputs = mapped(cart(), *resources, birth=birth)
+    assessment = assess(inputs, AS_OF)
+    assert assessment.icans.grade == grade
+    drivers = {d.criterion: d.grade for d in assessment.icans.current.drivers}
+    assert drivers[criterion] == grade
+    assert assessment.grade == 0  # ICANS never changes the CRS grade
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"status": ["in-progress"]},
+        {"medicationCodeableConcept": "propofol"},
+        {"effectivePeriod": {"start": "yesterday"}},
+    ],
+    ids=["a list as status", "a string as medication", "an unreadable start"],
+)
+def test_an_unreadable_sedative_infusion_never_breaks_the_mapping(broken):
+    drip = infusion("propofol infusion", "2026-11-27T06:00:00Z") | broken
+    inputs = mapped(obs("RASS", valueInteger=-3), drip)
+    assert only(inputs.consciousness).sedated is False
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-inf", "9" * 400])
+def test_a_score_written_as_an_impossible_number_is_not_a_score(text):
+    inputs = mapped(obs("RASS", valueString=text), obs("ICE Score", valueString=text))
+    assert inputs.consciousness == () and inputs.encephalopathy_screens == ()
