@@ -356,7 +356,10 @@ class _Planner:
                 "Tocilizumab is not suggested: it does not cross the blood-brain barrier, and "
                 "dexamethasone penetrates it."
             ),
-            note=f"for ICANS grade {self.icans}; not tocilizumab, which does not reach the brain",
+            note=(
+                f"for ICANS grade {self.icans}; not tocilizumab (it does not cross the "
+                "blood-brain barrier)"
+            ),
             source=RuleSource.ICANS_CORTICOSTEROID,
         )
 

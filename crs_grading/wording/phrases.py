@@ -250,6 +250,13 @@ CARD = {
     "no-fever-tail": "no fever",
     "why": "Why grade {grade}",
     "why-0": "No CRS criterion met in the last {window}",
+    "icans-grade": "ICANS grade {grade}",
+    "why-icans": "ICANS grade {grade} (ASTCT 2019)",
+    "icans-peak": "peak {peak}",
+    "if-icans": "If ICANS rather than infection: {label}",
+    "icans-beside-grade-2-short": (
+        "Corticosteroids, not tocilizumab, treat ICANS; at grade 2 CRS it is the clinician's call."
+    ),
     "context": "peak {peak} · {systems}",
     "peak": "Peak grade {grade}",
     "baseline": "baseline BP {pressure} before day 0",

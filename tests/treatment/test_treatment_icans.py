@@ -198,6 +198,10 @@ def test_crs_advice_beside_icans_speaks_of_crs_only() -> None:
     grade_1 = {a.code: a.text for a in plan_treatment(assessment(grade=1, icans=2)).advice}
     assert "no immunosuppression" not in grade_1[AdviceCode.SYMPTOMATIC_TREATMENT]
     assert "for ICANS" in grade_1[AdviceCode.SYMPTOMATIC_TREATMENT]
+    grade_2 = {a.code: a.text for a in plan_treatment(assessment(grade=2, icans=2)).advice}
+    assert grade_2[AdviceCode.NO_IMMUNOSUPPRESSION_GRADE_2].startswith(
+        "No immunosuppression for CRS at grade 2"
+    )
     without = {a.code: a.text for a in plan_treatment(assessment(grade=1)).advice}
     assert "no immunosuppression" in without[AdviceCode.SYMPTOMATIC_TREATMENT]
 
