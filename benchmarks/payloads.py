@@ -67,11 +67,11 @@ SIZES: tuple[PayloadSize, ...] = (
         timedelta(minutes=5),
         timedelta(hours=6),
     ),
-    PayloadSize(
+    PayloadSize(  # day 29: a month of charting, and the patient still in scope (SPEC 2.1)
         "XL",
-        "30 days, vitals every 5 min, labs every 6 h",
+        "29 days after the infusion, vitals every 5 min, labs every 6 h",
         "case3",
-        30,
+        29,
         timedelta(minutes=5),
         timedelta(hours=6),
     ),

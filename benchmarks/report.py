@@ -190,8 +190,8 @@ def targets(results: Results) -> list[Target]:
             Target(
                 "the floor is fair: orjson.loads in the same process with the production GC "
                 "settings of create_app()",
-                f"gc thresholds {thresholds}, frozen start-up objects; cyclic GC at most "
-                f"{worst:.0%} of the floor",
+                f"same process and collector as the call (thresholds {thresholds}, start-up "
+                f"objects frozen); cyclic GC up to {worst:.0%} of the floor, as in a worker",
                 gc.get_threshold() == GC_THRESHOLDS,
             )
         )

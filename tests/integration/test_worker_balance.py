@@ -49,3 +49,16 @@ def test_kept_alive_connections_are_shared_by_both_workers(
     assert level.errors == 0, level.error_kinds
     smaller, larger = sorted(level.worker_cpu_seconds)
     assert smaller >= 0.5 * larger, f"worker CPU shares {level.worker_shares}"
+
+
+def test_under_overload_new_connections_are_still_taken_and_shed_not_left_waiting(
+    tmp_path, week_of_icu_data
+):
+    """Eight clients on two busy workers: a connection that finds no idle worker is taken by
+    a busy one after a short wait, and load shedding answers 503 with Retry-After as before;
+    nobody waits in the kernel's queue for a worker that never goes idle."""
+    with gunicorn_server(production_settings(), tmp_path) as server:
+        level = run_level(server, week_of_icu_data, 8, requests=40, max_seconds=120, timeout=30)
+    assert set(level.error_kinds) <= {"HTTP 503"}, level.error_kinds
+    assert level.latency.values, "some calls were answered"
+    assert max(level.latency.values) < 20, "a call waited for a worker to go idle"
