@@ -145,6 +145,7 @@ class AdviceCode(enum.StrEnum):
     DEATH_RECORDED = "death-recorded"  # grade 5
     ALREADY_GIVEN = "already-given"  # immunosuppressants since day 0
     REASSESS_AFTER_TOCILIZUMAB = "reassess-after-tocilizumab"  # within 24 h of a dose
+    ICANS_BESIDE_GRADE_2_CRS = "icans-beside-grade-2-crs"  # ICANS >= 2 at CRS grade 2 (SPEC 2.9)
 
 
 class ReminderCode(enum.StrEnum):
@@ -194,6 +195,8 @@ class OrderFindingCode(enum.StrEnum):
     LATE_ONSET = "late-onset"
     MASKED_FEVER = "masked-fever"
     IEC_HS = "iec-hs"  # SPEC 2.10: possible HLH-like syndrome (the warning of the same code)
+    # ICANS (SPEC 2.9): tocilizumab does not treat ICANS without CRS
+    TOCILIZUMAB_FOR_ICANS = "tocilizumab-for-icans-without-crs"
 
     @property
     def about_the_patient(self) -> bool:

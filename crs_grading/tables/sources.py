@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["LABEL", "SEED", "Citation", "RuleSource"]
+__all__ = ["ASTCT", "LABEL", "SEED", "Citation", "RuleSource"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,12 @@ SEED = Citation(
 LABEL = Citation(
     "Tocilizumab US prescribing information (CRS)",
     "https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=tocilizumab",
+)
+
+#: The ASTCT 2019 consensus (Lee et al., Biol Blood Marrow Transplant 2019): the ICANS grade.
+ASTCT = Citation(
+    "Lee et al. 2019, Biol Blood Marrow Transplant 25(4):625-638 (ASTCT consensus grading)",
+    "https://doi.org/10.1016/j.bbmt.2018.12.758",
 )
 
 _SEED_SECTION = "Lee et al. 2014, Blood 124(2):188-195 · {section}"
@@ -65,6 +71,10 @@ class RuleSource(enum.StrEnum):
     #: [label] CRS dosing: 12 mg/kg under 30 kg, 8 mg/kg from 30 kg; no more than 800 mg per
     #: infusion; up to 3 additional doses at least 8 hours apart.
     TOCILIZUMAB_USPI = "tocilizumab USPI, CRS"
+    #: SPEC 2.9: ICANS grade >= 2 (ASTCT 2019) without CRS of grade 2 or more gets dexamethasone,
+    #: never tocilizumab; the reason is the seed's: tocilizumab does not cross the blood-brain
+    #: barrier, dexamethasone penetrates it (seed text, neurologic dysfunction).
+    ICANS_CORTICOSTEROID = "ASTCT 2019 ICANS grade; Lee 2014 text, neurologic dysfunction"
     #: Our policy (issue 4), not a clinical source: an ordered dose more than the tolerance of
     #: ``tables.treatment.DOSE_TOLERANCE`` away from the protocol dose is flagged.
     SERVICE_POLICY = "CRS CDS dose-check policy"
@@ -74,6 +84,9 @@ class RuleSource(enum.StrEnum):
         """The label and link a card's ``source`` shows for this rule."""
         if self is RuleSource.TOCILIZUMAB_USPI:
             return LABEL
+        if self is RuleSource.ICANS_CORTICOSTEROID:
+            label = f"{ASTCT.label} · ICANS grade; Lee 2014 on neurologic dysfunction"
+            return Citation(label, ASTCT.url)
         if self is RuleSource.SERVICE_POLICY:
             return Citation("CRS CDS dose-check policy (ordered dose against the protocol dose)")
         section = self.value.removeprefix("Lee 2014 ").removeprefix("text, ")

@@ -12,6 +12,8 @@ One row or constant per rule, its source beside it. ``crs_grading.treatment`` ap
   dose only when grade >= 3 persists 24 h after the last one [seed Tocilizumab].
 - Grade 2: immunosuppression is considered from age 65 y [seed Figure 2 "older age"; SPEC 2.6].
 - Order checks: an ordered dose more than 10% from the protocol dose is flagged [our policy].
+- ICANS (SPEC 2.9): ICANS grade >= 2 (ASTCT 2019) with CRS grade <= 1 gets dexamethasone, never
+  tocilizumab [seed text: tocilizumab does not cross the blood-brain barrier].
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = [
     "DEXAMETHASONE_MAX_MG",
     "DOSE_TABLE",
     "DOSE_TOLERANCE",
+    "ICANS_ALONE_MAX_CRS_GRADE",
+    "ICANS_CORTICOSTEROID_GRADE",
     "INTRAVENOUS",
     "MAX_TOCILIZUMAB_DOSES",
     "MIN_REDOSE_INTERVAL",
@@ -235,6 +239,17 @@ MAX_TOCILIZUMAB_DOSES = 4
 #: flagged (exactly 10% is not).
 DOSE_TOLERANCE = Decimal("0.10")
 
+# -- ICANS beside CRS (SPEC 2.9) -------------------------------------------------------------------
+
+#: SPEC 2.9: from this ICANS grade (ASTCT 2019) a corticosteroid is suggested when CRS does not
+#: call for immunosuppression itself: "ICANS grade >= 2 with CRS grade <= 1 gets a recommended
+#: dexamethasone suggestion ... and no tocilizumab suggestion".
+ICANS_CORTICOSTEROID_GRADE = 2
+
+#: SPEC 2.9: the highest CRS grade at which ICANS counts as "without CRS": dexamethasone for
+#: ICANS >= 2, no tocilizumab suggestion, and a tocilizumab order for ICANS is flagged.
+ICANS_ALONE_MAX_CRS_GRADE = 1
+
 # -- Order checks: how urgent each finding is ---------------------------------------------------
 
 _F = OrderFindingCode
@@ -261,4 +276,5 @@ ORDER_FINDINGS: dict[OrderFindingCode, Severity] = {
     _F.LATE_ONSET: Severity.WARNING,  # SPEC 2.7
     _F.MASKED_FEVER: Severity.INFO,  # SPEC 2.7
     _F.IEC_HS: Severity.WARNING,  # SPEC 2.10: an HLH-like syndrome changes the treatment
+    _F.TOCILIZUMAB_FOR_ICANS: Severity.WARNING,  # SPEC 2.9; seed: not across the BBB
 }

@@ -10,6 +10,9 @@ severity ``crs_grading.tables.treatment.ORDER_FINDINGS`` gives it:
 - route: ``route-not-intravenous`` (warning, tocilizumab);
 - indication: ``indication-grade-too-low`` (warning), ``indication-grade-2-without-risk``,
   ``corticosteroid-second-line``, ``other-agent-not-routine`` (info);
+  ``tocilizumab-for-icans-without-crs`` (warning): tocilizumab at CRS grade <= 1 with ICANS
+  (SPEC 2.9); a corticosteroid at ICANS grade >= 2 and CRS grade <= 2 is not flagged for its
+  indication (it is the ICANS treatment);
 - tocilizumab redosing: ``too-many-doses``, ``redose-too-soon`` (critical),
   ``redose-before-reassessment`` (warning), ``redose-below-grade-3`` (info);
 - attribution: ``infection-could-explain`` (critical), and each other attribution warning under
@@ -29,7 +32,13 @@ from crs_grading.criteria import OrderFindingCode, Severity
 from crs_grading.inputs import DoseBasis, DraftMedicationOrder, Immunosuppressant
 from crs_grading.tables import windows
 from crs_grading.tables.sources import RuleSource
-from crs_grading.tables.treatment import DOSE_TABLE, ORDER_FINDINGS, TOCILIZUMAB_INFUSION
+from crs_grading.tables.treatment import (
+    DOSE_TABLE,
+    ICANS_ALONE_MAX_CRS_GRADE,
+    ICANS_CORTICOSTEROID_GRADE,
+    ORDER_FINDINGS,
+    TOCILIZUMAB_INFUSION,
+)
 from crs_grading.treatment._context import (
     infection_signals,
     risk_factors,
@@ -49,6 +58,9 @@ __all__ = ["check_draft_order"]
 
 _TOCILIZUMAB = Immunosuppressant.TOCILIZUMAB
 _F = OrderFindingCode
+
+#: The corticosteroids with a dose in the table: dexamethasone, methylprednisolone.
+_CORTICOSTEROIDS = (Immunosuppressant.DEXAMETHASONE, Immunosuppressant.METHYLPREDNISOLONE)
 
 _INTRAVENOUS = re.compile(r"\bintravenous|\bi\.?v\b", re.IGNORECASE)
 
@@ -129,6 +141,7 @@ class _OrderCheck:
             "tolerance": wording.number(options.dose_tolerance * 100),
             "infusion": wording.duration(TOCILIZUMAB_INFUSION),
             "grade": str(grade),
+            "icans": str(self.assessment.icans.grade),
             "limit": str(options.max_tocilizumab_doses),
             "interval": wording.duration(options.min_redose_interval),
             "reassess": wording.duration(options.reassess_after),
@@ -332,14 +345,21 @@ class _OrderCheck:
     # -- indication ---------------------------------------------------------------------------
 
     def indication(self) -> None:
-        """The drug against the grade [seed Figure 2; SPEC 2.6]."""
+        """The drug against the CRS grade [seed Figure 2; SPEC 2.6] and the ICANS grade
+        [SPEC 2.9]."""
         drug = self.drug
         assessment = self.assessment
         grade = assessment.grade
+        icans = assessment.icans.grade
         if drug in (Immunosuppressant.ANAKINRA, Immunosuppressant.SILTUXIMAB):
             self._other_agent_note()
         if grade >= 5:
             return
+        if drug is _TOCILIZUMAB and icans >= 1 and grade <= ICANS_ALONE_MAX_CRS_GRADE:
+            self._tocilizumab_for_icans()
+            return
+        if drug in _CORTICOSTEROIDS and icans >= ICANS_CORTICOSTEROID_GRADE and grade <= 2:
+            return  # the ICANS treatment (SPEC 2.9); at grade 3-4 the seed's rule applies
         if grade <= 1:
             now_text = (
                 "No CRS criteria are met now (grade 0)"
@@ -378,6 +398,30 @@ class _OrderCheck:
             return
         if drug in (Immunosuppressant.DEXAMETHASONE, Immunosuppressant.METHYLPREDNISOLONE):
             self._corticosteroid_line()
+
+    def _tocilizumab_for_icans(self) -> None:
+        """SPEC 2.9: ICANS without CRS of grade 2 or more is no indication for tocilizumab, which
+        does not cross the blood-brain barrier [seed text]; ICANS >= 2 gets dexamethasone."""
+        assessment = self.assessment
+        icans = assessment.icans
+        crs = (
+            "No CRS criteria are met now (grade 0)"
+            if assessment.grade <= 0
+            else "Grade 1 CRS calls for symptomatic treatment only"
+        )
+        drivers = "; ".join(d.text for d in icans.current.drivers)
+        if icans.grade >= ICANS_CORTICOSTEROID_GRADE:
+            instead = "ICANS of grade 2 or more is treated with a corticosteroid (dexamethasone)"
+        else:
+            instead = "a corticosteroid (dexamethasone) is suggested from ICANS grade 2"
+        evidence = tuple(dict.fromkeys(ref for d in icans.current.drivers for ref in d.evidence))
+        self._find(
+            _F.TOCILIZUMAB_FOR_ICANS,
+            f"{crs}, and ICANS is grade {icans.grade} ({drivers}): tocilizumab does not cross "
+            f"the blood-brain barrier and does not treat ICANS; {instead}.",
+            RuleSource.ICANS_CORTICOSTEROID,
+            evidence=evidence,
+        )
 
     def _corticosteroid_line(self) -> None:
         """Corticosteroids are second line at grade 3-4 unless the algorithm puts them first."""

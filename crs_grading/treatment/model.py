@@ -50,6 +50,7 @@ class RecommendationRole(enum.StrEnum):
     CONSIDER = "consider"  # grade 2 in an older or comorbid patient
     SECOND_DOSE = "second-dose"  # tocilizumab again, grade >= 3 persisting 24 h after a dose
     SECOND_AGENT = "second-agent"  # methylprednisolone, grade >= 3 persisting 24 h after one
+    FOR_ICANS = "for-icans"  # dexamethasone for ICANS >= 2 with CRS grade <= 1 (SPEC 2.9)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""The treatment algorithm of seed Figure 2 (SPEC 2.6) with the attribution rule (SPEC 2.7).
+"""The treatment algorithm of seed Figure 2 (SPEC 2.6) with the attribution rule (SPEC 2.7) and
+ICANS beside CRS (SPEC 2.9).
 
 ``plan_treatment`` reads an ``Assessment`` and returns a ``TreatmentPlan``: advice for every
 grade, immunosuppressant suggestions with weight-based doses at grade 2 (older or comorbid
-patients) and grades 3 and 4, the redosing limits, the seed's sepsis caution, the colour of the
-card and every reminder the cards show, each placed on one card. It advises; whether the picture
-is CRS or infection stays the clinician's call.
+patients) and grades 3 and 4, dexamethasone for ICANS grade >= 2 when CRS is at most grade 1
+(never tocilizumab), the redosing limits, the seed's sepsis caution, the colour of the card and
+every reminder the cards show, each placed on one card. It advises; whether the picture is CRS,
+ICANS or infection stays the clinician's call.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from crs_grading.criteria import AdviceCode, RedoseRule, ReminderCode, Severity,
 from crs_grading.inputs import Immunosuppressant
 from crs_grading.tables import lee2014
 from crs_grading.tables.sources import RuleSource
+from crs_grading.tables.treatment import ICANS_ALONE_MAX_CRS_GRADE, ICANS_CORTICOSTEROID_GRADE
 from crs_grading.treatment._context import (
     RedoseBlock,
     RiskFactors,
@@ -41,8 +44,11 @@ from crs_grading.treatment.model import (
 from crs_grading.treatment.options import TreatmentOptions
 from crs_grading.wording.phrases import (
     ADVICE,
+    ADVICE_BESIDE_ICANS,
     CARD,
     CAUTION_CARD,
+    CAUTION_CARD_ICANS,
+    CAUTION_ICANS,
     CULTURES,
     REDOSE,
     WARNINGS_SHORT,
@@ -81,6 +87,11 @@ class _Planner:
         self.now = now
         self.zone = assessment.timezone
         self.grade = assessment.grade
+        self.icans = assessment.icans.grade
+        # SPEC 2.9: ICANS >= 2 while CRS calls for no immunosuppression of its own (grade <= 1)
+        self.icans_alone = (
+            self.icans >= ICANS_CORTICOSTEROID_GRADE and self.grade <= ICANS_ALONE_MAX_CRS_GRADE
+        )
         self.risk: RiskFactors = risk_factors(assessment, options)
         self.tocilizumab: TocilizumabStatus = tocilizumab_status(assessment, options, now)
         self.advice: list[Advice] = []
@@ -105,6 +116,14 @@ class _Planner:
             else:
                 self._grade_3_or_4()
         if grade < 5:
+            if self.icans_alone:
+                self._icans_corticosteroid()
+            elif grade == 2 and self.icans >= ICANS_CORTICOSTEROID_GRADE:
+                self._advise(
+                    AdviceCode.ICANS_BESIDE_GRADE_2_CRS,
+                    RuleSource.ICANS_CORTICOSTEROID,
+                    icans=str(self.icans),
+                )
             self._tocilizumab_history()
 
         signals = infection_signals(self.assessment)
@@ -113,15 +132,25 @@ class _Planner:
         if signals and recommendations:
             # SPEC 2.7 [seed]: warn, never preselect immunosuppression when infection could
             # explain the picture; the caution goes on the plan and on every suggestion.
-            caution = sepsis_caution(signals)
+            if self.icans_alone:
+                caution = CAUTION_ICANS.format(signals=signal_names(signals))
+                why = (
+                    "sepsis or an infection of the nervous system can cause encephalopathy too, "
+                    "and attribution is the clinician's call."
+                )
+            else:
+                caution = sepsis_caution(signals)
+                why = (
+                    "hypotension from sepsis would not call for tocilizumab or corticosteroids, "
+                    "and attribution is the clinician's call."
+                )
             recommendations = tuple(
                 replace(
                     r,
                     is_recommended=False,
                     reason=(
                         f"{r.reason} Not preselected: infection signals are present "
-                        f"({signal_names(signals)}); hypotension from sepsis would not call for "
-                        "tocilizumab or corticosteroids, and attribution is the clinician's call."
+                        f"({signal_names(signals)}); {why}"
                     ),
                 )
                 for r in recommendations
@@ -130,7 +159,7 @@ class _Planner:
         return TreatmentPlan(
             grade=grade,
             protocol=self.options.protocol,
-            indicator=card_indicator(grade, recommendations, warnings),
+            indicator=card_indicator(grade, recommendations, warnings, icans_grade=self.icans),
             next_step=self._next_step(recommendations, caution),
             advice=tuple(self.advice),
             recommendations=recommendations,
@@ -313,6 +342,27 @@ class _Planner:
                 source=RuleSource.SEED_TOCILIZUMAB,
             )
 
+    def _icans_corticosteroid(self) -> None:
+        """SPEC 2.9: ICANS grade >= 2 with CRS grade <= 1 gets dexamethasone (the dosing table's
+        dose) and no tocilizumab, which does not cross the blood-brain barrier [seed text]."""
+        crs = "no CRS criteria met" if self.grade <= 0 else "grade 1 CRS"
+        drivers = "; ".join(d.text for d in self.assessment.icans.current.drivers)
+        self._suggest(
+            _DEXAMETHASONE,
+            RecommendationRole.FOR_ICANS,
+            is_recommended=True,
+            reason=(
+                f"ICANS grade {self.icans} ({drivers}) with {crs}: a corticosteroid treats ICANS. "
+                "Tocilizumab is not suggested: it does not cross the blood-brain barrier, and "
+                "dexamethasone penetrates it."
+            ),
+            note=(
+                f"for ICANS grade {self.icans}; not tocilizumab (it does not cross the "
+                "blood-brain barrier)"
+            ),
+            source=RuleSource.ICANS_CORTICOSTEROID,
+        )
+
     # -- advice shared by grades --------------------------------------------------------------
 
     def _supportive_care(self) -> None:
@@ -366,12 +416,13 @@ class _Planner:
         signals = infection_signals(assessment)
         if caution is not None:
             # The infection card beside it names the signals (each fact once).
+            icans = self.icans_alone
             reminders.append(
                 Reminder(
                     ReminderCode.SEPSIS_CAUTION,
-                    CAUTION_CARD,
+                    CAUTION_CARD_ICANS if icans else CAUTION_CARD,
                     assessment_card,
-                    short=CARD["caution-short"],
+                    short=CARD["caution-short-icans" if icans else "caution-short"],
                 )
             )
         for warning in assessment.attribution_warnings:
@@ -386,9 +437,7 @@ class _Planner:
             if assessment.immunosuppressants_given and not masked:
                 text = f"{text} {CARD['masked']}"
             reminders.append(
-                Reminder(
-                    ReminderCode.NO_FEVER, text, assessment_card, short=CARD["no-fever-short"]
-                )
+                Reminder(ReminderCode.NO_FEVER, text, assessment_card, short=CARD["no-fever-short"])
             )
         febrile_neutropenia = assessment.fever_in_window and self._neutropenic()
         if assessment.fever_in_window and grade < 5 and not febrile_neutropenia:
@@ -414,7 +463,11 @@ class _Planner:
     # -- building blocks ----------------------------------------------------------------------
 
     def _advise(self, code: AdviceCode, source: RuleSource, **words: str) -> None:
-        self.advice.append(Advice(code, ADVICE[code].format(**words), source))
+        text = ADVICE[code]
+        if self.icans >= ICANS_CORTICOSTEROID_GRADE:
+            # What the CRS advice says is about CRS only: ICANS may call for a corticosteroid.
+            text = ADVICE_BESIDE_ICANS.get(code, text)
+        self.advice.append(Advice(code, text.format(**words), source))
 
     def _withhold_tocilizumab(self, block: RedoseBlock) -> None:
         self.withheld.append(WithheldTreatment(_TOCILIZUMAB, block.rule, block.short, block.source))
@@ -463,6 +516,8 @@ class _Planner:
             return "death recorded: no treatment suggestion"
         if recommendations:
             first = recommendations[0]
+            if caution is not None and first.role is RecommendationRole.FOR_ICANS:
+                return f"if ICANS rather than infection, {first.label}"
             if caution is not None:
                 return f"if CRS rather than sepsis, {first.label}"
             if first.role is RecommendationRole.CONSIDER:
@@ -484,15 +539,19 @@ def card_indicator(
     grade: int,
     recommendations: tuple[Recommendation, ...],
     warnings: tuple[AttributionWarning, ...],
+    *,
+    icans_grade: int = 0,
 ) -> Severity:
     """The colour of the assessment card: the one place it is decided (SPEC section 4).
 
-    Grade <= 1 info, 2 warning, >= 3 critical; and critical whenever any attribution warning
-    meets an immunosuppressant suggestion (SPEC 4; for the four infection signals, SPEC 2.7 adds
-    the sepsis caution and unselects the suggestion).
+    Grade <= 1 info, 2 warning, >= 3 critical, by the worse of the CRS and the ICANS grade (the
+    card names both, SPEC 2.9); and critical whenever any attribution warning meets an
+    immunosuppressant suggestion (SPEC 4; for the four infection signals, SPEC 2.7 adds the
+    sepsis caution and unselects the suggestion).
     """
     if recommendations and warnings:
         return Severity.CRITICAL
+    grade = max(grade, icans_grade)
     if grade <= 1:
         return Severity.INFO
     if grade == 2:

@@ -21,6 +21,7 @@ from crs_grading.assessment import Assessment, BiomarkerSummary, Driver
 from crs_grading.criteria import (
     AdviceCode,
     Criterion,
+    NeurologicKind,
     OverrideReason,
     RedoseRule,
     ReminderCode,
@@ -50,6 +51,7 @@ __all__ = [
     "Section",
     "SuggestionText",
     "assessment_summary",
+    "other_grades",
     "order_card_texts",
     "patient_view_text",
     "unread_orders_text",
@@ -210,6 +212,7 @@ _SUBSUMED: dict[Criterion, frozenset[Criterion]] = {
 
 #: The plan's advice the card shows under "Care", in this order, and how readily it goes.
 _CARE: dict[AdviceCode, Priority] = {
+    AdviceCode.ICANS_BESIDE_GRADE_2_CRS: Priority.ESSENTIAL,
     AdviceCode.MONITORING: Priority.ESSENTIAL,
     AdviceCode.SYMPTOMATIC_TREATMENT: Priority.ESSENTIAL,
     AdviceCode.CLOSE_MONITORING: Priority.USEFUL,
@@ -221,6 +224,11 @@ _CARE: dict[AdviceCode, Priority] = {
     AdviceCode.SUPPORTIVE_CARE: Priority.CONTEXT,
     AdviceCode.CONSIDER_INFECTION: Priority.CONTEXT,
     AdviceCode.DEATH_RECORDED: Priority.ESSENTIAL,
+}
+
+#: The fewest words of an essential piece of advice, for a card that would pass 700 characters.
+_CARE_SHORT: dict[AdviceCode, str] = {
+    AdviceCode.ICANS_BESIDE_GRADE_2_CRS: CARD["icans-beside-grade-2-short"],
 }
 
 #: Advice that a suggestion on the card already says.
@@ -246,12 +254,20 @@ def _day(assessment: Assessment) -> str | None:
     return CARD["day"].format(day=therapy.day, therapy=name)
 
 
+def other_grades(assessment: Assessment) -> tuple[str, ...]:
+    """The graded syndromes the summary names beside CRS: ICANS when its current grade is >= 1
+    (SPEC 2.9: "CRS grade 1 (Lee 2014) · ICANS grade 3")."""
+    icans = assessment.icans.grade
+    return (CARD["icans-grade"].format(grade=icans),) if icans >= 1 else ()
+
+
 def assessment_summary(
     assessment: Assessment, plan: TreatmentPlan, grades: Sequence[str] = ()
 ) -> str:
     """One sentence under 140 characters: the grade, the day and the one next step.
 
-    ``grades`` are more graded syndromes to name beside CRS ("ICANS grade 3"), in order.
+    ``grades`` are more graded syndromes to name beside CRS ("ICANS grade 3"), in order. With no
+    CRS criteria met the summary gives a next step only when the plan suggests one (for ICANS).
     """
     grade = assessment.grade
     day = _day(assessment)
@@ -262,8 +278,10 @@ def assessment_summary(
         tail = f"; {CARD['no-fever-tail']}"
     if grade <= 0:
         none = " · ".join((CARD["no-criteria"], *grades))
-        return formats.fit_summary(f"{none}, {day}{tail}" if day else none, none)
-    if grade >= 5:
+        if not plan.recommendations:
+            return formats.fit_summary(f"{none}, {day}{tail}" if day else none, none)
+        headline = none
+    elif grade >= 5:
         death = CARD["death"].format(system=_system(assessment))
         return formats.fit_summary(f"{death}, {day}" if day else death, death)
     step = plan.next_step
@@ -300,11 +318,17 @@ def _driver_lines(assessment: Assessment) -> list[Line]:
         lines.append(Line(text, Priority.ESSENTIAL if index < 2 else Priority.USEFUL))
     if pressure:
         lines.append(Line(CARD["baseline"].format(pressure=pressure), Priority.CONTEXT))
-    findings = assessment.neurologic_findings
+    # ICANS has a section of its own (``_icans``); the other signs of dysfunction stay here.
+    icans = assessment.icans.grade >= 1
+    findings = tuple(
+        f for f in assessment.neurologic_findings if f.kind != NeurologicKind.ICANS or not icans
+    )
     if findings:
         neuro = "; ".join(dict.fromkeys(finding.text for finding in findings))
         short = CARD["neurologic"].format(findings=CARD["neurologic-short"])
-        lines.append(Line(CARD["neurologic"].format(findings=neuro), short=short))
+        # Beside the ICANS section the dysfunction is already said: the other signs may give way.
+        priority = Priority.USEFUL if icans else Priority.ESSENTIAL
+        lines.append(Line(CARD["neurologic"].format(findings=neuro), priority, short=short))
     return lines
 
 
@@ -320,6 +344,27 @@ def _why(assessment: Assessment) -> Section:
     context = CARD["context"].format(peak=assessment.peak_grade, systems=others)
     heading = f"{CARD['why'].format(grade=assessment.grade)} ({context})"
     return Section(heading, tuple(_driver_lines(assessment)), bulleted=True)
+
+
+def _icans(assessment: Assessment) -> Section | None:
+    """The ICANS grade and its drivers (SPEC 2.9), when the current grade is >= 1; a fall from
+    a higher peak is said in the heading. The worst driver stays on a long card; the others may
+    give way (all are in the extension)."""
+    icans = assessment.icans
+    if icans.grade < 1:
+        return None
+    heading = CARD["why-icans"].format(grade=icans.grade)
+    if icans.peak_grade > icans.grade:
+        heading += f", {CARD['icans-peak'].format(peak=icans.peak_grade)}"
+    lines = tuple(
+        Line(
+            f"grade {driver.grade}: {driver.text}",
+            Priority.ESSENTIAL if index == 0 else Priority.USEFUL,
+            short=f"grade {driver.grade}: {names.ICANS_DOMAIN_NAMES[driver.criterion]}",
+        )
+        for index, driver in enumerate(icans.current.drivers)
+    )
+    return Section(heading, lines, bulleted=True)
 
 
 def _peak(assessment: Assessment) -> Section | None:
@@ -416,7 +461,7 @@ def _care(plan: TreatmentPlan) -> Section | None:
     if plan.infection_indicator is not None:
         said.add(AdviceCode.CONSIDER_INFECTION)  # the infection card says it
     lines = [
-        Line(advice[code], priority)
+        Line(advice[code], priority, short=_CARE_SHORT.get(code))
         for code, priority in _CARE.items()
         if code in advice and code not in said
     ]
@@ -466,7 +511,10 @@ def _problems(problems: Sequence[str]) -> Section | None:
 
 def _suggestion(recommendation: Recommendation, plan: TreatmentPlan) -> SuggestionText:
     label = recommendation.label
-    if plan.attribution_caution is not None:
+    icans = recommendation.role is RecommendationRole.FOR_ICANS
+    if plan.attribution_caution is not None and icans:
+        label = CARD["if-icans"].format(label=label)
+    elif plan.attribution_caution is not None:
         label = f"If CRS rather than sepsis: {label}"
     elif recommendation.role is RecommendationRole.CONSIDER:
         label = f"Consider {label}"
@@ -485,6 +533,7 @@ def patient_view_text(
     mine = [r for r in plan.reminders if r.card is CardRole.ASSESSMENT]
     sections = [
         _why(assessment),
+        _icans(assessment),
         *_reminder_sections(mine),
         _next_step(assessment, plan),
         _problems(problems),
@@ -494,7 +543,7 @@ def patient_view_text(
         _gaps(assessment),
     ]
     card = CardText(
-        summary=assessment_summary(assessment, plan),
+        summary=assessment_summary(assessment, plan, other_grades(assessment)),
         indicator=plan.indicator,
         sections=tuple(section for section in sections if section is not None),
         source=SEED,
@@ -564,6 +613,7 @@ def crs_now(assessment: Assessment) -> str:
             f"{names.SYSTEM_NAMES[system]} grade {grade.grade}"
             for system, grade in assessment.other_systems.items()
         ),
+        *other_grades(assessment),
     ]
     day = _day(assessment)
     if day:

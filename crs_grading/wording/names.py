@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from crs_grading.assessment import GradingSystem
-from crs_grading.criteria import OverrideReason, WarningCode
+from crs_grading.criteria import Criterion, OverrideReason, WarningCode
 from crs_grading.inputs import LAB_NAMES as _LAB_NAMES
 from crs_grading.inputs import LabTest
 from crs_grading.tables.treatment import Protocol
 
 __all__ = [
     "CRS",
+    "ICANS_DOMAIN_NAMES",
     "LAB_NAMES",
     "OVERRIDE_REASONS",
     "PROTOCOL_NAMES",
@@ -44,6 +45,17 @@ WARNING_NAMES: dict[WarningCode, str] = {
     WarningCode.LATE_ONSET: "late onset",
     WarningCode.MASKED_FEVER: "masked fever",
     WarningCode.IEC_HS: "possible IEC-HS",
+}
+
+#: The ICANS domain of each ICANS criterion (ASTCT 2019, SPEC 2.9), for a card short of room.
+ICANS_DOMAIN_NAMES: dict[Criterion, str] = {
+    Criterion.ICANS_ICE_SCORE: "ICE score",
+    Criterion.ICANS_CAPD_SCORE: "CAPD",
+    Criterion.ICANS_DEPRESSED_CONSCIOUSNESS: "depressed consciousness",
+    Criterion.ICANS_SEIZURE: "seizure",
+    Criterion.ICANS_MOTOR_WEAKNESS: "motor weakness",
+    Criterion.ICANS_CEREBRAL_EDEMA: "cerebral edema",
+    Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE: "raised intracranial pressure",
 }
 
 #: How the tocilizumab dosing tables are named in dosing texts.

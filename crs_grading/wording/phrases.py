@@ -12,9 +12,12 @@ from crs_grading.criteria import AdviceCode, DataKind, OrderFindingCode, RedoseR
 
 __all__ = [
     "ADVICE",
+    "ADVICE_BESIDE_ICANS",
     "CARD",
     "CAUTION",
     "CAUTION_CARD",
+    "CAUTION_CARD_ICANS",
+    "CAUTION_ICANS",
     "CAUTION_ORDER",
     "CULTURES",
     "DATA",
@@ -78,6 +81,20 @@ CAUTION_CARD = (
     "before immunosuppression. Attribution is the clinician's call."
 )
 
+#: The caution when the suggestion is a corticosteroid for ICANS without CRS (SPEC 2.7, 2.9):
+#: there is no hypotension to attribute, but infection can cause the encephalopathy.
+CAUTION_ICANS = (
+    "Infection could explain this picture ({signals}): sepsis or an infection of the nervous "
+    "system can cause encephalopathy too. Look for infection; attribution is the clinician's "
+    "call."
+)
+
+#: ``CAUTION_ICANS`` as the assessment card says it (the infection card names the signals).
+CAUTION_CARD_ICANS = (
+    "Sepsis or an infection of the nervous system can cause encephalopathy too: look for "
+    "infection. Attribution is the clinician's call."
+)
+
 #: The order check's caution: each signal in full, then what it means.
 CAUTION_ORDER = (
     "Infection could explain this picture: {signals}. Hypotension from sepsis would not call "
@@ -108,8 +125,7 @@ ADVICE: dict[AdviceCode, str] = {
         "CRS mimics infection: consider infection in every patient with CRS symptoms."
     ),
     AdviceCode.SYMPTOMATIC_TREATMENT: (
-        "Symptomatic treatment only (for example antipyretics and fluids); no "
-        "immunosuppression."
+        "Symptomatic treatment only (for example antipyretics and fluids); no immunosuppression."
     ),
     AdviceCode.CLOSE_MONITORING: (
         "Supportive care and close monitoring (fluids, low-flow oxygen, one low-dose "
@@ -136,7 +152,28 @@ ADVICE: dict[AdviceCode, str] = {
     AdviceCode.REASSESS_AFTER_TOCILIZUMAB: (
         "Reassess at {at}: a second dose or a corticosteroid only if CRS has not improved."
     ),
+    AdviceCode.ICANS_BESIDE_GRADE_2_CRS: (
+        "ICANS grade {icans} beside grade 2 CRS: corticosteroids, not tocilizumab, treat ICANS "
+        "(tocilizumab does not cross the blood-brain barrier). Dexamethasone is suggested for "
+        "ICANS without CRS or with grade 3-4 CRS; at grade 2 CRS it is the clinician's call."
+    ),
     # CULTURES_AND_ANTIBIOTICS: one of ``CULTURES``.
+}
+
+#: The advice of a CRS grade said so that it does not contradict the corticosteroid suggested
+#: for ICANS grade >= 2 beside it (SPEC 2.9): what it says is about CRS only.
+ADVICE_BESIDE_ICANS: dict[AdviceCode, str] = {
+    AdviceCode.MONITORING: (
+        "No CRS criteria met: no CRS-directed treatment; the corticosteroid suggested is for ICANS."
+    ),
+    AdviceCode.SYMPTOMATIC_TREATMENT: (
+        "Symptomatic treatment of CRS only (for example antipyretics and fluids); the "
+        "corticosteroid suggested is for ICANS."
+    ),
+    AdviceCode.NO_IMMUNOSUPPRESSION_GRADE_2: (
+        "No immunosuppression for CRS at grade 2: it is for older patients and those with "
+        "significant comorbidities, and {who}.{more}"
+    ),
 }
 
 #: Why another tocilizumab dose is not suggested now: the plan's short form (the given doses are
@@ -192,6 +229,9 @@ FINDING_SUMMARIES: dict[OrderFindingCode, str] = {
     _F.LATE_ONSET: "First fever more than {days} days after day 0: CRS is uncommon this late",
     _F.MASKED_FEVER: "Tocilizumab or a corticosteroid given: fever and CRP no longer track CRS",
     _F.IEC_HS: "Possible IEC-HS (HLH-like syndrome): ferritin high or rising",
+    _F.TOCILIZUMAB_FOR_ICANS: (
+        "Tocilizumab at ICANS grade {icans}, CRS grade {grade}: a corticosteroid treats ICANS"
+    ),
 }
 
 #: Dose findings that can name the ordered dose.
@@ -210,6 +250,13 @@ CARD = {
     "no-fever-tail": "no fever",
     "why": "Why grade {grade}",
     "why-0": "No CRS criterion met in the last {window}",
+    "icans-grade": "ICANS grade {grade}",
+    "why-icans": "ICANS grade {grade} (ASTCT 2019)",
+    "icans-peak": "peak {peak}",
+    "if-icans": "If ICANS rather than infection: {label}",
+    "icans-beside-grade-2-short": (
+        "Corticosteroids, not tocilizumab, treat ICANS; at grade 2 CRS it is the clinician's call."
+    ),
     "context": "peak {peak} · {systems}",
     "peak": "Peak grade {grade}",
     "baseline": "baseline BP {pressure} before day 0",
@@ -224,6 +271,7 @@ CARD = {
     ),
     "no-fever-short": "CRS without fever: consider other causes.",
     "caution-short": "Sepsis could explain this: confirm CRS before immunosuppression.",
+    "caution-short-icans": "Infection could explain the encephalopathy: look for it.",
     "reassess-short": "Reassess at {at}.",
     "neurologic-short": "neurologic dysfunction",
     "masked": "Fever can be masked after tocilizumab or corticosteroids.",

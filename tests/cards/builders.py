@@ -12,18 +12,21 @@ from datetime import UTC, datetime, timedelta
 
 from cds_service.cards import CardContext, DataProblemNote
 from crs_grading.assessment import (
+    ICANS_NOT_ASSESSED,
     Assessment,
     AttributionWarning,
     BiomarkerSummary,
     DailyGrade,
     Driver,
     GradingSystem,
+    IcansAssessment,
+    IcansGrade,
     NeurologicFinding,
     SystemGrade,
     TherapyContext,
     Trend,
 )
-from crs_grading.criteria import WarningCode
+from crs_grading.criteria import NeurologicKind, WarningCode
 from crs_grading.inputs import (
     BloodPressure,
     ConditionCategory,
@@ -75,6 +78,39 @@ _WARNING_TEXTS = {
 }
 
 
+#: ICANS drivers for each grade, as the grader words them (ASTCT 2019, SPEC 2.9).
+_ICANS_DRIVERS = {
+    1: (Driver("icans-depressed-consciousness", 1, ("Observation/rass",), "RASS -1: drowsy"),),
+    2: (Driver("icans-ice-score", 2, ("Observation/ice",), "ICE score 5/10"),),
+    3: (
+        Driver("icans-ice-score", 3, ("Observation/ice",), "ICE score 2/10"),
+        Driver(
+            "icans-depressed-consciousness", 2, ("Observation/rass",), "RASS -2: awakens to voice"
+        ),
+    ),
+    4: (
+        Driver(
+            "icans-ice-score",
+            4,
+            ("Observation/ice",),
+            "ICE score not possible: patient unarousable",
+        ),
+        Driver("icans-seizure", 3, ("Condition/sz",), "clinical seizure, resolved"),
+        Driver("icans-cerebral-edema", 3, ("Observation/ct",), "focal cerebral edema on imaging"),
+    ),
+}
+
+
+def icans_assessment(grade: int, peak: int | None = None) -> IcansAssessment:
+    """ICANS now at ``grade`` and at ``peak`` (default: ``grade``) with the drivers above."""
+    peak = grade if peak is None else peak
+    current = IcansGrade(grade, _ICANS_DRIVERS.get(grade, ()), AS_OF - timedelta(hours=24), AS_OF)
+    highest = IcansGrade(
+        peak, _ICANS_DRIVERS.get(peak, ()), AS_OF - timedelta(hours=60), AS_OF - timedelta(hours=36)
+    )
+    return IcansAssessment(current, highest, assessed=True)
+
+
 def warning(code: str, febrile: bool = False) -> AttributionWarning:
     """A warning worded as the grader words it (``crs_grading.wording.phrases``)."""
     text = _WARNING_TEXTS["febrile-neutropenia" if febrile and code == "neutropenia" else code]
@@ -100,6 +136,8 @@ def assessment(
     skipped: tuple[SkippedResource, ...] = (),
     biomarkers: tuple[BiomarkerSummary, ...] = (),
     baseline: BloodPressure | None = None,
+    icans: int | None = None,
+    icans_peak: int | None = None,
 ) -> Assessment:
     """An assessment at AS_OF with the given facts (defaults: 40 y, 70 kg, day 5)."""
     drivers = tuple(_DRIVERS[g] for g in range(grade, 0, -1) if g in _DRIVERS)
@@ -143,7 +181,8 @@ def assessment(
             (NeurologicFinding("encephalopathy", ("Condition/enc",), "encephalopathy"),)
             if neuro
             else ()
-        ),
+        )
+        + _icans_finding(icans),
         vasopressor_in_window=vasopressor,
         attribution_warnings=tuple(
             warning(code, febrile=(grade >= 1) if fever is None else fever) for code in warnings
@@ -164,7 +203,18 @@ def assessment(
         daily=tuple(DailyGrade(d, min(d, grade), min(d, grade)) for d in range(day + 1)),
         data_gaps=data_gaps,
         skipped=skipped,
+        icans=ICANS_NOT_ASSESSED if icans is None else icans_assessment(icans, icans_peak),
     )
+
+
+def _icans_finding(grade: int | None) -> tuple[NeurologicFinding, ...]:
+    """The neurologic-dysfunction finding the grader adds for ICANS >= 1 (SPEC 2.9)."""
+    if grade is None or grade < 1:
+        return ()
+    drivers = _ICANS_DRIVERS[grade]
+    shown = "; ".join(d.text for d in drivers)
+    evidence = tuple(ref for d in drivers for ref in d.evidence)
+    return (NeurologicFinding(NeurologicKind.ICANS, evidence, f"ICANS grade {grade} ({shown})"),)
 
 
 def crp(

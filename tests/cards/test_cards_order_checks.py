@@ -200,6 +200,13 @@ CODES = [
         "warning",
         "Possible IEC-HS (HLH-like syndrome): ferritin high or rising",
     ),
+    (
+        "tocilizumab-for-icans-without-crs",
+        {"grade": 0, "icans": 3},
+        {},
+        "warning",
+        "Tocilizumab at ICANS grade 3, CRS grade 0: a corticosteroid treats ICANS",
+    ),
 ]
 
 

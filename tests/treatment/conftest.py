@@ -3,7 +3,9 @@ draft orders and tocilizumab histories in clinical words.
 
 ``assessment(grade=3, age_years=70, weight_kg=62.625, neuro=True, vasopressor=False,
 warnings=("neutropenia",), comorbidities=("heart failure",), given=(("tocilizumab", H(24)),))``
-reads as the chart it stands for. ``given`` entries are ``(agent, time before AS_OF)``.
+reads as the chart it stands for. ``icans=3`` adds an ICANS grade 3 (an ICE score of 2) with its
+neurologic-dysfunction finding, as the grader reports it (SPEC 2.9). ``given`` entries are
+``(agent, time before AS_OF)``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from crs_grading.assessment import (
+    ICANS_NOT_ASSESSED,
     Assessment,
     AttributionWarning,
+    Driver,
     GradingSystem,
+    IcansAssessment,
+    IcansGrade,
     NeurologicFinding,
     SystemGrade,
     TherapyContext,
 )
+from crs_grading.criteria import Criterion, NeurologicKind
 from crs_grading.inputs import (
     ConditionCategory,
     ConditionFinding,
@@ -45,9 +52,27 @@ def warning(code: str) -> AttributionWarning:
     return AttributionWarning(code, (f"Observation/{code}",), f"{code.replace('-', ' ')} found")
 
 
+#: The ICE score that shows each ICANS grade (ASTCT 2019), and grade 4 as unarousable.
+_ICE_OF_GRADE = {1: "ICE score 8/10", 2: "ICE score 5/10", 3: "ICE score 2/10"}
+
+
+def icans_assessment(grade: int) -> tuple[IcansAssessment, NeurologicFinding | None]:
+    """ICANS at ``grade`` (0-4) from one ICE screen, and its neurologic-dysfunction finding."""
+    if grade <= 0:
+        return IcansAssessment(IcansGrade(0, ()), IcansGrade(0, ()), assessed=True), None
+    text = _ICE_OF_GRADE.get(grade, "ICE score not possible: patient unarousable")
+    driver = Driver(Criterion.ICANS_ICE_SCORE, grade, ("Observation/ice",), text)
+    current = IcansGrade(grade, (driver,), AS_OF - H(24), AS_OF)
+    finding = NeurologicFinding(
+        NeurologicKind.ICANS, ("Observation/ice",), f"ICANS grade {grade} ({text})"
+    )
+    return IcansAssessment(current, current, assessed=True), finding
+
+
 def assessment(
     *,
     grade: int = 0,
+    icans: int | None = None,
     age_years: float | None = 40.0,
     weight_kg: float | None = 70.0,
     fever: bool | None = None,
@@ -79,11 +104,16 @@ def assessment(
         )
         for i, (agent, before) in enumerate(given)
     )
-    neurologic = (
+    neurologic: tuple[NeurologicFinding, ...] = (
         (NeurologicFinding("encephalopathy", ("Condition/enc",), "encephalopathy"),)
         if neuro
         else ()
     )
+    icans_grade = ICANS_NOT_ASSESSED
+    if icans is not None:
+        icans_grade, icans_finding = icans_assessment(icans)
+        if icans_finding is not None:
+            neurologic = (*neurologic, icans_finding)
     return Assessment(
         as_of=as_of,
         system=GradingSystem.LEE_2014,
@@ -109,6 +139,7 @@ def assessment(
         daily=(),
         data_gaps=(),
         skipped=(),
+        icans=icans_grade,
     )
 
 
