@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from crs_grading.inputs import (
     BloodPressure,
@@ -65,6 +66,9 @@ class MappingContext:
         #: The patient's administrative gender and birth date, for referenceRange selection.
         self.sex: str | None = None
         self.birth_date: date | None = None
+        #: What each distinct code object means (``observations.identify``): a chart repeats
+        #: a few dozen codes across tens of thousands of Observations (issue 13).
+        self.concepts: dict[tuple[bool, bytes], Any] = {}
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow
@@ -89,6 +93,11 @@ class MappingContext:
         times, skipped = checkpoint
         self.times.rollback(times)
         del self.skipped[skipped:]
+
+    @property
+    def validating(self) -> bool:
+        """Whether resources are validated with the R4B models (``ValidationMode.MODELS``)."""
+        return self._validate is not None
 
     def validate(self, resource: JSON) -> None:
         """In ``ValidationMode.MODELS``, validate with the R4B model (``ElementError`` if not)."""

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
+import orjson
+
 from crs_grading.inputs import (
     LAB_NAMES,
     BloodPressure,
@@ -47,6 +49,7 @@ from .neurology import (
     map_screen_item,
     map_sign_observation,
 )
+from .options import MappingOptions
 from .plausible_ranges import (
     PLAUSIBLE_FIO2_LOW,
     PLAUSIBLE_LAB_RANGES,
@@ -164,6 +167,42 @@ def observation_concept(code: object, element: str = "code") -> Identified | Non
     return None
 
 
+def identify(
+    concepts: dict[tuple[bool, bytes], Identified | None],
+    code: object,
+    element: str = "code",
+    *,
+    options: MappingOptions | None = None,
+) -> Identified | None:
+    """``observation_concept`` once per distinct code object of a call (issue 13).
+
+    A chart repeats a few dozen code objects across tens of thousands of Observations, so the
+    answer is kept by the object's JSON text (``concepts``: one dict per mapping call). Equal
+    text is an equal object, hence an equal answer; a code that raises is not kept, and is read
+    again (and raises again) where it recurs. With ``options`` (an Observation's own code,
+    not a component's), the operator's configured codes come first (``configured_kind``).
+    """
+    if type(code) is not dict:
+        return _identify(code, element, options)
+    try:
+        key = (options is not None, orjson.dumps(code))
+    except orjson.JSONEncodeError:  # not JSON (e.g. an integer beyond 64 bits): read it as is
+        return _identify(code, element, options)
+    try:
+        return concepts[key]
+    except KeyError:
+        identified = concepts[key] = _identify(code, element, options)
+        return identified
+
+
+def _identify(code: object, element: str, options: MappingOptions | None) -> Identified | None:
+    if options is not None:
+        configured = configured_kind(options, code)
+        if configured is not None:
+            return Identified(configured, by_name=False)
+    return observation_concept(code, element)
+
+
 def _value_fits(holder: JSON, concept: ObservationConcept) -> bool:
     """Whether a name-matched holder has the kind of value its name implies."""
     if concept in _CODED_KINDS:
@@ -175,15 +214,17 @@ def _value_fits(holder: JSON, concept: ObservationConcept) -> bool:
 
 def map_observation(context: MappingContext, observation: JSON, reference: str) -> None:
     """Map one Observation of the patient; ``ElementError`` when a read element is malformed."""
-    configured = configured_kind(context.options, observation.get("code"))
-    if configured is not None:
-        identified: Identified | None = Identified(configured, by_name=False)
-    else:
-        identified = observation_concept(observation.get("code"))
+    identified = identify(context.concepts, observation.get("code"), options=context.options)
+    if (
+        identified is not None
+        and not identified.by_name
+        and _fast_lane(context, observation, identified.concept, reference)
+    ):
+        return
     if identified is None:
         if "component" not in observation:
             return
-        parts = _known_components(observation, None, "")
+        parts = _known_components(observation, None, "", context.concepts)
         if not parts:
             return  # a panel of nothing grading reads
         if not context.status_counts(observation, OBSERVATION_COUNTED, OBSERVATION_IGNORED):
@@ -340,7 +381,10 @@ _Part = tuple[int, ObservationConcept, JSON]
 
 
 def _known_components(
-    holder: JSON, report: Callable[[ElementError], None] | None, prefix: str
+    holder: JSON,
+    report: Callable[[ElementError], None] | None,
+    prefix: str,
+    concepts: dict[tuple[bool, bytes], Identified | None],
 ) -> list[_Part]:
     """The components whose code grading knows; an unreadable one is reported (when
     ``report`` is given) and left out, never fatal to the others."""
@@ -359,7 +403,7 @@ def _known_components(
                 report(ElementError(element, "is not an object"))
             continue
         try:
-            identified = observation_concept(component.get("code"), f"{element}.code")
+            identified = identify(concepts, component.get("code"), f"{element}.code")
         except ElementError as error:
             if report is not None:
                 report(error)
@@ -373,7 +417,9 @@ def _known_components(
 
 
 def _components(context: MappingContext, holder: JSON, reference: str) -> list[_Part]:
-    return _known_components(holder, lambda error: context.skip_element(reference, error), "")
+    return _known_components(
+        holder, lambda error: context.skip_element(reference, error), "", context.concepts
+    )
 
 
 class _Support(NamedTuple):
@@ -908,3 +954,213 @@ _MAPPERS: dict[ObservationKind, _Mapper] = {
     ObservationKind.RASS: map_rass,
     ObservationKind.NEURO_SIGN: map_sign_observation,
 }
+
+
+# --- the fast lane (issue 13) -----------------------------------------------------------------
+#
+# Monitor-rate vitals are nearly all one shape: a known code, a counted status, one
+# effectiveDateTime and one plain valueQuantity (or a blood pressure panel of such components).
+# For that shape the lane does in one function what the mappers above do through a dozen, with
+# the same tables, limits and results. Anything else (a comparator, an unknown unit, a value
+# out of range, a missing value, another element the mappers read) makes it return False
+# before it has changed anything, and the mappers above read the resource as always:
+# tests/fhir_maps/test_fast_lane.py compares both on every shape the suite knows and on
+# generated ones.
+
+_OTHER_EFFECTIVE = ("effectivePeriod", "effectiveInstant", "effectiveTiming")
+_MAX_EXACT_INT = 2**53
+
+
+def _plain_quantity(holder: JSON) -> tuple[float, list[str]] | None:
+    """(value, unit keys) of a holder whose only value[x] is a plain valueQuantity: a finite
+    number, no comparator (or "ad"); ``None`` for anything else."""
+    quantity = holder.get("valueQuantity")
+    if type(quantity) is not dict:
+        return None
+    for key in holder:
+        if key != "valueQuantity" and key.startswith("value"):
+            return None
+    value = quantity.get("value")
+    if type(value) is float:
+        if not math.isfinite(value):
+            return None
+    elif type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+        value = float(value)
+    else:
+        return None
+    charted = quantity.get("comparator")
+    if charted is not None and charted != "ad":
+        return None
+    return value, quantity_unit_keys(quantity)
+
+
+def _fast_converted(value: float, keys: list[str], table: dict[str, Linear]) -> float | None:
+    if not keys:
+        return None
+    for key in keys:
+        entry = table.get(key)
+        if entry is not None:
+            result = entry(value)
+            return result if math.isfinite(result) else None
+    return None
+
+
+def _fast_percent(value: float, keys: list[str], low: float) -> float | None:
+    try:
+        result = percent(value, keys)
+    except UnitProblem:
+        return None
+    return result if low <= result <= 100.0 else None
+
+
+def _fast_pressure(holder: JSON) -> float | None:
+    plain = _plain_quantity(holder)
+    if plain is None:
+        return None
+    value, keys = plain
+    if not keys:
+        return value  # a blood pressure without a unit is in mmHg (``_pressure``)
+    return _fast_converted(value, keys, PRESSURE_TO_MMHG)
+
+
+def _fast_lane(
+    context: MappingContext, observation: JSON, concept: ObservationConcept, reference: str
+) -> bool:
+    """Map a plain vital sign (see above) and return True, else change nothing and return
+    False. Same order as ``map_observation``: status, time, value; the time is read last
+    here, once nothing can send the resource back, and raises as it would there."""
+    if concept not in _FAST_KINDS or context.validating:
+        return False
+    status = observation.get("status")
+    if type(status) is not str or status not in OBSERVATION_COUNTED:
+        return False
+    when = observation.get("effectiveDateTime")
+    if type(when) is not str:
+        return False
+    for key in _OTHER_EFFECTIVE:
+        if key in observation:
+            return False
+    if concept is ObservationKind.BP_PANEL:
+        pressures = _fast_panel(context, observation)
+        if pressures is None:
+            return False
+        time = context.times.required(when, "effectiveDateTime")
+        context.blood_pressures.append(
+            BloodPressure(
+                time,
+                reference,
+                systolic=pressures.get(ObservationKind.SYSTOLIC),
+                diastolic=pressures.get(ObservationKind.DIASTOLIC),
+                mean=pressures.get(ObservationKind.MEAN_ARTERIAL),
+            )
+        )
+        return True
+    if "component" in observation:
+        return False
+    if concept in BP_COMPONENTS:
+        pressure = _fast_pressure(observation)
+        if pressure is None:
+            return False
+        time = context.times.required(when, "effectiveDateTime")
+        context.blood_pressures.append(
+            BloodPressure(
+                time,
+                reference,
+                systolic=pressure if concept is ObservationKind.SYSTOLIC else None,
+                diastolic=pressure if concept is ObservationKind.DIASTOLIC else None,
+                mean=pressure if concept is ObservationKind.MEAN_ARTERIAL else None,
+            )
+        )
+        return True
+    plain = _plain_quantity(observation)
+    if plain is None:
+        return False
+    value, keys = plain
+    result: float | None
+    if concept is ObservationKind.HEART_RATE or concept is ObservationKind.RESPIRATORY_RATE:
+        result = value if value >= 0 else None
+    elif concept is ObservationKind.TEMPERATURE:
+        result = _fast_converted(value, keys, TEMPERATURE_TO_CELSIUS)
+        low, high = PLAUSIBLE_TEMPERATURE_C
+        if result is not None and not low <= result <= high:
+            result = None
+    elif concept is ObservationKind.SPO2:
+        result = _fast_percent(value, keys, PLAUSIBLE_SPO2_LOW)
+    elif concept is ObservationKind.FIO2:
+        result = _fast_percent(value, keys, PLAUSIBLE_FIO2_LOW)
+    elif concept is ObservationKind.O2_FLOW:
+        result = _fast_converted(value, keys, FLOW_TO_L_PER_MIN)
+        if result is not None and result < 0:
+            result = None
+    else:  # WEIGHT, WEIGHT_STATED
+        result = _fast_converted(value, keys, WEIGHT_TO_KG)
+        if result is not None and not within(result, PLAUSIBLE_WEIGHT_KG):
+            result = None
+    if result is None:
+        return False
+    time = context.times.required(when, "effectiveDateTime")
+    if concept is ObservationKind.HEART_RATE:
+        context.heart_rates.append(Measurement(time, result, reference))
+    elif concept is ObservationKind.RESPIRATORY_RATE:
+        context.respiratory_rates.append(Measurement(time, result, reference))
+    elif concept is ObservationKind.TEMPERATURE:
+        context.temperatures_c.append(Measurement(time, result, reference))
+    elif concept is ObservationKind.SPO2:
+        context.spo2_percent.append(Measurement(time, result, reference))
+    elif concept is ObservationKind.FIO2:
+        context.oxygen.append(OxygenReading(time, reference, fio2_percent=result))
+    elif concept is ObservationKind.O2_FLOW:
+        context.oxygen.append(OxygenReading(time, reference, flow_l_per_min=result))
+    elif concept is ObservationKind.WEIGHT:
+        context.weights_kg.append(Measurement(time, result, reference))
+    else:
+        context.stated_weights_kg.append(Measurement(time, result, reference))
+    return True
+
+
+def _fast_panel(
+    context: MappingContext, observation: JSON
+) -> dict[ObservationConcept, float] | None:
+    """The pressures of a blood pressure panel whose components are all plain and known (or
+    unknown to grading, which the mappers skip too); ``None`` for anything else."""
+    components = observation.get("component")
+    if type(components) is not list:
+        return None
+    pressures: dict[ObservationConcept, float] = {}
+    for index, component in enumerate(components):
+        if type(component) is not dict:
+            return None
+        try:
+            identified = identify(
+                context.concepts, component.get("code"), f"component[{index}].code"
+            )
+        except ElementError:
+            return None  # reported by the mappers, not here
+        if identified is None:
+            continue
+        if identified.by_name or identified.concept not in BP_COMPONENTS:
+            return None
+        pressure = _fast_pressure(component)
+        if pressure is None:
+            return None
+        pressures.setdefault(identified.concept, pressure)
+    return pressures or None
+
+
+#: The kinds the fast lane reads; every other one always goes through the mappers.
+_FAST_KINDS = frozenset(
+    {
+        ObservationKind.BP_PANEL,
+        ObservationKind.SYSTOLIC,
+        ObservationKind.DIASTOLIC,
+        ObservationKind.MEAN_ARTERIAL,
+        ObservationKind.HEART_RATE,
+        ObservationKind.RESPIRATORY_RATE,
+        ObservationKind.TEMPERATURE,
+        ObservationKind.SPO2,
+        ObservationKind.FIO2,
+        ObservationKind.O2_FLOW,
+        ObservationKind.WEIGHT,
+        ObservationKind.WEIGHT_STATED,
+    }
+)

@@ -59,7 +59,9 @@ def quantity_unit_keys(quantity: Mapping[str, Any]) -> list[str]:
     unit = quantity.get("unit")
     code_text = code if isinstance(code, str) else None
     unit_text = unit if isinstance(unit, str) else None
-    if any(len(text) > _CACHED_UNIT_CHARS for text in (code_text, unit_text) if text):
+    if (code_text is not None and len(code_text) > _CACHED_UNIT_CHARS) or (
+        unit_text is not None and len(unit_text) > _CACHED_UNIT_CHARS
+    ):
         return list(_unit_keys(code_text, unit_text))
     return list(_cached_unit_keys(code_text, unit_text))
 

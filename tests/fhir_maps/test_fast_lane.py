@@ -1,0 +1,385 @@
+"""Issue 13: the fast lane of ``fhir_maps.observations`` and the once-per-code classification
+map exactly as the mappers do.
+
+The reference here is the same mapping with the lane closed (no kind is fast) and every code
+classified afresh (``observation_concept`` per code object). Both must give equal
+``GradingInputs`` (every reading, every skipped resource and its reason, every note) on the
+demo cases of the seed paper, the JSON fixtures, the benchmark payloads, and generated
+Observations mutated in the ways real EHR data and broken clients differ from the plain shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.payloads import SIZES, build_payload
+from cds_service.demo import CASES, generate_bundle, load_bundle
+from cds_service.fhir_io.bundles import read_page
+from crs_grading.inputs import GradingInputs
+from fhir_maps import MappingOptions, map_patient_record, observations
+from fhir_maps._context import MappingContext
+from fhir_maps.valuesets.observations import ObservationKind
+
+JSON = dict[str, Any]
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
+PATIENT = "pat1"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+
+
+@contextmanager
+def _reference_mapping() -> Iterator[None]:
+    """The lane closed and every code classified afresh, for the duration."""
+    kinds, identify = observations._FAST_KINDS, observations.identify
+
+    def afresh(concepts: Any, code: object, element: str = "code", *, options: Any = None) -> Any:
+        return observations._identify(code, element, options)
+
+    observations._FAST_KINDS = frozenset()
+    observations.identify = afresh
+    try:
+        yield
+    finally:
+        observations._FAST_KINDS, observations.identify = kinds, identify
+
+
+def _both(
+    resources: list[Any], patient_id: str, options: MappingOptions | None = None
+) -> tuple[GradingInputs, GradingInputs]:
+    options = options or MappingOptions()
+    fast = map_patient_record(copy.deepcopy(resources), patient_id, options)
+    with _reference_mapping():
+        reference = map_patient_record(copy.deepcopy(resources), patient_id, options)
+    return fast, reference
+
+
+def _assert_alike(resources: list[Any], patient_id: str = PATIENT) -> GradingInputs:
+    fast, reference = _both(resources, patient_id)
+    assert fast == reference
+    return fast
+
+
+def _patient_id(resources: list[JSON]) -> str:
+    return next(r["id"] for r in resources if r.get("resourceType") == "Patient")
+
+
+# --- the data the suite knows -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_seed_cases_map_alike(case):
+    resources = [entry["resource"] for entry in load_bundle(case)["entry"]]
+    inputs = _assert_alike(resources, _patient_id(resources))
+    assert inputs.temperatures_c and inputs.blood_pressures  # the lane had work
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_demo_cases_at_monitor_rate_map_alike(case):
+    bundle = generate_bundle(
+        case,
+        date(2026, 3, 2),
+        vitals_every=timedelta(minutes=30),
+        labs_every=timedelta(hours=6),
+        days=4,
+    )
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    _assert_alike(resources, _patient_id(resources))
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in FIXTURES.glob("*.json")))
+def test_the_fixture_files_map_alike(name):
+    document = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    resources = [document] if document.get("resourceType") != "Bundle" else [document]
+    _assert_alike(resources, PATIENT)
+
+
+@pytest.mark.parametrize("size", ["S", "M"])
+def test_the_benchmark_payloads_map_alike(size):
+    payload = build_payload(next(item for item in SIZES if item.name == size))
+    prefetch = orjson.loads(payload.body)["prefetch"]
+    resources = [r for value in prefetch.values() for r in read_page(value).resources]
+    inputs = _assert_alike(resources, payload.patient_id)
+    assert len(inputs.heart_rates) > 20
+
+
+# --- the lane itself --------------------------------------------------------------------------
+
+
+def _vital(code: str, value: Any, unit: str | None, **extra: Any) -> JSON:
+    quantity: JSON = {"value": value}
+    if unit is not None:
+        quantity.update(unit=unit, system=UCUM, code=unit)
+    return {
+        "resourceType": "Observation",
+        "id": "obs-1",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": "2026-03-04T08:00:00+01:00",
+        "valueQuantity": quantity,
+        **extra,
+    }
+
+
+def _lane(resource: JSON, kind: ObservationKind) -> tuple[bool, MappingContext]:
+    context = MappingContext(MappingOptions())
+    taken = observations._fast_lane(context, resource, kind, "Observation/obs-1")
+    return taken, context
+
+
+def test_a_plain_monitor_row_takes_the_lane():
+    taken, context = _lane(_vital("8867-4", 112, "/min"), ObservationKind.HEART_RATE)
+    assert taken
+    assert [m.value for m in context.heart_rates] == [112.0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            {"valueQuantity": {"value": 39.5, "unit": "Cel", "comparator": ">"}},
+            id="a comparator is left to the mappers",
+        ),
+        pytest.param(
+            {"valueQuantity": {"value": 39.5, "unit": "furlong"}},
+            id="an unknown unit is left to the mappers",
+        ),
+        pytest.param(
+            {"valueQuantity": {"value": 395, "unit": "Cel"}},
+            id="an implausible temperature is left to the mappers",
+        ),
+        pytest.param({"valueString": "39.5"}, id="a second value[x] is left to the mappers"),
+        pytest.param({"status": "entered-in-error"}, id="an ignored status is left to the mappers"),
+        pytest.param(
+            {"effectivePeriod": {"start": "2026-03-04T08:00:00Z"}},
+            id="a second effective[x] is left to the mappers",
+        ),
+        pytest.param({"component": []}, id="components are left to the mappers"),
+    ],
+)
+def test_anything_but_the_plain_shape_leaves_the_lane_without_a_trace(change):
+    resource = {**_vital("8310-5", 39.5, "Cel"), **change}
+    taken, context = _lane(resource, ObservationKind.TEMPERATURE)
+    assert not taken
+    assert not context.temperatures_c and not context.skipped
+    assert context.times.checkpoint() == (0, 0)
+    _assert_alike([resource])
+
+
+def test_a_code_is_classified_once_per_call_and_a_bad_one_every_time():
+    good = [_vital("8867-4", 100 + n, "/min", id=f"hr-{n}") for n in range(50)]
+    bad = [
+        {**_vital("8867-4", 100, "/min", id=f"bad-{n}"), "code": {"coding": "8867-4"}}
+        for n in range(3)
+    ]
+    calls: list[object] = []
+    original = observations._identify
+
+    def counting(code: object, element: str, options: Any) -> Any:
+        calls.append(code)
+        return original(code, element, options)
+
+    observations._identify = counting
+    try:
+        inputs = map_patient_record(good + bad, PATIENT)
+    finally:
+        observations._identify = original
+    assert len(inputs.heart_rates) == 50
+    assert [item.reason for item in inputs.skipped] == ["code.coding is not a list"] * 3
+    assert len(calls) == 1 + 3
+
+
+# --- generated shapes -------------------------------------------------------------------------
+
+_CODES = {
+    "8867-4": ["/min", "beats/min", "{beats}/min", None],
+    "9279-1": ["/min", "{breaths}/min", None],
+    "8310-5": ["Cel", "[degF]", "degF", "K", None],
+    "2708-6": ["%", "1", "{ratio}", None],
+    "3150-0": ["%", "1", None],
+    "3151-8": ["L/min", "mL/min", "l/min", None],
+    "29463-7": ["kg", "g", "[lb_av]", "lb", None],
+    "8480-6": ["mm[Hg]", "mmHg", "kPa", None],
+    "8462-4": ["mm[Hg]", "cm[H2O]", None],
+}
+_NUMBERS = st.one_of(
+    st.integers(-10, 500),
+    st.floats(-10, 500, allow_nan=False),
+    st.sampled_from([0, 0.0, 1, 1.0, 0.95, 2**53, 2**53 + 1, 2**70, -(2**60), 1e308]),
+    st.sampled_from([True, False, None, "98", [], {}, math.inf, -math.inf, math.nan]),
+)
+_ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=5),
+    st.just([]),
+    st.just({}),
+    st.just({"coding": "x"}),
+    st.just([{"code": 1}]),
+)
+
+
+@st.composite
+def _component(draw: st.DrawFn) -> Any:
+    code = draw(st.sampled_from(["8480-6", "8462-4", "8478-0", "8867-4", "3150-0", "0000-0"]))
+    unit = draw(st.sampled_from(["mm[Hg]", "mmHg", "kPa", "%", None]))
+    component: JSON = {
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "valueQuantity": {"value": draw(_NUMBERS)},
+    }
+    if unit is not None:
+        component["valueQuantity"]["unit"] = unit
+    if draw(st.integers(0, 9)) == 0:
+        component = draw(st.sampled_from([component, "component", None, {"code": None}]))
+    return component
+
+
+@st.composite
+def _observation(draw: st.DrawFn, number: int) -> JSON:
+    code = draw(st.sampled_from(sorted(_CODES)))
+    if draw(st.integers(0, 5)) == 0:
+        resource: JSON = {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": "85354-9"}], "text": "Blood pressure"},
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "effectiveDateTime": "2026-03-04T08:00:00Z",
+            "component": draw(st.lists(_component(), max_size=4)),
+        }
+    else:
+        unit = draw(st.sampled_from(_CODES[code]))
+        resource = _vital(code, draw(_NUMBERS), unit)
+    resource["id"] = f"obs-{number}"
+    for _ in range(draw(st.integers(0, 3))):
+        _mutate(draw, resource)
+    return resource
+
+
+def _mutate(draw: st.DrawFn, resource: JSON) -> None:
+    """One change of the kind EHRs and broken clients make."""
+    kind = draw(st.integers(0, 12))
+    quantity = resource.get("valueQuantity")
+    if kind == 0:
+        resource["status"] = draw(
+            st.sampled_from(["preliminary", "amended", "cancelled", "registered", "bogus", None, 3])
+        )
+    elif kind == 1:
+        resource["effectiveDateTime"] = draw(
+            st.sampled_from(
+                [
+                    "2026-03-04",
+                    "2026-03",
+                    "2026-03-04T08:00:00",
+                    "2026-02-30T08:00:00Z",
+                    "2026-03-04T08:00:00.123-05:00",
+                    "yesterday",
+                    20260304,
+                    None,
+                ]
+            )
+        )
+    elif kind == 2:
+        key = draw(
+            st.sampled_from(["effectivePeriod", "effectiveInstant", "effectiveTiming", "issued"])
+        )
+        resource[key] = draw(
+            st.sampled_from([{"start": "2026-03-04T07:00:00Z"}, "2026-03-04T07:00:00Z", {}, None])
+        )
+    elif kind == 3:
+        resource.pop(
+            draw(
+                st.sampled_from(["effectiveDateTime", "valueQuantity", "status", "code", "subject"])
+            ),
+            None,
+        )
+    elif kind == 4 and isinstance(quantity, dict):
+        quantity["comparator"] = draw(st.sampled_from(["<", ">=", "ad", "~", None, 1]))
+    elif kind == 5 and isinstance(quantity, dict):
+        quantity[draw(st.sampled_from(["unit", "code"]))] = draw(
+            st.sampled_from(["Cel", "%", "", " ", "kg", "[degF]", 7, None, "x" * 70])
+        )
+    elif kind == 6:
+        key = draw(
+            st.sampled_from(
+                [
+                    "valueString",
+                    "valueInteger",
+                    "valueCodeableConcept",
+                    "valueFoo",
+                    "dataAbsentReason",
+                ]
+            )
+        )
+        resource[key] = draw(st.sampled_from([{"text": "unknown"}, "12", 12, None]))
+    elif kind == 7:
+        resource["component"] = draw(st.lists(_component(), max_size=3))
+    elif kind == 8:
+        resource["code"] = draw(
+            st.sampled_from(
+                [
+                    {"text": "Temperature"},
+                    {
+                        "coding": [
+                            {"system": LOINC, "code": "8867-4"},
+                            {"system": LOINC, "code": "8310-5"},
+                        ]
+                    },
+                    {"coding": [{"system": "urn:local", "code": "HR", "display": "Pulse rate"}]},
+                    {"coding": [{"system": LOINC, "code": "8867-4", "extra": {"nested": [1, 2]}}]},
+                    draw(_ODD_VALUES),
+                ]
+            )
+        )
+    elif kind == 9 and isinstance(quantity, dict):
+        quantity["value"] = draw(_ODD_VALUES)
+    elif kind == 10:
+        resource["valueQuantity"] = draw(_ODD_VALUES)
+    elif kind == 11:
+        resource["subject"] = draw(
+            st.sampled_from(
+                [
+                    {"reference": "Patient/other"},
+                    {"reference": f"Patient/{PATIENT}/_history/2"},
+                    {"display": "someone"},
+                    "Patient/pat1",
+                ]
+            )
+        )
+    else:
+        resource["id"] = "obs-dup"  # the same resource twice: read once
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 12).flatmap(
+        lambda count: st.tuples(*(_observation(number) for number in range(count)))
+    )
+)
+def test_generated_and_mutated_observations_map_alike(resources):
+    _assert_alike(list(resources))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_demo_bundles_map_alike(data):
+    """A demo chart with some of its resources mutated as above, so that fast and slow
+    resources, skips and duplicates mix in one call."""
+    case = data.draw(st.sampled_from(CASES))
+    resources = [copy.deepcopy(entry["resource"]) for entry in load_bundle(case)["entry"]]
+    observations_only = [r for r in resources if r["resourceType"] == "Observation"]
+    for resource in data.draw(st.lists(st.sampled_from(observations_only), max_size=8)):
+        _mutate(data.draw, resource)
+    _assert_alike(resources, _patient_id(resources))
