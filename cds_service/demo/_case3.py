@@ -10,7 +10,10 @@ off day 10; encephalopathy resolved by day 13; discharged day 15.
 
 Representation exercised here: the cells as a Procedure ("CD19 CAR T-cell infusion"); both
 vasopressors weight-based (ug/kg/min); oxygen as components of the pulse oximetry Observation;
-a measured MAP from the arterial line in the PICU; a positive culture with a SNOMED organism.
+a measured MAP from the arterial line in the PICU; a positive culture with a SNOMED organism;
+twice-daily neurologic checks from admission as local flowsheet rows: the CAPD (she is 11, and
+ASTCT 2019 screens children under 12 with the CAPD, not the ICE score) and the RASS as a charted
+choice, so that her day 9 encephalopathy grades as ICANS (SPEC 2.9).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cds_service.demo._model import (
     ExpectedSignal,
     FeverSpell,
     HypotensionSpell,
+    NeuroCheck,
     Organism,
     OxygenSpell,
     PatientSpec,
@@ -212,6 +216,37 @@ _LABS = (
 
 _MITIS = Organism("57997003", "Streptococcus mitis")
 
+#: Day 9: "encephalopathy, with near aphasia, disorientation, and lethargy, which improved
+#: rapidly over the next 2 days ... resolved completely by day 13" (seed Case 3), as the PICU
+#: nurses chart it: CAPD (ASTCT 2019 for children under 12; 0 normal, >= 9 delirium, 32 worst)
+#: near its worst while she barely speaks and is disoriented, RASS -2 (opens her eyes to voice)
+#: while lethargic; the times of the GCS checks. ICANS (ASTCT 2019): CAPD >= 9 is grade 3,
+#: CAPD 1-8 awake is grade 1, RASS -2 is grade 2.
+_ENCEPHALOPATHY = (
+    NeuroCheck(at(9, "11:00"), "CAPD", 20, -2),
+    NeuroCheck(at(9, "15:00"), "CAPD", 21, -2),
+    NeuroCheck(at(9, "23:00"), "CAPD", 17, -1),
+    NeuroCheck(at(10, "07:00"), "CAPD", 13, -1),
+    NeuroCheck(at(10, "15:00"), "CAPD", 10, 0),
+    NeuroCheck(at(10, "23:00"), "CAPD", 7, 0),
+    NeuroCheck(at(11, "09:00"), "CAPD", 5, 0),
+    NeuroCheck(at(11, "21:00"), "CAPD", 4, 0),
+    NeuroCheck(at(12, "09:00"), "CAPD", 2, 0),
+)
+
+
+def _neuro_checks() -> tuple[NeuroCheck, ...]:
+    """Twice-daily checks (08:00 and 20:00) from admission on day 1 to discharge on day 15, a
+    normal CAPD 0 and RASS 0 outside the encephalopathy, and the encephalopathy's own checks."""
+    first, last = at(9, "11:00"), at(12, "09:00")
+    routine = tuple(
+        NeuroCheck(hours, "CAPD", 0, 0)
+        for day in range(1, 16)
+        for hours in (at(day, "08:00"), at(day, "20:00"))
+        if at(1, "20:00") <= hours <= at(15, "08:00") and not first <= hours <= last
+    )
+    return tuple(sorted((*routine, *_ENCEPHALOPATHY), key=lambda check: check.at))
+
 
 def _expected() -> tuple[ExpectedDay, ...]:
     quiet = "Afebrile, off vasopressors and oxygen: no CRS criteria."
@@ -257,19 +292,27 @@ def _expected() -> tuple[ExpectedDay, ...]:
             2,
             3,
             "Norepinephrine alone at a low dose: grade 2 (one low-dose "
-            "vasopressor); ASTCT 3. Encephalopathy with near aphasia (Case 3, day 9) is "
-            "shown, not graded.",
+            "vasopressor); ASTCT 3. Encephalopathy with near aphasia, disorientation and "
+            "lethargy (Case 3, day 9): CAPD 20-21 and RASS -2, ICANS grade 3; it never "
+            "changes the CRS grade.",
+            icans=3,
         ),
         ExpectedDay(
             10,
             2,
             3,
             "Norepinephrine stopped at noon (Case 3: 'Pressors were "
-            "discontinued on day 10'): grade 2, ASTCT 3.",
+            "discontinued on day 10'): grade 2, ASTCT 3. CAPD 13 then 10 (>= 9): ICANS grade 3, "
+            "improving.",
+            icans=3,
         ),
-        ExpectedDay(11, 0, 0, quiet + " Encephalopathy improving."),
-        ExpectedDay(12, 0, 0, quiet),
-        ExpectedDay(13, 0, 0, quiet + " Encephalopathy resolved (Case 3: by day 13)."),
+        ExpectedDay(
+            11, 0, 0, quiet + " Encephalopathy improving: CAPD 5 then 4, awake: ICANS 1.", icans=1
+        ),
+        ExpectedDay(12, 0, 0, quiet + " CAPD 2 in the morning (ICANS 1), then 0.", icans=1),
+        ExpectedDay(
+            13, 0, 0, quiet + " Encephalopathy resolved (Case 3: by day 13): CAPD 0, ICANS 0."
+        ),
         ExpectedDay(14, 0, 0, quiet),
         ExpectedDay(15, 0, 0, "Discharged home on day 15 (Case 3)."),
     )
@@ -395,6 +438,7 @@ def storyline() -> Storyline:
             BloodCulture(at(4, "11:00"), None),
             BloodCulture(at(7, "11:00"), None),
         ),
+        neuro_checks=_neuro_checks(),
         gcs=(
             (at(8, "20:00"), 15),
             (at(9, "11:00"), 11),

@@ -24,6 +24,9 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 #: Identifier and local code systems of the fictional hospital.
 MRN_SYSTEM = "http://hospital.example.org/fhir/sid/mrn"
+#: The hospital's flowsheet rows (like an EHR's own flowsheet ids): ICE and CAPD have no LOINC
+#: code in wide use (ASTCT 2019), so EHRs send them under local codes with the row's name.
+LOCAL_FLOWSHEET = "http://hospital.example.org/fhir/CodeSystem/flowsheet-rows"
 LOCAL_PRODUCTS = "http://hospital.example.org/fhir/CodeSystem/investigational-products"
 #: Base of every fullUrl, so that ``Type/id`` references resolve inside the Bundle.
 FULL_URL_BASE = "http://example.org/fhir"
@@ -43,6 +46,26 @@ O2_FLOW = ("3151-8", "Inhaled oxygen flow rate")
 BODY_WEIGHT = ("29463-7", "Body weight")
 GCS_TOTAL = ("9269-2", "Glasgow coma score total")
 BLOOD_CULTURE = ("600-7", "Bacteria identified in Blood by Culture")
+
+# Neurologic checks (SPEC 2.9): ICE and CAPD as local flowsheet rows named as nurses chart them;
+# RASS by SNOMED CT 457441000124102 "Richmond Agitation-Sedation Scale (assessment scale)" (the
+# code fhir_maps reads; no RASS LOINC code could be verified), its value a charted choice.
+ICE_ROW = ("ICE-TOTAL", "ICE score (Immune Effector Cell-Associated Encephalopathy)")
+CAPD_ROW = ("CAPD-TOTAL", "Cornell Assessment of Pediatric Delirium (CAPD) score")
+RASS = ("457441000124102", "Richmond Agitation-Sedation Scale (assessment scale)")
+#: RASS choices as a flowsheet lists them.
+RASS_CHOICES = {
+    4: "+4 Combative",
+    3: "+3 Very agitated",
+    2: "+2 Agitated",
+    1: "+1 Restless",
+    0: "0 Alert and calm",
+    -1: "-1 Drowsy",
+    -2: "-2 Light sedation",
+    -3: "-3 Moderate sedation",
+    -4: "-4 Deep sedation",
+    -5: "-5 Unarousable",
+}
 
 NO_GROWTH = ("264868006", "No growth (qualifier value)")
 

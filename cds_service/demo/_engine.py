@@ -26,15 +26,20 @@ from cds_service.demo._codes import (
     BLOOD_CULTURE,
     BODY_WEIGHT,
     BP_PANEL,
+    CAPD_ROW,
     DIASTOLIC,
     DRUGS,
     FIO2,
     GCS_TOTAL,
     HEART_RATE,
+    ICE_ROW,
+    LOCAL_FLOWSHEET,
     LOINC,
     MEAN_BP,
     NO_GROWTH,
     O2_FLOW,
+    RASS,
+    RASS_CHOICES,
     RESP_RATE,
     RXNORM,
     SNOMED,
@@ -177,6 +182,7 @@ def build_bundle(story: Storyline, options: Options) -> JSON:
     _add_labs(builder, story, clock, cut, options.labs_every_h)
     _add_cultures(builder, story, clock, cut)
     _add_gcs(builder, story, clock, cut)
+    _add_neuro_checks(builder, story, clock, cut)
     for drip in story.drips:
         _add_drip(builder, drip, clock, cut)
     _add_doses(builder, story, clock, cut)
@@ -491,6 +497,32 @@ def _add_gcs(builder: _Builder, story: Storyline, clock: Clock, cut: float) -> N
             value_quantity=_fhir.quantity(score, "{score}", "{score}"),
         )
         builder.add(resource, hours)
+
+
+def _add_neuro_checks(builder: _Builder, story: Storyline, clock: Clock, cut: float) -> None:
+    """Each check as two flowsheet rows: the screen's total and the RASS (SPEC 2.9)."""
+    for check in story.neuro_checks:
+        if check.at > cut:
+            continue
+        code, name = ICE_ROW if check.screen == "ICE" else CAPD_ROW
+        screen = _fhir.observation(
+            builder.new_id(check.screen.lower()),
+            builder.subject,
+            "survey",
+            concept(name, coding(LOCAL_FLOWSHEET, code, name)),
+            clock.iso(check.at),
+            value_quantity=_fhir.quantity(check.score, "{score}", "{score}"),
+        )
+        builder.add(screen, check.at)
+        rass = _fhir.observation(
+            builder.new_id("rass"),
+            builder.subject,
+            "survey",
+            concept("RASS", coding(SNOMED, *RASS)),
+            clock.iso(check.at),
+            value_concept=concept(RASS_CHOICES[check.rass]),
+        )
+        builder.add(rass, check.at)
 
 
 # --- laboratory -------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ def case_summary(story: Storyline, placement: Placement) -> JSON:
                 "date": (day0 + timedelta(days=expected.day)).isoformat(),
                 "lee2014": expected.lee2014,
                 "astct2019": expected.astct2019,
+                "icans": expected.icans,
                 "reason": expected.reason,
             }
             for expected in story.expected
@@ -97,7 +98,9 @@ def expected_document(
         "description": (
             "Expected CRS grades by day for the demo patients: the seed paper's Cases 1-3 and "
             "its Figure 3 patient (Lee et al., Blood 2014). lee2014 is the revised grading of "
-            "seed Table 2 (default system); astct2019 the ASTCT consensus (SPEC 2.4). "
+            "seed Table 2 (default system); astct2019 the ASTCT consensus (SPEC 2.4); icans the "
+            "ASTCT 2019 ICANS grade (SPEC 2.9) of the charted CAPD or ICE and RASS (0 where no "
+            "neurologic check is charted). "
             "Synthetic data, tagged HTEST."
         ),
         **common,

@@ -232,6 +232,17 @@ class ConditionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class NeuroCheck:
+    """A bedside neurologic check (SPEC 2.9): the encephalopathy screen the patient's age calls
+    for (ICE from 12 y, CAPD under 12, ASTCT 2019) and the level of consciousness as RASS."""
+
+    at: float
+    screen: Literal["ICE", "CAPD"]
+    score: int  # ICE 0-10 (10 normal); CAPD 0-32 (0 normal, >= 9 delirium)
+    rass: int  # -5 (unarousable) to +4 (combative); 0 alert and calm
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryProcedure:
     key: str
     concept: JSON
@@ -241,12 +252,14 @@ class HistoryProcedure:
 
 @dataclass(frozen=True, slots=True)
 class ExpectedDay:
-    """The expected worst grade of one day after day 0, by both systems, with why."""
+    """The expected worst grade of one day after day 0, by both CRS systems and for ICANS, with
+    why."""
 
     day: int
     lee2014: int
     astct2019: int
     reason: str
+    icans: int = 0  # the worst ICANS grade of the day (ASTCT 2019, SPEC 2.9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +302,7 @@ class Storyline:
     stat_labs: tuple[StatLab, ...] = ()
     cultures: tuple[BloodCulture, ...] = ()
     gcs: tuple[tuple[float, int], ...] = ()
+    neuro_checks: tuple[NeuroCheck, ...] = ()
     drips: tuple[Drip, ...] = ()
     doses: tuple[Dose, ...] = ()
     conditions: tuple[ConditionSpec, ...] = ()

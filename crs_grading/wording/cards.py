@@ -348,8 +348,9 @@ def _why(assessment: Assessment) -> Section:
 
 def _icans(assessment: Assessment) -> Section | None:
     """The ICANS grade and its drivers (SPEC 2.9), when the current grade is >= 1; a fall from
-    a higher peak is said in the heading. The worst driver stays on a long card; the others may
-    give way (all are in the extension)."""
+    a higher peak is said in the heading. The two worst drivers stay on a long card (in fewer
+    words if need be: "grade 2: depressed consciousness"); others may give way (all are in the
+    extension)."""
     icans = assessment.icans
     if icans.grade < 1:
         return None
@@ -359,7 +360,7 @@ def _icans(assessment: Assessment) -> Section | None:
     lines = tuple(
         Line(
             f"grade {driver.grade}: {driver.text}",
-            Priority.ESSENTIAL if index == 0 else Priority.USEFUL,
+            Priority.ESSENTIAL if index < 2 else Priority.USEFUL,
             short=f"grade {driver.grade}: {names.ICANS_DOMAIN_NAMES[driver.criterion]}",
         )
         for index, driver in enumerate(icans.current.drivers)

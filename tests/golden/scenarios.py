@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from hooks.support import (
 )
 
 from cds_service.clock import fixed_clock, set_clock
+from cds_service.demo import DEFAULT_DAY0
 
 GOLDEN_DIR = Path(__file__).resolve().parent
 
@@ -46,6 +48,7 @@ class Scenario:
     hook: str
     description: str
     orders: tuple[dict[str, Any], ...] = field(default=())  # draft_order keyword arguments
+    at: timedelta | None = None  # since day 0 midnight UTC; default: the case's moment
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -54,6 +57,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         "case3",
         "patient-view",
         "Seed Case 3, day 5, 22:25 UTC: second vasopressor, S. mitis bacteremia, lactate 3.4",
+    ),
+    Scenario(
+        "patient-view-case3-icans",
+        "case3",
+        "patient-view",
+        "Seed Case 3, day 9, 16:00 on the ward clock (-08:00): encephalopathy charted as CAPD 21 "
+        "and RASS -2 (ICANS grade 3) beside CRS grade 2 on low-dose norepinephrine",
+        at=timedelta(days=10),
     ),
     Scenario(
         "patient-view-figure3",
@@ -110,7 +121,11 @@ def normalise(answer: dict[str, Any]) -> dict[str, Any]:
 
 def run(scenario: Scenario, make_app: Callable[..., Flask]) -> dict[str, Any]:
     """The normalised response of ``scenario``."""
-    as_of = moment(scenario.case)
+    as_of = (
+        moment(scenario.case)
+        if scenario.at is None
+        else datetime.combine(DEFAULT_DAY0, datetime.min.time(), UTC) + scenario.at
+    )
     resources = ehr_resources(scenario.case, as_of)
     patient_id = patient_id_of(resources)
     app = make_app(CRS_CDS_PUBLIC_URL=PUBLIC_URL)
