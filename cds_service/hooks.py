@@ -4,8 +4,12 @@ Data flows one way (SPEC section 5): ``PatientData`` -> ``fhir_maps.map_patient_
 (grading inputs) -> ``crs_grading.assess`` at ``asOf`` = the time of the call (the app's clock,
 ``cds_service.clock``) -> ``plan_treatment`` (patient-view) or ``check_draft_order`` (order
 hooks) with the configured tocilizumab protocol -> cards (``cds_service.cards``). A patient out
-of scope gets ``{"cards": []}`` on every hook (SPEC 2.1). Every answered call leaves one audit
-row: hookInstance, service, patient id, grades, card and suggestion uuids, time, duration.
+of scope gets ``{"cards": []}`` on every hook (SPEC 2.1), unless an administration in the scope
+window names a drug that could not be read (its Medication was neither sent nor readable): it
+may have been the therapy, so patient-view, and order-select on a CRS-directed draft order,
+answer one info card, "CRS check incomplete" (order-sign shows no info cards). Every answered
+call leaves one audit row: hookInstance, service, patient id, grades, card and suggestion
+uuids, time, duration.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from cds_service.cards import (
     CardContext,
     CheckedOrder,
     DataProblemNote,
+    check_incomplete_cards,
     order_check_cards,
     patient_view_cards,
 )
@@ -33,6 +38,7 @@ from cds_service.services import MEDICATIONS_KEY, PROCEDURES_KEY, CdsService
 from cds_service.storage import AuditRecord, record_audit
 from cds_service.validation import HookRequest
 from crs_grading import Assessment, GradingOptions, assess
+from crs_grading.inputs import DraftMedicationOrder, SkippedResource
 from crs_grading.treatment import (
     Protocol,
     TreatmentOptions,
@@ -59,6 +65,7 @@ _THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
 
 _PATIENT_VIEW = "patient-view"
 _ORDER_SELECT = "order-select"
+_ORDER_SIGN = "order-sign"
 
 
 def grading_options(settings: Settings) -> GradingOptions:
@@ -146,9 +153,61 @@ def answer_hook(
                 "administrations or procedures could not be read",
                 extra={"fields": {"service": service.id, "unreadKeys": unread}},
             )
+        if assessment.unconfirmed_therapies and _shows_check_incomplete(service, request):
+            # Which data could not be read, where the therapy may be: the card says itself
+            # what is at stake, so the short lines.
+            context = CardContext(
+                patient_id=patient_id,
+                smart_launch_url=smart_launch_url(settings, base_url),
+                data_problems=tuple(
+                    DataProblemNote(p.key, p.message, p.hides_data, p.short_line)
+                    for p in data.problems
+                    if p.hides_data and p.key in _THERAPY_KEYS
+                ),
+            )
+            cards = check_incomplete_cards(assessment, context)
+            logger.info(
+                "CRS check incomplete: a drug that could not be read may be the therapy",
+                extra={
+                    "fields": {
+                        "service": service.id,
+                        "possibleTherapies": len(assessment.unconfirmed_therapies),
+                    }
+                },
+            )
 
     _audit(service, request, assessment, cards, now, started)
     return {"cards": cards}
+
+
+def _shows_check_incomplete(service: CdsService, request: HookRequest) -> bool:
+    """Where the "CRS check incomplete" card goes: patient-view; order-select when a draft
+    order of a CRS-directed drug is selected (else every order of the patient would show it);
+    never order-sign, which shows warnings and critical findings only."""
+    if service.hook == _PATIENT_VIEW:
+        return True
+    if service.hook == _ORDER_SIGN:
+        return False
+    orders, skipped = _crs_draft_orders(service, request)
+    return bool(orders or skipped)
+
+
+def _crs_draft_orders(
+    service: CdsService, request: HookRequest
+) -> tuple[tuple[DraftMedicationOrder, ...], tuple[SkippedResource, ...]]:
+    """The draft orders of CRS-directed drugs (order-select: the selected ones only, when
+    given), and the draft orders that could not be read."""
+    # Orders whose subject is not this patient are skipped and reported, never checked against
+    # this patient's grade (SPEC 3, References).
+    orders, skipped = map_draft_orders(
+        request.context.draft_orders,
+        patient_id=request.context.patient_id,
+        fhir_server=request.fhir_server,
+    )
+    selections = set(request.context.selections)
+    if service.hook == _ORDER_SELECT and selections:
+        orders = tuple(order for order in orders if order.reference in selections)
+    return orders, skipped
 
 
 def _order_cards(
@@ -161,20 +220,13 @@ def _order_cards(
 ) -> list[dict[str, Any]]:
     """Checks of the draft orders (order-select: the selected ones only, when given)."""
     draft_orders = request.context.draft_orders
-    # Orders whose subject is not this patient are skipped and reported, never checked against
-    # this patient's grade (SPEC 3, References); the "not checked" card and the extension's
-    # ``skipped`` list say which.
-    orders, skipped = map_draft_orders(
-        draft_orders, patient_id=request.context.patient_id, fhir_server=request.fhir_server
-    )
+    # The "not checked" card and the extension's ``skipped`` list say which orders were skipped.
+    orders, skipped = _crs_draft_orders(service, request)
     for item in skipped:
         logger.warning(
             "draft order not checked",
             extra={"fields": {"order": item.reference, "reason": item.reason}},
         )
-    selections = set(request.context.selections)
-    if service.hook == _ORDER_SELECT and selections:
-        orders = tuple(order for order in orders if order.reference in selections)
     if not orders and not skipped:
         return []
     resources = _draft_resources(draft_orders)

@@ -177,7 +177,10 @@ _SCHEMAS: dict[str, Any] = {
             "links": {"type": "array", "items": _ref("Link")},
             "extension": {
                 "type": "object",
-                "properties": {"org.crscds.assessment": _ref("CrsAssessment")},
+                "properties": {
+                    "org.crscds.assessment": _ref("CrsAssessment"),
+                    "org.crscds.check-incomplete": _ref("CrsCheckIncomplete"),
+                },
             },
         },
         "dependentRequired": {"suggestions": ["selectionBehavior"]},
@@ -225,6 +228,24 @@ _SCHEMAS: dict[str, Any] = {
             "type": {"enum": ["absolute", "smart"]},
             "appContext": {"type": "string"},
             "autolaunchable": {"type": "boolean"},
+        },
+    },
+    "CrsCheckIncomplete": {
+        "type": "object",
+        "description": (
+            "The org.crscds.check-incomplete card extension: a patient out of scope with "
+            "administrations whose drug could not be read, any of which may be the therapy "
+            "(docs/cards.md)."
+        ),
+        "required": ["asOf", "possibleTherapies", "dataGaps"],
+        "properties": {
+            "asOf": {"type": "string", "format": "date-time"},
+            "possibleTherapies": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "pattern": "^MedicationAdministration/"},
+            },
+            "dataGaps": {"type": "array", "items": {"type": "string"}},
         },
     },
     "CrsAssessment": {

@@ -53,6 +53,7 @@ from crs_grading.inputs import (
     SkippedResource,
     TherapyAdministration,
     TherapyKind,
+    UnidentifiedAdministration,
     VasopressorAdministration,
     VentilationPeriod,
 )
@@ -218,6 +219,19 @@ def choose_therapy(
     cells = [t for t in in_scope if t.kind in CELL_THERAPY_KINDS]
     pool = cells or in_scope
     return max(pool, key=lambda t: (t.time, t.reference)) if pool else None
+
+
+def _unconfirmed_therapies(
+    inputs: GradingInputs, as_of: datetime, horizon: datetime, options: GradingOptions
+) -> tuple[UnidentifiedAdministration, ...]:
+    """Administrations of unidentified drugs given in the scope window (SPEC 2.1): each may
+    have been the therapy. Future-dated ones are no evidence (they are skipped as such)."""
+    earliest = as_of - timedelta(days=options.scope_days)
+    return tuple(
+        item
+        for item in inputs.unidentified_administrations
+        if item.time <= horizon and (item.ongoing or item.last_given >= earliest)
+    )
 
 
 def _add_years(day: date, years: int) -> date:
@@ -571,6 +585,9 @@ def assess(
         timezone=options.timezone,
         vitals_window=options.vitals_window,
         icans=icans.assessment,
+        unconfirmed_therapies=(
+            () if therapy is not None else _unconfirmed_therapies(inputs, as_of, horizon, options)
+        ),
     )
     logger.debug(
         "assessed %s: %s grade %d, peak %d",

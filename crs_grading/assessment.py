@@ -21,6 +21,7 @@ from crs_grading.inputs import (
     Measurement,
     SkippedResource,
     TherapyAdministration,
+    UnidentifiedAdministration,
 )
 from crs_grading.tables import windows
 
@@ -206,6 +207,10 @@ class Assessment:
     timezone: tzinfo = UTC
     vitals_window: timedelta = windows.VITALS_WINDOW
     icans: IcansAssessment = ICANS_NOT_ASSESSED  # SPEC 2.9, graded beside CRS
+    #: Out of scope only: administrations in the scope window whose drug could not be
+    #: identified (its Medication could not be read). Each may have been the therapy, so the
+    #: CRS check is incomplete rather than not needed (SPEC 2.1).
+    unconfirmed_therapies: tuple[UnidentifiedAdministration, ...] = ()
 
     @property
     def in_scope(self) -> bool:

@@ -342,6 +342,24 @@ class TherapyAdministration:
 
 
 @dataclass(frozen=True, slots=True)
+class UnidentifiedAdministration:
+    """A medication given whose drug could not be identified: it names its Medication by
+    reference only, and that Medication was not in the data (not contained, not included, and
+    not read from the FHIR server). It may have been the CRS-associated therapy (SPEC 2.1), so
+    a patient with one in the scope window and no identified therapy is told that the check is
+    incomplete, never simply left without a card."""
+
+    reference: str  # "MedicationAdministration/x1"
+    time: datetime  # its start (or its time), as for a therapy
+    end: datetime | None = None
+    ongoing: bool = False  # in progress with no end: still being given
+
+    @property
+    def last_given(self) -> datetime:
+        return self.end if self.end is not None else self.time
+
+
+@dataclass(frozen=True, slots=True)
 class ImmunosuppressantDose:
     """A CRS-directed immunosuppressant given (tocilizumab, corticosteroid, anakinra, ...)."""
 
@@ -420,6 +438,7 @@ class GradingInputs:
     immunosuppressants: tuple[ImmunosuppressantDose, ...] = ()
     weights_kg: tuple[Measurement, ...] = ()
     stated_weights_kg: tuple[Measurement, ...] = ()  # stated, not measured: a last resort
+    unidentified_administrations: tuple[UnidentifiedAdministration, ...] = ()
     skipped: tuple[SkippedResource, ...] = ()
     notes: tuple[str, ...] = field(default=())
     clock_offsets: tuple[ClockOffset, ...] = ()

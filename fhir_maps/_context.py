@@ -22,6 +22,7 @@ from crs_grading.inputs import (
     ScreenItem,
     SkippedResource,
     TherapyAdministration,
+    UnidentifiedAdministration,
     VasopressorAdministration,
     VentilationPeriod,
 )
@@ -57,6 +58,8 @@ class MappingContext:
         self.immunosuppressants: list[ImmunosuppressantDose] = []
         self.weights_kg: list[Measurement] = []
         self.stated_weights_kg: list[Measurement] = []
+        #: Administrations whose drug could not be identified (a possible therapy, SPEC 2.1).
+        self.unidentified_administrations: list[UnidentifiedAdministration] = []
         # ICANS (SPEC 2.9): screens, items charted as rows of their own, RASS, signs, sedation
         self.encephalopathy_screens: list[EncephalopathyScreen] = []
         self.screen_items: list[tuple[EncephalopathyTool, datetime, str, ScreenItem]] = []

@@ -10,6 +10,7 @@ from crs_grading.inputs import (
     InfusionRate,
     RateBasis,
     TherapyAdministration,
+    UnidentifiedAdministration,
     Vasopressor,
     VasopressorAdministration,
 )
@@ -25,7 +26,7 @@ from ._fhir import (
     number,
     optional_object,
 )
-from .medications import MedicationResolver, classify_drug
+from .medications import MedicationResolver, UnresolvedMedication, classify_drug
 from .plausible_ranges import PLAUSIBLE_VASOPRESSOR_MAXIMA, number_text
 from .units import (
     DOSE_TO_MG,
@@ -73,7 +74,11 @@ def map_administration(
     context: MappingContext, resolver: MedicationResolver, administration: JSON, reference: str
 ) -> None:
     """Map one MedicationAdministration of the patient."""
-    resolved = resolver.resolve(administration)
+    try:
+        resolved = resolver.resolve(administration)
+    except UnresolvedMedication:
+        _note_unidentified(context, administration, reference)
+        raise  # skipped and reported as well: its drug could not be read
     if resolved is None:
         return
     if not context.status_counts(administration, ADMINISTRATION_COUNTED, ADMINISTRATION_IGNORED):
@@ -147,6 +152,26 @@ def map_administration(
         dose_mg = None  # the dose is unknown; that the drug was given still counts
         context.skip_element(reference, error)
     context.immunosuppressants.append(ImmunosuppressantDose(drug, time, reference, dose_mg=dose_mg))
+
+
+def _note_unidentified(context: MappingContext, administration: JSON, reference: str) -> None:
+    """Record an administration whose drug could not be identified, when it counts (its status)
+    and has a time: it may have been the CRS-associated therapy (SPEC 2.1). One that cannot be
+    dated or whose status does not count is no evidence of anything."""
+    try:
+        if not context.status_counts(
+            administration, ADMINISTRATION_COUNTED, ADMINISTRATION_IGNORED
+        ):
+            return
+        start, end = administration_period(context.times, administration)
+    except ElementError:
+        return
+    time = start if start is not None else end
+    if time is not None:
+        ongoing = administration.get("status") == "in-progress" and end is None
+        context.unidentified_administrations.append(
+            UnidentifiedAdministration(reference, time, end, ongoing)
+        )
 
 
 def administration_period(

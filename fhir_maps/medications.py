@@ -37,6 +37,12 @@ Drug = Vasopressor | Immunosuppressant | Therapy
 _Key = tuple[tuple[str, ...], tuple[str, ...]]
 
 
+class UnresolvedMedication(ElementError):
+    """The medication is named only by a reference to a Medication that is not in the data
+    (and no display names it): the drug cannot be identified. The administration may have
+    been the CRS-associated therapy (SPEC 2.1), which ``map_administration`` records."""
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedMedication:
     """The drug of interest, the Medication resource that described it (for its strength), and
@@ -140,7 +146,7 @@ class MedicationResolver:
         if display_texts:
             return self._resolved(((), display_texts), None)
         if literal is not None:
-            raise ElementError(
+            raise UnresolvedMedication(
                 "medicationReference", "cannot be resolved: the Medication is not in the data"
             )
         raise ElementError("medicationReference", "has neither a reference nor a display")

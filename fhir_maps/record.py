@@ -185,6 +185,9 @@ def map_patient_record(
         immunosuppressants=_sorted(context.immunosuppressants, "time", "reference"),
         weights_kg=_sorted(context.weights_kg, "time", "reference"),
         stated_weights_kg=_sorted(context.stated_weights_kg, "time", "reference"),
+        unidentified_administrations=_sorted(
+            context.unidentified_administrations, "time", "reference"
+        ),
         encephalopathy_screens=_sorted(context.encephalopathy_screens, "time", "reference"),
         consciousness=_sorted(context.consciousness, "time", "reference"),
         neurologic_signs=tuple(

@@ -49,6 +49,11 @@ class MedicationReads:
     elsewhere: int = 0  # named on another server than fhirServer: never fetched
     no_server: int = 0  # no fhirServer was given to read them from
 
+    def unread(self) -> int:
+        """How many referenced Medications are missing, whatever the reason."""
+        failed = sum(self.failed.values())
+        return failed + self.not_attempted + self.elsewhere + self.no_server
+
     def shortfall(self) -> str | None:
         """Why some referenced Medications are missing, as a clause, or None."""
         parts = [f"{count} could not be read ({reason})" for reason, count in self.failed.items()]

@@ -110,6 +110,7 @@ class DataProblem:
     extension's ``dataGaps`` and the logs; ``card_line`` the short sentence for the card
     ("blood cultures could not be read: an infection warning may be missing").
     ``reason`` is the technical cause alone ("the FHIR server answered HTTP 500").
+    ``short_line`` says which data only, for a card that says itself what is at stake.
     ``hides_data`` is False for problems that drop nothing of this patient's data (resources
     of another patient, or naming no patient, that were ignored).
     """
@@ -119,10 +120,13 @@ class DataProblem:
     hides_data: bool = True
     card_line: str = ""
     reason: str = ""
+    short_line: str = ""  # which data only ("procedures could not be read"), else card_line
 
     def __post_init__(self) -> None:
         if not self.card_line:
             object.__setattr__(self, "card_line", self.message)
+        if not self.short_line:
+            object.__setattr__(self, "short_line", self.card_line)
 
     def __str__(self) -> str:
         return self.message
@@ -141,6 +145,28 @@ def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
         DATA_PROBLEM["full"].format(**words),
         card_line=DATA_PROBLEM["card"].format(**words),
         reason=reason,
+        short_line=DATA_PROBLEM["short"].format(**words),
+    )
+
+
+def _medication_records_problem(key: str, reads: MedicationReads) -> DataProblem | None:
+    """Medications named by reference that are missing (SPEC 3): the extension's sentence
+    gives the cause; the card says how many drug records could not be read, and that a CRS
+    therapy or drip among them is not recognised (on an assessment card or on the "CRS check
+    incomplete" card alike)."""
+    shortfall = reads.shortfall()
+    if shortfall is None:
+        return None
+    problem = _loss_problem(key, _Loss.PARTIAL, shortfall)
+    count = reads.unread()
+    records = DATA_PROBLEM["medication-record" if count == 1 else "medication-records"]
+    records = records.format(count=count)
+    return DataProblem(
+        key,
+        problem.message,
+        card_line=DATA_PROBLEM["medication-records-card"].format(records=records),
+        reason=problem.reason,
+        short_line=records,
     )
 
 
@@ -458,9 +484,10 @@ def _assemble(
                     key, _Loss.PARTIAL, f"{result.skipped_entries} Bundle entries were unreadable"
                 )
             )
-        shortfall = result.medications.shortfall() if result.medications is not None else None
-        if shortfall is not None:
-            problems.append(_loss_problem(key, _Loss.PARTIAL, shortfall))
+        if result.medications is not None:
+            problem = _medication_records_problem(key, result.medications)
+            if problem is not None:
+                problems.append(problem)
 
     patient = next(
         (r for r in results[PATIENT_KEY].resources if _is_the_patient(r, patient_id)), None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["ASTCT", "LABEL", "SEED", "Citation", "RuleSource"]
+__all__ = ["ASTCT", "LABEL", "SCOPE", "SEED", "Citation", "RuleSource"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,12 @@ LABEL = Citation(
 ASTCT = Citation(
     "Lee et al. 2019, Biol Blood Marrow Transplant 25(4):625-638 (ASTCT consensus grading)",
     "https://doi.org/10.1016/j.bbmt.2018.12.758",
+)
+
+#: Who the service checks (SPEC 2.1): our rule, not a clinical source.
+SCOPE = Citation(
+    "CRS CDS: patients are checked after a CAR T-cell, T-cell engager or other "
+    "CRS-associated therapy"
 )
 
 _SEED_SECTION = "Lee et al. 2014, Blood 124(2):188-195 · {section}"

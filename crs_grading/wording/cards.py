@@ -29,7 +29,7 @@ from crs_grading.criteria import (
     WarningCode,
 )
 from crs_grading.inputs import LAB_UNITS, BloodPressure, LabTest
-from crs_grading.tables.sources import SEED, Citation, RuleSource
+from crs_grading.tables.sources import SCOPE, SEED, Citation, RuleSource
 from crs_grading.tables.treatment import PatientMeasure
 from crs_grading.treatment.model import (
     CardRole,
@@ -51,6 +51,7 @@ __all__ = [
     "Section",
     "SuggestionText",
     "assessment_summary",
+    "check_incomplete_text",
     "other_grades",
     "order_card_texts",
     "patient_view_text",
@@ -662,6 +663,46 @@ def correction_texts(finding: OrderFinding, rule: str) -> tuple[str, str]:
     return (
         CARD["change-to"].format(drug=finding.drug, dose=dose),
         CARD["set-dose"].format(drug=finding.drug, dose=dose, rule=rule),
+    )
+
+
+# -- a possible therapy that could not be confirmed ----------------------------------------------
+
+
+def check_incomplete_text(assessment: Assessment, problems: Sequence[str] = ()) -> CardText:
+    """An info card for a patient out of scope with ``unconfirmed_therapies``: administrations
+    whose drug could not be read may have been the therapy (SPEC 2.1), so the check is said to
+    be incomplete instead of staying silent. ``problems`` are the short sentences of the data
+    that could not be read (which data)."""
+    possible = sorted(assessment.unconfirmed_therapies, key=lambda item: item.time)
+    if not possible:
+        raise ValueError("no unconfirmed therapy: the check is not incomplete")
+    count = len(possible)
+    administrations = (
+        CARD["incomplete-one"] if count == 1 else CARD["incomplete-many"].format(count=count)
+    )
+    zone = assessment.timezone
+    first, last = possible[0].time, possible[-1].time
+    if first == last:
+        when = CARD["incomplete-on"].format(time=formats.clock(first, zone))
+    else:
+        when = CARD["incomplete-between"].format(
+            first=formats.clock(first, zone), last=formats.clock(last, zone)
+        )
+    lead = CARD["incomplete"].format(administrations=administrations, when=when)
+    sections = [
+        Section(None, (Line(lead),)),
+        Section(None, (Line(CARD["incomplete-check"]),), strong=True),
+    ]
+    unread = _problems(problems)
+    if unread is not None:
+        sections.append(unread)
+    return CardText(
+        summary=formats.fit_summary(CARD["incomplete-summary"], CARD["incomplete-summary-short"]),
+        indicator=Severity.INFO,
+        sections=tuple(sections),
+        source=SCOPE,
+        overrides=_OTHER_OVERRIDES,
     )
 
 

@@ -299,6 +299,22 @@ CARD = {
         "{count} could not be read ({reasons}), so dose, tocilizumab interval and indication "
         "were not checked. Check the order as written before signing."
     ),
+    # the "CRS check incomplete" card: a possible therapy whose drug could not be read
+    "incomplete-summary": (
+        "CRS check incomplete: a CAR T-cell or bispecific antibody therapy could not be confirmed"
+    ),
+    "incomplete-summary-short": "CRS check incomplete: the therapy could not be confirmed",
+    "incomplete": (
+        "Whether a CAR T-cell or bispecific antibody therapy was given could not be confirmed: "
+        "the drug of {administrations} {when} could not be identified. CRS was not graded."
+    ),
+    "incomplete-one": "1 medication administration",
+    "incomplete-many": "{count} medication administrations",
+    "incomplete-on": "on {time}",
+    "incomplete-between": "from {first} to {last}",
+    "incomplete-check": (
+        "Check the medication record: if such a therapy was given, assess CRS without this check."
+    ),
     "change-to": "Change to {drug} {dose} mg (protocol dose)",
     "set-dose": "Set the {drug} dose to {dose} mg: {rule}",
     "draft-order": "Draft order: {rule}",
@@ -350,4 +366,15 @@ DATA_PROBLEM = {
     "partial": "were read only in part",
     "card": "{holds} {verb}: {if_unread}",
     "full": "{holds} {verb} ({reason}): {if_unread}",
+    # which data, without what it may hide (the "CRS check incomplete" card says that itself)
+    "short": "{holds} {verb}",
+    # Medications named by reference that could not be read (SPEC 3)
+    "medication-record": "1 drug record named by a medication administration could not be read",
+    "medication-records": (
+        "{count} drug records named by medication administrations could not be read"
+    ),
+    "medication-records-card": (
+        "{records}: a CRS therapy, vasopressor, tocilizumab or corticosteroid among them is not "
+        "recognised"
+    ),
 }

@@ -39,6 +39,7 @@ from crs_grading.inputs import (
     SkippedResource,
     TherapyAdministration,
     TherapyKind,
+    UnidentifiedAdministration,
     Vasopressor,
     VasopressorAdministration,
     VentilationKind,
@@ -96,6 +97,14 @@ class Chart:
     ) -> str:
         ref = self._ref("MedicationAdministration")
         return self._add("therapies", TherapyAdministration(name, kind, when, ref, end, ongoing))
+
+    def unidentified(
+        self, when: datetime, end: datetime | None = None, ongoing: bool = False
+    ) -> str:
+        """An administration whose drug could not be read (a possible therapy)."""
+        ref = self._ref("MedicationAdministration")
+        item = UnidentifiedAdministration(ref, when, end, ongoing)
+        return self._add("unidentified_administrations", item)
 
     def temp(self, when: datetime, celsius: float, comparator: Comparator | None = None) -> str:
         reading = Measurement(when, celsius, self._ref("Observation"), comparator)

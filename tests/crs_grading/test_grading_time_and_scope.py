@@ -52,6 +52,52 @@ def test_a_future_therapy_is_ignored_and_reported(make_chart):
     assert (ref, FUTURE) in {(s.reference, s.reason) for s in assessment.skipped}
 
 
+# -- a possible therapy whose drug could not be read (SPEC 2.1) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "unconfirmed"),
+    [
+        pytest.param(30, 1, id="an unidentified drug 30 days ago may be the therapy"),
+        pytest.param(31, 0, id="one 31 days ago could not put the patient in scope"),
+    ],
+)
+def test_an_unidentified_drug_in_the_scope_window_is_an_unconfirmed_therapy(
+    make_chart, days_ago, unconfirmed
+):
+    chart = make_chart(therapy=None)
+    chart.unidentified(chart.t(0))
+    assessment = chart.assess(chart.t(days_ago))
+    assert assessment.in_scope is False
+    assert len(assessment.unconfirmed_therapies) == unconfirmed
+
+
+def test_an_unidentified_infusion_counts_from_its_end_or_while_it_runs(make_chart):
+    """As a continuous therapy would (SPEC 2.1): in the window for 30 days after its end, or
+    as long as it runs."""
+    chart = make_chart(therapy=None)
+    ended = chart.unidentified(chart.t(0), end=chart.t(10))
+    running = chart.unidentified(chart.t(1), ongoing=True)
+    assessment = chart.assess(chart.t(45))
+    assert [item.reference for item in assessment.unconfirmed_therapies] == [running]
+    assessment = chart.assess(chart.t(39))
+    assert {item.reference for item in assessment.unconfirmed_therapies} == {ended, running}
+
+
+def test_a_future_unidentified_drug_is_no_evidence(make_chart):
+    chart = make_chart(therapy=None)
+    chart.unidentified(chart.t(2))
+    assert chart.assess(chart.t(1)).unconfirmed_therapies == ()
+
+
+def test_a_patient_in_scope_has_no_unconfirmed_therapy(chart):
+    """The therapy is confirmed: an unreadable drug beside it changes nothing of the scope."""
+    chart.unidentified(chart.t(1))
+    assessment = chart.assess(chart.t(2))
+    assert assessment.in_scope is True
+    assert assessment.unconfirmed_therapies == ()
+
+
 def test_cell_therapy_takes_precedence_over_a_later_engager(chart):
     """SPEC 2.1 (our rule): the most recent cell infusion in scope is day 0, even when an
     engager dose came later."""

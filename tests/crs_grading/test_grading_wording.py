@@ -55,3 +55,52 @@ def test_a_summary_never_reaches_140_characters():
     long = "x" * 200
     assert wording.fit_summary(long, "short one") == "short one"
     assert len(wording.fit_summary(long)) < 140
+
+
+# -- the "CRS check incomplete" card (SPEC 2.1: a possible therapy whose drug was not read) ----
+
+
+def _unconfirmed(make_chart, *days):
+    chart = make_chart(therapy=None)
+    for day in days:
+        chart.unidentified(chart.t(day))
+    return chart.assess(chart.t(max(days) + 1))
+
+
+def test_the_incomplete_card_says_the_therapy_was_not_confirmed_and_what_was_not_read(
+    make_chart,
+):
+    from crs_grading.criteria import Severity
+    from crs_grading.wording.cards import check_incomplete_text
+
+    assessment = _unconfirmed(make_chart, 0)
+    text = check_incomplete_text(assessment, ["procedures could not be read"])
+    assert text.summary.startswith("CRS check incomplete")
+    assert len(text.summary) < 140
+    assert text.indicator is Severity.INFO
+    lead, check, unread = text.sections
+    assert lead.lines[0].text == (
+        "Whether a CAR T-cell or bispecific antibody therapy was given could not be confirmed: "
+        "the drug of 1 medication administration on 18 Nov 10:00 UTC could not be identified. "
+        "CRS was not graded."
+    )
+    assert check.strong and "Check the medication record" in check.lines[0].text
+    assert unread.heading == "Data not read"
+    assert unread.lines[0].text == "Procedures could not be read."
+
+
+def test_the_incomplete_card_dates_several_administrations_first_to_last(make_chart):
+    from crs_grading.wording.cards import check_incomplete_text
+
+    assessment = _unconfirmed(make_chart, 3, 0, 1)
+    lead = check_incomplete_text(assessment).sections[0].lines[0].text
+    assert "the drug of 3 medication administrations from 18 Nov 10:00 UTC to 21 Nov 10:00 UTC" in (
+        lead
+    )
+
+
+def test_no_incomplete_card_without_an_unconfirmed_therapy(chart):
+    from crs_grading.wording.cards import check_incomplete_text
+
+    with pytest.raises(ValueError, match="not incomplete"):
+        check_incomplete_text(chart.assess())

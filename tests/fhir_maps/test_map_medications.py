@@ -69,6 +69,56 @@ def test_a_medication_that_is_not_in_the_data_is_skipped_and_reported():
     )
 
 
+def _by_unread_reference(**fields):
+    resource = administration(id="car1", **fields)
+    del resource["medicationCodeableConcept"]
+    resource["medicationReference"] = {"reference": "Medication/not-sent"}
+    return resource
+
+
+def test_a_drug_that_cannot_be_identified_is_a_possible_therapy_spec2_1():
+    """Its Medication is not in the data: the drug may have been the CRS therapy, so the
+    administration is kept as unidentified (with its start) besides being skipped."""
+    inputs = record(_by_unread_reference(status="in-progress"))
+    (unidentified,) = inputs.unidentified_administrations
+    assert unidentified.reference == "MedicationAdministration/car1"
+    assert (unidentified.time, unidentified.end, unidentified.ongoing) == (
+        datetime(2026, 11, 20, 6, tzinfo=UTC),
+        None,
+        True,  # still running: in scope while it runs, as a therapy would be
+    )
+    assert [s.reference for s in inputs.skipped] == ["MedicationAdministration/car1"]
+    assert inputs.therapies == ()
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "not-done", "stopped"])
+def test_an_unidentified_drug_counts_only_when_given_spec3(status):
+    inputs = record(_by_unread_reference(status=status))
+    expected = 1 if status == "stopped" else 0  # stopped: given, then stopped
+    assert len(inputs.unidentified_administrations) == expected
+
+
+def test_an_unidentified_drug_without_a_time_is_no_evidence():
+    resource = _by_unread_reference()
+    del resource["effectivePeriod"]
+    assert record(resource).unidentified_administrations == ()
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"reference": "Medication/not-sent", "display": "cefepime"},
+        {"reference": "#absent"},
+    ],
+    ids=["a display names the drug", "a contained Medication that is missing"],
+)
+def test_only_a_medication_that_could_not_be_read_makes_a_possible_therapy(reference):
+    resource = administration(id="x1")
+    del resource["medicationCodeableConcept"]
+    resource["medicationReference"] = reference
+    assert record(resource).unidentified_administrations == ()
+
+
 def test_a_missing_contained_medication_is_skipped_and_reported():
     resource = load("medication-administration-contained.json")
     resource["contained"][0]["id"] = "other"

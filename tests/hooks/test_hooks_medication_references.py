@@ -5,8 +5,9 @@ Medication that is neither contained nor included is read with ``GET Medication/
 ``fhirServer``; when the read fails the card says what may be missing.
 
 The charts are the seed cases with every administration's drug moved into a Medication resource
-named by reference only (``medications_by_reference``): Case 1's CAR T-cell infusion (no card at
-all when missed) and Case 2's norepinephrine and dopamine drips (grade 3 read as 2 when missed).
+named by reference only (``medications_by_reference``): Case 1's CAR T-cell infusion (only the
+"CRS check incomplete" card when missed) and Case 2's norepinephrine and dopamine drips (grade
+3 read as 2 when missed).
 """
 
 from __future__ import annotations
@@ -135,9 +136,10 @@ def test_a_failed_medication_read_degrades_and_says_what_may_be_missing_spec3(ap
     assert "were read only in part" in gap
     assert "could not be read (the FHIR server answered HTTP 503)" in gap
     assert gap.endswith("so the grade may be too low")
+    # The card says which data: the drug records of the two drips (norepinephrine, dopamine).
     assert (
-        "Medication administrations were read only in part: the CRS therapy, vasopressors, "
-        "tocilizumab or corticosteroids may be missing, so the grade may be too low."
+        "2 drug records named by medication administrations could not be read: a CRS therapy, "
+        "vasopressor, tocilizumab or corticosteroid among them is not recognised."
         in card["detail"]
     )
 
@@ -145,8 +147,9 @@ def test_a_failed_medication_read_degrades_and_says_what_may_be_missing_spec3(ap
 def test_a_car_t_infusion_whose_medication_cannot_be_read_is_logged_as_a_possible_miss(
     app_at, mocked_http, caplog
 ):
-    """Case 1 with the Medication read failing: nothing shows a therapy, so SPEC 2.1 gives no
-    card; the log says that scope may have been missed, and why (no patient data)."""
+    """Case 1 with the Medication read failing: nothing confirms a therapy, so no grade; the
+    answer is the "CRS check incomplete" card (``test_hooks_check_incomplete``), and the log
+    says that scope may have been missed, and why (no patient data)."""
     as_of = moment("case1", DAY0)
     inline = ehr_resources("case1", as_of, DAY0)
     by_reference = medications_by_reference(inline)
@@ -160,7 +163,8 @@ def test_a_car_t_infusion_whose_medication_cannot_be_read_is_logged_as_a_possibl
     with caplog.at_level(logging.INFO, logger="cds_service"):
         answer = _answer(app_at(as_of), body)
 
-    assert answer == {"cards": []}
+    (card,) = answer["cards"]
+    assert card["summary"].startswith("CRS check incomplete")
     (line,) = [r for r in caplog.records if "may have been missed" in r.getMessage()]
     assert line.levelno == logging.WARNING
     assert line.fields["unreadKeys"] == ["medications"]
