@@ -16,7 +16,8 @@ included) carries ``Authorization: Bearer <JWT>`` signed with the client's priva
   fetch is bounded as a whole (``JWKS_DEADLINE_S``), runs outside any lock, follows redirects
   within its origin only, and one issuer's fetch never delays another issuer's tokens;
 - ``aud`` (string or list) holds the URL of the endpoint called;
-- ``exp`` and ``iat`` are present and valid with ``LEEWAY_S`` (60 s) of clock skew; a token
+- ``exp`` and ``iat`` are present numbers and valid (``nbf`` too when present) with ``LEEWAY_S``
+  (60 s) of clock skew, on the verifier's own wall clock (injectable, as in tests); a token
   issued more than ``MAX_TOKEN_AGE_S`` (1 h) ago, or whose ``exp`` lies more than
   ``MAX_LIFETIME_S`` (1 h) after its ``iat``, is refused;
 - ``jti`` is present and has not been seen from that issuer within the token's lifetime. The
@@ -32,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -420,16 +422,18 @@ class JwtVerifier:
             key=key.jwk.key,
             algorithms=[str(algorithm)],
             issuer=issuer,
-            leeway=LEEWAY_S,
-            options={"require": ["iss", "aud", "exp", "iat", "jti"], "verify_aud": False},
+            options={
+                "require": ["iss", "aud", "exp", "iat", "jti"],
+                "verify_aud": False,
+                # exp, iat and nbf are checked below against the verifier's own wall clock.
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
         if not _audience_matches(claims.get("aud"), audience):
             raise _Refused("aud does not name this endpoint")
-        issued_at, expires = float(claims["iat"]), float(claims["exp"])
-        if self._wall_clock() - issued_at > MAX_TOKEN_AGE_S + LEEWAY_S:
-            raise _Refused("iat is more than an hour ago")
-        if expires - issued_at > MAX_LIFETIME_S:
-            raise _Refused("exp is more than an hour after iat")
+        expires = _check_times(claims, self._wall_clock())
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
             raise _Refused("jti is not a string")
@@ -439,6 +443,32 @@ class JwtVerifier:
         return CallerIdentity(
             issuer=issuer, jti=jti, tenant=tenant if isinstance(tenant, str) else None
         )
+
+
+def _numeric_date(claims: Mapping[str, object], name: str) -> float:
+    """A NumericDate claim (RFC 7519 section 2: a JSON number, seconds since the epoch)."""
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Refused(f"{name} is not a number")
+    return float(value)
+
+
+def _check_times(claims: Mapping[str, object], now: float) -> float:
+    """The ``exp`` of a token valid at ``now`` with ``LEEWAY_S`` of clock skew
+    (RFC 7519 sections 4.1.4-4.1.6), issued at most ``MAX_TOKEN_AGE_S`` ago and living at most
+    ``MAX_LIFETIME_S``."""
+    issued_at, expires = _numeric_date(claims, "iat"), _numeric_date(claims, "exp")
+    if expires <= now - LEEWAY_S:
+        raise _Refused("exp has passed")
+    if issued_at > now + LEEWAY_S:
+        raise _Refused("iat is in the future")
+    if "nbf" in claims and _numeric_date(claims, "nbf") > now + LEEWAY_S:
+        raise _Refused("nbf is in the future")
+    if now - issued_at > MAX_TOKEN_AGE_S + LEEWAY_S:
+        raise _Refused("iat is more than an hour ago")
+    if expires - issued_at > MAX_LIFETIME_S:
+        raise _Refused("exp is more than an hour after iat")
+    return expires
 
 
 def _bearer_token(authorization: str | None) -> str:

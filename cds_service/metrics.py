@@ -13,8 +13,10 @@ exited workers dead.
 
 from __future__ import annotations
 
+import glob
 import os
 import time
+from collections.abc import Iterable
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -26,6 +28,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from cds_service.services import SERVICES_BY_ID
@@ -94,10 +97,40 @@ class Metrics:
         registry = self.registry
         if self.multiprocess_dir is not None:
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+            registry.register(_WorkerFiles(self.multiprocess_dir))
             for collector in self._live:
                 registry.register(collector)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+#: prometheus_client's files start with the 8 bytes saying how much of them is used.
+_HEADER_BYTES = 8
+
+
+class _WorkerFiles(Collector):
+    """Every worker's values in ``path`` added up (prometheus_client's ``MultiProcessCollector``),
+    skipping a file that has no header yet.
+
+    prometheus_client creates a worker's file and sizes it a moment later; read in between, the
+    empty file raised and the whole scrape answered 500, and a worker killed in that moment left
+    the empty file behind for good (prometheus/client_python issue 1199). A file only grows once
+    sized, so one that has its header when listed can be read.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def collect(self) -> Iterable[Metric]:
+        files = [f for f in glob.glob(os.path.join(self._path, "*.db")) if _has_header(f)]
+        merged: Iterable[Metric] = multiprocess.MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+        return merged
+
+
+def _has_header(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= _HEADER_BYTES
+    except OSError:  # removed meanwhile (a dead worker's live gauge)
+        return False
 
 
 def _service_label() -> str:

@@ -282,6 +282,9 @@ def _watchdog(deadline: Deadline) -> Iterator[_Watch]:
         yield watch
     finally:
         timer.cancel()
+        # Wait for the timer thread to end: a fetch leaves no thread behind, and a watchdog
+        # whose fetch is over can never fire (cancel() only asks; the thread ends at once).
+        timer.join()
         _ACTIVE_WATCH.reset(token)
         watch.finish()
 

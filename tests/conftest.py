@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 # Import the checkout's packages first. pytest puts tests/ on sys.path, where the folders
 # tests/crs_grading and tests/fhir_maps (not packages) would otherwise be picked up as namespace
@@ -30,9 +30,12 @@ from cds_service import create_app  # noqa: E402
 # examples every time (derandomized), so that a landing never depends on the draw. A failure
 # found locally is then kept as an explicit example or a fix. The profile must be loaded before
 # the test modules build their ``settings`` objects, which inherit from it.
-settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# Neither profile has a per-example deadline or the "too slow" health check: both time the
+# machine, and a loaded CI machine must not fail a property that holds.
+_LOAD_SAFE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("local", **_LOAD_SAFE)
+settings.register_profile("ci", derandomize=True, database=None, **_LOAD_SAFE)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 OUR_VARIABLES_PREFIX = "CRS_CDS_"
 

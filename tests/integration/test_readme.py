@@ -166,7 +166,7 @@ def test_the_production_gunicorn_command(workdir):
                 pass
             assert time.monotonic() < deadline, (workdir / "gunicorn.log").read_text()[-2000:]
             time.sleep(0.2)
-        assert requests.get(f"http://127.0.0.1:{port}/cds-services", timeout=5).ok
+        assert requests.get(f"http://127.0.0.1:{port}/cds-services", timeout=30).ok
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)

@@ -11,6 +11,7 @@ import re
 import sys
 
 import pytest
+from worker_metrics import health_checks_until
 
 from benchmarks.http_load import gunicorn_server, production_settings, run_level
 from benchmarks.payloads import SIZES, build_payload
@@ -42,9 +43,19 @@ def test_kept_alive_connections_are_shared_by_both_workers(
     # Load shedding off: every call is answered even on a loaded test machine
     # (tests/service/test_admission.py covers the 503).
     monkeypatch.setenv("CRS_CDS_QUEUE_WAIT_S", "30")
+    metrics_dir = tmp_path / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     settings = production_settings()
     with gunicorn_server(settings, tmp_path) as server:
         assert len(server.worker_pids()) == 2
+        # gunicorn_server is ready when one worker answers; on a loaded machine the other may
+        # still be loading the app and would take no connection. Measure once both serve.
+        health_checks_until(
+            f"http://127.0.0.1:{server.port}",
+            metrics_dir,
+            lambda counts: len(counts) == 2,
+            (tmp_path / "gunicorn.log").read_text,
+        )
         level = run_level(server, week_of_icu_data, clients, requests=6 * clients, max_seconds=120)
     assert level.errors == 0, level.error_kinds
     smaller, larger = sorted(level.worker_cpu_seconds)

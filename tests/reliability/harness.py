@@ -3,9 +3,10 @@ server whose faults the test chooses, log capture, and the checks every answer m
 
 The checks are the contract of issue 7: whatever the input, the answer is defined (200 with
 cards valid per our OpenAPI schema, or an OperationOutcome with a documented status), never a
-500, and within the FHIR time budget plus a margin for grading. They hold today, while the
-hooks answer no cards, and get stronger as real cards flow: every card is validated, and every
-evidence reference must name a resource of the call's own patient.
+500, and within the FHIR time budget plus a margin for grading (the budget itself is timed
+on the FHIR read, ``read_durations``: grading is not in it and slows on a loaded machine).
+Every card is validated, and every evidence reference must name a resource of the call's own
+patient.
 """
 
 from __future__ import annotations
@@ -34,10 +35,17 @@ from cds_service.openapi import openapi_document
 #: real cards flow. Set on an app with ``in_demo_time(app)``.
 DEMO_AS_OF = datetime(2026, 1, 10, 20, 0, tzinfo=UTC)
 
-#: Budget given to the app in fault tests (CRS_CDS_FHIR_TIMEOUT_S) and the margin an answer
-#: may take beyond it (grading a demo case, a loaded CI machine).
+#: Budget given to the app in fault tests (CRS_CDS_FHIR_TIMEOUT_S) and the margin a FHIR read
+#: may take beyond it (the reader's threads waking on a loaded machine). The budget bounds the
+#: read, which tests time with ``read_durations``.
 BUDGET_S = 1.0
 MARGIN_S = 1.5
+#: What a whole call may take beyond the budget: grading a demo case on a loaded 2-core CI
+#: machine, which no budget bounds. Well below the delay of every slow server of these tests
+#: (10 s), so an answer within it still proves that the call did not wait for the server.
+CALL_MARGIN_S = 6.0
+#: How long a slow test server holds its answer: longer than any call may take.
+SERVER_DELAY_S = 10.0
 #: Statuses a hook call may answer with. 500 is never defined; 503 only for storage failures.
 DEFINED_HOOK_STATUSES = {200, 400, 412, 413}
 
@@ -158,18 +166,21 @@ def evidence_references(answer: dict[str, Any]) -> set[str]:
 
 def assert_defined_answer(
     response: Any,
-    elapsed_s: float,
+    elapsed_s: float | None,
     *,
     budget_s: float = BUDGET_S,
     allowed: set[int] | None = None,
     own_ids: set[str] | None = None,
 ) -> dict[str, Any]:
-    """The answer is defined, schema-valid and in time; returns its JSON body."""
+    """The answer is defined, schema-valid and in time; returns its JSON body.
+
+    ``elapsed_s`` None: the caller times what the budget bounds itself (``read_durations``)."""
     allowed = allowed if allowed is not None else DEFINED_HOOK_STATUSES
     body = response.get_json(silent=True) if hasattr(response, "get_json") else response.json()
     status = response.status_code
     assert status in allowed, f"status {status}: {body}"
-    assert elapsed_s < budget_s + MARGIN_S, f"answered after {elapsed_s:.2f} s"
+    if elapsed_s is not None:
+        assert elapsed_s < budget_s + CALL_MARGIN_S, f"answered after {elapsed_s:.2f} s"
     assert isinstance(body, dict), "the answer is not a JSON object"
     if status == 200:
         assert schema_errors("CdsResponse", body) == []
@@ -186,6 +197,33 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     result = call()
     return result, time.perf_counter() - started
+
+
+@contextmanager
+def read_durations(app: Flask) -> Iterator[list[float]]:
+    """The wall-clock seconds each ``FhirReader.read`` of ``app`` took while the block runs.
+
+    The FHIR time budget bounds the read, not grading: a test of the budget times the read
+    itself, so that a loaded machine grading slowly cannot fail it, and asserts of the whole
+    call only what a loaded machine cannot break (it did not wait for the faulty server)."""
+    from cds_service.web.cds import get_fhir_reader
+
+    reader = get_fhir_reader(app)
+    durations: list[float] = []
+    original = reader.read
+
+    def timed_read(**kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(**kwargs)
+        finally:
+            durations.append(time.perf_counter() - started)
+
+    reader.read = timed_read  # type: ignore[method-assign]
+    try:
+        yield durations
+    finally:
+        del reader.read
 
 
 # --- log capture ----------------------------------------------------------------------------
@@ -313,7 +351,7 @@ def slow(seconds: float, document: Any, closing: threading.Event) -> Behaviour:
     return behaviour
 
 
-def trickle(closing: threading.Event, interval_s: float = 0.05, limit_s: float = 8.0) -> Behaviour:
+def trickle(closing: threading.Event, interval_s: float = 0.05, limit_s: float = 60.0) -> Behaviour:
     """Declare a large JSON body and send one byte per ``interval_s``: never a read timeout."""
 
     def behaviour(handler: http.server.BaseHTTPRequestHandler) -> None:

@@ -21,12 +21,14 @@ import responses
 from .harness import (
     BUDGET_S,
     MARGIN_S,
+    SERVER_DELAY_S,
     all_log_records,
     assert_defined_answer,
     cut_off,
     demo_prefetch,
     hook_body,
     in_demo_time,
+    read_durations,
     searchset,
     send_json,
     slow,
@@ -62,26 +64,36 @@ def fetch_threads():
 def test_a_server_slower_than_the_budget_gives_412_within_the_budget(fault_client, fhir_server):
     patient_id, _ = demo_prefetch()
     for path in ("Patient", "Observation", "MedicationAdministration", "Condition", "Procedure"):
-        fhir_server.route(path, slow(10, searchset([]), fhir_server.closing))
+        fhir_server.route(path, slow(SERVER_DELAY_S, searchset([]), fhir_server.closing))
 
-    response, elapsed = call(fault_client, hook_body(patient_id, fhir_server=fhir_server.base_url))
+    with read_durations(fault_client.application) as reads:
+        response, elapsed = call(
+            fault_client, hook_body(patient_id, fhir_server=fhir_server.base_url)
+        )
 
     body = assert_defined_answer(response, elapsed, allowed={412})
-    assert elapsed >= BUDGET_S * 0.9, "answered before the budget: nothing was waited for"
+    (read_s,) = reads
+    assert BUDGET_S * 0.9 <= read_s < BUDGET_S + MARGIN_S, f"read took {read_s:.2f} s"
+    assert elapsed < SERVER_DELAY_S, "the call waited for the slow server"
     assert f"timed out after {BUDGET_S:.1f} s" in body["issue"][0]["diagnostics"]
 
 
 def test_a_slow_lesser_key_degrades_to_the_prefetch_within_the_budget(fault_client, fhir_server):
+    """The read ends at the budget (timed alone: grading the rest of the chart is not part
+    of the budget and is slow on a loaded machine); the call never waits for the server."""
     patient_id, prefetch = demo_prefetch()
-    fhir_server.route("Condition", slow(10, searchset([]), fhir_server.closing))
+    fhir_server.route("Condition", slow(SERVER_DELAY_S, searchset([]), fhir_server.closing))
     body = hook_body(
         patient_id, prefetch=without(prefetch, "conditions"), fhir_server=fhir_server.base_url
     )
 
-    with all_log_records() as records:
+    with all_log_records() as records, read_durations(fault_client.application) as reads:
         response, elapsed = call(fault_client, body)
 
-    assert_defined_answer(response, elapsed, allowed={200})
+    assert_defined_answer(response, None, allowed={200})
+    (read_s,) = reads
+    assert BUDGET_S * 0.9 <= read_s < BUDGET_S + MARGIN_S, f"read took {read_s:.2f} s"
+    assert elapsed < SERVER_DELAY_S, "the call waited for the slow server"
     assert answered_problems(records) == ["conditions"]
 
 
@@ -97,8 +109,9 @@ def test_a_server_trickling_bytes_cannot_hold_the_call_or_its_threads(fault_clie
 
     issue = assert_defined_answer(response, elapsed, allowed={412})["issue"][0]
     assert "vitals could not be read: timed out" in issue["diagnostics"]
-    # The fetch thread notices the deadline at its next read and ends.
-    ends = time.monotonic() + BUDGET_S + MARGIN_S
+    # The fetch thread notices the deadline at its next read (50 ms) and ends; waited for up
+    # to a ceiling no loaded machine reaches, far below the trickle's own end.
+    ends = time.monotonic() + 30
     while fetch_threads() and time.monotonic() < ends:
         time.sleep(0.05)
     assert fetch_threads() == []
@@ -290,21 +303,23 @@ def _huge_bundle(patient_id, count):
 @pytest.mark.slow
 def test_a_prefetch_of_60000_entries_over_the_limit_is_413_before_it_is_read(make_app):
     """The default limit (200,000) sits well above a month of monitor-rate vitals (issue 13);
-    an operator's lower one refuses a prefetch beyond it before any resource is read."""
-    fault_client = in_demo_time(
+    an operator's lower one refuses a prefetch beyond it before any resource is read: the
+    FHIR reader (and so mapping and grading) never runs. Counted, not timed: parsing 12 MB of
+    JSON takes seconds on a loaded machine, and is not what the limit saves."""
+    app = in_demo_time(
         make_app(CRS_CDS_FHIR_TIMEOUT_S=str(BUDGET_S), CRS_CDS_MAX_RESOURCES="50000")
-    ).test_client()
+    )
     patient_id, prefetch = demo_prefetch()
     prefetch["vitals"] = "HUGE"
     data = json.dumps(hook_body(patient_id, prefetch=prefetch)).replace(
         '"HUGE"', _huge_bundle(patient_id, 60_000)
     )
 
-    response, elapsed = timed(
-        lambda: fault_client.post(SERVICE, data=data, content_type="application/json")
-    )
+    with read_durations(app) as reads:
+        response = app.test_client().post(SERVICE, data=data, content_type="application/json")
 
-    issue = assert_defined_answer(response, elapsed, allowed={413})["issue"][0]
+    issue = assert_defined_answer(response, None, allowed={413})["issue"][0]
+    assert reads == [], "the FHIR reader ran on a refused call"
     assert issue["code"] == "too-costly"
     assert "at most 50000 are accepted" in issue["diagnostics"]
 
@@ -338,7 +353,8 @@ def test_a_fhir_page_of_100000_entries_is_refused_by_size_within_the_budget(
 def test_fetched_resources_beyond_the_call_limit_are_not_kept(make_app, mocked_http):
     """CRS_CDS_MAX_RESOURCES counts the prefetch and what is fetched together; the rest of a
     page beyond it is dropped and reported, never graded on silently."""
-    client = make_app(CRS_CDS_FHIR_TIMEOUT_S=str(BUDGET_S), CRS_CDS_MAX_RESOURCES="1500")
+    # A budget no loaded machine reaches: the test is about counts, not time.
+    client = make_app(CRS_CDS_FHIR_TIMEOUT_S="30", CRS_CDS_MAX_RESOURCES="1500")
     client = client.test_client()
     patient_id, prefetch = demo_prefetch()
     prefetch = without(prefetch, "vitals")
@@ -347,7 +363,7 @@ def test_fetched_resources_beyond_the_call_limit_are_not_kept(make_app, mocked_h
     with all_log_records() as records:
         response, elapsed = call(client, hook_body(patient_id, prefetch=prefetch, fhir_server=FHIR))
 
-    assert_defined_answer(response, elapsed, allowed={200})
+    assert_defined_answer(response, elapsed, budget_s=30, allowed={200})
     assert answered_problems(records) == ["vitals"]
     (problem,) = [r.fields for r in records if r.getMessage() == "FHIR data note"]
     assert problem["key"] == "vitals"
@@ -361,7 +377,8 @@ def test_the_reader_keeps_exactly_the_allowance(mocked_http):
     prefetch = without(prefetch, "vitals")
     prefetched = sum(len(v["entry"]) for k, v in prefetch.items() if k != "patient") + 1
     mocked_http.add(responses.GET, f"{FHIR}/Observation", body=_huge_bundle(patient_id, 5000))
-    reader = FhirReader(requests.Session(), budget_s=BUDGET_S, max_pages=5)
+    # A budget no loaded machine reaches: the test is about counts, not time.
+    reader = FhirReader(requests.Session(), budget_s=30, max_pages=5)
 
     data = reader.read(
         templates=PREFETCH_TEMPLATES,

@@ -23,8 +23,11 @@ from .loopback import TRICKLE_LIMIT_S, LoopbackServer, answer_json, trickle_body
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_ISSUER = "https://other-ehr.example.org"
-DEADLINE_S = 1.5
-MARGIN_S = 1.5
+#: Long enough that the calls which must not wait for the stalled fetch are answered while
+#: it still hangs, even on a loaded machine (asserted as an order of events, not a time).
+DEADLINE_S = 3.0
+#: A margin no loaded machine's thread wake-up reaches, far below the trickle's minute.
+MARGIN_S = 10.0
 
 
 def _status(app, jwt_, path="/cds-services"):
@@ -77,14 +80,14 @@ def test_a_trickling_jwks_server_holds_up_only_the_token_that_needs_it(make_app,
     while len(served) < 2:  # the refetch has reached the trickling server
         time.sleep(0.01)
 
-    same_issuer = _timed_status(app, token(kid="k1"))
-    other_issuer = _timed_status(app, token(kid="k2", iss=OTHER_ISSUER))
+    same_issuer = _status(app, token(kid="k1"))
+    other_issuer = _status(app, token(kid="k2", iss=OTHER_ISSUER))
     healthz = app.test_client().get("/healthz").status_code
+    still_stalled = "result" not in stalled
     thread.join(timeout=DEADLINE_S + MARGIN_S + 5)
 
-    assert same_issuer[0] == 200 and same_issuer[1] < DEADLINE_S / 2
-    assert other_issuer[0] == 200 and other_issuer[1] < DEADLINE_S / 2
-    assert healthz == 200
+    assert (same_issuer, other_issuer, healthz) == (200, 200, 200)
+    assert still_stalled, "the other tokens waited for the stalled fetch"
     code, elapsed = stalled["result"]
     assert code == 401
     assert DEADLINE_S * 0.9 <= elapsed < DEADLINE_S + MARGIN_S < TRICKLE_LIMIT_S

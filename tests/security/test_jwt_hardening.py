@@ -33,9 +33,13 @@ def status(app, jwt_, path="/cds-services"):
 
 TIMES = [
     ("issued 59 s in the future (clock skew)", {"iat": +59, "exp": +300}, 200),
+    ("issued 61 s in the future", {"iat": +61, "exp": +400}, 401),
     ("issued 120 s in the future", {"iat": +120, "exp": +400}, 401),
     ("expired 59 s ago (clock skew)", {"iat": -200, "exp": -59}, 200),
+    ("expired exactly 60 s ago", {"iat": -200, "exp": -60}, 401),
     ("expired 120 s ago", {"iat": -300, "exp": -120}, 401),
+    ("not before 59 s from now (clock skew)", {"nbf": +59}, 200),
+    ("not before 61 s from now", {"nbf": +61}, 401),
     ("issued 59 min ago, still valid", {"iat": -3540, "exp": +60}, 200),
     ("issued 61 min ago, still valid", {"iat": -3660 - 61, "exp": +60}, 401),
     ("lifetime of exactly one hour", {"iat": 0, "exp": +3600}, 200),
@@ -43,12 +47,58 @@ TIMES = [
     ("lifetime of a year", {"iat": 0, "exp": +365 * 86400}, 401),
 ]
 
+#: The verifier's wall clock in the time-claim tests (whole seconds, as JWT NumericDates).
+FROZEN_NOW = 1_790_000_000
+
+
+def frozen_verifier(app):
+    """The app's verifier rules with its wall clock frozen at ``FROZEN_NOW``: the checks of
+    exp, iat and nbf never depend on how long the test took."""
+    from cds_service.auth import JwtVerifier
+    from cds_service.config import get_settings
+    from cds_service.outbound import get_http_session
+
+    return JwtVerifier(
+        get_settings(app).trusted_issuers,
+        get_http_session(app),
+        MemoryReplayCache(clock=lambda: FROZEN_NOW),
+        wall_clock=lambda: FROZEN_NOW,
+    )
+
 
 @pytest.mark.parametrize(("case", "offsets", "expected"), TIMES, ids=[t[0] for t in TIMES])
 def test_time_claims(jwt_app, case, offsets, expected):
+    from cds_service.errors import Unauthorized
+
+    claims = {name: FROZEN_NOW + offset for name, offset in offsets.items()}
+    jwt_ = token(now=FROZEN_NOW, **claims)
+    try:
+        frozen_verifier(jwt_app).verify(f"Bearer {jwt_}", "http://localhost/cds-services")
+        answer = 200
+    except Unauthorized:
+        answer = 401
+    assert answer == expected
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("exp", "1790000300"), ("iat", True), ("nbf", [1]), ("exp", {"n": 1})],
+    ids=["exp as a string", "iat as a boolean", "nbf as a list", "exp as an object"],
+)
+def test_time_claims_that_are_not_numbers_are_refused(jwt_app, claim, value):
+    """RFC 7519 section 2: a NumericDate is a JSON number."""
+    from cds_service.errors import Unauthorized
+
+    jwt_ = token(now=FROZEN_NOW, **{claim: value})
+    with pytest.raises(Unauthorized):
+        frozen_verifier(jwt_app).verify(f"Bearer {jwt_}", "http://localhost/cds-services")
+
+
+def test_the_app_refuses_an_expired_token_and_takes_a_fresh_one(jwt_app):
+    """End to end through the app's own clock, far from any boundary."""
     now = int(time.time())
-    claims = {name: now + offset for name, offset in offsets.items()}
-    assert status(jwt_app, token(**claims)) == expected
+    assert status(jwt_app, token(iat=now - 600, exp=now - 300)) == 401
+    assert status(jwt_app, token(iat=now, exp=now + 300)) == 200
 
 
 # --- key rotation and jku -------------------------------------------------------------------

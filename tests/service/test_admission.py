@@ -34,12 +34,14 @@ def test_a_call_waits_for_a_slot_and_is_refused_after_the_queue_wait() -> None:
         with pytest.raises(ServiceUnavailable) as refused, admission.slot():
             pass
         waited = time.perf_counter() - started
-    assert 0.04 <= waited < 1.0
+    # It waited its queue wait, and not for the slot (held for ever here): an upper bound no
+    # loaded machine reaches.
+    assert 0.04 <= waited < 10.0
     assert refused.value.headers() == {"Retry-After": "1"}
 
 
 def test_a_waiting_call_gets_the_slot_when_it_frees_up() -> None:
-    admission = Admission(max_in_flight=1, queue_wait_s=2.0)
+    admission = Admission(max_in_flight=1, queue_wait_s=60.0)  # no loaded machine reaches it
     holder_in = threading.Event()
 
     def hold() -> None:
@@ -49,8 +51,8 @@ def test_a_waiting_call_gets_the_slot_when_it_frees_up() -> None:
 
     holder = threading.Thread(target=hold)
     holder.start()
-    holder_in.wait(1.0)
-    with admission.slot():  # waits for the holder, well within 2 s
+    assert holder_in.wait(60)
+    with admission.slot():  # waits for the holder
         pass
     holder.join()
 
