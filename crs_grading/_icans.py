@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from crs_grading import wording
 from crs_grading._model import Context, Finding, Gaps, Window, drivers, format_number
@@ -101,6 +102,42 @@ def _total(screen: EncephalopathyScreen) -> _Total | None:
         bound = "at least"
     how = f"{len(worst)} of {len(every)} items charted: {bound} {format_number(points)}"
     return _Total(points, how, False)
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenTotal:
+    """An ICE or CAPD screen as the ICANS grade reads it: its total (charted, or its items
+    summed; ``how`` says which), or ``unable`` when the patient could not be roused to do it."""
+
+    tool: EncephalopathyTool
+    time: datetime
+    reference: str
+    points: float | None  # None when unable
+    how: str
+    unable: bool
+
+
+def screen_totals(screens: Iterable[EncephalopathyScreen]) -> tuple[ScreenTotal, ...]:
+    """Every screen with a total the grade can use, in the given order: out-of-range totals and
+    screens without a total or items are left out, as the grader leaves them out."""
+    found = []
+    for screen in screens:
+        if screen.unable_to_perform:
+            found.append(
+                ScreenTotal(screen.tool, screen.time, screen.reference, None, "", unable=True)
+            )
+            continue
+        total = _total(screen)
+        if total is None:
+            continue
+        low, high = icans.TOTAL_RANGE[screen.tool]
+        if low <= total.points <= high:
+            found.append(
+                ScreenTotal(
+                    screen.tool, screen.time, screen.reference, total.points, total.how, False
+                )
+            )
+    return tuple(found)
 
 
 def _screen_finding(screen: EncephalopathyScreen, ctx: Context, gaps: Gaps) -> Finding | None:

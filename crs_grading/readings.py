@@ -9,6 +9,8 @@ are exactly those the grading rules use:
   device or 21% + 4% per L/min of flow (capped at 100).
 - ``vasopressor_segments``: the drips as constant stretches with their seed Table 3 doses and
   VASST norepinephrine equivalent, built by the same episode rules as the high-dose criterion.
+- ``screen_totals``: the ICE and CAPD totals the ICANS grade reads (SPEC 2.9): charted, or the
+  items summed (with items missing, the total the charted items prove), or "unable to perform".
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from crs_grading._icans import ScreenTotal, screen_totals
 from crs_grading._model import Context, Gaps
 from crs_grading._oxygen import FiO2Requirement, FiO2Source, fio2_requirements
 from crs_grading._vasopressors import norepinephrine_equivalent, pieces_of, segments_of
@@ -27,9 +30,11 @@ from crs_grading.options import GradingOptions
 __all__ = [
     "FiO2Requirement",
     "FiO2Source",
+    "ScreenTotal",
     "VasopressorSegment",
     "fio2_requirements",
     "mean_arterial_pressure",
+    "screen_totals",
     "vasopressor_segments",
 ]
 

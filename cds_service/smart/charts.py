@@ -1,5 +1,6 @@
 """Draws a ``Course`` as one SVG figure with a shared x axis (days since day 0), like the seed's
-Figure 3: vitals, drips and oxygen, biomarkers on a log scale, dose markers and a grade strip.
+Figure 3: vitals, drips and oxygen, biomarkers on a log scale, the ICANS encephalopathy screen
+(ICE, or CAPD under 12), dose markers and a grade strip (Lee 2014, ASTCT 2019, ICANS).
 
 matplotlib renders on the server (no script, no CDN: EHR side panels often block outside hosts).
 The output is deterministic (fixed ``svg.hashsalt``, no date) and every drawn thing carries an
@@ -52,6 +53,8 @@ _STYLE: dict[SeriesKey, dict[str, object]] = {
     SeriesKey.CRP: {"color": "#b45309", "marker": "o"},
     SeriesKey.FERRITIN: {"color": "#9d174d", "marker": "s", "linestyle": "--"},
     SeriesKey.IL6: {"color": "#3730a3", "marker": "^", "linestyle": ":"},
+    SeriesKey.ICE: {"color": "#0369a1", "marker": "o"},
+    SeriesKey.CAPD: {"color": "#a21caf", "marker": "s"},
 }
 _MARKER_STYLE: dict[MarkerKind, dict[str, object]] = {
     MarkerKind.TOCILIZUMAB: {"color": "#0f766e", "linestyle": "-", "linewidth": 1.6},
@@ -108,27 +111,29 @@ def _draw(course: Course) -> Figure:
     # Landscape, to fill the page's width on a desktop (the page's content is ~60rem); in a
     # narrow EHR side panel the chart keeps a legible minimum width and scrolls sideways in its
     # own frame (smart.css), never the page.
-    figure = Figure(figsize=(9.6, 7.6))
+    figure = Figure(figsize=(9.6, 8.8))
     grid = figure.add_gridspec(
-        6,
+        7,
         1,
-        height_ratios=(1.0, 1.15, 0.8, 0.8, 1.15, 0.5),
-        hspace=0.28,
+        height_ratios=(1.0, 1.15, 0.8, 0.8, 1.15, 0.8, 0.72),
+        hspace=0.3,
         left=0.085,
         right=0.985,
-        top=0.945,
-        bottom=0.07,
+        top=0.952,
+        bottom=0.062,
     )
     axes = [figure.add_subplot(grid[0])]
-    axes += [figure.add_subplot(grid[i], sharex=axes[0]) for i in range(1, 6)]
-    temperature, pressure, drips, oxygen, labs, strip = axes
+    axes += [figure.add_subplot(grid[i], sharex=axes[0]) for i in range(1, 7)]
+    temperature, pressure, drips, oxygen, labs, screens, strip = axes
 
     _panel(temperature, course, (SeriesKey.TEMPERATURE,), "Temp °C")
     _panel(pressure, course, (SeriesKey.SYSTOLIC, SeriesKey.MEAN_ARTERIAL), "BP mmHg")
     _panel(drips, course, (SeriesKey.NOREPINEPHRINE_EQUIVALENT,), "NE eq. µg/min")
     _panel(oxygen, course, (SeriesKey.FIO2,), "FiO₂ %")
     _panel(labs, course, (SeriesKey.CRP, SeriesKey.FERRITIN, SeriesKey.IL6), "Labs (log)", log=True)
+    _panel(screens, course, _SCREENS, _screen_label(course), own_thresholds=True)
     _limits(course, temperature, drips, oxygen)
+    _screen_limits(course, screens)
     _grade_strip(strip, course)
 
     for panel in axes:
@@ -164,9 +169,37 @@ def _day_ticks(ax: Axes, x_max: float) -> None:
     ax.tick_params(axis="x", which="minor", length=0, labelsize=9.5)
 
 
+#: The ICANS encephalopathy screens: ICE from 12 y, CAPD under 12 (ASTCT 2019, SPEC 2.9).
+_SCREENS = (SeriesKey.ICE, SeriesKey.CAPD)
+
+
+def _screen_label(course: Course) -> str:
+    charted = [course.get(key).label for key in _SCREENS if course.get(key).points]
+    return " / ".join(charted) if charted else "ICE / CAPD"
+
+
+def _screen_limits(course: Course, ax: Axes) -> None:
+    """ICE runs 0-10 (10 normal), CAPD 0-32 (0 normal): the panel shows the whole scale."""
+    if course.get(SeriesKey.CAPD).points:
+        ax.set_ylim(-1.0, 33.0)
+        ax.yaxis.set_major_locator(FixedLocator([0, 9, 16, 24, 32]))
+    elif course.get(SeriesKey.ICE).points:
+        ax.set_ylim(-0.5, 10.8)
+        ax.yaxis.set_major_locator(FixedLocator([0, 3, 7, 10]))
+
+
 def _panel(
-    ax: Axes, course: Course, keys: Sequence[SeriesKey], ylabel: str, *, log: bool = False
+    ax: Axes,
+    course: Course,
+    keys: Sequence[SeriesKey],
+    ylabel: str,
+    *,
+    log: bool = False,
+    own_thresholds: bool = False,
 ) -> None:
+    """One panel of ``keys``; its threshold lines are drawn when the panel has data (with
+    ``own_thresholds``, only for a series that itself has data: ICE bands on a CAPD chart would
+    mislead)."""
     ax.set_ylabel(ylabel, fontsize=9.5)
     drawn = 0
     for key in keys:
@@ -175,11 +208,14 @@ def _panel(
             _plot(ax, series)
             drawn += 1
     for line in course.thresholds:
+        if own_thresholds and not course.get(line.key).points:
+            continue
         if line.key in keys and drawn:
             rule = ax.axhline(
                 line.value, color="#dc2626", linewidth=0.9, linestyle=(0, (4, 3)), zorder=1
             )
-            rule.set_gid(f"threshold-{line.key.value}")
+            gid = f"threshold-{line.key.value}"
+            rule.set_gid(f"{gid}-{line.value:g}" if own_thresholds else gid)
             ax.annotate(
                 line.label,
                 xy=(1.0, line.value),
@@ -258,16 +294,18 @@ def _limits(course: Course, temperature: Axes, drips: Axes, oxygen: Axes) -> Non
 
 
 def _grade_strip(ax: Axes, course: Course) -> None:
-    """Two rows of day cells: revised Lee 2014 on top, ASTCT 2019 below, coloured by grade."""
-    ax.set_ylim(0.0, 2.0)
-    ax.set_yticks([1.5, 0.5], labels=["Lee", "ASTCT"])
+    """Three rows of day cells, coloured by grade: CRS by revised Lee 2014 on top, CRS by ASTCT
+    2019, and ICANS by ASTCT 2019 (SPEC 2.9) at the bottom."""
+    ax.set_ylim(0.0, 3.0)
+    ax.set_yticks([2.5, 1.5, 0.5], labels=["Lee", "ASTCT", "ICANS"])
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     show_numbers = course.x_max <= 24
     for daily in course.daily:
         for row, system, grade in (
-            (1.0, "lee2014", daily.lee2014),
-            (0.0, "astct2019", daily.astct2019),
+            (2.0, "lee2014", daily.lee2014),
+            (1.0, "astct2019", daily.astct2019),
+            (0.0, "icans", daily.icans),
         ):
             cell = Rectangle(
                 (daily.day, row + 0.06),

@@ -4,8 +4,8 @@ Pure: ``GradingInputs`` and the ``Assessment`` in, a ``Course`` out; no Flask, n
 plotting. The x axis is days since the start of day 0 (midnight of the infusion date in the
 grader's calendar), so that day ``n`` spans ``[n, n + 1)`` exactly like ``Assessment.daily``.
 Clinical numbers (the fever line, the hypotension thresholds, the norepinephrine equivalent,
-the derived MAP, the FiO2 estimate) come from the grader's functions and tables, never
-re-derived here.
+the derived MAP, the FiO2 estimate, the ICE and CAPD totals and their ICANS bands) come from the
+grader's functions and tables, never re-derived here.
 """
 
 from __future__ import annotations
@@ -19,14 +19,22 @@ from typing import Any
 from crs_grading import GradingOptions
 from crs_grading.assessment import Assessment, DailyGrade
 from crs_grading.criteria import Criterion
-from crs_grading.inputs import GradingInputs, Immunosuppressant, LabTest, Measurement
+from crs_grading.inputs import (
+    EncephalopathyTool,
+    GradingInputs,
+    Immunosuppressant,
+    LabTest,
+    Measurement,
+)
 from crs_grading.readings import (
     FiO2Source,
     fio2_requirements,
     mean_arterial_pressure,
+    screen_totals,
     vasopressor_segments,
 )
-from crs_grading.tables import hypotension, lee2014
+from crs_grading.tables import hypotension, icans, lee2014
+from crs_grading.tables.common import Comparison
 
 _DAY_S = 86400.0
 
@@ -42,6 +50,8 @@ class SeriesKey(enum.StrEnum):
     CRP = "crp"
     FERRITIN = "ferritin"
     IL6 = "il6"
+    ICE = "ice-score"  # ICANS encephalopathy screen from 12 y (SPEC 2.9)
+    CAPD = "capd-score"  # under 12
 
 
 class MarkerKind(enum.StrEnum):
@@ -140,7 +150,8 @@ class Course:
                 for m in self.markers
             ],
             "dailyGrades": [
-                {"day": d.day, "lee2014": d.lee2014, "astct2019": d.astct2019} for d in self.daily
+                {"day": d.day, "lee2014": d.lee2014, "astct2019": d.astct2019, "icans": d.icans}
+                for d in self.daily
             ],
         }
 
@@ -196,6 +207,7 @@ def build_course(
         Series(SeriesKey.CRP, "CRP", "mg/L", lab(LabTest.CRP)),
         Series(SeriesKey.FERRITIN, "Ferritin", "ng/mL", lab(LabTest.FERRITIN)),
         Series(SeriesKey.IL6, "IL-6", "pg/mL", lab(LabTest.IL6)),
+        *_screen_series(inputs, day0, visible),
     )
     markers = tuple(
         DoseMarker(
@@ -213,7 +225,7 @@ def build_course(
         as_of_day=as_of_day,
         x_max=float(max(1, int(as_of_day // 1) + 1)),
         therapy=assessment.therapy.therapy.name,
-        thresholds=_thresholds(assessment.age_years),
+        thresholds=(*_thresholds(assessment.age_years), *_screen_thresholds()),
         series=series,
         markers=markers,
         daily=tuple(d for d in assessment.daily if d.day >= 0),
@@ -261,6 +273,66 @@ def _thresholds(age_years: float | None) -> tuple[ThresholdLine, ...]:
             value = oxygen_row.conditions[0][1]
             lines.append(ThresholdLine(SeriesKey.FIO2, value, f"{value:g}%", oxygen_row.source))
     return tuple(lines)
+
+
+#: The screen series of each ICANS screen tool.
+_SCREEN_SERIES: dict[EncephalopathyTool, tuple[SeriesKey, str]] = {
+    EncephalopathyTool.ICE: (SeriesKey.ICE, "ICE score"),
+    EncephalopathyTool.CAPD: (SeriesKey.CAPD, "CAPD"),
+}
+
+
+def _screen_thresholds() -> tuple[ThresholdLine, ...]:
+    """Where ICANS grade 2 and 3 begin on each screen, read from the grader's ICANS table
+    (ASTCT 2019): ICE below 7 and below 3; CAPD 9 or more."""
+    lines = []
+    for row in icans.SCREEN_ROWS:
+        if row.grade < 2:
+            continue
+        key, name = _SCREEN_SERIES[row.tool]
+        abilities = icans.POINTS_ARE_ABILITIES[row.tool]
+        wanted = Comparison.BELOW if abilities else Comparison.AT_LEAST
+        for comparison, value in row.conditions:
+            if comparison is wanted:
+                sign = "<" if abilities else "≥"
+                label = f"G{row.grade} {sign} {value:g}"
+                lines.append(ThresholdLine(key, value, label, row.source))
+    return tuple(lines)
+
+
+def _screen_series(
+    inputs: GradingInputs, day0: datetime, visible: Callable[[datetime], bool]
+) -> tuple[Series, Series]:
+    """The ICE and CAPD totals the ICANS grade reads (SPEC 2.9). An ICE not possible because the
+    patient is unarousable is plotted as 0 (ASTCT 2019: grade 4); a CAPD not possible is not
+    plotted (the ICANS strip shows its grade 4)."""
+    points: dict[EncephalopathyTool, list[Point]] = {tool: [] for tool in EncephalopathyTool}
+    notes: dict[EncephalopathyTool, list[str]] = {tool: [] for tool in EncephalopathyTool}
+    for total in screen_totals(inputs.encephalopathy_screens):
+        if not visible(total.time):
+            continue
+        day = _day(total.time, day0)
+        if total.points is not None:
+            points[total.tool].append(Point(day, total.points, total.reference))
+            if total.how and "items" not in "".join(notes[total.tool]):
+                notes[total.tool].append("includes totals summed from charted items")
+        elif total.tool is EncephalopathyTool.ICE:
+            points[total.tool].append(Point(day, 0.0, total.reference))
+            if not any("unarousable" in note for note in notes[total.tool]):
+                notes[total.tool].append("0 where the patient was unarousable (ICANS grade 4)")
+        elif not any("unarousable" in note for note in notes[total.tool]):
+            notes[total.tool].append("not possible while unarousable: not plotted (ICANS grade 4)")
+    ice, capd = (
+        Series(
+            _SCREEN_SERIES[tool][0],
+            _SCREEN_SERIES[tool][1],
+            "points",
+            _sorted(points[tool]),
+            note="; ".join(notes[tool]) or None,
+        )
+        for tool in (EncephalopathyTool.ICE, EncephalopathyTool.CAPD)
+    )
+    return ice, capd
 
 
 # -- Values the grader computes per reading ------------------------------------------------------

@@ -24,7 +24,8 @@ from cds_service.smart.errors import FhirReadFailed, SessionExpired
 from cds_service.smart.launch import SmartRuntime
 from cds_service.smart.store import LaunchSession
 from crs_grading import Assessment, GradingOptions, GradingSystem, assess, wording
-from crs_grading.assessment import BiomarkerSummary, Driver, SystemGrade
+from crs_grading.assessment import BiomarkerSummary, Driver, NeurologicFinding, SystemGrade
+from crs_grading.criteria import NeurologicKind
 from crs_grading.inputs import LAB_UNITS
 from fhir_maps import MappingOptions, map_patient_record
 
@@ -79,6 +80,19 @@ class CoursePage:
         return tuple(
             f"{n} resource{'s' if n != 1 else ''} not used: {reason}"
             for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+        )
+
+    @property
+    def icans_drivers(self) -> tuple[Driver, ...]:
+        """The current ICANS drivers (ASTCT 2019, SPEC 2.9), highest grade first."""
+        drivers = self.assessment.icans.current.drivers
+        return tuple(sorted(drivers, key=lambda d: -d.grade))
+
+    @property
+    def other_neurologic(self) -> tuple[NeurologicFinding, ...]:
+        """Signs of neurologic dysfunction (SPEC 2.5) other than ICANS, which has its own list."""
+        return tuple(
+            f for f in self.assessment.neurologic_findings if f.kind != NeurologicKind.ICANS
         )
 
     @property
@@ -175,6 +189,11 @@ def _embedded(assessment: Assessment, course: Course | None) -> dict[str, Any]:
             "current": assessment.grade,
             "peak": assessment.peak_grade,
             "astct2019": astct.grade if astct is not None else None,
+        },
+        "icans": {
+            "current": assessment.icans.grade,
+            "peak": assessment.icans.peak_grade,
+            "assessed": assessment.icans.assessed,
         },
     }
     if course is not None:

@@ -242,6 +242,30 @@ def test_ehr_launch_ends_on_the_case3_page_with_the_course_drawn(browser, launch
         context.close()
 
 
+def test_the_case3_page_draws_her_encephalopathy_screen_and_the_icans_strip(browser, launch_env):
+    """SPEC 2.9 in the browser: seed Case 3's day 9 encephalopathy, charted as CAPD (she is 11:
+    ASTCT 2019) and RASS, is drawn as its own series with the ICANS grade 2 and 3 bands, and the
+    grade strip has an ICANS row beside the CRS rows, one cell per day."""
+    context, page = _open(browser, launch_env, width=1000)
+    try:
+        data = json.loads(page.locator("#crs-series").text_content() or "{}")
+        capd = next(s for s in data["series"] if s["key"] == "capd-score")
+        assert capd["points"] and max(value for _, value, _ in capd["points"]) >= 9
+        assert page.locator("#series-capd-score use").count() == len(capd["points"])
+        assert page.locator("#threshold-capd-score-9").count() == 1
+        cells = page.locator('[id^="grade-icans-day-"]')
+        assert cells.count() == len(data["dailyGrades"])
+        day9 = page.locator("#grade-icans-day-9 path").bounding_box()
+        lee9 = page.locator("#grade-lee2014-day-9 path").bounding_box()
+        assert day9 is not None and lee9 is not None
+        assert day9["y"] > lee9["y"] and abs(day9["x"] - lee9["x"]) < 1  # a row below, same day
+        assert {d["day"]: d["icans"] for d in data["dailyGrades"]}[9] == 3
+        assert page.locator("#grade-icans").inner_text().splitlines()[-1].strip() == "Grade 3"
+        assert "CAPD 21" in page.locator("ul.icans-drivers").inner_text()
+    finally:
+        context.close()
+
+
 def test_the_page_fits_a_400_px_ehr_side_panel_and_prints(browser, launch_env):
     context, page = _open(browser, launch_env, width=400)
     try:

@@ -11,6 +11,9 @@ from cds_service.smart.course import MarkerKind, SeriesKey, build_course
 from crs_grading import assess
 from crs_grading.inputs import (
     BloodPressure,
+    EncephalopathyItem,
+    EncephalopathyScreen,
+    EncephalopathyTool,
     GradingInputs,
     Immunosuppressant,
     ImmunosuppressantDose,
@@ -20,6 +23,7 @@ from crs_grading.inputs import (
     OxygenReading,
     PatientFacts,
     RateBasis,
+    ScreenItem,
     TherapyAdministration,
     TherapyKind,
     Vasopressor,
@@ -295,3 +299,66 @@ def test_the_svg_is_deterministic_inline_and_tagged():
     ):
         assert f'id="{gid}"' in first
     assert "no data" in first  # empty panels say so rather than draw nothing
+
+
+def _ice(when: datetime, ref: str, total: float | None = None, **kwargs) -> EncephalopathyScreen:
+    return EncephalopathyScreen(EncephalopathyTool.ICE, when, ref, total, **kwargs)
+
+
+def test_the_ice_series_is_what_the_icans_grade_reads():
+    """SPEC 2.9: ICE totals as charted, summed from items when no total is charted, 0 when the
+    patient was unarousable (ASTCT 2019 grade 4); out-of-range totals are not plotted."""
+    items = tuple(
+        ScreenItem(item, points)
+        for item, points in (
+            (EncephalopathyItem.ICE_ORIENTATION, 2),
+            (EncephalopathyItem.ICE_NAMING, 3),
+            (EncephalopathyItem.ICE_COMMANDS, 1),
+            (EncephalopathyItem.ICE_WRITING, 0),
+            (EncephalopathyItem.ICE_ATTENTION, 0),
+        )
+    )
+    inputs = patient_inputs(
+        encephalopathy_screens=(
+            _ice(at(1, 8), "Observation/ice1", 10),
+            _ice(at(4, 8), "Observation/ice2", 5),
+            _ice(at(5, 8), "Observation/ice3", items=items),
+            _ice(at(5, 20), "Observation/ice4", unable_to_perform=True),
+            _ice(at(6, 8), "Observation/ice5", 14),  # not an ICE total: left out
+        )
+    )
+    course, assessment = course_of(inputs)
+    ice = course.get(SeriesKey.ICE)
+    assert [(int(p.day), p.value, p.reference) for p in ice.points] == [
+        (1, 10.0, "Observation/ice1"),
+        (4, 5.0, "Observation/ice2"),
+        (5, 6.0, "Observation/ice3"),
+        (5, 0.0, "Observation/ice4"),
+    ]
+    assert "summed from charted items" in (ice.note or "")
+    assert "unarousable" in (ice.note or "")
+    assert course.get(SeriesKey.CAPD).points == ()
+    assert [d.icans for d in course.daily][4:6] == [2, 4]  # ICE 5: grade 2; unarousable: 4
+    assert [d.icans for d in course.daily] == [d.icans for d in assessment.daily]
+
+
+def test_ice_band_lines_come_from_the_icans_table():
+    """ASTCT 2019 (crs_grading.tables.icans): ICE < 7 is grade 2, < 3 grade 3; CAPD >= 9 grade 3."""
+    course, _ = course_of(patient_inputs())
+    bands = {(t.key, t.value, t.label) for t in course.thresholds if t.key.value.endswith("score")}
+    assert bands == {
+        (SeriesKey.ICE, 7.0, "G2 < 7"),
+        (SeriesKey.ICE, 3.0, "G3 < 3"),
+        (SeriesKey.CAPD, 9.0, "G3 ≥ 9"),
+    }
+
+
+def test_the_svg_draws_the_ice_panel_and_the_icans_strip():
+    inputs = patient_inputs(encephalopathy_screens=(_ice(at(4, 8), "Observation/ice", 2),))
+    course, _ = course_of(inputs)
+    svg = render_course_svg(course, title="CRS course")
+    assert 'id="series-ice-score"' in svg
+    assert 'id="threshold-ice-score-7"' in svg and 'id="threshold-ice-score-3"' in svg
+    assert 'id="threshold-capd-score-9"' not in svg
+    assert svg.count('id="grade-icans-day-') == len(course.daily)
+    assert course.to_json()["dailyGrades"][4]["icans"] == 3

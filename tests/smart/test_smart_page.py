@@ -210,6 +210,8 @@ def test_case3_series_show_fever_pressors_and_the_day_7_ferritin_peak(case3_page
         "crp",
         "ferritin",
         "il6",
+        "ice-score",
+        "capd-score",
     }
     fevers = {int(day) for day, value, _ in series["temperature"]["points"] if value >= 38.0}
     assert {1, 4, 5, 7} <= fevers  # seed Case 3: fever on days 1, 4 and again on 7
@@ -271,3 +273,28 @@ def test_a_patient_without_crs_therapy_gets_no_course(client, store, clock):
     assert "no CRS course to show" in page
     assert "<svg" not in page
     assert embedded(page)["inScope"] is False
+
+
+def test_case3_draws_her_capd_series_and_the_icans_strip(case3_page):
+    """SPEC 2.9 on the SMART page: seed Case 3 (11 years old: CAPD, ASTCT 2019) turns
+    encephalopathic on day 9; the page draws her CAPD, the ICANS row of the grade strip, and the
+    ICANS grade now beside the CRS grade (as of day 10, 10:00 on her clock)."""
+    data = embedded(case3_page)
+    series = {s["key"]: s for s in data["series"]}
+    capd = series["capd-score"]["points"]
+    assert series["ice-score"]["points"] == []  # under 12: no ICE charted
+    worst = max(capd, key=lambda p: p[1])
+    assert int(worst[0]) == 9 and worst[1] == 21
+    assert all(value == 0 for day, value, _ in capd if day < 9)
+    daily = {d["day"]: d["icans"] for d in data["dailyGrades"]}
+    assert daily[9] == 3 and daily[10] == 3 and max(daily[d] for d in range(9)) == 0
+    assert case3_page.count('id="grade-icans-day-') == len(data["dailyGrades"])
+    assert svg_group(case3_page, "series-capd-score").count("<use ") == len(capd)
+    assert 'id="threshold-capd-score-9"' in case3_page  # CAPD >= 9: ICANS grade 3
+    assert 'id="threshold-ice-score-' not in case3_page  # no ICE bands on a CAPD chart
+    assert data["icans"] == {"current": 3, "peak": 3, "assessed": True}
+    box = re.search(r'<div class="grade-box[^"]*" id="grade-icans">.*?</div>', case3_page, re.S)
+    assert box is not None and "Grade 3" in box.group(0)
+    drivers = re.search(r'<ul class="drivers icans-drivers">.*?</ul>', case3_page, re.S)
+    assert drivers is not None
+    assert "CAPD 21" in drivers.group(0) and "icans-depressed-consciousness" in drivers.group(0)
