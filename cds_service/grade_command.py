@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +20,7 @@ import orjson
 from cds_service.cards.extension import assessment_extension, fhir_instant
 from cds_service.demo import DemoDataError, write_demo_data
 from crs_grading import Assessment, GradingOptions, GradingSystem, assess, wording
+from crs_grading.assessment import Driver
 from fhir_maps import map_patient_record
 
 __all__ = ["add_demo_data_command", "add_grade_command", "load_resources", "render_table"]
@@ -126,14 +127,12 @@ def render_table(assessment: Assessment, out: TextIO) -> None:
     write(f"Grade ({system}): {assessment.grade}   peak: {assessment.peak_grade}\n")
     for other, grade in assessment.other_systems.items():
         write(f"Grade ({wording.SYSTEM_NAMES[other]}): {grade.grade}\n")
+    icans = assessment.icans
+    unassessed = "" if icans.assessed else "   (no ICE, CAPD or RASS in the current window)"
+    write(f"ICANS (ASTCT 2019): {icans.grade}   peak: {icans.peak_grade}{unassessed}\n")
     sections: list[tuple[str, list[str]]] = [
-        (
-            "Drivers",
-            [
-                f"grade {d.grade}  {d.criterion:<40} {d.text}  [{', '.join(d.evidence)}]"
-                for d in assessment.current.drivers
-            ],
-        ),
+        ("Drivers", _driver_lines(assessment.current.drivers)),
+        ("ICANS drivers", _driver_lines(icans.current.drivers)),
         (
             "Neurologic findings",
             [f"{n.kind}: {n.text}" for n in assessment.neurologic_findings],
@@ -155,9 +154,17 @@ def render_table(assessment: Assessment, out: TextIO) -> None:
                 write(f"  {line}\n")
     if assessment.daily:
         names = " / ".join(wording.SYSTEM_NAMES[s] for s in GradingSystem)
-        write(f"\nDaily grades (day: {names}):\n  ")
-        write("  ".join(f"{d.day}:{d.lee2014}/{d.astct2019}" for d in assessment.daily))
+        write(f"\nDaily grades (day: {names} / ICANS):\n  ")
+        write(
+            "  ".join(f"{d.day}:{d.lee2014}/{d.astct2019}/{d.icans}" for d in assessment.daily)
+        )
         write("\n")
+
+
+def _driver_lines(drivers: Iterable[Driver]) -> list[str]:
+    return [
+        f"grade {d.grade}  {d.criterion:<40} {d.text}  [{', '.join(d.evidence)}]" for d in drivers
+    ]
 
 
 def _grade(args: argparse.Namespace) -> int:

@@ -66,6 +66,46 @@ def test_grade_table_names_grade_drivers_and_warnings(
     assert "dated after the assessment time" in out  # later data is reported, grouped
 
 
+def test_grade_table_prints_icans_current_peak_and_drivers(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SPEC 2.9: seed Case 3 on day 9 (2026-01-15 00:00 UTC is 16:00 on her -08:00 clock):
+    CAPD 21 and RASS -2 give ICANS grade 3 beside CRS grade 2; the daily grades carry ICANS."""
+    assert main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-15T00:00:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert "Grade (Lee 2014): 2   peak: 3" in out
+    assert "ICANS (ASTCT 2019): 3   peak: 3\n" in out
+    icans = out.split("ICANS drivers:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert [line.split()[:3] for line in icans] == [
+        ["grade", "3", "icans-capd-score"],
+        ["grade", "2", "icans-depressed-consciousness"],
+    ]
+    assert "CAPD 21" in icans[0] and "Observation/crs-demo-case3-capd-" in icans[0]
+    assert "Daily grades (day: Lee 2014 / ASTCT 2019 / ICANS):" in out
+    assert "8:3/4/0" in out and "9:2/3/3" in out
+
+
+def test_grade_table_says_when_icans_was_not_assessed(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SPEC 2.9: without an ICE, CAPD or RASS in the window, ICANS 0 must not read as checked
+    (seed Case 3 on day 0, before her first neurologic check on day 1)."""
+    assert main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-05T20:00:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert "ICANS (ASTCT 2019): 0   peak: 0   (no ICE, CAPD or RASS in the current window)" in out
+    assert "ICANS drivers:" not in out
+
+
+def test_grade_json_carries_icans(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["grade", str(demo_dir / "case3.json"), "--as-of", "2026-01-15T00:00:00Z", "--json"])
+    icans = orjson.loads(capsys.readouterr().out)["icans"]
+    assert (icans["grade"], icans["peakGrade"]) == (3, 3)
+    assert {d["criterion"] for d in icans["drivers"]} == {
+        "icans-capd-score",
+        "icans-depressed-consciousness",
+    }
+
+
 def test_grade_system_astct_makes_astct_primary(
     demo_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

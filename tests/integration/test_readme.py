@@ -139,6 +139,10 @@ def test_grade_of_the_shipped_case3_at_its_first_grade_3(workdir):
     outputs = [_run(command, workdir) for command in _commands(_block(KNOWN_PREFIXES[4]))]
     assert "Grade (Lee 2014): 3" in outputs[1]
     assert "multiple-vasopressors" in outputs[1]
+    # seed Case 3 on day 9 (16:00 on her -08:00 clock): encephalopathy, SPEC 2.9
+    assert "Grade (Lee 2014): 2" in outputs[2]
+    assert "ICANS (ASTCT 2019): 3   peak: 3" in outputs[2]
+    assert "icans-capd-score" in outputs[2]
 
 
 def test_the_production_gunicorn_command(workdir):
