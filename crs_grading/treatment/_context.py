@@ -15,6 +15,7 @@ from crs_grading.assessment import Assessment, AttributionWarning
 from crs_grading.criteria import RedoseRule
 from crs_grading.inputs import Immunosuppressant, ImmunosuppressantDose
 from crs_grading.tables.sources import RuleSource
+from crs_grading.tables.treatment import ICANS_ALONE_MAX_CRS_GRADE, ICANS_CORTICOSTEROID_GRADE
 from crs_grading.treatment.options import TreatmentOptions
 from crs_grading.wording.phrases import CAUTION, REDOSE
 
@@ -44,6 +45,15 @@ class RiskFactors:
         if self.comorbidities:
             parts.append(f"a significant comorbidity ({', '.join(self.comorbidities)})")
         return wording.join_words(parts)
+
+
+def icans_alone(assessment: Assessment) -> bool:
+    """SPEC 2.9: ICANS >= 2 while CRS calls for no immunosuppression of its own (grade <= 1):
+    the picture is encephalopathy, not hypotension, and dexamethasone is the ICANS treatment."""
+    return (
+        assessment.icans.grade >= ICANS_CORTICOSTEROID_GRADE
+        and assessment.grade <= ICANS_ALONE_MAX_CRS_GRADE
+    )
 
 
 def risk_factors(assessment: Assessment, options: TreatmentOptions) -> RiskFactors:

@@ -40,6 +40,7 @@ from crs_grading.tables.treatment import (
     TOCILIZUMAB_INFUSION,
 )
 from crs_grading.treatment._context import (
+    icans_alone,
     infection_signals,
     risk_factors,
     tocilizumab_status,
@@ -492,9 +493,14 @@ class _OrderCheck:
         if signals:
             evidence = tuple(dict.fromkeys(ref for w in signals for ref in w.evidence))
             details = "; ".join(w.text for w in signals)
+            caution = (
+                phrases.CAUTION_ORDER_ICANS
+                if icans_alone(self.assessment)
+                else phrases.CAUTION_ORDER
+            )
             self._find(
                 _F.INFECTION_COULD_EXPLAIN,
-                phrases.CAUTION_ORDER.format(signals=details),
+                caution.format(signals=details),
                 RuleSource.SEED_ATTRIBUTION,
                 evidence=evidence,
             )

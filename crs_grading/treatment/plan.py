@@ -20,11 +20,12 @@ from crs_grading.criteria import AdviceCode, RedoseRule, ReminderCode, Severity,
 from crs_grading.inputs import Immunosuppressant
 from crs_grading.tables import lee2014
 from crs_grading.tables.sources import RuleSource
-from crs_grading.tables.treatment import ICANS_ALONE_MAX_CRS_GRADE, ICANS_CORTICOSTEROID_GRADE
+from crs_grading.tables.treatment import ICANS_CORTICOSTEROID_GRADE
 from crs_grading.treatment._context import (
     RedoseBlock,
     RiskFactors,
     TocilizumabStatus,
+    icans_alone,
     infection_signals,
     risk_factors,
     sepsis_caution,
@@ -88,10 +89,7 @@ class _Planner:
         self.zone = assessment.timezone
         self.grade = assessment.grade
         self.icans = assessment.icans.grade
-        # SPEC 2.9: ICANS >= 2 while CRS calls for no immunosuppression of its own (grade <= 1)
-        self.icans_alone = (
-            self.icans >= ICANS_CORTICOSTEROID_GRADE and self.grade <= ICANS_ALONE_MAX_CRS_GRADE
-        )
+        self.icans_alone = icans_alone(assessment)
         self.risk: RiskFactors = risk_factors(assessment, options)
         self.tocilizumab: TocilizumabStatus = tocilizumab_status(assessment, options, now)
         self.advice: list[Advice] = []

@@ -19,6 +19,7 @@ __all__ = [
     "CAUTION_CARD_ICANS",
     "CAUTION_ICANS",
     "CAUTION_ORDER",
+    "CAUTION_ORDER_ICANS",
     "CULTURES",
     "DATA",
     "DATA_PROBLEM",
@@ -100,6 +101,13 @@ CAUTION_ORDER = (
     "Infection could explain this picture: {signals}. Hypotension from sepsis would not call "
     "for tocilizumab or corticosteroids: confirm CRS before immunosuppression. Attribution is "
     "the clinician's call."
+)
+
+#: ``CAUTION_ORDER`` for ICANS >= 2 with CRS <= 1 (SPEC 2.9): no hypotension to attribute.
+CAUTION_ORDER_ICANS = (
+    "Infection could explain this picture: {signals}. Sepsis or an infection of the nervous "
+    "system can cause encephalopathy too: look for infection before immunosuppression. "
+    "Attribution is the clinician's call."
 )
 
 #: "Every card for a febrile patient reminds: obtain cultures; empiric antibiotics if

@@ -34,6 +34,10 @@ PAGES = {
         "crs-patient-view · Case 3, day 5, 14:25 on the ward clock (-08:00)",
     ),
     "patient-view-case1": ("cards-case1", "crs-patient-view · Case 1, day 2"),
+    "patient-view-case3-icans": (
+        "cards-case3-icans",
+        "crs-patient-view · Case 3, day 9: CRS settling, ICANS rising",
+    ),
     "order-sign-case3": ("cards-order-sign-case3", "crs-order-sign · Case 3: tocilizumab 400 mg"),
 }
 

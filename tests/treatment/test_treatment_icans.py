@@ -319,3 +319,33 @@ def test_a_corticosteroid_at_icans_1_without_crs_is_still_too_low() -> None:
     rule still flags it."""
     codes = _codes(check_draft_order(order("dexamethasone", 10), assessment(grade=0, icans=1)))
     assert codes == [_F.INDICATION_GRADE_TOO_LOW]
+
+
+@pytest.mark.parametrize(
+    ("drug", "dose", "chart", "encephalopathy"),
+    [
+        pytest.param("dexamethasone", 10, {"grade": 0, "icans": 3}, True, id="ICANS 3, CRS 0"),
+        pytest.param("tocilizumab", 280, {"grade": 1, "icans": 2}, True, id="ICANS 2, CRS 1"),
+        pytest.param(
+            "dexamethasone",
+            10,
+            {"grade": 3, "icans": 3, "vasopressor": True},
+            False,
+            id="ICANS 3, CRS 3: the seed's sepsis caution",
+        ),
+        pytest.param("tocilizumab", 280, {"grade": 3, "vasopressor": True}, False, id="CRS 3"),
+    ],
+)
+def test_the_order_caution_speaks_of_encephalopathy_when_icans_stands_alone(
+    drug, dose, chart, encephalopathy
+) -> None:
+    """SPEC 2.7 on the order hooks with SPEC 2.9: an infection signal gives the critical
+    infection-could-explain finding; for ICANS >= 2 with CRS <= 1 there is no hypotension to
+    attribute, so its caution speaks of encephalopathy [seed attribution text, ASTCT 2019]."""
+    findings = check_draft_order(
+        order(drug, dose), assessment(**chart, warnings=("positive-blood-culture",))
+    )
+    (caution,) = [f for f in findings if f.code is _F.INFECTION_COULD_EXPLAIN]
+    assert caution.severity is Severity.CRITICAL
+    assert ("encephalopathy" in caution.text) is encephalopathy
+    assert ("Hypotension from sepsis" in caution.text) is not encephalopathy
