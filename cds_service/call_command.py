@@ -29,6 +29,9 @@ import requests
 
 from cds_service.demo.fhir_store import FhirStore, SearchError, resources_of_bundle
 from cds_service.fhir_io import render_template
+from crs_grading import GradingSystem
+from crs_grading.wording import SYSTEM_NAMES
+from crs_grading.wording.phrases import CARD
 
 __all__ = [
     "CallError",
@@ -328,18 +331,29 @@ def _wrapped(text: str, indent: str) -> list[str]:
     return lines
 
 
+def _system_name(system_id: object) -> str:
+    """A grading system as clinicians name it ("Lee 2014"), from its id in the extension
+    ("lee2014"); an id this version does not know (a newer service) is shown as sent."""
+    try:
+        return SYSTEM_NAMES[GradingSystem(str(system_id))]
+    except ValueError:
+        return str(system_id)
+
+
 def _assessment_line(card: Mapping[str, Any]) -> str | None:
     extension = card.get("extension")
     assessment = extension.get(ASSESSMENT_EXTENSION) if isinstance(extension, dict) else None
     if not isinstance(assessment, dict):
         return None
-    text = (
-        f"CRS grade {assessment.get('grade')} ({assessment.get('system')}), "
-        f"peak {assessment.get('peakGrade')}"
+    crs = CARD["grade"].format(
+        grade=assessment.get("grade"), system=_system_name(assessment.get("system"))
     )
+    text = f"{crs}, peak {assessment.get('peakGrade')}"
     others = assessment.get("otherSystems")
     if isinstance(others, dict):
-        text += "".join(f"; {system} grade {grade}" for system, grade in others.items())
+        text += "".join(
+            f"; {_system_name(system)} grade {grade}" for system, grade in others.items()
+        )
     therapy = assessment.get("therapy")
     if isinstance(therapy, dict) and therapy.get("day") is not None:
         text += f"; day {therapy['day']} after {therapy.get('display', 'therapy')}"

@@ -40,8 +40,10 @@ def test_call_prints_the_expected_grade_of_each_demo_case(demo_dir, capsys, case
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"== crs-patient-view for Patient/crs-demo-{case_id} ==" in out
-    assert f"Assessment: CRS grade {moment.lee2014} (lee2014)" in out
-    assert f"astct2019 grade {moment.astct2019}" in out
+    # The systems as clinicians name them, never the extension's ids (lee2014, astct2019).
+    assert f"Assessment: CRS grade {moment.lee2014} (Lee 2014), peak " in out
+    assert f"; ASTCT 2019 grade {moment.astct2019}" in out
+    assert "lee2014" not in out and "astct2019" not in out
     expected_indicator = "[CRITICAL]" if moment.lee2014 >= 3 else "["
     assert out.splitlines()[1].startswith(expected_indicator)
 
@@ -72,7 +74,7 @@ def test_call_on_a_folder_needs_the_patient(demo_dir, capsys):
     assert "several patients" in capsys.readouterr().err
     code = main(["call", str(demo_dir), "--patient", "crs-demo-case1", "--as-of", AS_OF])
     assert code == 0
-    assert "Assessment: CRS grade 1 (lee2014)" in capsys.readouterr().out
+    assert "Assessment: CRS grade 1 (Lee 2014)" in capsys.readouterr().out
 
 
 def test_call_out_of_scope_says_why_there_are_no_cards(demo_dir, capsys):
@@ -225,3 +227,31 @@ def test_the_request_is_a_valid_hook_call_for_each_service():
         if service["hook"] == "order-select":
             assert body["context"]["selections"] == ["MedicationRequest/m1"]
         assert orjson.loads(orjson.dumps(body)) == body
+
+
+def test_the_printed_assessment_names_systems_clinically_and_keeps_unknown_ids():
+    """``crs-cds call`` may talk to a newer service: a system id this version does not know
+    is printed as sent, the known ones by their clinical names."""
+    import io
+
+    from cds_service.call_command import render_cards
+
+    card = {
+        "summary": "CRS grade 2 (Lee 2014), day 3 after tisagenlecleucel",
+        "indicator": "warning",
+        "extension": {
+            "org.crscds.assessment": {
+                "system": "astct2019",
+                "grade": 2,
+                "peakGrade": 3,
+                "otherSystems": {"lee2014": 2, "carty2030": 1},
+                "therapy": {"display": "tisagenlecleucel", "day": 3},
+            }
+        },
+    }
+    out = io.StringIO()
+    render_cards({"cards": [card]}, out)
+    assert (
+        "Assessment: CRS grade 2 (ASTCT 2019), peak 3; Lee 2014 grade 2; carty2030 grade 1; "
+        "day 3 after tisagenlecleucel"
+    ) in out.getvalue()

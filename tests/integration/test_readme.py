@@ -105,7 +105,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_data_call_and_request(workdir):
     outputs = [_run(command, workdir) for command in _commands(_block(KNOWN_PREFIXES[2]))]
     assert (workdir / "demo" / "case3.json").exists()
-    assert "Assessment: CRS grade 3 (lee2014)" in outputs[1]  # Case 3 at its grade 3
+    assert "Assessment: CRS grade 3 (Lee 2014)" in outputs[1]  # Case 3 at its grade 3
     answer = json.loads(outputs[2])
     grades = [
         card["extension"]["org.crscds.assessment"]["grade"]
@@ -128,7 +128,7 @@ def test_calls_against_a_running_demo(workdir):
     try:
         port = int(demo.base.rsplit(":", 1)[1])
         call, curl = _commands(_block(KNOWN_PREFIXES[3]))
-        assert "Assessment: CRS grade 3 (lee2014)" in _run(call, workdir, port)
+        assert "Assessment: CRS grade 3 (Lee 2014)" in _run(call, workdir, port)
         answer = json.loads(_run(curl, workdir, port))
         assert answer["cards"][0]["extension"]["org.crscds.assessment"]["grade"] == 1
     finally:
