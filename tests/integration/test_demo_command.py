@@ -92,14 +92,14 @@ def test_the_demo_prints_a_grade_3_card_for_case_3(demo):
     assert READY in text, text[-3000:]
     case3 = text.split("== crs-patient-view for Patient/crs-demo-case3 ==")[1]
     assert case3.lstrip().startswith("[CRITICAL]")
-    assert "Assessment: CRS grade 3 (lee2014)" in case3.split("== crs-patient-view")[0]
+    assert "Assessment: CRS grade 3 (Lee 2014)" in case3.split("== crs-patient-view")[0]
 
 
 def test_the_demo_prints_each_patients_expected_grade(demo):
     for case_id in CASES:
         section = demo.text.split(f"== crs-patient-view for Patient/{demo_patient_id(case_id)} ==")
         grade = TELLING_MOMENTS[case_id].lee2014
-        assert f"Assessment: CRS grade {grade} (lee2014)" in section[1].split("== ")[0], case_id
+        assert f"Assessment: CRS grade {grade} (Lee 2014)" in section[1].split("== ")[0], case_id
 
 
 def test_the_demo_shows_the_watch_alert_arriving_when_case_3_reaches_day_5_noon(demo):
@@ -138,7 +138,7 @@ def test_the_printed_call_command_prints_the_grade(demo):
         timeout=120,
         check=True,
     ).stdout
-    assert "Assessment: CRS grade 3 (lee2014)" in out
+    assert "Assessment: CRS grade 3 (Lee 2014)" in out
 
 
 @pytest.mark.browser
