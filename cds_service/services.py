@@ -36,7 +36,7 @@ from typing import Any
 from crs_grading.criteria import DataKind
 from crs_grading.inputs import LabTest
 from crs_grading.wording.phrases import DATA
-from fhir_maps import blood_culture_loinc_codes, lab_loinc_codes
+from fhir_maps import blood_culture_loinc_codes, lab_loinc_codes, neurologic_assessment_codes
 
 __all__ = [
     "ASSESSMENTS_KEY",
@@ -100,6 +100,10 @@ def _codes(codes: Iterable[str]) -> str:
     return ",".join(f"{_LOINC}|{code}" for code in codes)
 
 
+def _tokens(codes: Iterable[tuple[str, str]]) -> str:
+    return ",".join(f"{system}|{code}" for system, code in codes)
+
+
 def _observations(selection: str, count: int) -> str:
     return f"Observation?patient={{{{context.patientId}}}}&{selection}&_sort=-date&_count={count}"
 
@@ -108,6 +112,12 @@ def _observations(selection: str, count: int) -> str:
 class PrefetchKey:
     """One prefetch key: its template, the part of the record it reads, and whether it is
     essential (without it no grade is given: 412).
+
+    ``alternate`` is a code-filtered search of the same data for a FHIR server that refuses
+    the template's category (HTTP 400, 403 or 422: Oracle Health documents no ``survey``
+    category). The reader tries it once, when reading the template from ``fhirServer`` was
+    refused, and says that rows with other codes were not found; it is never a prefetch
+    template. A key without one is reported as not read.
 
     ``holds`` names what the key brings in clinical words (plural, lower case); ``if_unread``
     says what may then be missing. Both are the clinical core's words
@@ -118,6 +128,7 @@ class PrefetchKey:
     template: str
     data: DataKind
     essential: bool = False
+    alternate: str | None = None
 
     @property
     def holds(self) -> str:
@@ -160,6 +171,8 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
         ASSESSMENTS_KEY,
         _observations("category=survey", 500),
         DataKind.NEUROLOGIC_ASSESSMENTS,
+        # GCS, RASS and sign codes; ICE and CAPD have no code in wide use and are missed.
+        alternate=_observations(f"code={_tokens(neurologic_assessment_codes())}", 500),
     ),
     PrefetchKey(
         MEDICATIONS_KEY,

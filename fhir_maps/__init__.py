@@ -12,6 +12,7 @@ Public API::
     reference_owner(resource, patient_id, fhir_server=None) -> (ReferenceOwner, target)
 
     blood_culture_loinc_codes(), lab_loinc_codes(tests) -> tuple[str, ...]
+    neurologic_assessment_codes() -> tuple[(system, code), ...]
 
 ``parse_reference`` is the one strict reader of FHIR references (SPEC 3, References), shared
 with ``cds_service.fhir_io``.
@@ -24,7 +25,7 @@ from .draft_orders import map_draft_orders
 from .options import MappingOptions, ValidationMode
 from .record import map_patient_record
 from .references import LiteralReference, ReferenceOwner, parse_reference, reference_owner
-from .search_codes import blood_culture_loinc_codes, lab_loinc_codes
+from .search_codes import blood_culture_loinc_codes, lab_loinc_codes, neurologic_assessment_codes
 
 __all__ = [
     "LiteralReference",
@@ -33,6 +34,7 @@ __all__ = [
     "ValidationMode",
     "blood_culture_loinc_codes",
     "lab_loinc_codes",
+    "neurologic_assessment_codes",
     "map_draft_orders",
     "map_patient_record",
     "parse_reference",

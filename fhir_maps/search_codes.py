@@ -11,9 +11,10 @@ from collections.abc import Iterable
 
 from crs_grading.inputs import LabTest
 
+from .valuesets import neurologic_scores
 from .valuesets.observations import LOINC_OBSERVATIONS, ObservationConcept, ObservationKind
 
-__all__ = ["blood_culture_loinc_codes", "lab_loinc_codes"]
+__all__ = ["blood_culture_loinc_codes", "lab_loinc_codes", "neurologic_assessment_codes"]
 
 
 def _codes_of(concepts: frozenset[ObservationConcept]) -> tuple[str, ...]:
@@ -28,3 +29,12 @@ def blood_culture_loinc_codes() -> tuple[str, ...]:
 def lab_loinc_codes(tests: Iterable[LabTest]) -> tuple[str, ...]:
     """Every LOINC code read as one of ``tests``."""
     return _codes_of(frozenset(tests))
+
+
+def neurologic_assessment_codes() -> tuple[tuple[str, str], ...]:
+    """Every (system, code) read as a neurologic assessment (GCS, RASS, neurologic signs;
+    SPEC 2.5, 2.9), for a code-filtered search where a server refuses the category ``survey``.
+    ICE and CAPD have no code in wide use: such a search cannot find them."""
+    return tuple(
+        (code.system, code.code) for family in neurologic_scores.FAMILIES for code in family.codes
+    )

@@ -53,7 +53,12 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 class FetchError(Exception):
-    """A FHIR read failed; ``str(error)`` says how, without patient data."""
+    """A FHIR read failed; ``str(error)`` says how, without patient data. ``status`` is the
+    HTTP status the server answered, when it answered one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Deadline(OutboundDeadline):
@@ -220,11 +225,13 @@ def _get_json_once(
     elapsed_ms = round((time.monotonic() - started) * 1000)
     logger.debug("FHIR GET answered %s in %d ms", status, elapsed_ms)
     if status in (401, 403):
-        raise FetchError(f"the FHIR server refused the access token (HTTP {status})")
+        raise FetchError(f"the FHIR server refused the access token (HTTP {status})", status)
     if 300 <= status < 400:
-        raise FetchError(f"the FHIR server redirected (HTTP {status}); redirects are not followed")
+        raise FetchError(
+            f"the FHIR server redirected (HTTP {status}); redirects are not followed", status
+        )
     if status != 200:
-        raise FetchError(f"the FHIR server answered HTTP {status}")
+        raise FetchError(f"the FHIR server answered HTTP {status}", status)
     try:
         document = orjson.loads(response.body)
     except orjson.JSONDecodeError:

@@ -11,6 +11,10 @@ Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC
   from ``fhirServer`` (``medications``): scope never depends on how the EHR sent the drug.
 - Fetches run concurrently within one total time budget; whatever is not done by then is
   reported as timed out, so the answer never waits longer than the budget.
+- A server that refuses a key's search (HTTP 400, 403 or 422: Oracle Health has no category
+  ``survey``) is asked once more with the key's ``alternate`` code-filtered search, when
+  ``services.PREFETCH_KEYS`` has one; the key is then read in part (rows with other codes are
+  not found), and without one it is not read. Either way the card says so.
 - If the Patient or the vital signs cannot be had either way, the call fails with 412. A lesser
   key that fails is reported in ``PatientData.problems`` and the rest is used.
 - Resources are merged across keys and de-duplicated by (resourceType, id). A resource is the
@@ -79,6 +83,11 @@ _TOKEN = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9.]*)\s*\}\}")
 #: Most Medications read by reference in one call (SPEC 3: a bounded count). Administrations
 #: come newest first, so the limit leaves out the oldest drugs first.
 MAX_MEDICATION_READS = 100
+
+#: HTTP statuses with which a server refuses a search it does not support (a parameter or a
+#: category it does not know, or one the token's scopes do not cover): the key's alternate
+#: search is tried. 401 is the token itself: nothing else would be read with it either.
+_REFUSED_SEARCH = frozenset({400, 403, 422})
 
 #: Resource types that are always about one patient (R4 Patient compartment, the ones grading
 #: reads or could meet): without a readable ``subject``/``patient`` they are not used.
@@ -256,6 +265,7 @@ class FhirReader:
         deadline = Deadline(self._budget_s)
         results: dict[str, _KeyResult] = {}
         urls: dict[str, str | None] = {}
+        alternates: dict[str, str] = {}
         seeds: dict[str, KeyProgress] = {}
 
         for key, template in templates.items():
@@ -266,6 +276,10 @@ class FhirReader:
             url = self._plan(key, value, template, tokens, endpoint, result)
             if endpoint is None:
                 continue
+            spec = PREFETCH_KEYS_BY_NAME.get(key)
+            if url is not None and value.state is not PrefetchState.PRESENT and spec is not None:
+                if spec.alternate is not None:  # the template's own search, not a next page
+                    alternates[key] = endpoint.url_for(render_template(spec.alternate, tokens))
             if url is not None or (
                 key == MEDICATIONS_KEY and _lacks_medications(value, patient_id, endpoint, result)
             ):
@@ -284,7 +298,9 @@ class FhirReader:
         jobs: dict[str, Callable[[KeyProgress], MedicationReads | None]] = {}
         if endpoint is not None:
             jobs = {
-                key: self._job(key, endpoint, url, deadline, allowance, patient_id)
+                key: self._job(
+                    key, endpoint, url, deadline, allowance, patient_id, alternates.get(key)
+                )
                 for key, url in urls.items()
             }
         self._run(jobs, seeds, results, deadline)
@@ -343,18 +359,30 @@ class FhirReader:
         deadline: Deadline,
         allowance: ResourceAllowance | None,
         patient_id: str,
+        alternate: str | None = None,
     ) -> Callable[[KeyProgress], MedicationReads | None]:
-        """The fetch job of one key: its pages, then (medications) the referenced Medications.
+        """The fetch job of one key: its pages (or, when the server refuses the search, the
+        ``alternate`` search's), then (medications) the referenced Medications.
 
         The job touches only its own ``progress`` and returns what the Medication reads gave,
         which the reader uses only once the job is done; of a straggler past the budget it
         takes the pages read so far and reports the timeout."""
 
+        def pages(start: str, progress: KeyProgress) -> None:
+            fetch_pages(
+                self._session, endpoint, start, deadline, self._max_pages, progress, allowance
+            )
+
         def job(progress: KeyProgress) -> MedicationReads | None:
             if url is not None:
-                fetch_pages(
-                    self._session, endpoint, url, deadline, self._max_pages, progress, allowance
-                )
+                try:
+                    pages(url, progress)
+                except FetchError as refused:
+                    if alternate is None or refused.status not in _REFUSED_SEARCH:
+                        raise
+                    if progress.pages:
+                        raise  # a later page failed: the search itself was accepted
+                    _read_by_alternate(key, refused, lambda: pages(alternate, progress), progress)
             if key != MEDICATIONS_KEY:
                 return None
             wanted, elsewhere = medications_to_read(
@@ -405,6 +433,27 @@ class FhirReader:
             else:
                 result.medications = future.result()
             _settle(key, result, progress, error)
+
+
+def _read_by_alternate(
+    key: str, refused: FetchError, read: Callable[[], None], progress: KeyProgress
+) -> None:
+    """Read a key whose search the server refused with its alternate code-filtered search;
+    note that rows with other codes were not found (the key is read in part). When that is
+    refused too, the key is not read, and the error says both."""
+    logger.warning(
+        "FHIR search refused; searching by code instead",
+        extra={"fields": {"key": key, "status": refused.status}},
+    )
+    try:
+        read()
+    except FetchError as error:
+        raise FetchError(f"{refused}; searched by code: {error}", error.status) from None
+    note = (
+        f"the FHIR server refused the search (HTTP {refused.status}); searched by code "
+        "instead, so rows with other codes were not found"
+    )
+    progress.note = f"{note}; {progress.note}" if progress.note else note
 
 
 def _settle(key: str, result: _KeyResult, progress: KeyProgress, error: str | None) -> None:

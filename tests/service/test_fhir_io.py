@@ -3,6 +3,7 @@ SPEC section 4 (412 only when the Patient or the Observations cannot be had)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -487,6 +488,106 @@ def test_a_lesser_key_that_times_out_keeps_the_rest(mocked_http):
         release.set()
     assert ids(data, "Observation") == ["Observation/obs-1"]
     assert messages(data) == {"conditions": "timed out after 0.2 s"}
+
+
+# --- a search the server refuses: the key's alternate search (Oracle Health: no survey) ------
+
+
+class RefusingServer:
+    """A FHIR server like Oracle Health's: Observation searches by ``category=survey`` are
+    refused with ``status``; code-filtered searches answer ``by_code`` (or ``code_status``)."""
+
+    def __init__(self, mock, status, by_code=(), code_status=200, labs_status=200):
+        self.searches = []
+        self.status, self.by_code, self.code_status = status, list(by_code), code_status
+        self.labs_status = labs_status
+        mock.add_callback(responses.GET, OBSERVATIONS, callback=self.answer)
+
+    def answer(self, request):
+        query = parse_qs(urlsplit(request.url).query)
+        self.searches.append(query)
+        refused = '{"resourceType": "OperationOutcome", "issue": []}'
+        if query.get("category") == ["survey"]:
+            return self.status, {}, refused
+        if query.get("category") == ["laboratory"]:
+            if self.labs_status != 200:
+                return self.labs_status, {}, refused
+            return 200, {}, json.dumps(searchset([]))
+        if "code" in query and self.code_status != 200:
+            return self.code_status, {}, refused
+        return 200, {}, json.dumps(searchset(self.by_code))
+
+
+GCS = "9269-2"
+
+
+@pytest.mark.parametrize("status", [400, 403, 422])
+def test_a_refused_category_search_is_read_by_code_instead(mocked_http, status):
+    server = RefusingServer(mocked_http, status, by_code=[observation("gcs-1", code=GCS)])
+
+    data = read(full_prefetch(assessments=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert ids(data, "Observation") == ["Observation/gcs-1", "Observation/obs-1"]
+    first, second = server.searches
+    assert first["category"] == ["survey"]
+    codes = second["code"][0].split(",")
+    assert f"http://loinc.org|{GCS}" in codes  # GCS, and RASS and the neurologic signs
+    assert "http://snomed.info/sct|457441000124102" in codes
+    (problem,) = data.problems
+    assert problem.key == "assessments"
+    assert problem.reason == (
+        f"the FHIR server refused the search (HTTP {status}); searched by code instead, so "
+        "rows with other codes were not found"
+    )
+    assert problem.card_line.startswith("neurologic assessments were read only in part:")
+
+
+def test_when_the_code_search_is_refused_too_the_key_is_not_read(mocked_http):
+    RefusingServer(mocked_http, 400, code_status=400)
+
+    data = read(full_prefetch(assessments=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    (problem,) = data.problems
+    assert problem.reason == (
+        "the FHIR server answered HTTP 400; searched by code: the FHIR server answered HTTP 400"
+    )
+    assert problem.card_line.startswith("neurologic assessments could not be read:")
+
+
+def test_a_key_without_an_alternate_search_is_reported_not_retried(mocked_http):
+    server = RefusingServer(mocked_http, 400, labs_status=422)
+
+    data = read(full_prefetch(labs=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert len(server.searches) == 1
+    assert messages(data) == {"labs": "the FHIR server answered HTTP 422"}
+    (problem,) = data.problems
+    assert problem.card_line.startswith("laboratory results could not be read:")
+
+
+@pytest.mark.parametrize("status", [401, 404, 500])
+def test_other_failures_are_not_a_refused_search(mocked_http, status):
+    """401 is the token (nothing else would be read with it); 404 and 5xx are the server."""
+    server = RefusingServer(mocked_http, status)
+
+    data = read(full_prefetch(assessments=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert len(server.searches) == 1
+    assert f"HTTP {status}" in messages(data)["assessments"]
+
+
+def test_a_refused_next_page_of_the_prefetch_is_not_searched_again(mocked_http):
+    """The EHR accepted the category search (it prefetched its first page): a refused next
+    page is a page that could not be read, not a search to replace."""
+    next_url = f"{OBSERVATIONS}?category=survey&page=2"
+    server = RefusingServer(mocked_http, 400)
+    first_page = searchset([observation("gcs-1", code=GCS)], next_url=next_url)
+
+    data = read(full_prefetch(assessments=first_page), endpoint=FhirEndpoint(FHIR, TOKEN))
+
+    assert len(server.searches) == 1
+    assert ids(data, "Observation") == ["Observation/gcs-1", "Observation/obs-1"]
+    assert data.problems[0].card_line.startswith("neurologic assessments were read only in part")
 
 
 def test_template_tokens_are_url_encoded():
