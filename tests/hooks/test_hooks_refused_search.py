@@ -41,11 +41,10 @@ def _answer(app_at, mocked_http, refuse_with=None):
             body=json.dumps(outcome),
         )
     requested = serve_fhir(mocked_http, chart)
-    response = (
-        app_at(AS_OF)
-        .test_client()
-        .post(VIEW, json=hook_body("patient-view", patient_id_of(chart), fhir_server=FHIR))
-    )
+    # A budget no loaded machine reaches: the whole chart is read from the server here.
+    app = app_at(AS_OF, CRS_CDS_FHIR_TIMEOUT_S="60")
+    body = hook_body("patient-view", patient_id_of(chart), fhir_server=FHIR)
+    response = app.test_client().post(VIEW, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     (card,) = [c for c in response.get_json()["cards"] if EXTENSION_KEY in c.get("extension", {})]
     return card, card["extension"][EXTENSION_KEY], requested
