@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
-_CASE3_CARD = re.compile(r"Assessment: CRS grade 3 \(lee2014\)")
+_CASE3_CARD = re.compile(r"Assessment: CRS grade 3 \(Lee 2014\)")
 _CHROMIUM = "/usr/bin/chromium"
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from benchmarks.newcomer import _CASE3_CARD as NEWCOMER_WAITS_FOR
 from cds_service.demo import CASES, TELLING_MOMENTS, demo_patient_id
 
 CRS_CDS = Path(sys.executable).with_name("crs-cds")
@@ -93,6 +94,8 @@ def test_the_demo_prints_a_grade_3_card_for_case_3(demo):
     case3 = text.split("== crs-patient-view for Patient/crs-demo-case3 ==")[1]
     assert case3.lstrip().startswith("[CRITICAL]")
     assert "Assessment: CRS grade 3 (Lee 2014)" in case3.split("== crs-patient-view")[0]
+    # The newcomer benchmark (issue 14) clocks the first card by this line: keep them in step.
+    assert NEWCOMER_WAITS_FOR.search(case3.split("== crs-patient-view")[0])
 
 
 def test_the_demo_prints_each_patients_expected_grade(demo):
