@@ -223,7 +223,8 @@ def test_ehr_launch_ends_on_the_case3_page_with_the_course_drawn(browser, launch
         assert marker is not None and marker["height"] > 50  # a vertical rule through the panel
         assert page.locator('[id^="grade-lee2014-day-"]').count() == len(data["dailyGrades"])
         assert page.locator("header.banner").inner_text().startswith("Nora Whitfield")
-        assert "infection-diagnosis" in page.locator(".warnings").inner_text()
+        assert "active infection diagnosis" in page.locator(".warnings").inner_text()
+        assert page.locator('.warnings li[data-code="infection-diagnosis"]').count() == 1
 
         # The chart uses the page's width on a desktop (issue 12: it filled about half).
         content = page.locator("main.crs").bounding_box()

@@ -298,3 +298,20 @@ def test_case3_draws_her_capd_series_and_the_icans_strip(case3_page):
     drivers = re.search(r'<ul class="drivers icans-drivers">.*?</ul>', case3_page, re.S)
     assert drivers is not None
     assert "CAPD 21" in drivers.group(0) and "icans-depressed-consciousness" in drivers.group(0)
+
+
+def test_the_page_shows_clinical_words_never_criterion_or_warning_codes(case3_page):
+    """SPEC 4 (issue 12): no internal word in anything a clinician reads. The codes stay on the
+    list items as data attributes for integrators, never as visible text."""
+    from crs_grading.criteria import Criterion, WarningCode
+
+    visible = re.sub(r"<(script|style)\b.*?</\1>", " ", case3_page, flags=re.S)
+    visible = re.sub(r"<[^>]+>", " ", visible)
+    # Codes that are plain words ("fever") are clinical words too; the hyphenated ones are ids.
+    codes = {c.value for c in (*Criterion, *WarningCode) if "-" in c.value}
+    shown = sorted(
+        code for code in codes if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", visible)
+    )
+    assert shown == []
+    assert 'data-code="infection-diagnosis"' in case3_page
+    assert re.search(r'<li data-criterion="[a-z0-9-]+"><span class="pill grade-3">', case3_page)
