@@ -11,7 +11,7 @@ reading per known component. One unreadable component or reference range loses o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
@@ -465,15 +465,7 @@ def _read_components(
                 raise
             context.skip_element(reference, error)
     if pressures:
-        context.blood_pressures.append(
-            BloodPressure(
-                time,
-                reference,
-                systolic=pressures.get(ObservationKind.SYSTOLIC),
-                diastolic=pressures.get(ObservationKind.DIASTOLIC),
-                mean=pressures.get(ObservationKind.MEAN_ARTERIAL),
-            )
-        )
+        _add_pressures(context, time, reference, pressures)
     if support.any:
         context.oxygen.append(
             OxygenReading(time, reference, support.fio2, support.flow, support.device)
@@ -537,13 +529,24 @@ def _blood_pressure_part(
     value = _pressure(holder, prefix)
     if value is None:
         return
+    _add_pressures(context, time, reference, {kind: value})
+
+
+def _add_pressures(
+    context: MappingContext,
+    time: datetime,
+    reference: str,
+    pressures: Mapping[ObservationKind | LabTest, float],
+) -> None:
+    """One BloodPressure from the pressures of one time (a panel's, or one row's own): the
+    mappers and the fast lane record blood pressures only through here."""
     context.blood_pressures.append(
         BloodPressure(
             time,
             reference,
-            systolic=value if kind is ObservationKind.SYSTOLIC else None,
-            diastolic=value if kind is ObservationKind.DIASTOLIC else None,
-            mean=value if kind is ObservationKind.MEAN_ARTERIAL else None,
+            systolic=pressures.get(ObservationKind.SYSTOLIC),
+            diastolic=pressures.get(ObservationKind.DIASTOLIC),
+            mean=pressures.get(ObservationKind.MEAN_ARTERIAL),
         )
     )
 
@@ -1045,15 +1048,7 @@ def _fast_lane(
         if pressures is None:
             return False
         time = context.times.required(when, "effectiveDateTime")
-        context.blood_pressures.append(
-            BloodPressure(
-                time,
-                reference,
-                systolic=pressures.get(ObservationKind.SYSTOLIC),
-                diastolic=pressures.get(ObservationKind.DIASTOLIC),
-                mean=pressures.get(ObservationKind.MEAN_ARTERIAL),
-            )
-        )
+        _add_pressures(context, time, reference, pressures)
         return True
     if "component" in observation:
         return False
@@ -1062,15 +1057,7 @@ def _fast_lane(
         if pressure is None:
             return False
         time = context.times.required(when, "effectiveDateTime")
-        context.blood_pressures.append(
-            BloodPressure(
-                time,
-                reference,
-                systolic=pressure if concept is ObservationKind.SYSTOLIC else None,
-                diastolic=pressure if concept is ObservationKind.DIASTOLIC else None,
-                mean=pressure if concept is ObservationKind.MEAN_ARTERIAL else None,
-            )
-        )
+        _add_pressures(context, time, reference, {concept: pressure})
         return True
     plain = _plain_quantity(observation)
     if plain is None:
