@@ -132,7 +132,7 @@ def parse_hook_request(
     With ``max_resources``, a call whose prefetch and draft orders hold more FHIR resources
     than that is refused with 413 (``PayloadTooLarge``) before any of them is read.
     """
-    document = _json_object(mimetype, body, check_depth=False)
+    document = _hook_document(mimetype, body)
     if max_resources is not None:
         _check_resource_count(document, max_resources)
     # Only the context is walked: the draft orders in it are copied recursively into the
@@ -210,8 +210,13 @@ def is_fhir_id(value: str) -> bool:
 def count_resources(values: Iterable[object]) -> int:
     """How many FHIR resources ``values`` (resources or Bundles) hold: a Bundle counts its
     entries, any other resource counts one, anything else none."""
+    from cds_service.fhir_io.bundles import DecodedBundle  # see _hook_document
+
     total = 0
     for value in values:
+        if isinstance(value, DecodedBundle):
+            total += value.entries
+            continue
         if not isinstance(value, dict):
             continue
         if value.get("resourceType") == "Bundle":
@@ -265,6 +270,21 @@ def _json_object(mimetype: str, body: bytes, *, check_depth: bool = True) -> dic
         raise BadRequest("the request body must be a JSON object", issue_code="structure")
     if check_depth:
         _check_depth(document)
+    return document
+
+
+def _hook_document(mimetype: str, body: bytes) -> dict[str, Any]:
+    """``_json_object`` of a hook call: the prefetch Bundles decoded without being built
+    (``request_decode``), or, where that declines, exactly as ``_json_object``."""
+    if not _is_json(mimetype):
+        raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
+    # Imported here: request_decode reads Bundles with fhir_io, whose fetching imports this
+    # module.
+    from cds_service.request_decode import decode_hook_document
+
+    document = decode_hook_document(body)
+    if document is None:
+        return _json_object(mimetype, body, check_depth=False)
     return document
 
 

@@ -10,6 +10,9 @@ Public API::
     MappingOptions, ValidationMode
     parse_reference(reference, fhir_server=None) -> LiteralReference | None
     reference_owner(resource, patient_id, fhir_server=None) -> (ReferenceOwner, target)
+    read_resource(raw) -> DecodedObservation | (what orjson.loads reads)
+        an Observation of the graded types decoded into a struct (issue 13), whose
+        fields the record mapping reads directly; ``as_dict()`` for the whole resource
 
     blood_culture_loinc_codes(), lab_loinc_codes(tests) -> tuple[str, ...]
     neurologic_assessment_codes() -> tuple[(system, code), ...]
@@ -21,6 +24,7 @@ Everything else is internal. The codes, units, status rules and defaults are doc
 docs/fhir-mapping.md.
 """
 
+from .decoded import DecodedObservation, read_resource
 from .draft_orders import map_draft_orders
 from .options import MappingOptions, ValidationMode
 from .record import map_patient_record
@@ -28,6 +32,7 @@ from .references import LiteralReference, ReferenceOwner, parse_reference, refer
 from .search_codes import blood_culture_loinc_codes, lab_loinc_codes, neurologic_assessment_codes
 
 __all__ = [
+    "DecodedObservation",
     "LiteralReference",
     "MappingOptions",
     "ReferenceOwner",
@@ -38,5 +43,6 @@ __all__ = [
     "map_draft_orders",
     "map_patient_record",
     "parse_reference",
+    "read_resource",
     "reference_owner",
 ]

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 import orjson
+from msgspec import UnsetType
 
 from crs_grading.inputs import (
     LAB_NAMES,
@@ -42,6 +43,7 @@ from ._fhir import (
     optional_object,
 )
 from ._names import MAX_MATCH_CHARACTERS
+from .decoded import DecodedComponent, DecodedConcept, DecodedObservation
 from .neurology import (
     configured_kind,
     map_rass,
@@ -72,6 +74,7 @@ from .units import (
     lookup,
     percent,
     quantity_unit_keys,
+    unit_keys,
 )
 from .valuesets.blood_culture import (
     CULTURE_CLAUSE_END,
@@ -195,6 +198,41 @@ def identify(
         return identified
 
 
+def identify_decoded(
+    context: MappingContext,
+    code: DecodedConcept | UnsetType,
+    element: str = "code",
+    *,
+    options: MappingOptions | None = None,
+) -> Identified | None:
+    """``identify`` of a decoded code: kept by the (frozen, hashable) struct itself."""
+    if isinstance(code, UnsetType):
+        return _identify(None, element, options)
+    key = (options is not None, code)
+    try:
+        found: Identified | None = context.decoded_concepts[key]
+        return found
+    except KeyError:
+        identified = context.decoded_concepts[key] = _identify(code.as_json(), element, options)
+        return identified
+
+
+def map_decoded_observation(
+    context: MappingContext, observation: DecodedObservation, reference: str
+) -> None:
+    """``map_observation`` of a decoded Observation: the fast lane on the struct; the
+    mappers on ``as_dict()`` when it declines."""
+    identified = identify_decoded(context, observation.code, options=context.options)
+    if identified is None:
+        if isinstance(observation.component, UnsetType):
+            return  # as map_observation: no code grading reads and no components
+    elif not identified.by_name and _decoded_lane(
+        context, observation, identified.concept, reference
+    ):
+        return
+    map_observation(context, observation.as_dict(), reference)
+
+
 def _identify(code: object, element: str, options: MappingOptions | None) -> Identified | None:
     if options is not None:
         configured = configured_kind(options, code)
@@ -293,8 +331,27 @@ class _Number(NamedTuple):
     comparator: Comparator | None
 
 
+#: The value[x] choices of Observation and Observation.component (FHIR R4). Only these are
+#: values: an element of another name (``valueFoo``) is not FHIR's and is not read.
+VALUE_CHOICES = frozenset(
+    {
+        "valueQuantity",
+        "valueCodeableConcept",
+        "valueString",
+        "valueBoolean",
+        "valueInteger",
+        "valueRange",
+        "valueRatio",
+        "valueSampledData",
+        "valueTime",
+        "valueDateTime",
+        "valuePeriod",
+    }
+)
+
+
 def _value_keys(holder: JSON) -> list[str]:
-    return [key for key in holder if key.startswith("value")]
+    return [key for key in holder if key in VALUE_CHOICES]
 
 
 def _comparator(quantity: JSON, prefix: str) -> Comparator | None:
@@ -981,20 +1038,40 @@ def _plain_quantity(holder: JSON) -> tuple[float, list[str]] | None:
     if type(quantity) is not dict:
         return None
     for key in holder:
-        if key != "valueQuantity" and key.startswith("value"):
+        if key != "valueQuantity" and key in VALUE_CHOICES:
             return None
-    value = quantity.get("value")
-    if type(value) is float:
-        if not math.isfinite(value):
-            return None
-    elif type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
-        value = float(value)
-    else:
-        return None
     charted = quantity.get("comparator")
     if charted is not None and charted != "ad":
         return None
-    return value, quantity_unit_keys(quantity)
+    return _plain_number(quantity.get("value"), quantity_unit_keys(quantity))
+
+
+def _decoded_quantity(holder: DecodedComponent) -> tuple[float, list[str]] | None:
+    """``_plain_quantity`` of a decoded Observation or component."""
+    quantity = holder.valueQuantity
+    if isinstance(quantity, UnsetType) or holder.other_value():
+        return None
+    charted = quantity.comparator
+    if not isinstance(charted, UnsetType) and charted != "ad":
+        return None
+    code, unit = quantity.code, quantity.unit
+    return _plain_number(
+        quantity.value,
+        unit_keys(
+            None if isinstance(code, UnsetType) else code,
+            None if isinstance(unit, UnsetType) else unit,
+        ),
+    )
+
+
+def _plain_number(value: object, keys: list[str]) -> tuple[float, list[str]] | None:
+    if type(value) is float:
+        if not math.isfinite(value):
+            return None
+        return value, keys
+    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+        return float(value), keys
+    return None
 
 
 def _fast_converted(value: float, keys: list[str], table: dict[str, Linear]) -> float | None:
@@ -1016,8 +1093,7 @@ def _fast_percent(value: float, keys: list[str], low: float) -> float | None:
     return result if low <= result <= 100.0 else None
 
 
-def _fast_pressure(holder: JSON) -> float | None:
-    plain = _plain_quantity(holder)
+def _fast_pressure(plain: tuple[float, list[str]] | None) -> float | None:
     if plain is None:
         return None
     value, keys = plain
@@ -1044,22 +1120,67 @@ def _fast_lane(
         if key in observation:
             return False
     if concept is ObservationKind.BP_PANEL:
-        pressures = _fast_panel(context, observation)
-        if pressures is None:
-            return False
-        time = context.times.required(when, "effectiveDateTime")
-        _add_pressures(context, time, reference, pressures)
-        return True
+        return _lane_pressures(context, when, reference, _fast_panel(context, observation))
     if "component" in observation:
         return False
     if concept in BP_COMPONENTS:
-        pressure = _fast_pressure(observation)
-        if pressure is None:
-            return False
-        time = context.times.required(when, "effectiveDateTime")
-        _add_pressures(context, time, reference, {concept: pressure})
-        return True
-    plain = _plain_quantity(observation)
+        pressure = _fast_pressure(_plain_quantity(observation))
+        pressures: dict[ObservationConcept, float] | None = (
+            None if pressure is None else {concept: pressure}
+        )
+        return _lane_pressures(context, when, reference, pressures)
+    return _lane_value(context, concept, _plain_quantity(observation), when, reference)
+
+
+def _decoded_lane(
+    context: MappingContext,
+    observation: DecodedObservation,
+    concept: ObservationConcept,
+    reference: str,
+) -> bool:
+    """``_fast_lane`` of a decoded Observation: the same checks on the struct's fields."""
+    if concept not in _FAST_KINDS or context.validating:
+        return False
+    status = observation.status
+    if isinstance(status, UnsetType) or status not in OBSERVATION_COUNTED:
+        return False
+    when = observation.effectiveDateTime
+    if isinstance(when, UnsetType) or observation.other_effective():
+        return False
+    if concept is ObservationKind.BP_PANEL:
+        return _lane_pressures(context, when, reference, _decoded_panel(context, observation))
+    if not isinstance(observation.component, UnsetType):
+        return False
+    if concept in BP_COMPONENTS:
+        pressure = _fast_pressure(_decoded_quantity(observation))
+        pressures: dict[ObservationConcept, float] | None = (
+            None if pressure is None else {concept: pressure}
+        )
+        return _lane_pressures(context, when, reference, pressures)
+    return _lane_value(context, concept, _decoded_quantity(observation), when, reference)
+
+
+def _lane_pressures(
+    context: MappingContext,
+    when: str,
+    reference: str,
+    pressures: dict[ObservationConcept, float] | None,
+) -> bool:
+    if pressures is None:
+        return False
+    time = context.times.required(when, "effectiveDateTime")
+    _add_pressures(context, time, reference, pressures)
+    return True
+
+
+def _lane_value(
+    context: MappingContext,
+    concept: ObservationConcept,
+    plain: tuple[float, list[str]] | None,
+    when: str,
+    reference: str,
+) -> bool:
+    """The value of a plain vital sign converted and checked as the mappers do; recorded."""
     if plain is None:
         return False
     value, keys = plain
@@ -1127,7 +1248,31 @@ def _fast_panel(
             continue
         if identified.by_name or identified.concept not in BP_COMPONENTS:
             return None
-        pressure = _fast_pressure(component)
+        pressure = _fast_pressure(_plain_quantity(component))
+        if pressure is None:
+            return None
+        pressures.setdefault(identified.concept, pressure)
+    return pressures or None
+
+
+def _decoded_panel(
+    context: MappingContext, observation: DecodedObservation
+) -> dict[ObservationConcept, float] | None:
+    """``_fast_panel`` of a decoded Observation."""
+    components = observation.component
+    if isinstance(components, UnsetType):
+        return None
+    pressures: dict[ObservationConcept, float] = {}
+    for index, component in enumerate(components):
+        try:
+            identified = identify_decoded(context, component.code, f"component[{index}].code")
+        except ElementError:
+            return None  # reported by the mappers, not here
+        if identified is None:
+            continue
+        if identified.by_name or identified.concept not in BP_COMPONENTS:
+            return None
+        pressure = _fast_pressure(_decoded_quantity(component))
         if pressure is None:
             return None
         pressures.setdefault(identified.concept, pressure)

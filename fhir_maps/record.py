@@ -15,16 +15,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, TypeVar
 
+import msgspec
+from msgspec import UnsetType
+
 from crs_grading.inputs import GradingInputs, PatientFacts
 
 from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, resource_reference, subject_id
 from .administrations import map_administration
 from .conditions import condition_matcher, map_condition
+from .decoded import DecodedObservation, DecodedReference
 from .medications import MedicationResolver
 from .neurology import finish as finish_neurology
 from .neurology import note_sedation
-from .observations import map_observation
+from .observations import map_decoded_observation, map_observation
 from .options import DEFAULT_OPTIONS, MappingOptions
 from .patient import map_patient
 from .procedures import map_procedure
@@ -39,9 +43,12 @@ NOTE_NO_PATIENT = "the Patient resource was not in the data: age and death are u
 _SUBJECT_TYPES = frozenset({"Observation", "MedicationAdministration", "Procedure", "Condition"})
 
 
-def _resources(items: Iterable[Any]) -> Iterator[JSON | None]:
+def _resources(items: Iterable[Any]) -> Iterator[JSON | DecodedObservation | None]:
     """Every resource, Bundles unpacked (a Bundle is a container, not a finding)."""
     for item in items:
+        if type(item) is DecodedObservation:
+            yield item
+            continue
         if not isinstance(item, dict):
             if not isinstance(item, Mapping):
                 yield None
@@ -55,6 +62,43 @@ def _resources(items: Iterable[Any]) -> Iterator[JSON | None]:
                 )
             continue
         yield item
+
+
+def decoded_reference(observation: DecodedObservation, ordinal: int) -> str:
+    """``resource_reference`` of a decoded Observation."""
+    if isinstance(observation.id, str) and observation.id:
+        return f"Observation/{observation.id}"
+    return f"Observation/<no id> #{ordinal}"
+
+
+class SubjectReader:
+    """``subject_id`` of decoded subjects, worked out once per distinct subject of a call."""
+
+    __slots__ = ("_answers", "_fhir_server", "_patient_id")
+
+    def __init__(self, patient_id: str, fhir_server: str | None) -> None:
+        self._patient_id = patient_id
+        self._fhir_server = fhir_server
+        self._answers: dict[object, str | ElementError] = {}
+
+    def is_the_patient(self, subject: DecodedReference | UnsetType) -> bool:
+        """Whether ``subject`` names the patient; ``ElementError`` as ``subject_id`` raises."""
+        try:
+            answer = self._answers[subject]
+        except KeyError:
+            answer = self._answers[subject] = self._read(subject)
+        if isinstance(answer, ElementError):
+            raise answer
+        return answer == self._patient_id
+
+    def _read(self, subject: DecodedReference | UnsetType) -> str | ElementError:
+        holder: JSON = {}
+        if isinstance(subject, DecodedReference):
+            holder["subject"] = msgspec.to_builtins(subject)
+        try:
+            return subject_id(holder, "subject", self._fhir_server)
+        except ElementError as error:
+            return error
 
 
 def _sorted(items: list[T], *keys: str) -> tuple[T, ...]:
@@ -77,13 +121,14 @@ def _notes(context: MappingContext) -> tuple[str, ...]:
 
 
 def map_patient_record(
-    resources: Iterable[Mapping[str, Any]],
+    resources: Iterable[Mapping[str, Any] | DecodedObservation],
     patient_id: str,
     options: MappingOptions = DEFAULT_OPTIONS,
     *,
     fhir_server: str | None = None,
 ) -> GradingInputs:
-    """Map one patient's FHIR R4 resources (raw JSON dicts) to typed, unit-normalised inputs.
+    """Map one patient's FHIR R4 resources (raw JSON dicts, or Observations decoded by
+    ``read_resource``) to typed, unit-normalised inputs.
 
     ``resources``: the Patient, Observations, MedicationAdministrations, Medications,
     Procedures and Conditions of the request; Bundles are unpacked and other resource types
@@ -101,8 +146,15 @@ def map_patient_record(
     medications: dict[str, JSON] = {}
     patients: list[tuple[str, JSON]] = []
     work: list[tuple[str, str, JSON]] = []
+    decoded: list[tuple[str, DecodedObservation]] = []
     seen: set[str] = set()
     for ordinal, resource in enumerate(_resources(resources)):
+        if isinstance(resource, DecodedObservation):
+            reference = decoded_reference(resource, ordinal)
+            if reference not in seen:
+                seen.add(reference)
+                decoded.append((reference, resource))
+            continue
         if resource is None:
             context.skip(f"entry #{ordinal}", "is not a FHIR resource (JSON object)")
             continue
@@ -141,6 +193,17 @@ def map_patient_record(
     resolver = MedicationResolver(medications, fhir_server)
     sedation_times = TimeReader(options.default_timezone)
     matcher = condition_matcher(options)
+    subjects = SubjectReader(patient_id, fhir_server)
+    for reference, observation in decoded:
+        checkpoint = context.checkpoint()
+        try:
+            if not subjects.is_the_patient(observation.subject):
+                context.skip(reference, OTHER_PATIENT)
+                continue
+            map_decoded_observation(context, observation, reference)
+        except ElementError as error:
+            context.rollback(checkpoint)
+            context.skip(reference, str(error))
     for resource_type, reference, resource in work:
         checkpoint = context.checkpoint()
         try:

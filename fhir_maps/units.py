@@ -57,8 +57,13 @@ def quantity_unit_keys(quantity: Mapping[str, Any]) -> list[str]:
     """Lookup keys of a Quantity's ``code`` then ``unit`` (empty: the Quantity has no unit)."""
     code = quantity.get("code")
     unit = quantity.get("unit")
-    code_text = code if isinstance(code, str) else None
-    unit_text = unit if isinstance(unit, str) else None
+    return unit_keys(
+        code if isinstance(code, str) else None, unit if isinstance(unit, str) else None
+    )
+
+
+def unit_keys(code_text: str | None, unit_text: str | None) -> list[str]:
+    """``quantity_unit_keys`` of a Quantity's ``code`` and ``unit`` texts."""
     if (code_text is not None and len(code_text) > _CACHED_UNIT_CHARS) or (
         unit_text is not None and len(unit_text) > _CACHED_UNIT_CHARS
     ):

@@ -13,10 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+import orjson
+from msgspec import UNSET, Raw, Struct, UnsetType
+
+from fhir_maps import DecodedObservation, read_resource
+
 __all__ = [
+    "DecodedBundle",
     "PrefetchState",
     "PrefetchValue",
     "ReadPage",
+    "decode_bundle",
     "read_page",
     "read_prefetch",
 ]
@@ -39,9 +47,22 @@ class PrefetchState(enum.Enum):
 class ReadPage:
     """The resources of one resource-or-Bundle document and its ``next`` link."""
 
-    resources: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
     next_url: str | None = None
     skipped_entries: int = 0
+
+
+#: A resource as read: its JSON as a dict, or an Observation decoded from the request body.
+Resource = dict[str, Any] | DecodedObservation
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBundle:
+    """A prefetch Bundle read straight from the request body (``decode_bundle``): its page,
+    and how many entries it had (what ``count_resources`` counts for the 413)."""
+
+    page: ReadPage
+    entries: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +83,8 @@ def read_prefetch(prefetch: Mapping[str, Any], key: str) -> PrefetchValue:
         return PrefetchValue(PrefetchState.MISSING)
     if value is None:
         return PrefetchValue(PrefetchState.NULL)
+    if isinstance(value, DecodedBundle):
+        return PrefetchValue(PrefetchState.PRESENT, value.page)
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         return PrefetchValue(PrefetchState.INVALID)
     if value["resourceType"] == "OperationOutcome":
@@ -77,7 +100,7 @@ def read_page(document: Mapping[str, Any]) -> ReadPage:
     """
     if document.get("resourceType") != "Bundle":
         return ReadPage(resources=[dict(document)])
-    resources: list[dict[str, Any]] = []
+    resources: list[Resource] = []
     skipped = 0
     entries = document.get("entry")
     for entry in entries if isinstance(entries, list) else []:
@@ -107,3 +130,71 @@ def _next_link(bundle: Mapping[str, Any]) -> str | None:
             if isinstance(url, str) and url:
                 return url
     return None
+
+
+# --- Bundles decoded from the request body (issue 13) ----------------------------------------
+
+
+class _Search(Struct, gc=False):
+    mode: Any = None
+
+
+class _Entry(Struct, gc=False):
+    resource: Raw | UnsetType = UNSET
+    search: _Search | None | UnsetType = UNSET
+
+
+class _Bundle(Struct, gc=False):
+    resourceType: str  # noqa: N815 - FHIR's element name
+    entry: list[_Entry | None] | None | UnsetType = UNSET
+    link: Raw | UnsetType = UNSET
+
+
+_BUNDLE = msgspec.json.Decoder(_Bundle)
+
+
+def decode_bundle(raw: Raw) -> DecodedBundle | None:
+    """``read_page`` of a Bundle's raw JSON, without building the Bundle: each entry's
+    resource by ``fhir_maps.read_resource`` (plain Observations as structs, others as dicts).
+
+    ``None`` when ``raw`` is not a Bundle of the plain shape (not a Bundle; an entry or
+    ``search`` that is not an object): parse it with ``orjson`` and ``read_page`` it, which
+    reports what is wrong as always. ``orjson.JSONDecodeError`` when a resource is not JSON.
+    """
+    try:
+        bundle = _BUNDLE.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    if bundle.resourceType != "Bundle":
+        return None
+    entries = bundle.entry if isinstance(bundle.entry, list) else []
+    resources: list[Resource] = []
+    skipped = 0
+    for entry in entries:  # the checks of read_page, in its order
+        if entry is None:
+            skipped += 1
+            continue
+        search = entry.search
+        mode = search.mode if isinstance(search, _Search) else None
+        if mode is not None and not isinstance(mode, str):
+            skipped += 1
+            continue
+        if mode is not None and mode not in _RESULT_MODES:
+            continue
+        if isinstance(entry.resource, UnsetType):
+            skipped += 1
+            continue
+        resource = read_resource(entry.resource)
+        if isinstance(resource, DecodedObservation) or (
+            isinstance(resource, dict) and isinstance(resource.get("resourceType"), str)
+        ):
+            resources.append(resource)
+        else:
+            skipped += 1
+    links = UNSET if isinstance(bundle.link, UnsetType) else orjson.loads(memoryview(bundle.link))
+    page = ReadPage(
+        resources=resources,
+        next_url=_next_link({"link": links}) if links is not UNSET else None,
+        skipped_entries=skipped,
+    )
+    return DecodedBundle(page=page, entries=len(entries))

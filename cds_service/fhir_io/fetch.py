@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 import requests
 
-from cds_service.fhir_io.bundles import ReadPage, read_page
+from cds_service.fhir_io.bundles import ReadPage, Resource, read_page
 from cds_service.outbound import Deadline as OutboundDeadline
 from cds_service.outbound import (
     OutboundConnectFailed,
@@ -117,7 +117,7 @@ class ResourceAllowance:
 class KeyProgress:
     """What one fetch job has read so far; the reader takes it as is when time runs out."""
 
-    resources: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
     pages: int = 0
     skipped_entries: int = 0
     note: str | None = None  # why reading stopped early although no request failed

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from cds_service.fhir_io.bundles import Resource
 from cds_service.fhir_io.fetch import (
     Deadline,
     FetchError,
@@ -27,7 +28,7 @@ from cds_service.fhir_io.fetch import (
     ResourceAllowance,
     get_json,
 )
-from fhir_maps import ReferenceOwner, parse_reference, reference_owner
+from fhir_maps import DecodedObservation, ReferenceOwner, parse_reference, reference_owner
 from fhir_maps.references import target_on_any_server
 
 __all__ = ["MedicationReads", "medications_to_read", "read_medications"]
@@ -70,11 +71,11 @@ class MedicationReads:
 
 
 def medications_to_read(
-    resources: Iterable[Mapping[str, Any]], patient_id: str, fhir_server: str | None
+    resources: Iterable[Resource], patient_id: str, fhir_server: str | None
 ) -> tuple[list[str], int]:
     """Ids of the Medications this patient's administrations name but the data lacks (in the
     order of the administrations, each once), and how many name one on another server."""
-    pool = list(resources)
+    pool = [r for r in resources if not isinstance(r, DecodedObservation)]
     held = {
         str(r.get("id"))
         for r in pool

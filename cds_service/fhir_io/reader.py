@@ -50,6 +50,7 @@ from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io.bundles import (
     PrefetchState,
     PrefetchValue,
+    Resource,
     read_prefetch,
 )
 from cds_service.fhir_io.fetch import (
@@ -72,7 +73,8 @@ from cds_service.services import (
     PREFETCH_KEYS_BY_NAME,
 )
 from crs_grading.wording.phrases import DATA_PROBLEM
-from fhir_maps import ReferenceOwner, reference_owner
+from fhir_maps import DecodedObservation, ReferenceOwner, reference_owner
+from fhir_maps.decoded import decoded_owner
 
 __all__ = ["MAX_MEDICATION_READS", "DataProblem", "FhirReader", "PatientData", "render_template"]
 
@@ -196,10 +198,10 @@ class PatientData:
     """
 
     patient: Mapping[str, Any]
-    resources: tuple[Mapping[str, Any], ...] = ()
+    resources: tuple[Resource, ...] = ()
     problems: tuple[DataProblem, ...] = ()
 
-    def of_type(self, resource_type: str) -> list[Mapping[str, Any]]:
+    def of_type(self, resource_type: str) -> list[Resource]:
         """The resources of one ``resourceType``."""
         return [r for r in self.resources if r.get("resourceType") == resource_type]
 
@@ -220,7 +222,7 @@ def render_template(template: str, tokens: Mapping[str, str]) -> str:
 class _KeyResult:
     """Everything known about one prefetch key once reading is over."""
 
-    resources: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
     obtained: bool = False  # some answer for the key exists (possibly partial or empty)
     loss: tuple[_Loss, str] | None = None  # what was lost and why
     skipped_entries: int = 0
@@ -508,7 +510,7 @@ def _check_patient_prefetch(
     return PrefetchValue(PrefetchState.INVALID)
 
 
-def _is_the_patient(resource: Mapping[str, Any], patient_id: str) -> bool:
+def _is_the_patient(resource: Resource, patient_id: str) -> bool:
     return resource.get("resourceType") == "Patient" and resource.get("id") == patient_id
 
 
@@ -539,7 +541,12 @@ def _assemble(
                 problems.append(problem)
 
     patient = next(
-        (r for r in results[PATIENT_KEY].resources if _is_the_patient(r, patient_id)), None
+        (
+            r
+            for r in results[PATIENT_KEY].resources
+            if isinstance(r, dict) and _is_the_patient(r, patient_id)
+        ),
+        None,
     )
     if patient is None and not unavailable:
         unavailable.append("patient: no Patient resource with the id of context.patientId")
@@ -560,8 +567,8 @@ def _assemble(
 
 
 def _merge(
-    keyed: Iterable[tuple[str, list[dict[str, Any]]]], patient_id: str, fhir_server: str | None
-) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, int]]:
+    keyed: Iterable[tuple[str, list[Resource]]], patient_id: str, fhir_server: str | None
+) -> tuple[list[Resource], dict[str, int], dict[str, int]]:
     """Resources of all keys, first copy of each (resourceType, id), this patient's only.
 
     A resource is this patient's only when its patient reference is exactly
@@ -570,12 +577,20 @@ def _merge(
     patient-data resources named no patient in an accepted form (both left out).
     """
     seen: set[tuple[str, str]] = set()
-    merged: list[dict[str, Any]] = []
+    merged: list[Resource] = []
     foreign: dict[str, int] = {}
     unattributed: dict[str, int] = {}
+    owners: dict[object, ReferenceOwner] = {}  # of decoded Observations, by their subject
     for key, resources in keyed:
         for resource in resources:
-            owner, _ = reference_owner(resource, patient_id, fhir_server)
+            if isinstance(resource, DecodedObservation):
+                owner = owners.get(resource.subject)
+                if owner is None:
+                    owner = owners[resource.subject] = decoded_owner(
+                        resource, patient_id, fhir_server
+                    )
+            else:
+                owner, _ = reference_owner(resource, patient_id, fhir_server)
             if owner is ReferenceOwner.OTHER:
                 foreign[key] = foreign.get(key, 0) + 1
                 continue

@@ -1,0 +1,189 @@
+"""Observations decoded from their raw JSON into structs (issue 13): no dict per monitor row.
+
+A month of monitor-rate vitals is tens of thousands of Observations of one plain shape. Building
+each as a dict (``orjson``) and freeing it again cost more than all the grading, and the body as
+dicts was most of a call's peak memory. ``read_resource`` decodes one resource's raw JSON (a
+Bundle entry's ``resource``, kept raw by ``cds_service.fhir_io``) with ``msgspec``:
+
+- an Observation whose graded elements have the types FHIR gives them becomes a
+  ``DecodedObservation``: a ``gc=False`` struct of only the elements the fast lane reads
+  (status, code, subject, effective[x], value[x], component). The elements it does not model
+  are checked as JSON and skipped, never built. Its ``source`` is its raw JSON: when the lane
+  declines it (a lab, a comparator, an unknown unit, anything but the plain shape), the mappers
+  read ``as_dict()``, the very dict ``orjson`` makes of it, as before;
+- anything else (another resource type, or an Observation with an element of another type, a
+  ``null``, a string for a number) is parsed by ``orjson`` into the dict it always was.
+
+Equal answers by construction: the struct's types are those the lane accepts, the code and
+subject are frozen (hashable) so their meaning is worked out once per distinct value, and every
+other reader sees the dict. A duplicated key keeps its last value in both decoders. What
+differs (SPEC 3, Volume): a number beyond the range of a double in an element grading does not
+read is skipped, not refused; where the mappers must read that resource, it is skipped and
+reported (``as_dict``) instead of failing the whole request.
+tests/fhir_maps/test_decoded.py and tests/hooks/test_typed_decode.py compare both ways.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+from msgspec import UNSET, Raw, Struct, UnsetType, field
+
+from ._fhir import ElementError
+from .references import ReferenceOwner, parse_reference, target_owner
+
+__all__ = [
+    "DecodedCoding",
+    "DecodedComponent",
+    "DecodedConcept",
+    "DecodedObservation",
+    "DecodedQuantity",
+    "DecodedReference",
+    "decoded_owner",
+    "read_resource",
+]
+
+
+class DecodedCoding(Struct, frozen=True, gc=False):
+    system: str | UnsetType = UNSET
+    code: str | UnsetType = UNSET
+    display: str | UnsetType = UNSET
+
+
+class DecodedConcept(Struct, frozen=True, gc=False):
+    """A CodeableConcept as classification reads it (codings' system, code, display; text):
+    frozen, so one dict lookup finds what an equal code meant before."""
+
+    coding: tuple[DecodedCoding, ...] | UnsetType = UNSET
+    text: str | UnsetType = UNSET
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON the classifiers read (absent elements absent)."""
+        built: dict[str, Any] = {}
+        if not isinstance(self.coding, UnsetType):
+            built["coding"] = [msgspec.to_builtins(coding) for coding in self.coding]
+        if not isinstance(self.text, UnsetType):
+            built["text"] = self.text
+        return built
+
+
+class DecodedReference(Struct, frozen=True, gc=False):
+    reference: str | UnsetType = UNSET
+
+
+class DecodedQuantity(Struct, gc=False):
+    value: int | float | UnsetType = UNSET
+    comparator: str | UnsetType = UNSET
+    unit: str | UnsetType = UNSET
+    code: str | UnsetType = UNSET
+
+
+# The value[x] choices of Observation and Observation.component (FHIR R4) other than
+# valueQuantity: modelled raw, only to see whether one is there (the lane then declines).
+
+
+class DecodedComponent(Struct, gc=False):
+    code: DecodedConcept | UnsetType = UNSET
+    valueQuantity: DecodedQuantity | UnsetType = UNSET  # noqa: N815 - FHIR's element names
+    valueCodeableConcept: Raw | UnsetType = UNSET  # noqa: N815
+    valueString: Raw | UnsetType = UNSET  # noqa: N815
+    valueBoolean: Raw | UnsetType = UNSET  # noqa: N815
+    valueInteger: Raw | UnsetType = UNSET  # noqa: N815
+    valueRange: Raw | UnsetType = UNSET  # noqa: N815
+    valueRatio: Raw | UnsetType = UNSET  # noqa: N815
+    valueSampledData: Raw | UnsetType = UNSET  # noqa: N815
+    valueTime: Raw | UnsetType = UNSET  # noqa: N815
+    valueDateTime: Raw | UnsetType = UNSET  # noqa: N815
+    valuePeriod: Raw | UnsetType = UNSET  # noqa: N815
+
+    def other_value(self) -> bool:
+        """Whether a value[x] other than valueQuantity is there."""
+        return not (
+            self.valueCodeableConcept is UNSET
+            and self.valueString is UNSET
+            and self.valueBoolean is UNSET
+            and self.valueInteger is UNSET
+            and self.valueRange is UNSET
+            and self.valueRatio is UNSET
+            and self.valueSampledData is UNSET
+            and self.valueTime is UNSET
+            and self.valueDateTime is UNSET
+            and self.valuePeriod is UNSET
+        )
+
+
+class DecodedObservation(DecodedComponent, gc=False, kw_only=True):
+    """The elements of an Observation the fast lane reads; ``as_dict()`` for all of it."""
+
+    resourceType: str  # noqa: N815
+    id: str | UnsetType = UNSET
+    status: str | UnsetType = UNSET
+    subject: DecodedReference | UnsetType = UNSET
+    effectiveDateTime: str | UnsetType = UNSET  # noqa: N815
+    effectivePeriod: Raw | UnsetType = UNSET  # noqa: N815
+    effectiveInstant: Raw | UnsetType = UNSET  # noqa: N815
+    effectiveTiming: Raw | UnsetType = UNSET  # noqa: N815
+    component: tuple[DecodedComponent, ...] | UnsetType = UNSET
+    #: The resource's raw JSON, set by ``read_resource`` (a name no FHIR element has).
+    source: Raw | UnsetType = field(name="(source)", default=UNSET)
+
+    def other_effective(self) -> bool:
+        """Whether an effective[x] other than effectiveDateTime is there."""
+        return not (
+            self.effectivePeriod is UNSET
+            and self.effectiveInstant is UNSET
+            and self.effectiveTiming is UNSET
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole resource as ``orjson`` reads it. ``ElementError`` when ``orjson`` refuses
+        an element the struct skipped (a number beyond the range of a double)."""
+        if isinstance(self.source, UnsetType):
+            raise ElementError("(resource)", "was decoded without its JSON")
+        try:
+            document: dict[str, Any] = orjson.loads(memoryview(self.source))
+        except orjson.JSONDecodeError:
+            raise ElementError("(resource)", "is not JSON this service can read") from None
+        return document
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``Mapping.get`` for the readers that take any resource: type and id from the
+        struct, anything else from ``as_dict()``."""
+        if key == "resourceType":
+            return self.resourceType
+        if key == "id":
+            return default if isinstance(self.id, UnsetType) else self.id
+        return self.as_dict().get(key, default)
+
+
+_OBSERVATION = msgspec.json.Decoder(DecodedObservation)
+
+
+def read_resource(raw: Raw | bytes) -> DecodedObservation | Any:
+    """One resource's raw JSON: a ``DecodedObservation`` when it is an Observation of the
+    graded types, else what ``orjson.loads`` makes of it (``orjson.JSONDecodeError`` when it
+    is not JSON)."""
+    try:
+        observation = _OBSERVATION.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        # Not of the graded types, or not JSON for msgspec (which stops nesting at about
+        # 1,000 levels): orjson reads it, or says what is wrong (the caller's 400).
+        return orjson.loads(memoryview(raw) if isinstance(raw, Raw) else raw)
+    if observation.resourceType != "Observation":
+        return orjson.loads(memoryview(raw) if isinstance(raw, Raw) else raw)
+    observation.source = raw if isinstance(raw, Raw) else Raw(raw)
+    return observation
+
+
+def decoded_owner(
+    observation: DecodedObservation, patient_id: str, fhir_server: str | None = None
+) -> ReferenceOwner:
+    """``reference_owner`` of a decoded Observation (by its ``subject``)."""
+    subject = observation.subject
+    reference = None if isinstance(subject, UnsetType) else subject.reference
+    return target_owner(
+        parse_reference(None if isinstance(reference, UnsetType) else reference, fhir_server),
+        patient_id,
+    )[0]
