@@ -72,8 +72,10 @@ class MappingContext:
         #: What each distinct code object means (``observations.identify``): a chart repeats
         #: a few dozen codes across tens of thousands of Observations (issue 13).
         self.concepts: dict[tuple[bool, bytes], Any] = {}
-        #: The same for decoded code structs (``decoded``), kept by the struct itself.
-        self.decoded_concepts: dict[tuple[bool, Any], Any] = {}
+        #: The same for decoded code structs (``decoded``), kept by the struct itself: an
+        #: Observation's own codes (with the configured codes) and its components' codes.
+        self.decoded_concepts: dict[Any, Any] = {}
+        self.decoded_parts: dict[Any, Any] = {}
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow

@@ -208,28 +208,31 @@ def identify_decoded(
     """``identify`` of a decoded code: kept by the (frozen, hashable) struct itself."""
     if isinstance(code, UnsetType):
         return _identify(None, element, options)
-    key = (options is not None, code)
+    known = context.decoded_concepts if options is not None else context.decoded_parts
     try:
-        found: Identified | None = context.decoded_concepts[key]
+        found: Identified | None = known[code]
         return found
     except KeyError:
-        identified = context.decoded_concepts[key] = _identify(code.as_json(), element, options)
+        identified = known[code] = _identify(code.as_json(), element, options)
         return identified
 
 
-def map_decoded_observation(
-    context: MappingContext, observation: DecodedObservation, reference: str
-) -> None:
-    """``map_observation`` of a decoded Observation: the fast lane on the struct; the
-    mappers on ``as_dict()`` when it declines."""
+def decoded_lane(context: MappingContext, observation: DecodedObservation, reference: str) -> bool:
+    """The fast lane of a decoded Observation: True when it was mapped, or when it is
+    nothing grading reads (as ``map_observation``: no code of ours, no components); False
+    when ``map_decoded_rest`` must read it. Changes nothing before it can no longer fail."""
     identified = identify_decoded(context, observation.code, options=context.options)
     if identified is None:
-        if isinstance(observation.component, UnsetType):
-            return  # as map_observation: no code grading reads and no components
-    elif not identified.by_name and _decoded_lane(
+        return isinstance(observation.component, UnsetType)
+    return not identified.by_name and _decoded_lane(
         context, observation, identified.concept, reference
-    ):
-        return
+    )
+
+
+def map_decoded_rest(
+    context: MappingContext, observation: DecodedObservation, reference: str
+) -> None:
+    """What ``decoded_lane`` declined: the mappers read ``as_dict()``, as any Observation."""
     map_observation(context, observation.as_dict(), reference)
 
 

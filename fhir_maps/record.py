@@ -28,7 +28,7 @@ from .decoded import DecodedObservation, DecodedReference
 from .medications import MedicationResolver
 from .neurology import finish as finish_neurology
 from .neurology import note_sedation
-from .observations import map_decoded_observation, map_observation
+from .observations import decoded_lane, map_decoded_rest, map_observation
 from .options import DEFAULT_OPTIONS, MappingOptions
 from .patient import map_patient
 from .procedures import map_procedure
@@ -195,12 +195,19 @@ def map_patient_record(
     matcher = condition_matcher(options)
     subjects = SubjectReader(patient_id, fhir_server)
     for reference, observation in decoded:
-        checkpoint = context.checkpoint()
+        # The fast lane changes nothing before it can no longer fail: no checkpoint for it.
         try:
             if not subjects.is_the_patient(observation.subject):
                 context.skip(reference, OTHER_PATIENT)
                 continue
-            map_decoded_observation(context, observation, reference)
+            if decoded_lane(context, observation, reference):
+                continue
+        except ElementError as error:
+            context.skip(reference, str(error))
+            continue
+        checkpoint = context.checkpoint()
+        try:
+            map_decoded_rest(context, observation, reference)
         except ElementError as error:
             context.rollback(checkpoint)
             context.skip(reference, str(error))

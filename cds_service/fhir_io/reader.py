@@ -583,14 +583,24 @@ def _merge(
     owners: dict[object, ReferenceOwner] = {}  # of decoded Observations, by their subject
     for key, resources in keyed:
         for resource in resources:
-            if isinstance(resource, DecodedObservation):
+            if isinstance(resource, DecodedObservation):  # the same steps on the struct
                 owner = owners.get(resource.subject)
                 if owner is None:
                     owner = owners[resource.subject] = decoded_owner(
                         resource, patient_id, fhir_server
                     )
-            else:
-                owner, _ = reference_owner(resource, patient_id, fhir_server)
+                if owner is not ReferenceOwner.OURS:
+                    counts = foreign if owner is ReferenceOwner.OTHER else unattributed
+                    counts[key] = counts.get(key, 0) + 1
+                    continue
+                if isinstance(resource.id, str):
+                    identity = ("Observation", resource.id)
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
+                merged.append(resource)
+                continue
+            owner, _ = reference_owner(resource, patient_id, fhir_server)
             if owner is ReferenceOwner.OTHER:
                 foreign[key] = foreign.get(key, 0) + 1
                 continue

@@ -1,11 +1,14 @@
 """Issue 13: the fast lane of ``fhir_maps.observations`` and the once-per-code classification
-map exactly as the mappers do.
+map exactly as the mappers do, on dicts and on Observations decoded into structs.
 
 The reference here is the same mapping with the lane closed (no kind is fast) and every code
 classified afresh (``observation_concept`` per code object). Both must give equal
 ``GradingInputs`` (every reading, every skipped resource and its reason, every note) on the
 demo cases of the seed paper, the JSON fixtures, the benchmark payloads, and generated
 Observations mutated in the ways real EHR data and broken clients differ from the plain shape.
+The same resources sent as JSON and read by ``fhir_maps.read_resource`` (plain Observations as
+``DecodedObservation`` structs, read by the decoded lane) must map as the reference maps what
+``orjson`` reads of that JSON.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from benchmarks.payloads import SIZES, build_payload
 from cds_service.demo import CASES, generate_bundle, load_bundle
 from cds_service.fhir_io.bundles import read_page
 from crs_grading.inputs import GradingInputs
-from fhir_maps import MappingOptions, map_patient_record, observations
+from fhir_maps import (
+    DecodedObservation,
+    MappingOptions,
+    map_patient_record,
+    observations,
+    read_resource,
+)
 from fhir_maps._context import MappingContext
 from fhir_maps.valuesets.observations import ObservationKind
 
@@ -68,7 +77,50 @@ def _both(
 def _assert_alike(resources: list[Any], patient_id: str = PATIENT) -> GradingInputs:
     fast, reference = _both(resources, patient_id)
     assert fast == reference
+    _assert_decoded_alike(resources, patient_id)
     return fast
+
+
+def _flat(items: list[Any]) -> list[Any]:
+    """The resources as ``map_patient_record`` walks them, Bundles unpacked the same way."""
+    flat: list[Any] = []
+    for item in items:
+        if isinstance(item, dict) and item.get("resourceType") == "Bundle":
+            entries = item.get("entry")
+            if isinstance(entries, list):
+                flat.extend(
+                    _flat(
+                        [
+                            entry.get("resource") if isinstance(entry, dict) else None
+                            for entry in entries
+                        ]
+                    )
+                )
+            continue
+        flat.append(item)
+    return flat
+
+
+def _assert_decoded_alike(
+    resources: list[Any], patient_id: str, options: MappingOptions | None = None
+) -> GradingInputs | None:
+    """Each resource sent as JSON: decoded by ``read_resource`` it maps as the reference maps
+    ``orjson``'s dict of it. None when the resources are not all JSON (NaN, a set...)."""
+    options = options or MappingOptions()
+    try:
+        texts = [
+            json.dumps(item, allow_nan=False).encode() if isinstance(item, dict) else None
+            for item in _flat(resources)
+        ]
+        parsed = [orjson.loads(text) if text is not None else None for text in texts]
+    except (TypeError, ValueError):
+        return None
+    decoded = [read_resource(text) if text is not None else None for text in texts]
+    mapped = map_patient_record(decoded, patient_id, options)
+    with _reference_mapping():
+        reference = map_patient_record(parsed, patient_id, options)
+    assert mapped == reference
+    return mapped
 
 
 def _patient_id(resources: list[JSON]) -> str:
@@ -112,6 +164,8 @@ def test_the_benchmark_payloads_map_alike(size):
     resources = [r for value in prefetch.values() for r in read_page(value).resources]
     inputs = _assert_alike(resources, payload.patient_id)
     assert len(inputs.heart_rates) > 20
+    decoded = [read_resource(orjson.dumps(resource)) for resource in resources]
+    assert sum(isinstance(item, DecodedObservation) for item in decoded) > len(resources) // 2
 
 
 # --- the lane itself --------------------------------------------------------------------------
