@@ -76,6 +76,9 @@ class MappingContext:
         #: Observation's own codes (with the configured codes) and its components' codes.
         self.decoded_concepts: dict[Any, Any] = {}
         self.decoded_parts: dict[Any, Any] = {}
+        #: What each decoded code means for the fast lane (``observations.decoded_lane``).
+        self.lane_plans: dict[Any, Any] = {}
+        self.panel_plans: dict[Any, Any] = {}
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow

@@ -8,19 +8,21 @@ Bundle entry's ``resource``, kept raw by ``cds_service.fhir_io``) with ``msgspec
 - an Observation whose graded elements have the types FHIR gives them becomes a
   ``DecodedObservation``: a ``gc=False`` struct of only the elements the fast lane reads
   (status, code, subject, effective[x], value[x], component). The elements it does not model
-  are checked as JSON and skipped, never built. Its ``source`` is its raw JSON: when the lane
-  declines it (a lab, a comparator, an unknown unit, anything but the plain shape), the mappers
-  read ``as_dict()``, the very dict ``orjson`` makes of it, as before;
+  are checked as JSON and skipped, never built. ``code`` and ``subject`` stay JSON text: what
+  they mean is worked out once per distinct text, by ``orjson`` and the usual readers
+  (``parsed_element``). Its ``source`` is its raw JSON: when the lane declines it (a lab, a
+  comparator, an unknown unit, anything but the plain shape), the mappers read ``as_dict()``,
+  the very dict ``orjson`` makes of it, as before;
 - anything else (another resource type, or an Observation with an element of another type, a
   ``null``, a string for a number) is parsed by ``orjson`` into the dict it always was.
 
-Equal answers by construction: the struct's types are those the lane accepts, the code and
-subject are frozen (hashable) so their meaning is worked out once per distinct value, and every
-other reader sees the dict. A duplicated key keeps its last value in both decoders. What
-differs (SPEC 3, Volume): a number beyond the range of a double in an element grading does not
-read is skipped, not refused; where the mappers must read that resource, it is skipped and
-reported (``as_dict``) instead of failing the whole request.
-tests/fhir_maps/test_decoded.py and tests/hooks/test_typed_decode.py compare both ways.
+Equal answers by construction: the struct's types are those the lane accepts, and every other
+reader sees the dict; a duplicated key keeps its last value in both decoders. What differs
+(SPEC 3, Volume): ``msgspec`` checks the syntax of what it skips, not its UTF-8 or the range of
+its numbers, so invalid UTF-8 or a number beyond the range of a double in an element grading
+does not read no longer fails the request; where a reader must parse that element (a code, a
+subject, the dict of a declined resource), that resource is skipped and reported.
+tests/fhir_maps/test_fast_lane.py and tests/hooks/test_typed_decode.py compare both ways.
 """
 
 from __future__ import annotations
@@ -32,45 +34,16 @@ import orjson
 from msgspec import UNSET, Raw, Struct, UnsetType, field
 
 from ._fhir import ElementError
-from .references import ReferenceOwner, parse_reference, target_owner
+from .references import ReferenceOwner, reference_owner
 
 __all__ = [
-    "DecodedCoding",
     "DecodedComponent",
-    "DecodedConcept",
     "DecodedObservation",
     "DecodedQuantity",
-    "DecodedReference",
     "decoded_owner",
+    "parsed_element",
     "read_resource",
 ]
-
-
-class DecodedCoding(Struct, frozen=True, gc=False):
-    system: str | UnsetType = UNSET
-    code: str | UnsetType = UNSET
-    display: str | UnsetType = UNSET
-
-
-class DecodedConcept(Struct, frozen=True, gc=False):
-    """A CodeableConcept as classification reads it (codings' system, code, display; text):
-    frozen, so one dict lookup finds what an equal code meant before."""
-
-    coding: tuple[DecodedCoding, ...] | UnsetType = UNSET
-    text: str | UnsetType = UNSET
-
-    def as_json(self) -> dict[str, Any]:
-        """The JSON the classifiers read (absent elements absent)."""
-        built: dict[str, Any] = {}
-        if not isinstance(self.coding, UnsetType):
-            built["coding"] = [msgspec.to_builtins(coding) for coding in self.coding]
-        if not isinstance(self.text, UnsetType):
-            built["text"] = self.text
-        return built
-
-
-class DecodedReference(Struct, frozen=True, gc=False):
-    reference: str | UnsetType = UNSET
 
 
 class DecodedQuantity(Struct, gc=False):
@@ -85,7 +58,8 @@ class DecodedQuantity(Struct, gc=False):
 
 
 class DecodedComponent(Struct, gc=False):
-    code: DecodedConcept | UnsetType = UNSET
+    #: Kept as its JSON text: what a code means is worked out once per distinct text.
+    code: Raw | UnsetType = UNSET
     valueQuantity: DecodedQuantity | UnsetType = UNSET  # noqa: N815 - FHIR's element names
     valueCodeableConcept: Raw | UnsetType = UNSET  # noqa: N815
     valueString: Raw | UnsetType = UNSET  # noqa: N815
@@ -120,7 +94,7 @@ class DecodedObservation(DecodedComponent, gc=False, kw_only=True):
     resourceType: str  # noqa: N815
     id: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
-    subject: DecodedReference | UnsetType = UNSET
+    subject: Raw | UnsetType = UNSET  # as ``code``: read once per distinct text
     effectiveDateTime: str | UnsetType = UNSET  # noqa: N815
     effectivePeriod: Raw | UnsetType = UNSET  # noqa: N815
     effectiveInstant: Raw | UnsetType = UNSET  # noqa: N815
@@ -177,13 +151,25 @@ def read_resource(raw: Raw | bytes) -> DecodedObservation | Any:
     return observation
 
 
+def parsed_element(raw: Raw, element: str) -> Any:
+    """An element kept raw (``code``, ``subject``) as ``orjson`` reads it; ``ElementError``
+    when ``orjson`` refuses it (the designed difference of the module docstring)."""
+    try:
+        return orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError:
+        raise ElementError(element, "is not JSON this service can read") from None
+
+
 def decoded_owner(
     observation: DecodedObservation, patient_id: str, fhir_server: str | None = None
 ) -> ReferenceOwner:
-    """``reference_owner`` of a decoded Observation (by its ``subject``)."""
+    """``reference_owner`` of a decoded Observation (by its ``subject``); ``NOBODY`` when the
+    subject is not JSON ``orjson`` reads."""
     subject = observation.subject
-    reference = None if isinstance(subject, UnsetType) else subject.reference
-    return target_owner(
-        parse_reference(None if isinstance(reference, UnsetType) else reference, fhir_server),
-        patient_id,
-    )[0]
+    resource: dict[str, Any] = {"resourceType": "Observation"}
+    if not isinstance(subject, UnsetType):
+        try:
+            resource["subject"] = parsed_element(subject, "subject")
+        except ElementError:
+            return ReferenceOwner.NOBODY
+    return reference_owner(resource, patient_id, fhir_server)[0]

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import orjson
-from msgspec import UnsetType
+from msgspec import Raw, UnsetType
 
 from crs_grading.inputs import (
     LAB_NAMES,
@@ -43,7 +43,7 @@ from ._fhir import (
     optional_object,
 )
 from ._names import MAX_MATCH_CHARACTERS
-from .decoded import DecodedComponent, DecodedConcept, DecodedObservation
+from .decoded import DecodedComponent, DecodedObservation, parsed_element
 from .neurology import (
     configured_kind,
     map_rass,
@@ -200,40 +200,74 @@ def identify(
 
 def identify_decoded(
     context: MappingContext,
-    code: DecodedConcept | UnsetType,
+    code: Raw | UnsetType,
     element: str = "code",
     *,
     options: MappingOptions | None = None,
 ) -> Identified | None:
-    """``identify`` of a decoded code: kept by the (frozen, hashable) struct itself."""
+    """``identify`` of a decoded code (its JSON text), kept by that text."""
     if isinstance(code, UnsetType):
         return _identify(None, element, options)
     known = context.decoded_concepts if options is not None else context.decoded_parts
+    text = bytes(code)
     try:
-        found: Identified | None = known[code]
+        found: Identified | None = known[text]
         return found
     except KeyError:
-        identified = known[code] = _identify(code.as_json(), element, options)
+        identified = known[text] = _identify(parsed_element(code, element), element, options)
         return identified
 
 
 def decoded_lane(context: MappingContext, observation: DecodedObservation, reference: str) -> bool:
     """The fast lane of a decoded Observation: True when it was mapped, or when it is
     nothing grading reads (as ``map_observation``: no code of ours, no components); False
-    when ``map_decoded_rest`` must read it. Changes nothing before it can no longer fail."""
-    identified = identify_decoded(context, observation.code, options=context.options)
-    if identified is None:
+    when the mappers must read its ``as_dict()``. Changes nothing before it can no longer fail.
+    What its code means for the lane is worked out once per distinct code (``_lane_plan``)."""
+    code = observation.code
+    key = None if isinstance(code, UnsetType) else bytes(code)
+    plans = context.lane_plans
+    try:
+        plan: _LanePlan = plans[key]
+    except KeyError:
+        plan = plans[key] = _lane_plan(context, code)
+    if plan is None:
         return isinstance(observation.component, UnsetType)
-    return not identified.by_name and _decoded_lane(
-        context, observation, identified.concept, reference
-    )
+    if not isinstance(plan, tuple):
+        return False
+    concept, part = plan
+    status = observation.status
+    if not isinstance(status, str) or status not in OBSERVATION_COUNTED:
+        return False
+    when = observation.effectiveDateTime
+    if not isinstance(when, str) or observation.other_effective():
+        return False
+    if concept is ObservationKind.BP_PANEL:
+        return _decoded_panel(context, observation, reference)
+    if not isinstance(observation.component, UnsetType):
+        return False
+    if part:
+        pressure = _fast_pressure(_decoded_quantity(observation))
+        pressures: dict[ObservationConcept, float] | None = (
+            None if pressure is None else {concept: pressure}
+        )
+        return _lane_pressures(context, when, reference, pressures)
+    return _lane_value(context, concept, _decoded_quantity(observation), when, reference)
 
 
-def map_decoded_rest(
-    context: MappingContext, observation: DecodedObservation, reference: str
-) -> None:
-    """What ``decoded_lane`` declined: the mappers read ``as_dict()``, as any Observation."""
-    map_observation(context, observation.as_dict(), reference)
+#: What an Observation's code means for ``decoded_lane``: ``None`` a code grading does not
+#: read; ``False`` the mappers read it (a name-matched code, a kind the lane does not read,
+#: validation on); else the kind, and whether it is a part of a blood pressure.
+_LanePlan = tuple[ObservationConcept, bool] | Literal[False] | None
+
+
+def _lane_plan(context: MappingContext, code: Raw | UnsetType) -> _LanePlan:
+    identified = identify_decoded(context, code, options=context.options)
+    if identified is None:
+        return None
+    concept = identified.concept
+    if identified.by_name or concept not in _FAST_KINDS or context.validating:
+        return False
+    return concept, concept in BP_COMPONENTS
 
 
 def _identify(code: object, element: str, options: MappingOptions | None) -> Identified | None:
@@ -600,14 +634,26 @@ def _add_pressures(
 ) -> None:
     """One BloodPressure from the pressures of one time (a panel's, or one row's own): the
     mappers and the fast lane record blood pressures only through here."""
+    _record_pressures(
+        context,
+        time,
+        reference,
+        pressures.get(ObservationKind.SYSTOLIC),
+        pressures.get(ObservationKind.DIASTOLIC),
+        pressures.get(ObservationKind.MEAN_ARTERIAL),
+    )
+
+
+def _record_pressures(
+    context: MappingContext,
+    time: datetime,
+    reference: str,
+    systolic: float | None,
+    diastolic: float | None,
+    mean: float | None,
+) -> None:
     context.blood_pressures.append(
-        BloodPressure(
-            time,
-            reference,
-            systolic=pressures.get(ObservationKind.SYSTOLIC),
-            diastolic=pressures.get(ObservationKind.DIASTOLIC),
-            mean=pressures.get(ObservationKind.MEAN_ARTERIAL),
-        )
+        BloodPressure(time, reference, systolic=systolic, diastolic=diastolic, mean=mean)
     )
 
 
@@ -1135,34 +1181,6 @@ def _fast_lane(
     return _lane_value(context, concept, _plain_quantity(observation), when, reference)
 
 
-def _decoded_lane(
-    context: MappingContext,
-    observation: DecodedObservation,
-    concept: ObservationConcept,
-    reference: str,
-) -> bool:
-    """``_fast_lane`` of a decoded Observation: the same checks on the struct's fields."""
-    if concept not in _FAST_KINDS or context.validating:
-        return False
-    status = observation.status
-    if isinstance(status, UnsetType) or status not in OBSERVATION_COUNTED:
-        return False
-    when = observation.effectiveDateTime
-    if isinstance(when, UnsetType) or observation.other_effective():
-        return False
-    if concept is ObservationKind.BP_PANEL:
-        return _lane_pressures(context, when, reference, _decoded_panel(context, observation))
-    if not isinstance(observation.component, UnsetType):
-        return False
-    if concept in BP_COMPONENTS:
-        pressure = _fast_pressure(_decoded_quantity(observation))
-        pressures: dict[ObservationConcept, float] | None = (
-            None if pressure is None else {concept: pressure}
-        )
-        return _lane_pressures(context, when, reference, pressures)
-    return _lane_value(context, concept, _decoded_quantity(observation), when, reference)
-
-
 def _lane_pressures(
     context: MappingContext,
     when: str,
@@ -1259,27 +1277,65 @@ def _fast_panel(
 
 
 def _decoded_panel(
-    context: MappingContext, observation: DecodedObservation
-) -> dict[ObservationConcept, float] | None:
-    """``_fast_panel`` of a decoded Observation."""
+    context: MappingContext, observation: DecodedObservation, reference: str
+) -> bool:
+    """``_fast_panel`` of a decoded Observation, recorded as ``_lane_pressures`` does; False
+    (nothing changed) for anything else. What the components' codes mean is worked out once
+    per distinct list of codes (``_panel_plan``)."""
     components = observation.component
     if isinstance(components, UnsetType):
-        return None
-    pressures: dict[ObservationConcept, float] = {}
-    for index, component in enumerate(components):
+        return False
+    codes = [component.code for component in components]
+    key = tuple([None if isinstance(code, UnsetType) else bytes(code) for code in codes])
+    plans = context.panel_plans
+    try:
+        plan: tuple[int, ...] | None = plans[key]
+    except KeyError:
+        plan = plans[key] = _panel_plan(context, codes)
+    if plan is None:
+        return False
+    pressures: list[float | None] = [None, None, None, None]
+    for slot, component in zip(plan, components, strict=True):
+        if slot < 3:
+            pressure = _fast_pressure(_decoded_quantity(component))
+            if pressure is None:
+                return False
+            if pressures[slot] is None:  # the first of a kind counts, as in _fast_panel
+                pressures[slot] = pressure
+    systolic, diastolic, mean, _ = pressures
+    if systolic is None and diastolic is None and mean is None:
+        return False
+    when = observation.effectiveDateTime
+    assert isinstance(when, str)  # noqa: S101 - decoded_lane checked it
+    time = context.times.required(when, "effectiveDateTime")
+    _record_pressures(context, time, reference, systolic, diastolic, mean)
+    return True
+
+
+#: The slot of each blood pressure part in ``_decoded_panel``; 3: a part grading does not read.
+_PANEL_SLOTS: dict[ObservationConcept, int] = {
+    ObservationKind.SYSTOLIC: 0,
+    ObservationKind.DIASTOLIC: 1,
+    ObservationKind.MEAN_ARTERIAL: 2,
+}
+
+
+def _panel_plan(context: MappingContext, codes: list[Raw | UnsetType]) -> tuple[int, ...] | None:
+    """The slot of each component (``_PANEL_SLOTS``, 3 for one grading does not read), or
+    ``None`` when the mappers must read the panel (a name-matched or other known part)."""
+    slots: list[int] = []
+    for index, code in enumerate(codes):
         try:
-            identified = identify_decoded(context, component.code, f"component[{index}].code")
+            identified = identify_decoded(context, code, f"component[{index}].code")
         except ElementError:
             return None  # reported by the mappers, not here
         if identified is None:
-            continue
-        if identified.by_name or identified.concept not in BP_COMPONENTS:
+            slots.append(3)
+        elif identified.by_name or identified.concept not in BP_COMPONENTS:
             return None
-        pressure = _fast_pressure(_decoded_quantity(component))
-        if pressure is None:
-            return None
-        pressures.setdefault(identified.concept, pressure)
-    return pressures or None
+        else:
+            slots.append(_PANEL_SLOTS[identified.concept])
+    return tuple(slots)
 
 
 #: The kinds the fast lane reads; every other one always goes through the mappers.

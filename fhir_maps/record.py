@@ -15,8 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, TypeVar
 
-import msgspec
-from msgspec import UnsetType
+from msgspec import Raw, UnsetType
 
 from crs_grading.inputs import GradingInputs, PatientFacts
 
@@ -24,11 +23,11 @@ from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, resource_reference, subject_id
 from .administrations import map_administration
 from .conditions import condition_matcher, map_condition
-from .decoded import DecodedObservation, DecodedReference
+from .decoded import DecodedObservation, parsed_element
 from .medications import MedicationResolver
 from .neurology import finish as finish_neurology
 from .neurology import note_sedation
-from .observations import decoded_lane, map_decoded_rest, map_observation
+from .observations import decoded_lane, map_observation
 from .options import DEFAULT_OPTIONS, MappingOptions
 from .patient import map_patient
 from .procedures import map_procedure
@@ -81,21 +80,22 @@ class SubjectReader:
         self._fhir_server = fhir_server
         self._answers: dict[object, str | ElementError] = {}
 
-    def is_the_patient(self, subject: DecodedReference | UnsetType) -> bool:
+    def is_the_patient(self, subject: Raw | UnsetType) -> bool:
         """Whether ``subject`` names the patient; ``ElementError`` as ``subject_id`` raises."""
+        key = None if isinstance(subject, UnsetType) else bytes(subject)
         try:
-            answer = self._answers[subject]
+            answer = self._answers[key]
         except KeyError:
-            answer = self._answers[subject] = self._read(subject)
+            answer = self._answers[key] = self._read(subject)
         if isinstance(answer, ElementError):
             raise answer
         return answer == self._patient_id
 
-    def _read(self, subject: DecodedReference | UnsetType) -> str | ElementError:
-        holder: JSON = {}
-        if isinstance(subject, DecodedReference):
-            holder["subject"] = msgspec.to_builtins(subject)
+    def _read(self, subject: Raw | UnsetType) -> str | ElementError:
         try:
+            holder: JSON = {}
+            if not isinstance(subject, UnsetType):
+                holder["subject"] = parsed_element(subject, "subject")
             return subject_id(holder, "subject", self._fhir_server)
         except ElementError as error:
             return error
@@ -145,15 +145,16 @@ def map_patient_record(
     patient_reference = f"Patient/{patient_id}"
     medications: dict[str, JSON] = {}
     patients: list[tuple[str, JSON]] = []
-    work: list[tuple[str, str, JSON]] = []
-    decoded: list[tuple[str, DecodedObservation]] = []
+    # In input order; a decoded Observation is marked by the type name "" (one loop, so the
+    # notes come in the same order whichever way a resource was read).
+    work: list[tuple[str, str, Any]] = []
     seen: set[str] = set()
     for ordinal, resource in enumerate(_resources(resources)):
         if isinstance(resource, DecodedObservation):
             reference = decoded_reference(resource, ordinal)
             if reference not in seen:
                 seen.add(reference)
-                decoded.append((reference, resource))
+                work.append(("", reference, resource))
             continue
         if resource is None:
             context.skip(f"entry #{ordinal}", "is not a FHIR resource (JSON object)")
@@ -194,26 +195,23 @@ def map_patient_record(
     sedation_times = TimeReader(options.default_timezone)
     matcher = condition_matcher(options)
     subjects = SubjectReader(patient_id, fhir_server)
-    for reference, observation in decoded:
-        # The fast lane changes nothing before it can no longer fail: no checkpoint for it.
-        try:
-            if not subjects.is_the_patient(observation.subject):
-                context.skip(reference, OTHER_PATIENT)
-                continue
-            if decoded_lane(context, observation, reference):
-                continue
-        except ElementError as error:
-            context.skip(reference, str(error))
-            continue
-        checkpoint = context.checkpoint()
-        try:
-            map_decoded_rest(context, observation, reference)
-        except ElementError as error:
-            context.rollback(checkpoint)
-            context.skip(reference, str(error))
     for resource_type, reference, resource in work:
+        if not resource_type:  # a decoded Observation
+            # The fast lane changes nothing before it can no longer fail: no checkpoint.
+            try:
+                if not subjects.is_the_patient(resource.subject):
+                    context.skip(reference, OTHER_PATIENT)
+                    continue
+                if decoded_lane(context, resource, reference):
+                    continue
+            except ElementError as error:
+                context.skip(reference, str(error))
+                continue
+            resource_type = "Observation"
         checkpoint = context.checkpoint()
         try:
+            if isinstance(resource, DecodedObservation):  # declined by the lane: its dict
+                resource = resource.as_dict()
             if subject_id(resource, "subject", fhir_server) != patient_id:
                 context.skip(reference, OTHER_PATIENT)
                 continue

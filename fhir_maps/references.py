@@ -174,13 +174,7 @@ def reference_owner(
     """
     value = resource.get(patient_element(resource.get("resourceType")))
     reference = value.get("reference") if isinstance(value, dict) else None
-    return target_owner(parse_reference(reference, fhir_server), patient_id)
-
-
-def target_owner(
-    target: LiteralReference | None, patient_id: str
-) -> tuple[ReferenceOwner, LiteralReference | None]:
-    """Whose a parsed patient reference (``parse_reference``) names (see ``reference_owner``)."""
+    target = parse_reference(reference, fhir_server)
     if target is None or target.resource_type != "Patient":
         return ReferenceOwner.NOBODY, target
     if target.id == patient_id:

@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from msgspec import UnsetType
 
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io.bundles import (
@@ -584,11 +585,11 @@ def _merge(
     for key, resources in keyed:
         for resource in resources:
             if isinstance(resource, DecodedObservation):  # the same steps on the struct
-                owner = owners.get(resource.subject)
+                subject = resource.subject
+                text = None if isinstance(subject, UnsetType) else bytes(subject)
+                owner = owners.get(text)
                 if owner is None:
-                    owner = owners[resource.subject] = decoded_owner(
-                        resource, patient_id, fhir_server
-                    )
+                    owner = owners[text] = decoded_owner(resource, patient_id, fhir_server)
                 if owner is not ReferenceOwner.OURS:
                     counts = foreign if owner is ReferenceOwner.OTHER else unattributed
                     counts[key] = counts.get(key, 0) + 1
