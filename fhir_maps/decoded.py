@@ -37,6 +37,7 @@ from ._fhir import ElementError
 from .references import ReferenceOwner, reference_owner
 
 __all__ = [
+    "OBSERVATION",
     "DecodedComponent",
     "DecodedObservation",
     "DecodedQuantity",
@@ -100,8 +101,11 @@ class DecodedObservation(DecodedComponent, gc=False, kw_only=True):
     effectiveInstant: Raw | UnsetType = UNSET  # noqa: N815
     effectiveTiming: Raw | UnsetType = UNSET  # noqa: N815
     component: tuple[DecodedComponent, ...] | UnsetType = UNSET
-    #: The resource's raw JSON, set by ``read_resource`` (a name no FHIR element has).
-    source: Raw | UnsetType = field(name="(source)", default=UNSET)
+    #: Where its raw JSON is, set after the decode: the raw JSON itself (``read_resource``),
+    #: or, with ``index``, a sequence that gives it (``RawSource``, for a whole Bundle decoded
+    #: at once). The names are no FHIR element's.
+    source: Any = field(name="(source)", default=None)
+    index: int = field(name="(index)", default=-1)
 
     def other_effective(self) -> bool:
         """Whether an effective[x] other than effectiveDateTime is there."""
@@ -114,10 +118,11 @@ class DecodedObservation(DecodedComponent, gc=False, kw_only=True):
     def as_dict(self) -> dict[str, Any]:
         """The whole resource as ``orjson`` reads it. ``ElementError`` when ``orjson`` refuses
         an element the struct skipped (a number beyond the range of a double)."""
-        if isinstance(self.source, UnsetType):
+        source = self.source if self.index < 0 else self.source[self.index]
+        if not isinstance(source, Raw):
             raise ElementError("(resource)", "was decoded without its JSON")
         try:
-            document: dict[str, Any] = orjson.loads(memoryview(self.source))
+            document: dict[str, Any] = orjson.loads(memoryview(source))
         except orjson.JSONDecodeError:
             raise ElementError("(resource)", "is not JSON this service can read") from None
         return document
@@ -132,7 +137,8 @@ class DecodedObservation(DecodedComponent, gc=False, kw_only=True):
         return self.as_dict().get(key, default)
 
 
-_OBSERVATION = msgspec.json.Decoder(DecodedObservation)
+#: The decoder of one Observation.
+OBSERVATION = msgspec.json.Decoder(DecodedObservation)
 
 
 def read_resource(raw: Raw | bytes) -> DecodedObservation | Any:
@@ -140,7 +146,7 @@ def read_resource(raw: Raw | bytes) -> DecodedObservation | Any:
     graded types, else what ``orjson.loads`` makes of it (``orjson.JSONDecodeError`` when it
     is not JSON)."""
     try:
-        observation = _OBSERVATION.decode(raw)
+        observation = OBSERVATION.decode(raw)
     except (msgspec.MsgspecError, RecursionError):
         # Not of the graded types, or not JSON for msgspec (which stops nesting at about
         # 1,000 levels): orjson reads it, or says what is wrong (the caller's 400).

@@ -153,14 +153,83 @@ class _Bundle(Struct, gc=False):
 _BUNDLE = msgspec.json.Decoder(_Bundle)
 
 
-def decode_bundle(raw: Raw) -> DecodedBundle | None:
-    """``read_page`` of a Bundle's raw JSON, without building the Bundle: each entry's
-    resource by ``fhir_maps.read_resource`` (plain Observations as structs, others as dicts).
+class _ObservationEntry(Struct, gc=False):
+    resource: DecodedObservation | UnsetType = UNSET
+    search: _Search | None | UnsetType = UNSET
 
-    ``None`` when ``raw`` is not a Bundle of the plain shape (not a Bundle; an entry or
-    ``search`` that is not an object): parse it with ``orjson`` and ``read_page`` it, which
-    reports what is wrong as always. ``orjson.JSONDecodeError`` when a resource is not JSON.
+
+class _ObservationBundle(Struct, gc=False):
+    resourceType: str  # noqa: N815
+    entry: list[_ObservationEntry] | None | UnsetType = UNSET
+    link: Raw | UnsetType = UNSET
+
+
+_OBSERVATION_BUNDLE = msgspec.json.Decoder(_ObservationBundle)
+
+
+class _EntryResources:
+    """The raw JSON of each entry's resource of one Bundle, read when first asked (for the
+    ``as_dict()`` of an Observation the fast lane declines)."""
+
+    __slots__ = ("_raw", "_resources")
+
+    def __init__(self, raw: Raw) -> None:
+        self._raw = raw
+        self._resources: list[Raw | None] | None = None
+
+    def __getitem__(self, index: int) -> Raw | None:
+        if self._resources is None:
+            entries = _BUNDLE.decode(self._raw).entry
+            self._resources = [
+                None if entry is None or isinstance(entry.resource, UnsetType) else entry.resource
+                for entry in (entries if isinstance(entries, list) else [])
+            ]
+        return self._resources[index]
+
+
+def decode_bundle(raw: Raw) -> DecodedBundle | None:
+    """``read_page`` of a Bundle's raw JSON, without building the Bundle: plain Observations
+    as structs, every other resource as its dict (``fhir_maps.read_resource``).
+
+    A Bundle of nothing but plain Observations (a vitals or labs search) is decoded in one
+    pass, each Observation's own JSON found again only if a reader asks for it; any other
+    Bundle entry by entry. ``None`` when ``raw`` is not a Bundle of the plain shape (not a
+    Bundle; an entry or ``search`` that is not an object): parse it with ``orjson`` and
+    ``read_page`` it, which reports what is wrong as always. ``orjson.JSONDecodeError`` when
+    a resource is not JSON.
     """
+    try:
+        observations = _OBSERVATION_BUNDLE.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        return _decode_entries(raw)
+    if observations.resourceType != "Bundle":
+        return None
+    entries = observations.entry if isinstance(observations.entry, list) else []
+    source = _EntryResources(raw)
+    resources: list[Resource] = []
+    skipped = 0
+    for index, entry in enumerate(entries):  # the checks of read_page, in its order
+        search = entry.search
+        mode = search.mode if isinstance(search, _Search) else None
+        if mode is not None and not isinstance(mode, str):
+            skipped += 1
+            continue
+        if mode is not None and mode not in _RESULT_MODES:
+            continue
+        resource = entry.resource
+        if isinstance(resource, UnsetType):
+            skipped += 1
+            continue
+        if resource.resourceType != "Observation":
+            return _decode_entries(raw)  # another resource: its dict is needed
+        resource.source = source
+        resource.index = index
+        resources.append(resource)
+    return _page(observations.link, resources, skipped, len(entries))
+
+
+def _decode_entries(raw: Raw) -> DecodedBundle | None:
+    """``decode_bundle`` entry by entry."""
     try:
         bundle = _BUNDLE.decode(raw)
     except (msgspec.MsgspecError, RecursionError):
@@ -191,10 +260,16 @@ def decode_bundle(raw: Raw) -> DecodedBundle | None:
             resources.append(resource)
         else:
             skipped += 1
-    links = UNSET if isinstance(bundle.link, UnsetType) else orjson.loads(memoryview(bundle.link))
+    return _page(bundle.link, resources, skipped, len(entries))
+
+
+def _page(
+    link: Raw | UnsetType, resources: list[Resource], skipped: int, entries: int
+) -> DecodedBundle:
+    links = None if isinstance(link, UnsetType) else orjson.loads(memoryview(link))
     page = ReadPage(
         resources=resources,
-        next_url=_next_link({"link": links}) if links is not UNSET else None,
+        next_url=_next_link({"link": links}) if links is not None else None,
         skipped_entries=skipped,
     )
-    return DecodedBundle(page=page, entries=len(entries))
+    return DecodedBundle(page=page, entries=entries)
