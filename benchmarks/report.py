@@ -130,7 +130,7 @@ def machine_facts() -> dict[str, str]:
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "libraries": ", ".join(
             f"{name} {_version(name)}"
-            for name in ("flask", "werkzeug", "gunicorn", "orjson", "fhir.resources")
+            for name in ("flask", "werkzeug", "gunicorn", "orjson", "msgspec", "fhir.resources")
         ),
         "code": f"commit {commit or '?'}" + (" with uncommitted changes" if dirty else ""),
         "load average at start": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
