@@ -79,6 +79,7 @@ class MappingContext:
         #: What each decoded code means for the fast lane (``observations.decoded_lane``).
         self.lane_plans: dict[Any, Any] = {}
         self.panel_plans: dict[Any, Any] = {}
+        self.support_plans: dict[Any, Any] = {}
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow

@@ -43,7 +43,7 @@ from ._fhir import (
     optional_object,
 )
 from ._names import MAX_MATCH_CHARACTERS
-from .decoded import DecodedComponent, DecodedObservation, parsed_element
+from .decoded import DecodedComponent, DecodedObservation, DecodedQuantity, parsed_element
 from .neurology import (
     configured_kind,
     map_rass,
@@ -198,6 +198,18 @@ def identify(
         return identified
 
 
+# The kinds the lanes compare against, as plain module names: an enum member read through its
+# class costs a lookup in the enum's metaclass, and the lanes run for every monitor row.
+_HEART_RATE = ObservationKind.HEART_RATE
+_RESPIRATORY_RATE = ObservationKind.RESPIRATORY_RATE
+_TEMPERATURE = ObservationKind.TEMPERATURE
+_SPO2 = ObservationKind.SPO2
+_FIO2 = ObservationKind.FIO2
+_O2_FLOW = ObservationKind.O2_FLOW
+_WEIGHT = ObservationKind.WEIGHT
+_BP_PANEL = ObservationKind.BP_PANEL
+
+
 def identify_decoded(
     context: MappingContext,
     code: Raw | UnsetType,
@@ -225,14 +237,12 @@ def decoded_lane(context: MappingContext, observation: DecodedObservation, refer
     What its code means for the lane is worked out once per distinct code (``_lane_plan``)."""
     code = observation.code
     key = None if isinstance(code, UnsetType) else bytes(code)
-    plans = context.lane_plans
-    try:
-        plan: _LanePlan = plans[key]
-    except KeyError:
-        plan = plans[key] = _lane_plan(context, code)
+    plan: _LanePlan | Literal[True] = context.lane_plans.get(key, True)
+    if plan is True:
+        plan = context.lane_plans[key] = _lane_plan(context, code)
     if plan is None:
         return isinstance(observation.component, UnsetType)
-    if not isinstance(plan, tuple):
+    if plan is False:
         return False
     concept, part = plan
     status = observation.status
@@ -241,17 +251,104 @@ def decoded_lane(context: MappingContext, observation: DecodedObservation, refer
     when = observation.effectiveDateTime
     if not isinstance(when, str) or observation.other_effective():
         return False
-    if concept is ObservationKind.BP_PANEL:
+    if concept is _BP_PANEL:
         return _decoded_panel(context, observation, reference)
-    if not isinstance(observation.component, UnsetType):
+    components = observation.component
+    if not isinstance(components, UnsetType) and concept is not _SPO2:
         return False
+    # _decoded_quantity, inline: this runs for nearly every monitor row
+    quantity = observation.valueQuantity
+    if not isinstance(quantity, DecodedQuantity) or observation.other_value():
+        return False
+    charted = quantity.comparator
+    if not (isinstance(charted, UnsetType) or charted == "ad"):
+        return False
+    value = quantity.value
+    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+        value = float(value)
+    elif type(value) is not float or not math.isfinite(value):
+        return False
+    unit_code, unit = quantity.code, quantity.unit
+    keys = unit_keys(
+        None if isinstance(unit_code, UnsetType) else unit_code,
+        None if isinstance(unit, UnsetType) else unit,
+    )
     if part:
-        pressure = _fast_pressure(_decoded_quantity(observation))
-        pressures: dict[ObservationConcept, float] | None = (
-            None if pressure is None else {concept: pressure}
-        )
-        return _lane_pressures(context, when, reference, pressures)
-    return _lane_value(context, concept, _decoded_quantity(observation), when, reference)
+        pressure = _fast_pressure((value, keys))
+        if pressure is None:
+            return False
+        time = context.times.required(when, "effectiveDateTime")
+        _add_pressures(context, time, reference, {concept: pressure})
+        return True
+    result = _lane_result(concept, value, keys)
+    if result is None:
+        return False
+    if not isinstance(components, UnsetType):  # US Core pulse oximetry: FiO2 and flow parts
+        support = _decoded_support(context, components)
+        if support is None:
+            return False
+        time = context.times.required(when, "effectiveDateTime")
+        _lane_record(context, concept, time, result, reference)
+        fio2, flow = support
+        if fio2 is not None or flow is not None:
+            context.oxygen.append(OxygenReading(time, reference, fio2, flow))
+        return True
+    time = context.times.required(when, "effectiveDateTime")
+    _lane_record(context, concept, time, result, reference)
+    return True
+
+
+#: The slot of each oxygen part of a pulse oximetry Observation in ``_decoded_support``.
+_SUPPORT_SLOTS: dict[ObservationConcept, int] = {
+    ObservationKind.FIO2: 0,
+    ObservationKind.O2_FLOW: 1,
+}
+
+
+def _decoded_support(
+    context: MappingContext, components: tuple[DecodedComponent, ...]
+) -> tuple[float | None, float | None] | None:
+    """The FiO2 and flow of a pulse oximetry Observation's components, read as ``_spo2``
+    reads them (the first of each kind; a component grading does not read is left out);
+    ``None`` (the mappers read it) for any other component or a value that is not plain."""
+    codes = [component.code for component in components]
+    key = tuple([None if isinstance(code, UnsetType) else bytes(code) for code in codes])
+    plan: tuple[int, ...] | None | Literal[True] = context.support_plans.get(key, True)
+    if plan is True:
+        plan = context.support_plans[key] = _support_plan(context, codes)
+    if plan is None:
+        return None
+    support: list[float | None] = [None, None, None]
+    for slot, component in zip(plan, components, strict=True):
+        if slot == 2:
+            continue
+        plain = _decoded_quantity(component)
+        if plain is None:
+            return None
+        read = _lane_result(_FIO2 if slot == 0 else _O2_FLOW, *plain)
+        if read is None:
+            return None
+        if support[slot] is None:
+            support[slot] = read
+    return support[0], support[1]
+
+
+def _support_plan(context: MappingContext, codes: list[Raw | UnsetType]) -> tuple[int, ...] | None:
+    """The slot of each component (``_SUPPORT_SLOTS``, 2 for one grading does not read), or
+    ``None`` when the mappers must read them (a name-matched or other known part)."""
+    slots: list[int] = []
+    for index, code in enumerate(codes):
+        try:
+            identified = identify_decoded(context, code, f"component[{index}].code")
+        except ElementError:
+            return None  # reported by the mappers, not here
+        if identified is None:
+            slots.append(2)
+        elif identified.by_name or identified.concept not in _SUPPORT_SLOTS:
+            return None
+        else:
+            slots.append(_SUPPORT_SLOTS[identified.concept])
+    return tuple(slots)
 
 
 #: What an Observation's code means for ``decoded_lane``: ``None`` a code grading does not
@@ -1204,20 +1301,31 @@ def _lane_value(
     """The value of a plain vital sign converted and checked as the mappers do; recorded."""
     if plain is None:
         return False
-    value, keys = plain
+    result = _lane_result(concept, *plain)
+    if result is None:
+        return False
+    _lane_record(
+        context, concept, context.times.required(when, "effectiveDateTime"), result, reference
+    )
+    return True
+
+
+def _lane_result(concept: ObservationConcept, value: float, keys: list[str]) -> float | None:
+    """A plain vital sign's value in grading's unit, checked as the mappers do; ``None``
+    when the mappers must read it (unknown unit, implausible value)."""
     result: float | None
-    if concept is ObservationKind.HEART_RATE or concept is ObservationKind.RESPIRATORY_RATE:
+    if concept is _HEART_RATE or concept is _RESPIRATORY_RATE:
         result = value if value >= 0 else None
-    elif concept is ObservationKind.TEMPERATURE:
+    elif concept is _TEMPERATURE:
         result = _fast_converted(value, keys, TEMPERATURE_TO_CELSIUS)
         low, high = PLAUSIBLE_TEMPERATURE_C
         if result is not None and not low <= result <= high:
             result = None
-    elif concept is ObservationKind.SPO2:
+    elif concept is _SPO2:
         result = _fast_percent(value, keys, PLAUSIBLE_SPO2_LOW)
-    elif concept is ObservationKind.FIO2:
+    elif concept is _FIO2:
         result = _fast_percent(value, keys, PLAUSIBLE_FIO2_LOW)
-    elif concept is ObservationKind.O2_FLOW:
+    elif concept is _O2_FLOW:
         result = _fast_converted(value, keys, FLOW_TO_L_PER_MIN)
         if result is not None and result < 0:
             result = None
@@ -1225,26 +1333,32 @@ def _lane_value(
         result = _fast_converted(value, keys, WEIGHT_TO_KG)
         if result is not None and not within(result, PLAUSIBLE_WEIGHT_KG):
             result = None
-    if result is None:
-        return False
-    time = context.times.required(when, "effectiveDateTime")
-    if concept is ObservationKind.HEART_RATE:
+    return result
+
+
+def _lane_record(
+    context: MappingContext,
+    concept: ObservationConcept,
+    time: datetime,
+    result: float,
+    reference: str,
+) -> None:
+    if concept is _HEART_RATE:
         context.heart_rates.append(Measurement(time, result, reference))
-    elif concept is ObservationKind.RESPIRATORY_RATE:
+    elif concept is _RESPIRATORY_RATE:
         context.respiratory_rates.append(Measurement(time, result, reference))
-    elif concept is ObservationKind.TEMPERATURE:
+    elif concept is _TEMPERATURE:
         context.temperatures_c.append(Measurement(time, result, reference))
-    elif concept is ObservationKind.SPO2:
+    elif concept is _SPO2:
         context.spo2_percent.append(Measurement(time, result, reference))
-    elif concept is ObservationKind.FIO2:
+    elif concept is _FIO2:
         context.oxygen.append(OxygenReading(time, reference, fio2_percent=result))
-    elif concept is ObservationKind.O2_FLOW:
+    elif concept is _O2_FLOW:
         context.oxygen.append(OxygenReading(time, reference, flow_l_per_min=result))
-    elif concept is ObservationKind.WEIGHT:
+    elif concept is _WEIGHT:
         context.weights_kg.append(Measurement(time, result, reference))
     else:
         context.stated_weights_kg.append(Measurement(time, result, reference))
-    return True
 
 
 def _fast_panel(
