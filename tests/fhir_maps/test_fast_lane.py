@@ -187,6 +187,63 @@ def _vital(code: str, value: Any, unit: str | None, **extra: Any) -> JSON:
     }
 
 
+def _part(code: str, value: Any, unit: str | None, **extra: Any) -> JSON:
+    quantity: JSON = {"value": value}
+    if unit is not None:
+        quantity.update(unit=unit, system=UCUM, code=unit)
+    return {
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "valueQuantity": quantity,
+        **extra,
+    }
+
+
+_FIO2 = _part("3150-0", 28, "%")
+_FLOW = _part("3151-8", 2, "L/min")
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        pytest.param([_FLOW, _FIO2], id="flow and FiO2"),
+        pytest.param([_FIO2], id="FiO2 alone"),
+        pytest.param([_FLOW], id="flow alone"),
+        pytest.param([], id="no components"),
+        pytest.param([_FIO2, _part("3150-0", 40, "%")], id="the first FiO2 counts"),
+        pytest.param([_FIO2, _part("9999-9", 1, "x")], id="a part grading does not read"),
+        pytest.param([_FIO2, _part("8480-6", 120, "mm[Hg]")], id="another known part"),
+        pytest.param([_part("3150-0", 0.28, "1")], id="FiO2 as a fraction"),
+        pytest.param([_part("3150-0", 15, "%")], id="an implausible FiO2"),
+        pytest.param([_part("3151-8", -1, "L/min")], id="a negative flow"),
+        pytest.param([_part("3151-8", 2, "furlong")], id="a flow in an unknown unit"),
+        pytest.param([_part("3151-8", 2, None)], id="a flow without a unit"),
+        pytest.param(
+            [{**_FIO2, "valueQuantity": {"value": 30, "unit": "%", "comparator": ">"}}],
+            id="a FiO2 with a comparator",
+        ),
+        pytest.param([{**_FIO2, "valueString": "28"}], id="a second value[x]"),
+        pytest.param([{"code": {"text": "FiO2"}, "valueQuantity": {"value": 30}}], id="by name"),
+        pytest.param([{"code": {"coding": [{"system": LOINC, "code": "3150-0"}]}}], id="no value"),
+        pytest.param([{**_FIO2, "code": {"coding": "3150-0"}}], id="an unreadable code"),
+    ],
+)
+def test_pulse_oximetry_with_oxygen_parts_maps_alike(components):
+    """US Core pulse oximetry: SpO2 with FiO2 and flow components, every shape the decoded
+    lane reads or leaves to the mappers."""
+    resource = _vital("2708-6", 96, "%", component=components)
+    inputs = _assert_alike([resource])
+    decoded = read_resource(orjson.dumps(resource))
+    assert isinstance(decoded, DecodedObservation)
+    if components in ([_FLOW, _FIO2], [_FIO2]):  # the plain shape: the decoded lane reads it
+        context = MappingContext(MappingOptions())
+        assert observations.decoded_lane(context, decoded, "Observation/obs-1")
+        assert len(context.oxygen) == len(context.spo2_percent) == 1
+        assert [m.value for m in inputs.spo2_percent] == [96.0]
+        assert [(o.fio2_percent, o.flow_l_per_min) for o in inputs.oxygen] == [
+            (28.0, 2.0 if _FLOW in components else None)
+        ]
+
+
 def _lane(resource: JSON, kind: ObservationKind) -> tuple[bool, MappingContext]:
     context = MappingContext(MappingOptions())
     taken = observations._fast_lane(context, resource, kind, "Observation/obs-1")
