@@ -50,6 +50,7 @@ __all__ = [
     "StageTimes",
     "benchmark_environment",
     "growth",
+    "after_request",
     "like_a_worker",
     "make_app",
     "measure_memory",
@@ -83,6 +84,13 @@ def like_a_worker() -> None:
     from cds_service import gunicorn_conf
 
     gunicorn_conf.post_worker_init(None)
+
+
+def after_request() -> None:
+    """What gunicorn does in a worker after each request (the production hook itself)."""
+    from cds_service import gunicorn_conf
+
+    gunicorn_conf.post_request(None, None, {}, None)
 
 
 def post(client: FlaskClient, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -383,6 +391,7 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         like_a_worker()
         client = app.test_client()
         post(client, warmup.read_bytes())
+        after_request()
         body = target.read_bytes()
         gc.collect()
         rss = [_status_kb("VmRSS")]
@@ -390,6 +399,7 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         peak = 0
         for call in range(5):
             status, _answer = post(client, body)
+            after_request()
             if call == 0:
                 peak = _status_kb("VmHWM") - rss[0]
             if status != 200:

@@ -5,6 +5,7 @@ Retry-After instead of a slow answer (CDS Hooks 2.0.1: answers "on the order of 
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
 
@@ -115,3 +116,29 @@ def test_every_app_runs_with_the_production_gc_thresholds(make_app) -> None:
     gc.set_threshold(700, 10, 10)
     make_app()
     assert gc.get_threshold() == GC_THRESHOLDS == (100_000, 50, 100)
+
+
+def test_after_each_request_the_worker_gives_the_freed_c_heap_back(monkeypatch) -> None:
+    """Issue 13: glibc kept a large call's freed blocks (a worker stayed several MB bigger
+    after each M call); gunicorn's post_request hook trims the heap once the answer is sent."""
+    from cds_service import gc_tuning
+
+    calls: list[int] = []
+    monkeypatch.setattr(gc_tuning, "_TRIM", lambda pad: calls.append(pad) or 1)
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
+    assert calls == [0]
+
+
+def test_without_glibc_releasing_the_heap_does_nothing(monkeypatch) -> None:
+    from cds_service import gc_tuning
+
+    monkeypatch.setattr(gc_tuning, "_TRIM", None)
+    assert gc_tuning.release_free_heap() is False
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)  # no error
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_on_linux_the_heap_is_released_through_glibc() -> None:
+    from cds_service import gc_tuning
+
+    assert gc_tuning.release_free_heap() is True
