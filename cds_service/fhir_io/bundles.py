@@ -207,15 +207,18 @@ def decode_bundle(raw: Raw) -> DecodedBundle | None:
     entries = observations.entry if isinstance(observations.entry, list) else []
     source = _EntryResources(raw)
     resources: list[Resource] = []
+    append = resources.append
     skipped = 0
     for index, entry in enumerate(entries):  # the checks of read_page, in its order
         search = entry.search
-        mode = search.mode if isinstance(search, _Search) else None
-        if mode is not None and not isinstance(mode, str):
-            skipped += 1
-            continue
-        if mode is not None and mode not in _RESULT_MODES:
-            continue
+        if isinstance(search, _Search):
+            mode = search.mode
+            if mode is not None and mode != "match":  # "match", the usual, and None: read
+                if not isinstance(mode, str):
+                    skipped += 1
+                    continue
+                if mode not in _RESULT_MODES:
+                    continue
         resource = entry.resource
         if isinstance(resource, UnsetType):
             skipped += 1
@@ -224,7 +227,7 @@ def decode_bundle(raw: Raw) -> DecodedBundle | None:
             return _decode_entries(raw)  # another resource: its dict is needed
         resource.source = source
         resource.index = index
-        resources.append(resource)
+        append(resource)
     return _page(observations.link, resources, skipped, len(entries))
 
 

@@ -578,10 +578,12 @@ def _merge(
     patient-data resources named no patient in an accepted form (both left out).
     """
     seen: set[tuple[str, str]] = set()
+    seen_observations: set[str] = set()  # by id: no tuple per row of a long chart
     merged: list[Resource] = []
     foreign: dict[str, int] = {}
     unattributed: dict[str, int] = {}
     owners: dict[object, ReferenceOwner] = {}  # of decoded Observations, by their subject
+    ours = ReferenceOwner.OURS
     for key, resources in keyed:
         for resource in resources:
             if isinstance(resource, DecodedObservation):  # the same steps on the struct
@@ -590,15 +592,15 @@ def _merge(
                 owner = owners.get(text)
                 if owner is None:
                     owner = owners[text] = decoded_owner(resource, patient_id, fhir_server)
-                if owner is not ReferenceOwner.OURS:
+                if owner is not ours:
                     counts = foreign if owner is ReferenceOwner.OTHER else unattributed
                     counts[key] = counts.get(key, 0) + 1
                     continue
-                if isinstance(resource.id, str):
-                    identity = ("Observation", resource.id)
-                    if identity in seen:
+                observation_id = resource.id
+                if isinstance(observation_id, str):
+                    if observation_id in seen_observations:
                         continue
-                    seen.add(identity)
+                    seen_observations.add(observation_id)
                 merged.append(resource)
                 continue
             owner, _ = reference_owner(resource, patient_id, fhir_server)
@@ -613,9 +615,14 @@ def _merge(
                 continue
             resource_id = resource.get("id")
             if isinstance(resource_id, str):
-                identity = (str(resource_type), resource_id)
-                if identity in seen:
-                    continue
-                seen.add(identity)
+                if resource_type == "Observation":
+                    if resource_id in seen_observations:
+                        continue
+                    seen_observations.add(resource_id)
+                else:
+                    identity = (str(resource_type), resource_id)
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
             merged.append(resource)
     return merged, foreign, unattributed
