@@ -124,6 +124,24 @@ def test_a_body_announced_over_the_limit_is_413_before_a_byte_of_it_is_read(make
     assert upload.read_bytes == 0
 
 
+def test_a_body_with_its_length_is_read_whole_whatever_steps_the_server_reads_in(make_app):
+    """Issue 13: a body with Content-Length is read in one call where the server allows it;
+    a server whose input hands over a few bytes per read still gives the whole body."""
+    text = json.dumps(body()).encode()
+    upload = Upload(text[i : i + 7] for i in range(0, len(text), 7))
+    response = post_stream(make_app(), upload, content_length=len(text))
+    assert response.status_code == 412, response.get_data(as_text=True)  # parsed: no vitals
+    assert upload.read_bytes == len(text)
+
+
+def test_a_body_shorter_than_its_length_is_a_400_and_never_parsed(make_app, monkeypatch):
+    """The client went away mid-body: nothing is parsed from what arrived (as werkzeug)."""
+    never_parsed(monkeypatch)
+    text = json.dumps(body()).encode()
+    response = post_stream(make_app(), Upload([text[:-10]]), content_length=len(text))
+    assert response.status_code == 400
+
+
 def test_a_streamed_body_without_length_is_413_once_it_passes_the_limit(make_app, monkeypatch):
     """Chunked uploads carry no Content-Length: the read stops at the limit (gunicorn marks
     its input as terminated, so werkzeug may read it and limits the read)."""
