@@ -27,7 +27,7 @@ def read_request_body() -> bytes:
     limit = request.max_content_length
     length = request.content_length
     if length is not None and (limit is None or length <= limit):
-        return _read_exactly(request.environ["wsgi.input"], length)
+        return _read_exactly(request.stream, length)
     if length is not None or limit is None:
         return request.get_data(cache=False)  # werkzeug checks Content-Length first
     if not request.environ.get("wsgi.input_terminated"):
@@ -42,8 +42,9 @@ def read_request_body() -> bytes:
 
 
 def _read_exactly(stream: Any, length: int) -> bytes:
-    """``length`` bytes of ``stream`` in one read where the server allows it (gunicorn's body
-    does; issue 13: werkzeug's reader copied a month of vitals twice, in 64 KiB steps).
+    """``length`` bytes of ``stream`` (werkzeug's stream over the server's input: it keeps
+    count, so ``cds._drain_unread_body`` finds nothing left) in one read where the server
+    allows it (issue 13: ``get_data`` copied a month of vitals twice, in 64 KiB steps).
     ``ClientDisconnected`` (400) when the client sent less than its ``Content-Length``, as
     werkzeug's reader answers."""
     body = stream.read(length)

@@ -412,3 +412,20 @@ def test_deep_feedback_is_400(client):
 def test_nesting_counts_containers(document, expected):
     assert nesting_exceeds(document, 3) is expected
     assert nesting_exceeds([[[[]]]], 3) is True
+
+
+def test_the_body_is_read_through_werkzeugs_stream_so_nothing_is_left_to_drain(make_app):
+    """The after-request drain reads ``request.stream`` until it is exhausted: read past it
+    (the server's raw input), it would wait on a kept-alive socket for bytes never sent."""
+    from flask import request
+
+    from cds_service.web.request_body import read_request_body
+
+    text = json.dumps(body()).encode()
+    app = make_app()
+    with app.test_request_context(
+        SERVICE, method="POST", data=text, content_type="application/json"
+    ):
+        assert read_request_body() == text
+        assert request.stream.tell() == len(text)
+        assert request.stream.read(1) == b""
