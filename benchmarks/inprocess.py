@@ -391,21 +391,21 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         like_a_worker()
         client = app.test_client()
         post(client, warmup.read_bytes())
-        after_request()
         body = target.read_bytes()
         gc.collect()
+        after_request()
         rss = [_status_kb("VmRSS")]
         _reset_peak_rss()
         peak = 0
         for call in range(5):
             status, _answer = post(client, body)
-            after_request()
             if call == 0:
                 peak = _status_kb("VmHWM") - rss[0]
             if status != 200:
                 raise RuntimeError(f"{name}: the call answered {status}")
             del _answer
             gc.collect()
+            after_request()  # once the call's objects are freed, as in a worker
             rss.append(_status_kb("VmRSS"))
         tracemalloc.start(12)
         before_snapshot = tracemalloc.take_snapshot()
