@@ -17,7 +17,7 @@ from crs_grading.inputs import Immunosuppressant, ImmunosuppressantDose
 from crs_grading.tables.sources import RuleSource
 from crs_grading.tables.treatment import ICANS_ALONE_MAX_CRS_GRADE, ICANS_CORTICOSTEROID_GRADE
 from crs_grading.treatment.options import TreatmentOptions
-from crs_grading.wording.phrases import CAUTION, REDOSE
+from crs_grading.wording.phrases import CAUTION, REDOSE, REDOSE_BRIEF
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +84,15 @@ class RedoseBlock:
     """The rule that blocks another tocilizumab dose now, with its words.
 
     ``text`` is the full sentence (order checks: it names the last dose); ``short`` the plan's
-    form, which leaves the given doses to the ``already-given`` advice (each fact once).
+    form, which leaves the given doses to the ``already-given`` advice (each fact once);
+    ``brief`` the fewest words, for a card short of room.
     """
 
     rule: RedoseRule
     text: str
     short: str
     source: RuleSource
+    brief: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,13 @@ def tocilizumab_status(
     block = None
     if rule is not None:
         short, full = REDOSE[rule]
-        block = RedoseBlock(rule, full.format(**words), short.format(**words), source)
+        block = RedoseBlock(
+            rule,
+            full.format(**words),
+            short.format(**words),
+            source,
+            REDOSE_BRIEF[rule].format(**words),
+        )
     return TocilizumabStatus(
         doses=doses,
         block=block,

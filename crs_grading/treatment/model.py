@@ -96,6 +96,8 @@ class WithheldTreatment:
     code: RedoseRule
     reason: str
     source: RuleSource
+    #: ``reason`` in the fewest words (the time or count that matters), for a card short of room.
+    brief: str | None = None
 
 
 class CardRole(enum.StrEnum):

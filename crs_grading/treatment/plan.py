@@ -52,6 +52,7 @@ from crs_grading.wording.phrases import (
     CAUTION_ICANS,
     CULTURES,
     REDOSE,
+    REDOSE_BRIEF,
     WARNINGS_SHORT,
 )
 
@@ -212,6 +213,7 @@ class _Planner:
                     RedoseRule.NOT_INDICATED,
                     short.format(reassess=reassess),
                     RuleSource.SEED_TOCILIZUMAB,
+                    REDOSE_BRIEF[RedoseRule.NOT_INDICATED],
                 )
             )
         else:
@@ -468,7 +470,9 @@ class _Planner:
         self.advice.append(Advice(code, text.format(**words), source))
 
     def _withhold_tocilizumab(self, block: RedoseBlock) -> None:
-        self.withheld.append(WithheldTreatment(_TOCILIZUMAB, block.rule, block.short, block.source))
+        self.withheld.append(
+            WithheldTreatment(_TOCILIZUMAB, block.rule, block.short, block.source, block.brief)
+        )
 
     def _suggest(
         self,

@@ -444,7 +444,7 @@ def _next_step(assessment: Assessment, plan: TreatmentPlan) -> Section | None:
     for withheld in plan.withheld:
         if withheld.code is RedoseRule.BEFORE_REASSESSMENT and reassess is not None:
             continue  # the reassessment line says it, with its time
-        lines.append(Line(withheld.reason))
+        lines.append(Line(withheld.reason, short=withheld.brief))
     lines += [
         Line(_recommendation_line(r, plan, assessment), short=_recommendation_short(r, plan))
         for r in plan.recommendations

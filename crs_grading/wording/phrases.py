@@ -209,6 +209,15 @@ REDOSE: dict[RedoseRule, tuple[str, str]] = {
     ),
 }
 
+#: The same in the fewest words, for a card short of room (SPEC 4: 700 characters): the time
+#: or count that matters, without the rule's reason.
+REDOSE_BRIEF: dict[RedoseRule, str] = {
+    RedoseRule.TOO_MANY_DOSES: "No more tocilizumab ({count} doses given).",
+    RedoseRule.TOO_SOON: "No tocilizumab before {earliest}.",
+    RedoseRule.BEFORE_REASSESSMENT: "No second tocilizumab dose before {at}.",
+    RedoseRule.NOT_INDICATED: "No second tocilizumab dose at grade 2.",
+}
+
 # -- Order checks: OrderFinding.summary (under 140 characters) ----------------------------------
 
 _F = OrderFindingCode
