@@ -11,10 +11,13 @@ members; every member but the prefetch is parsed by ``orjson`` as before.
 (malformed, nested past its limit of about 1,000 levels, ``prefetch`` not an object) or holds
 a part ``orjson`` refuses. Every error answer (400, 413) is then the reference path's, as
 before. What is read is checked as before: ``msgspec`` refuses invalid UTF-8 in every string
-it decodes and ``orjson`` in everything it parses. What differs (SPEC 3, Volume): inside a
-prefetched Bundle, an element grading does not read (an Observation's ``meta``, an entry's
-``fullUrl``) is checked as JSON syntax only, so invalid UTF-8 or a number beyond the range of
-a double there no longer fails the whole request.
+it decodes and ``orjson`` in everything it parses. What differs (SPEC 3, Volume): what the
+service never reads is checked as JSON syntax only, so invalid UTF-8 or a number beyond the
+range of a double there no longer fails the whole request: inside a prefetched Bundle, an
+element grading does not read (an Observation's ``meta``, an entry's ``fullUrl``, the
+Bundle's ``meta``); a member of the request the service does not know (``extension``); and a
+value that a later duplicate of its key replaces (of a member, a prefetch key, an element).
+The call is answered as the body it means (tests/hooks/test_typed_decode_hostile.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
+# ruff: noqa: E501 - tables of JSON bodies, one a line
 """Hostile request bodies (review of issue 13): the typed decode against the reference parse,
 on the whole call and on every field of the GradingInputs the call maps."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -11,9 +14,15 @@ import pytest
 
 import cds_service.hooks as hooks
 import cds_service.request_decode as request_decode
+from fhir_maps import MappingOptions, ValidationMode
 from hooks.test_typed_decode import _GOOD, _answer, _assert_decodes_alike, app  # noqa: F401
 
-PATIENT_VIEW = "/cds-services/crs-patient-view"
+_FAST_LANE_TESTS = Path(__file__).resolve().parent.parent / "fhir_maps" / "test_fast_lane.py"
+_spec = importlib.util.spec_from_file_location("_fast_lane_tests", _FAST_LANE_TESTS)
+assert _spec is not None and _spec.loader is not None
+_fast_lane_tests = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fast_lane_tests)
+_assert_decoded_alike_mapped = _fast_lane_tests._assert_decoded_alike
 
 
 def _inputs(client: Any, body: bytes) -> tuple[tuple[int, str], list[Any]]:
@@ -42,38 +51,6 @@ def assert_alike(app: Any, body: bytes) -> tuple[tuple[int, str], list[Any]]:  #
 
 
 PATIENT = orjson.loads(_GOOD)["context"]["patientId"]
-BASE = orjson.loads(_GOOD)
-
-
-def _vital(oid: str, **extra: Any) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": oid,
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
-        "subject": {"reference": f"Patient/{PATIENT}"},
-        "effectiveDateTime": "2026-03-05T06:00:00Z",
-        "valueQuantity": {
-            "value": 39.4,
-            "unit": "Cel",
-            "system": "http://unitsofmeasure.org",
-            "code": "Cel",
-        },
-    }
-    resource.update(extra)
-    return resource
-
-
-def _body(vitals_entries: list[Any], *, extra_keys: dict[str, Any] | None = None) -> bytes:
-    document = orjson.loads(_GOOD)
-    document["prefetch"]["vitals"] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "entry": vitals_entries,
-    }
-    for key, value in (extra_keys or {}).items():
-        document["prefetch"][key] = value
-    return orjson.dumps(document)
 
 
 def _raw_body(vitals_entries_json: bytes) -> bytes:
@@ -133,7 +110,7 @@ CASES = {
     "dup resource in entry": '[{{"resource":{},"resource":{}}}]'.format(
         _v("t1"), _v("t2", value='{"value":41,"unit":"Cel"}')
     ),
-    "dup search": '[{{"search":{{"mode":"outcome"}},"resource":{},"search":{{"mode":"match"}}}}]'.format(  # noqa: E501
+    "dup search": '[{{"search":{{"mode":"outcome"}},"resource":{},"search":{{"mode":"match"}}}}]'.format(
         _v("t1")
     ),
     "dup mode": '[{{"search":{{"mode":"outcome","mode":"match"}},"resource":{}}}]'.format(_v("t1")),
@@ -159,10 +136,10 @@ CASES = {
     "resource list": '[{{"resource":[]}},{{"resource":{}}}]'.format(_v("t1")),
     "resource no type": '[{{"resource":{{"id":"x"}}}},{{"resource":{}}}]'.format(_v("t1")),
     "resource type int": '[{{"resource":{{"resourceType":3}}}},{{"resource":{}}}]'.format(_v("t1")),
-    "nested bundle": '[{{"resource":{{"resourceType":"Bundle","entry":[{{"resource":{}}}]}}}},{{"resource":{}}}]'.format(  # noqa: E501
+    "nested bundle": '[{{"resource":{{"resourceType":"Bundle","entry":[{{"resource":{}}}]}}}},{{"resource":{}}}]'.format(
         _v("t1"), _v("t2")
     ),
-    "operation outcome": '[{{"resource":{{"resourceType":"OperationOutcome","issue":[]}}}},{{"resource":{}}}]'.format(  # noqa: E501
+    "operation outcome": '[{{"resource":{{"resourceType":"OperationOutcome","issue":[]}}}},{{"resource":{}}}]'.format(
         _v("t1")
     ),
     "big int": '[{{"resource":{}}}]'.format(
@@ -286,3 +263,257 @@ def test_hostile_vitals_in_labs_too(app, name):  # noqa: F811
         b'"@@V@@"', b'{"resourceType":"Bundle","entry":%s}' % entries
     )
     assert_alike(app, body)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_vitals_map_alike_with_model_validation(name):
+    """ValidationMode.MODELS closes the lane: every decoded Observation maps as its dict."""
+    entries = orjson.loads(CASES[name])
+    resources = [entry.get("resource") if isinstance(entry, dict) else None for entry in entries]
+    patient = next(
+        r for r in orjson.loads(_GOOD)["prefetch"].values() if r.get("resourceType") == "Patient"
+    )
+    options = MappingOptions(validation=ValidationMode.MODELS)
+    _assert_decoded_alike_mapped([patient, *resources], PATIENT, options)
+    _assert_decoded_alike_mapped([patient, *resources], PATIENT, MappingOptions())
+
+
+def _c(code: str, value: str, extra: str = "") -> str:
+    return (
+        '{"code":{"coding":[{"system":"http://loinc.org","code":"'
+        + code
+        + '"}]},"valueQuantity":'
+        + value
+        + extra
+        + "}"
+    )
+
+
+def _panel(oid: str, components: list[str], extra: str = "", code: str = "85354-9") -> str:
+    return (
+        '{"resourceType":"Observation","id":"' + oid + '","status":"final",'
+        '"code":{"coding":[{"system":"http://loinc.org","code":"' + code + '"}]},'
+        '"subject":{"reference":"Patient/' + PATIENT + '"},'
+        '"effectiveDateTime":"2026-03-05T06:00:00Z","component":['
+        + ",".join(components)
+        + "]"
+        + extra
+        + "}"
+    )
+
+
+_MM = '{"value":82,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}'
+_MM2 = '{"value":60,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}'
+_PCT = '{"value":91,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}'
+_FIO2 = '{"value":40,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}'
+_FLOW = '{"value":4,"unit":"L/min","system":"http://unitsofmeasure.org","code":"L/min"}'
+_SYS, _DIA, _MAP = _c("8480-6", _MM), _c("8462-4", _MM2), _c("8478-0", _MM2)
+_UNKNOWN = _c("12345-6", _MM)
+
+PANELS = {
+    "bp plain": _panel("b1", [_SYS, _DIA]),
+    "bp own value": _panel("b1", [_SYS, _DIA], ',"valueQuantity":' + _MM),
+    "bp own valueString": _panel("b1", [_SYS, _DIA], ',"valueString":"82/60"'),
+    "bp twice systolic": _panel("b1", [_SYS, _c("8480-6", _MM2), _DIA]),
+    "bp unknown part": _panel("b1", [_UNKNOWN, _SYS]),
+    "bp only unknown": _panel("b1", [_UNKNOWN]),
+    "bp empty": _panel("b1", []),
+    "bp part string": _panel("b1", [_SYS, _c("8462-4", _MM2, ',"valueString":"x"')]),
+    "bp part no code": _panel("b1", ['{"valueQuantity":' + _MM + "}", _SYS]),
+    "bp part hr": _panel("b1", [_SYS, _c("8867-4", '{"value":120,"unit":"/min"}')]),
+    "bp part comparator": _panel(
+        "b1", [_c("8480-6", '{"value":82,"comparator":"<","unit":"mm[Hg]"}')]
+    ),
+    "bp part kPa": _panel("b1", [_c("8480-6", '{"value":11,"unit":"kPa","code":"kPa"}')]),
+    "bp part absent": _panel(
+        "b1",
+        [
+            '{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"dataAbsentReason":{"text":"x"}}',
+            _DIA,
+        ],
+    ),
+    "bp map only": _panel("b1", [_MAP]),
+    "bp 55284": _panel("b1", [_SYS, _DIA], code="55284-4"),
+    "spo2 fio2": _panel("s1", [_c("3150-0", _FIO2)], ',"valueQuantity":' + _PCT, code="59408-5"),
+    "spo2 flow": _panel("s1", [_c("3151-8", _FLOW)], ',"valueQuantity":' + _PCT, code="59408-5"),
+    "spo2 both": _panel(
+        "s1", [_c("3151-8", _FLOW), _c("3150-0", _FIO2)], ',"valueQuantity":' + _PCT, code="59408-5"
+    ),
+    "spo2 two fio2": _panel(
+        "s1",
+        [_c("3150-0", _FIO2), _c("3150-0", '{"value":0.6,"unit":"1"}')],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "spo2 fio2 fraction": _panel(
+        "s1",
+        [_c("3150-0", '{"value":0.4,"unit":"1","code":"1"}')],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "spo2 fio2 200": _panel(
+        "s1",
+        [_c("3150-0", '{"value":200,"unit":"%","code":"%"}')],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "spo2 device": _panel(
+        "s1",
+        [
+            '{"code":{"coding":[{"system":"http://loinc.org","code":"19941-4"}]},"valueCodeableConcept":{"text":"nasal cannula"}}'
+        ],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "spo2 unknown part": _panel("s1", [_UNKNOWN], ',"valueQuantity":' + _PCT, code="59408-5"),
+    "spo2 no value": _panel("s1", [_c("3150-0", _FIO2)], code="59408-5"),
+    "spo2 2708": _panel("s1", [_c("3150-0", _FIO2)], ',"valueQuantity":' + _PCT, code="2708-6"),
+    "spo2 flow mL": _panel(
+        "s1",
+        [_c("3151-8", '{"value":4000,"unit":"mL/min","code":"mL/min"}')],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "spo2 flow neg": _panel(
+        "s1",
+        [_c("3151-8", '{"value":-4,"unit":"L/min","code":"L/min"}')],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "spo2 fio2 string": _panel(
+        "s1",
+        ['{"code":{"coding":[{"system":"http://loinc.org","code":"3150-0"}]},"valueString":"40%"}'],
+        ',"valueQuantity":' + _PCT,
+        code="59408-5",
+    ),
+    "rr component": _panel(
+        "r1", [_c("3150-0", _FIO2)], ',"valueQuantity":{"value":22,"unit":"/min"}', code="9279-1"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PANELS))
+def test_hostile_panels(app, name):  # noqa: F811
+    entries = (
+        '[{"resource":'
+        + PANELS[name]
+        + '},{"resource":'
+        + PANELS[name].replace('"id":"', '"id":"x')
+        + "}]"
+    )
+    body = _raw_body(
+        b'{"resourceType":"Bundle","type":"searchset","entry":' + entries.encode() + b"}"
+    )
+    assert_alike(app, body)
+    resources = [r["resource"] for r in orjson.loads(entries)]
+    _assert_decoded_alike_mapped(resources, PATIENT, MappingOptions())
+    _assert_decoded_alike_mapped(
+        resources, PATIENT, MappingOptions(validation=ValidationMode.MODELS)
+    )
+
+
+def _with_prefetch(members: bytes, *, fhir_server: bool = False) -> bytes:
+    """_GOOD with raw ``members`` added at the start of its prefetch (a later duplicate wins)."""
+    body = _GOOD.replace(b'"prefetch":{', b'"prefetch":{' + members + b",", 1)
+    if fhir_server:
+        body = body.replace(b'"hook":', b'"fhirServer":"https://ehr.example.org/fhir","hook":', 1)
+    return body
+
+
+_TEMP = _v("t9").encode()
+_LAB = _v("l9", code="1988-5", value='{"value":12,"unit":"mg/L"}').encode()
+_GOOD_PATIENT = orjson.dumps(
+    next(v for v in orjson.loads(_GOOD)["prefetch"].values() if v.get("resourceType") == "Patient")
+)
+
+PREFETCHES = {
+    "patient as a bundle with vitals": b'"patient":{"resourceType":"Bundle","entry":[{"resource":'
+    + _GOOD_PATIENT
+    + b'},{"resource":'
+    + _TEMP
+    + b"}]}",
+    "vitals as one observation": b'"vitals":' + _TEMP,
+    "vitals twice": b'"vitals":{"resourceType":"Bundle","entry":[{"resource":' + _TEMP + b"}]}",
+    "labs twice": b'"labs":{"resourceType":"Bundle","entry":[{"resource":' + _LAB + b"}]}",
+    "unknown key": b'"extra":{"resourceType":"Bundle","entry":[{"resource":' + _TEMP + b"}]}",
+    "operation outcome key": b'"extra":{"resourceType":"OperationOutcome","issue":[]}',
+    "vitals in medications": b'"medications":{"resourceType":"Bundle","entry":[{"resource":'
+    + _TEMP
+    + b"}]}",
+    "bundle of bundles": b'"extra":{"resourceType":"Bundle","entry":[{"resource":'
+    b'{"resourceType":"Bundle","entry":[{"resource":' + _TEMP + b"}]}}]}",
+    "same id lab and temp": b'"extra":{"resourceType":"Bundle","entry":[{"resource":'
+    + _LAB.replace(b'"l9"', b'"t9"')
+    + b"},{"
+    + b'"resource":'
+    + _TEMP
+    + b"}]}",
+    "link next": b'"extra":{"resourceType":"Bundle","link":[{"relation":"next","url":'
+    b'"https://ehr.example.org/fhir/Observation?page=2"}],"entry":[{"resource":' + _TEMP + b"}]}",
+    "link null": b'"extra":{"resourceType":"Bundle","link":null,"entry":[{"resource":'
+    + _TEMP
+    + b"}]}",
+    "entry null": b'"extra":{"resourceType":"Bundle","entry":null}',
+    "entry object": b'"extra":{"resourceType":"Bundle","entry":{"resource":' + _TEMP + b"}}",
+    "bundle no type": b'"extra":{"entry":[{"resource":' + _TEMP + b"}]}",
+    "prefetch null value": b'"vitals":null',
+}
+
+
+@pytest.mark.parametrize("server", [False, True])
+@pytest.mark.parametrize("name", sorted(PREFETCHES))
+def test_hostile_prefetch_members(app, name, server):  # noqa: F811
+    assert_alike(app, _with_prefetch(PREFETCHES[name], fhir_server=server))
+    absolute = PREFETCHES[name].replace(
+        b'"Patient/' + PATIENT.encode(),
+        b'"https://ehr.example.org/fhir/Patient/' + PATIENT.encode(),
+    )
+    assert_alike(app, _with_prefetch(absolute, fhir_server=server))
+
+
+@pytest.mark.parametrize(
+    ("body", "meant"),
+    [
+        pytest.param(
+            _GOOD.replace(b'"hook":', b'"extension":{"x":"\xff"},"hook":', 1),
+            _GOOD.replace(b'"hook":', b'"extension":{"x":"y"},"hook":', 1),
+            id="invalid UTF-8 in a member the service does not read",
+        ),
+        pytest.param(
+            _GOOD.replace(b'"hook":', b'"extension":{"x":1e400},"hook":', 1),
+            _GOOD.replace(b'"hook":', b'"extension":{"x":1},"hook":', 1),
+            id="a number beyond a double in a member the service does not read",
+        ),
+        pytest.param(
+            _GOOD.replace(b'"hook":', b'"hook":"\xff","hook":', 1),
+            _GOOD,
+            id="invalid UTF-8 in a member a duplicated key replaces",
+        ),
+        pytest.param(
+            _GOOD.replace(b'"context":', b'"context":{"a":1e400},"context":', 1),
+            _GOOD,
+            id="a number beyond a double in a context a duplicated key replaces",
+        ),
+        pytest.param(
+            _GOOD.replace(b'"prefetch":{', b'"prefetch":{"patient":{"a":1e400},', 1),
+            _GOOD,
+            id="a number beyond a double in a prefetch value a duplicated key replaces",
+        ),
+        pytest.param(
+            _GOOD.replace(
+                b'"resourceType":"Bundle"', b'"resourceType":"Bundle","meta":{"x":1e400}', 1
+            ),
+            _GOOD,
+            id="a number beyond a double in an unread element of a prefetched Bundle",
+        ),
+    ],
+)
+def test_the_designed_difference_outside_the_observations(app, body, meant):  # noqa: F811
+    """The designed difference (request_decode): what the service never reads (a member it
+    does not know, a value a duplicated key replaces, an unread element of a prefetched
+    Bundle) is checked as JSON syntax only; the call is answered as the body it means."""
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(body)
+    client = app.test_client()
+    assert _inputs(client, body) == _inputs(client, meant)
+    assert _inputs(client, body)[0][0] == 200
