@@ -154,7 +154,7 @@ def read_resource(raw: Raw | bytes) -> DecodedObservation | Any:
     if observation.resourceType != "Observation":
         return orjson.loads(memoryview(raw) if isinstance(raw, Raw) else raw)
     observation.source = raw if isinstance(raw, Raw) else Raw(raw)
-    observation.index = -1  # whatever a "(index)" member of the JSON said
+    observation.index = -1  # "(index)" may be a key of the JSON itself: never read it
     return observation
 
 
