@@ -311,11 +311,7 @@ def _decoded_support(
     """The FiO2 and flow of a pulse oximetry Observation's components, read as ``_spo2``
     reads them (the first of each kind; a component grading does not read is left out);
     ``None`` (the mappers read it) for any other component or a value that is not plain."""
-    codes = [component.code for component in components]
-    key = tuple([None if isinstance(code, UnsetType) else bytes(code) for code in codes])
-    plan: tuple[int, ...] | None | Literal[True] = context.support_plans.get(key, True)
-    if plan is True:
-        plan = context.support_plans[key] = _support_plan(context, codes)
+    plan = _component_slots(context, components, context.support_plans, _SUPPORT_SLOTS)
     if plan is None:
         return None
     support: list[float | None] = [None, None, None]
@@ -333,22 +329,42 @@ def _decoded_support(
     return support[0], support[1]
 
 
-def _support_plan(context: MappingContext, codes: list[Raw | UnsetType]) -> tuple[int, ...] | None:
-    """The slot of each component (``_SUPPORT_SLOTS``, 2 for one grading does not read), or
-    ``None`` when the mappers must read them (a name-matched or other known part)."""
-    slots: list[int] = []
+def _component_slots(
+    context: MappingContext,
+    components: tuple[DecodedComponent, ...],
+    plans: dict[tuple[bytes | None, ...], tuple[int, ...] | None],
+    slots: dict[ObservationConcept, int],
+) -> tuple[int, ...] | None:
+    """The slot of each component by its code (``slots``; ``len(slots)`` for a part grading does
+    not read), or ``None`` when the mappers must read the components (a name-matched part, a
+    part of another kind, a code that cannot be read). Worked out once per distinct list of
+    component codes (``plans``: one dict per mapping call and use)."""
+    codes = [component.code for component in components]
+    key = tuple([None if isinstance(code, UnsetType) else bytes(code) for code in codes])
+    try:
+        return plans[key]
+    except KeyError:
+        plan = plans[key] = _slots_of(context, codes, slots)
+        return plan
+
+
+def _slots_of(
+    context: MappingContext, codes: list[Raw | UnsetType], slots: dict[ObservationConcept, int]
+) -> tuple[int, ...] | None:
+    unread = len(slots)
+    found: list[int] = []
     for index, code in enumerate(codes):
         try:
             identified = identify_decoded(context, code, f"component[{index}].code")
         except ElementError:
             return None  # reported by the mappers, not here
         if identified is None:
-            slots.append(2)
-        elif identified.by_name or identified.concept not in _SUPPORT_SLOTS:
+            found.append(unread)
+        elif identified.by_name or identified.concept not in slots:
             return None
         else:
-            slots.append(_SUPPORT_SLOTS[identified.concept])
-    return tuple(slots)
+            found.append(slots[identified.concept])
+    return tuple(found)
 
 
 #: What an Observation's code means for ``decoded_lane``: ``None`` a code grading does not
@@ -1395,17 +1411,11 @@ def _decoded_panel(
 ) -> bool:
     """``_fast_panel`` of a decoded Observation, recorded as ``_lane_pressures`` does; False
     (nothing changed) for anything else. What the components' codes mean is worked out once
-    per distinct list of codes (``_panel_plan``)."""
+    per distinct list of codes (``_component_slots``)."""
     components = observation.component
     if isinstance(components, UnsetType):
         return False
-    codes = [component.code for component in components]
-    key = tuple([None if isinstance(code, UnsetType) else bytes(code) for code in codes])
-    plans = context.panel_plans
-    try:
-        plan: tuple[int, ...] | None = plans[key]
-    except KeyError:
-        plan = plans[key] = _panel_plan(context, codes)
+    plan = _component_slots(context, components, context.panel_plans, _PANEL_SLOTS)
     if plan is None:
         return False
     pressures: list[float | None] = [None, None, None, None]
@@ -1432,24 +1442,6 @@ _PANEL_SLOTS: dict[ObservationConcept, int] = {
     ObservationKind.DIASTOLIC: 1,
     ObservationKind.MEAN_ARTERIAL: 2,
 }
-
-
-def _panel_plan(context: MappingContext, codes: list[Raw | UnsetType]) -> tuple[int, ...] | None:
-    """The slot of each component (``_PANEL_SLOTS``, 3 for one grading does not read), or
-    ``None`` when the mappers must read the panel (a name-matched or other known part)."""
-    slots: list[int] = []
-    for index, code in enumerate(codes):
-        try:
-            identified = identify_decoded(context, code, f"component[{index}].code")
-        except ElementError:
-            return None  # reported by the mappers, not here
-        if identified is None:
-            slots.append(3)
-        elif identified.by_name or identified.concept not in BP_COMPONENTS:
-            return None
-        else:
-            slots.append(_PANEL_SLOTS[identified.concept])
-    return tuple(slots)
 
 
 #: The kinds the fast lane reads; every other one always goes through the mappers.

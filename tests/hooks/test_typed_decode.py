@@ -35,7 +35,7 @@ import cds_service.request_decode as request_decode
 from benchmarks.payloads import SIZES, build_payload
 from cds_service.clock import fixed_clock, set_clock
 from cds_service.demo import CASES, generate_bundle
-from cds_service.fhir_io.bundles import DecodedBundle, read_page
+from cds_service.fhir_io.bundles import DecodedBundle, decode_bundle, read_page
 from cds_service.request_decode import decode_hook_document
 from fhir_maps import DecodedObservation, map_patient_record, read_resource
 from fhir_maps.observations import VALUE_CHOICES
@@ -513,3 +513,33 @@ def test_a_declined_observation_orjson_refuses_is_skipped_and_reported():
     assert [(item.reference, item.reason) for item in inputs.skipped] == [
         ("Observation/lab-1", "(resource) is not JSON this service can read")
     ]
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        b'"(index)":3,"(source)":"x",',
+        b'"(source)":{"a":1},"(index)":-1,',
+        b'"(index)":"x",',
+    ],
+)
+def test_members_named_like_the_structs_own_fields_change_nothing(members):
+    """``DecodedObservation`` keeps where its JSON is in fields named "(source)" and "(index)",
+    names no FHIR element has; JSON that has them anyway is read as without them: a declined
+    resource finds its own JSON, whether decoded alone or with its whole Bundle."""
+    lab = (
+        b'{"resourceType":"Observation",' + members + b'"id":"lab-1","status":"final",'
+        b'"code":{"coding":[{"system":"http://loinc.org","code":"1988-5"}]},'
+        b'"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-03-04T08:00:00Z",'
+        b'"valueQuantity":{"value":12,"unit":"mg/L"}}'
+    )
+    alone = read_resource(lab)
+    if isinstance(alone, DecodedObservation):
+        assert alone.as_dict() == orjson.loads(lab)
+    bundle = decode_bundle(
+        b'{"resourceType":"Bundle","entry":[{"resource":' + lab + b'},{"resource":' + lab + b"}]}"
+    )
+    assert bundle is not None
+    for resource in bundle.page.resources:
+        read = resource.as_dict() if isinstance(resource, DecodedObservation) else resource
+        assert read == orjson.loads(lab)
