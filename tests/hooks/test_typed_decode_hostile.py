@@ -5,6 +5,7 @@ on the whole call and on every field of the GradingInputs the call maps."""
 from __future__ import annotations
 
 import importlib.util
+from datetime import date
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -15,6 +16,15 @@ import pytest
 import cds_service.hooks as hooks
 import cds_service.request_decode as request_decode
 from fhir_maps import MappingOptions, ValidationMode
+from hooks.support import (
+    FHIR,
+    ehr_resources,
+    hook_body,
+    moment,
+    patient_id_of,
+    prefetch_for,
+    serve_fhir,
+)
 from hooks.test_typed_decode import _GOOD, _answer, _assert_decodes_alike, app  # noqa: F401
 
 _FAST_LANE_TESTS = Path(__file__).resolve().parent.parent / "fhir_maps" / "test_fast_lane.py"
@@ -50,6 +60,7 @@ def assert_alike(app: Any, body: bytes) -> tuple[tuple[int, str], list[Any]]:  #
     return typed
 
 
+DAY0_PAGES = date(2026, 6, 1)
 PATIENT = orjson.loads(_GOOD)["context"]["patientId"]
 
 
@@ -517,3 +528,23 @@ def test_the_designed_difference_outside_the_observations(app, body, meant):  # 
     client = app.test_client()
     assert _inputs(client, body) == _inputs(client, meant)
     assert _inputs(client, body)[0][0] == 200
+
+
+@pytest.mark.parametrize("case", ["case1", "case3"])
+def test_first_pages_read_on_from_fhir_server_alike(app_at, mocked_http, case):
+    """Prefetched first pages (decoded) and the pages read from fhirServer (dicts) merged:
+    the same GradingInputs and answer as the reference parse; the same resource ids repeated
+    in both (the server's pages overlap the prefetch)."""
+    as_of = moment(case, DAY0_PAGES)
+    paged = app_at(as_of, CRS_CDS_FHIR_MAX_PAGES="50", CRS_CDS_FHIR_TIMEOUT_S="30")
+    resources = ehr_resources(case, as_of, DAY0_PAGES)
+    patient_id = patient_id_of(resources)
+    serve_fhir(mocked_http, resources, page_size=25)
+    first_pages = prefetch_for(resources, page_size=25)
+    first_pages["labs"]["entry"] = first_pages["labs"]["entry"] + first_pages["vitals"]["entry"]
+    body = orjson.dumps(
+        hook_body("patient-view", patient_id, prefetch=first_pages, fhir_server=FHIR)
+    )
+    (status, _), inputs = assert_alike(paged, body)
+    assert status == 200
+    assert inputs and inputs[0].temperatures_c
