@@ -275,11 +275,10 @@ def decoded_lane(context: MappingContext, observation: DecodedObservation, refer
     )
     if part:
         pressure = _fast_pressure((value, keys))
-        if pressure is None:
-            return False
-        time = context.times.required(when, "effectiveDateTime")
-        _add_pressures(context, time, reference, {concept: pressure})
-        return True
+        pressures: dict[ObservationConcept, float] | None = (
+            None if pressure is None else {concept: pressure}
+        )
+        return _lane_pressures(context, when, reference, pressures)
     result = _lane_result(concept, value, keys)
     if result is None:
         return False
