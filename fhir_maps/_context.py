@@ -80,6 +80,8 @@ class MappingContext:
         self.lane_plans: dict[Any, Any] = {}
         self.panel_plans: dict[Any, Any] = {}
         self.support_plans: dict[Any, Any] = {}
+        #: The readers of blood pressure values by (code, unit) (``_decoded_panel``).
+        self.pressure_readers: dict[Any, Any] = {}
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow

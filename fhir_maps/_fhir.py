@@ -193,6 +193,9 @@ class TimeReader:
         self.zoneless = 0
         self.date_only = 0
         self._cache: dict[str, tuple[datetime | None, int]] = {}
+        #: The strings read so far that were full date-times with a zone: what ``required``
+        #: gives for them, counting nothing (for the lanes, which read one per monitor row).
+        self.instants: dict[str, datetime] = {}
         # UTC offset -> [count, latest time] of the distinct timestamps written with it.
         self._offsets: dict[timedelta, list[Any]] = {}
 
@@ -230,6 +233,8 @@ class TimeReader:
         if cached is None:
             cached = self._parse(value, element)
             self._cache[value] = cached
+            if cached[1] == _FULL and cached[0] is not None:
+                self.instants[value] = cached[0]
         parsed, kind = cached
         if kind == _ZONELESS:
             self.zoneless += 1

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 import orjson
-from msgspec import Raw, UnsetType
+from msgspec import UNSET, Raw, UnsetType
 
 from crs_grading.inputs import (
     LAB_NAMES,
@@ -43,7 +43,7 @@ from ._fhir import (
     optional_object,
 )
 from ._names import MAX_MATCH_CHARACTERS
-from .decoded import DecodedComponent, DecodedObservation, DecodedQuantity, parsed_element
+from .decoded import DecodedComponent, DecodedObservation, parsed_element
 from .neurology import (
     configured_kind,
     map_rass,
@@ -208,6 +208,10 @@ _FIO2 = ObservationKind.FIO2
 _O2_FLOW = ObservationKind.O2_FLOW
 _WEIGHT = ObservationKind.WEIGHT
 _BP_PANEL = ObservationKind.BP_PANEL
+_WEIGHT_STATED = ObservationKind.WEIGHT_STATED
+_SYSTOLIC = ObservationKind.SYSTOLIC
+_DIASTOLIC = ObservationKind.DIASTOLIC
+_MEAN_ARTERIAL = ObservationKind.MEAN_ARTERIAL
 
 
 def identify_decoded(
@@ -234,67 +238,167 @@ def decoded_lane(context: MappingContext, observation: DecodedObservation, refer
     """The fast lane of a decoded Observation: True when it was mapped, or when it is
     nothing grading reads (as ``map_observation``: no code of ours, no components); False
     when the mappers must read its ``as_dict()``. Changes nothing before it can no longer fail.
-    What its code means for the lane is worked out once per distinct code (``_lane_plan``)."""
+    What its code means for the lane is worked out once per distinct code (``_RowPlan``), and
+    what a unit means once per distinct (code, unit) pair of a plan (``_value_reader``)."""
     code = observation.code
-    key = None if isinstance(code, UnsetType) else bytes(code)
-    plan: _LanePlan | Literal[True] = context.lane_plans.get(key, True)
+    key = None if code is UNSET else bytes(code)
+    plan: _RowPlan | Literal[False, True] | None = context.lane_plans.get(key, True)
     if plan is True:
         plan = context.lane_plans[key] = _lane_plan(context, code)
     if plan is None:
-        return isinstance(observation.component, UnsetType)
+        return observation.component is UNSET
     if plan is False:
         return False
-    concept, part = plan
-    status = observation.status
-    if not isinstance(status, str) or status not in OBSERVATION_COUNTED:
+    # Below, every element has the type the struct gives it (str, float...) or is UNSET.
+    if observation.status not in OBSERVATION_COUNTED:
         return False
     when = observation.effectiveDateTime
-    if not isinstance(when, str) or observation.other_effective():
+    if when is UNSET or observation.other_effective():
         return False
+    concept = plan.concept
     if concept is _BP_PANEL:
         return _decoded_panel(context, observation, reference)
     components = observation.component
-    if not isinstance(components, UnsetType) and concept is not _SPO2:
+    if components is not UNSET and concept is not _SPO2:
         return False
-    # _decoded_quantity, inline: this runs for nearly every monitor row
+    # _decoded_value, inline: this runs for nearly every monitor row
     quantity = observation.valueQuantity
-    if not isinstance(quantity, DecodedQuantity) or observation.other_value():
+    if quantity is UNSET or observation.other_value():
         return False
     charted = quantity.comparator
-    if not (isinstance(charted, UnsetType) or charted == "ad"):
+    if not (charted is UNSET or charted == "ad"):
         return False
     value = quantity.value
     if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
         value = float(value)
     elif type(value) is not float or not math.isfinite(value):
         return False
-    unit_code, unit = quantity.code, quantity.unit
-    keys = unit_keys(
-        None if isinstance(unit_code, UnsetType) else unit_code,
-        None if isinstance(unit, UnsetType) else unit,
-    )
-    if part:
-        pressure = _fast_pressure((value, keys))
-        pressures: dict[ObservationConcept, float] | None = (
-            None if pressure is None else {concept: pressure}
-        )
-        return _lane_pressures(context, when, reference, pressures)
-    result = _lane_result(concept, value, keys)
+    units = (quantity.code, quantity.unit)
+    readers = plan.readers
+    try:
+        reader = readers[units]
+    except KeyError:
+        reader = readers[units] = _value_reader(concept, plan.part, units)
+    if reader is None:
+        return False
+    result = reader(value)
     if result is None:
         return False
-    if not isinstance(components, UnsetType):  # US Core pulse oximetry: FiO2 and flow parts
+    support: tuple[float | None, float | None] | None = None
+    if components is not UNSET:  # US Core pulse oximetry: FiO2 and flow parts
         support = _decoded_support(context, components)
         if support is None:
             return False
+    time = context.times.instants.get(when)
+    if time is None:
         time = context.times.required(when, "effectiveDateTime")
+    into = plan.into
+    if into is not None:
+        into(Measurement(time, result, reference))
+    elif plan.part:
+        _record_pressures(
+            context,
+            time,
+            reference,
+            result if concept is _SYSTOLIC else None,
+            result if concept is _DIASTOLIC else None,
+            result if concept is _MEAN_ARTERIAL else None,
+        )
+    else:
         _lane_record(context, concept, time, result, reference)
-        fio2, flow = support
-        if fio2 is not None or flow is not None:
-            context.oxygen.append(OxygenReading(time, reference, fio2, flow))
-        return True
-    time = context.times.required(when, "effectiveDateTime")
-    _lane_record(context, concept, time, result, reference)
+    if support is not None and (support[0] is not None or support[1] is not None):
+        context.oxygen.append(OxygenReading(time, reference, support[0], support[1]))
     return True
+
+
+class _RowPlan:
+    """What one distinct Observation code means for ``decoded_lane`` (one per code per call):
+    the kind, whether it is a part of a blood pressure, the list its readings go to (``into``,
+    for the kinds recorded as a ``Measurement``) and the reader of each (code, unit) pair its
+    values came with (``_value_reader``; ``None``: the mappers read that unit)."""
+
+    __slots__ = ("concept", "into", "part", "readers")
+
+    def __init__(self, context: MappingContext, concept: ObservationConcept) -> None:
+        self.concept = concept
+        self.part = concept in BP_COMPONENTS
+        self.into: Callable[[Measurement], None] | None = _measurement_list(context, concept)
+        self.readers: dict[tuple[object, object], _Reader | None] = {}
+
+
+#: A value reader of the lane: the value in grading's unit, or ``None`` (the mappers read it).
+_Reader = Callable[[float], float | None]
+
+
+def _measurement_list(
+    context: MappingContext, concept: ObservationConcept
+) -> Callable[[Measurement], None] | None:
+    """Where ``_lane_record`` puts a ``Measurement`` of ``concept`` (``None``: not one)."""
+    lists: dict[ObservationConcept, list[Measurement]] = {
+        _HEART_RATE: context.heart_rates,
+        _RESPIRATORY_RATE: context.respiratory_rates,
+        _TEMPERATURE: context.temperatures_c,
+        _SPO2: context.spo2_percent,
+        _WEIGHT: context.weights_kg,
+        _WEIGHT_STATED: context.stated_weights_kg,
+    }
+    found = lists.get(concept)
+    return None if found is None else found.append
+
+
+def _value_reader(
+    concept: ObservationConcept, part: bool, units: tuple[object, object]
+) -> _Reader | None:
+    """``_lane_result`` (``_fast_pressure`` for a part of a blood pressure) of values charted
+    in ``units`` (a Quantity's code and unit, or UNSET), with everything that depends on the
+    unit worked out once: the same result for every value. ``None`` when the lane reads no
+    value in that unit."""
+    code, unit = units
+    keys = unit_keys(
+        code if isinstance(code, str) else None, unit if isinstance(unit, str) else None
+    )
+    if part:
+        return _same if not keys else _linear(keys, PRESSURE_TO_MMHG, _ANY_NUMBER)
+    if concept is _HEART_RATE or concept is _RESPIRATORY_RATE:
+        return _non_negative
+    if concept is _SPO2 or concept is _FIO2:
+        low = PLAUSIBLE_SPO2_LOW if concept is _SPO2 else PLAUSIBLE_FIO2_LOW
+        return lambda value: _fast_percent(value, keys, low)
+    if concept is _TEMPERATURE:
+        return _linear(keys, TEMPERATURE_TO_CELSIUS, PLAUSIBLE_TEMPERATURE_C)
+    if concept is _O2_FLOW:
+        return _linear(keys, FLOW_TO_L_PER_MIN, (0.0, math.inf))
+    return _linear(keys, WEIGHT_TO_KG, PLAUSIBLE_WEIGHT_KG)  # WEIGHT, WEIGHT_STATED
+
+
+#: No limits but finiteness (``_fast_converted`` alone).
+_ANY_NUMBER = (-math.inf, math.inf)
+
+
+def _linear(
+    keys: list[str], table: dict[str, Linear], limits: tuple[float, float]
+) -> _Reader | None:
+    """``_fast_converted`` by the first of ``keys`` in ``table``, then within ``limits``
+    (inclusive); ``None`` when no key is in the table."""
+    entry = next((table[key] for key in keys if key in table), None)
+    if entry is None:
+        return None
+    factor, offset = entry.factor, entry.offset
+    low, high = limits
+
+    def read(value: float) -> float | None:
+        result = value * factor + offset
+        return result if math.isfinite(result) and low <= result <= high else None
+
+    return read
+
+
+def _same(value: float) -> float:
+    return value
+
+
+def _non_negative(value: float) -> float | None:
+    return value if value >= 0 else None
 
 
 #: The slot of each oxygen part of a pulse oximetry Observation in ``_decoded_support``.
@@ -338,12 +442,13 @@ def _component_slots(
     not read), or ``None`` when the mappers must read the components (a name-matched part, a
     part of another kind, a code that cannot be read). Worked out once per distinct list of
     component codes (``plans``: one dict per mapping call and use)."""
-    codes = [component.code for component in components]
-    key = tuple([None if isinstance(code, UnsetType) else bytes(code) for code in codes])
+    key = tuple(
+        [None if component.code is UNSET else bytes(component.code) for component in components]
+    )
     try:
         return plans[key]
     except KeyError:
-        plan = plans[key] = _slots_of(context, codes, slots)
+        plan = plans[key] = _slots_of(context, [component.code for component in components], slots)
         return plan
 
 
@@ -366,20 +471,17 @@ def _slots_of(
     return tuple(found)
 
 
-#: What an Observation's code means for ``decoded_lane``: ``None`` a code grading does not
-#: read; ``False`` the mappers read it (a name-matched code, a kind the lane does not read,
-#: validation on); else the kind, and whether it is a part of a blood pressure.
-_LanePlan = tuple[ObservationConcept, bool] | Literal[False] | None
-
-
-def _lane_plan(context: MappingContext, code: Raw | UnsetType) -> _LanePlan:
+def _lane_plan(context: MappingContext, code: Raw | UnsetType) -> _RowPlan | Literal[False] | None:
+    """What an Observation's code means for ``decoded_lane``: ``None`` a code grading does not
+    read; ``False`` the mappers read it (a name-matched code, a kind the lane does not read,
+    validation on); else its ``_RowPlan``."""
     identified = identify_decoded(context, code, options=context.options)
     if identified is None:
         return None
     concept = identified.concept
     if identified.by_name or concept not in _FAST_KINDS or context.validating:
         return False
-    return concept, concept in BP_COMPONENTS
+    return _RowPlan(context, concept)
 
 
 def _identify(code: object, element: str, options: MappingOptions | None) -> Identified | None:
@@ -1417,10 +1519,11 @@ def _decoded_panel(
     plan = _component_slots(context, components, context.panel_plans, _PANEL_SLOTS)
     if plan is None:
         return False
+    readers = context.pressure_readers
     pressures: list[float | None] = [None, None, None, None]
     for slot, component in zip(plan, components, strict=True):
         if slot < 3:
-            pressure = _fast_pressure(_decoded_quantity(component))
+            pressure = _decoded_pressure(readers, component)
             if pressure is None:
                 return False
             if pressures[slot] is None:  # the first of a kind counts, as in _fast_panel
@@ -1430,9 +1533,35 @@ def _decoded_panel(
         return False
     when = observation.effectiveDateTime
     assert isinstance(when, str)  # noqa: S101 - decoded_lane checked it
-    time = context.times.required(when, "effectiveDateTime")
+    time = context.times.instants.get(when)
+    if time is None:
+        time = context.times.required(when, "effectiveDateTime")
     _record_pressures(context, time, reference, systolic, diastolic, mean)
     return True
+
+
+def _decoded_pressure(
+    readers: dict[tuple[object, object], _Reader | None], holder: DecodedComponent
+) -> float | None:
+    """``_fast_pressure(_decoded_quantity(holder))``, the unit read once per (code, unit) pair
+    of a call (``readers``)."""
+    quantity = holder.valueQuantity
+    if quantity is UNSET or holder.other_value():
+        return None
+    charted = quantity.comparator
+    if not (charted is UNSET or charted == "ad"):
+        return None
+    value = quantity.value
+    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+        value = float(value)
+    elif type(value) is not float or not math.isfinite(value):
+        return None
+    units = (quantity.code, quantity.unit)
+    try:
+        reader = readers[units]
+    except KeyError:
+        reader = readers[units] = _value_reader(_SYSTOLIC, True, units)
+    return None if reader is None else reader(value)
 
 
 #: The slot of each blood pressure part in ``_decoded_panel``; 3: a part grading does not read.

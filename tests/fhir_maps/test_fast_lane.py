@@ -494,3 +494,61 @@ def test_mutated_demo_bundles_map_alike(data):
     for resource in data.draw(st.lists(st.sampled_from(observations_only), max_size=8)):
         _mutate(data.draw, resource)
     _assert_alike(resources, _patient_id(resources))
+
+
+# --- the value readers of the decoded lane (worked out once per unit) -----------------------
+
+_UNIT_TEXTS = sorted(
+    {
+        *observations.TEMPERATURE_TO_CELSIUS,
+        *observations.PRESSURE_TO_MMHG,
+        *observations.FLOW_TO_L_PER_MIN,
+        *observations.WEIGHT_TO_KG,
+        "%",
+        "percent",
+        "1",
+        "{fraction}",
+        "{ratio}",
+        "/min",
+        "beats/min",
+        "Cel",
+        "[degF]",
+        "mm[Hg]",
+        "kg",
+        "[lb_av]",
+        "L/min",
+        "furlongs",
+        "",
+        " ",
+    }
+)
+_VALUES = (
+    -1.0, -0.0, 0.0, 0.2, 0.5, 1.0, 1.0000001, 9.9, 10.0, 19.9, 20.0, 24.9, 25.0, 37.2, 45.0,
+    45.1, 98.6, 100.0, 100.5, 113.0, 650.0, 650.1, 1e6, 1.7e308,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("concept", sorted(observations._FAST_KINDS - {ObservationKind.BP_PANEL}))
+def test_a_value_reader_reads_every_value_as_the_lane_result_does(concept):
+    """The decoded lane reads a value through a reader made once per (code, unit) pair; it must
+    give what ``_lane_result`` (``_fast_pressure`` for a blood pressure part) gives for the unit
+    keys of that pair, for every unit of every table and every value, limits included."""
+    part = concept in observations.BP_COMPONENTS
+    unset = observations.UNSET
+    pairs = [(unset, unset)] + [
+        (code, unit) for code in (unset, *_UNIT_TEXTS) for unit in (unset, "mmHg", "Cel", "%")
+    ]
+    for units in pairs:
+        code, unit = units
+        keys = observations.unit_keys(
+            None if code is unset else code, None if unit is unset else unit
+        )
+        reader = observations._value_reader(concept, part, units)
+        for value in _VALUES:
+            if part:
+                expected = observations._fast_pressure((value, keys))
+            else:
+                expected = observations._lane_result(concept, value, keys)
+            got = None if reader is None else reader(value)
+            assert got == expected, (concept, units, value)
+            assert (got is None) == (expected is None)
