@@ -157,6 +157,12 @@ _DATETIME = re.compile(
     r"(Z|[+-]\d{2}:\d{2})?)?)?)?"
 )
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# Its most common form, to the second with a zone, in ASCII digits and with the hour, minute
+# and second in range: the form ``datetime.fromisoformat`` reads as the general path does.
+_ZONED_SECONDS = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 _FULL, _ZONELESS, _DATE_ONLY, _PARTIAL = 0, 1, 2, 3
 
@@ -257,6 +263,14 @@ class TimeReader:
         return parsed, kind
 
     def _parse_unchecked(self, value: str, element: str) -> tuple[datetime | None, int]:
+        if _ZONED_SECONDS.fullmatch(value) is not None:
+            # The common "YYYY-MM-DDThh:mm:ss+zz:zz" form, read by the C parser (4x faster).
+            # It gives the same instant as the general path below or raises, e.g. on
+            # 30 February or an offset out of range, and then the general path says why.
+            try:
+                return datetime.fromisoformat(value).astimezone(UTC), _FULL
+            except (ValueError, OverflowError):
+                pass
         match = _DATETIME.fullmatch(value)
         if match is None:
             raise ElementError(element, "is not a valid FHIR dateTime")
@@ -265,21 +279,6 @@ class TimeReader:
             if month is not None and not 1 <= int(month) <= 12:
                 raise ElementError(element, "is not a valid FHIR dateTime")
             return None, _PARTIAL
-        if (
-            zone is not None
-            and fraction is None
-            and hour is not None
-            and hour < "24"
-            and minute < "60"
-            and second < "60"
-        ):
-            # The common "YYYY-MM-DDThh:mm:ss+zz:zz" form, read by the C parser (4x faster).
-            # It gives the same instant as the general path below or raises, e.g. on
-            # 30 February or an offset out of range, and then the general path says why.
-            try:
-                return datetime.fromisoformat(value).astimezone(UTC), _FULL
-            except (ValueError, OverflowError):
-                pass
         try:
             if hour is None:
                 local = datetime(int(year), int(month), int(day), tzinfo=self.default_tz)

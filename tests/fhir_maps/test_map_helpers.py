@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -104,3 +105,59 @@ def test_partial_dates_are_not_precise_to_the_day():
     assert reader.optional("2026-11", "t") is None
     with pytest.raises(ElementError, match="not precise to the day"):
         reader.required("2026", "t")
+
+
+# The usual form (seconds and a zone) is read by the C parser; every string must read as the
+# general path reads it (same instant, same kind, same error), at and around that form's edges.
+_EDGE_TIMES = [
+    "2026-11-20T10:00:00Z",
+    "2026-11-20T10:00:00+00:00",
+    "2026-11-20T10:00:00-05:00",
+    "2026-11-20T23:59:59+14:00",
+    "2026-11-20T00:00:00-12:00",
+    "2026-11-20T24:00:00Z",  # hour 24: not FHIR's
+    "2026-11-20T10:60:00Z",
+    "2016-12-31T23:59:60Z",  # a leap second: the general path reads it as :59
+    "2026-02-30T10:00:00Z",  # 30 February
+    "2026-13-01T10:00:00Z",
+    "2026-11-20T10:00:00+24:00",  # an offset out of range
+    "2026-11-20T10:00:00+05:60",
+    "2026-11-20T10:00:00-00:00",
+    "2026-11-20T10:00:00",  # no zone: read in the default zone, counted
+    "2026-11-20T10:00:00.5Z",
+    "2026-11-20T10:00:00z",
+    "2026-11-20t10:00:00Z",
+    "\u0662\u0660\u0662\u0666-11-20T10:00:00Z",  # Arabic-Indic digits in the year
+    "2026-11-20T1\u0660:00:00Z",
+    "0001-01-01T00:00:00+01:00",  # leaves datetime's range in UTC
+    "9999-12-31T23:59:59-01:00",
+    "1799-12-31T23:59:59Z",
+    "2026-11-20T10:00:00+0100",
+    "2026-11-20T10:00:00Z ",
+]
+
+
+@pytest.mark.parametrize("text", _EDGE_TIMES, ids=repr)
+def test_the_usual_time_form_reads_as_the_general_path_reads_it(text, monkeypatch):
+    from fhir_maps import _fhir
+
+    def read(reader: TimeReader) -> object:
+        try:
+            return reader.optional(text, "t"), reader.zoneless, reader.clock_offsets()
+        except ElementError as error:
+            return str(error)
+
+    fast = read(TimeReader(timezone(timedelta(hours=2))))
+    monkeypatch.setattr(_fhir, "_ZONED_SECONDS", re.compile(r"(?!)"))  # never matches
+    general = read(TimeReader(timezone(timedelta(hours=2))))
+    assert fast == general
+
+
+def test_instants_hold_only_full_times_with_a_zone():
+    """The lanes take a time from ``instants`` without counting: only strings that count
+    nothing (a full date-time with a zone) may be there."""
+    reader = TimeReader(UTC)
+    for text in ("2026-11-20T10:00:00Z", "2026-11-20T10:00:00", "2026-11-20", "2026-11"):
+        reader.optional(text, "t")
+    assert reader.instants == {"2026-11-20T10:00:00Z": datetime(2026, 11, 20, 10, tzinfo=UTC)}
+    assert (reader.zoneless, reader.date_only) == (1, 1)
