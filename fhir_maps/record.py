@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from msgspec import Raw, UnsetType
+from msgspec import UNSET, Raw, UnsetType
 
 from crs_grading.inputs import GradingInputs, PatientFacts
 
@@ -66,19 +66,20 @@ def _resources(items: Iterable[Any]) -> Iterator[JSON | DecodedObservation | Non
 class SubjectReader:
     """``subject_id`` of decoded subjects, worked out once per distinct subject of a call."""
 
-    __slots__ = ("_answers", "_fhir_server", "_patient_id")
+    __slots__ = ("_fhir_server", "_patient_id", "answers")
 
     def __init__(self, patient_id: str, fhir_server: str | None) -> None:
         self._patient_id = patient_id
         self._fhir_server = fhir_server
-        self._answers: dict[object, str | ElementError] = {}
+        #: What each subject read so far names (its JSON text; ``None``: no subject).
+        self.answers: dict[bytes | None, str | ElementError] = {}
 
     def owner(self, subject: Raw | UnsetType) -> str | ElementError:
         """The patient id ``subject`` names, or the ``ElementError`` ``subject_id`` raises."""
         key = None if isinstance(subject, UnsetType) else bytes(subject)
-        answer = self._answers.get(key)
+        answer = self.answers.get(key)
         if answer is None:
-            answer = self._answers[key] = self._read(subject)
+            answer = self.answers[key] = self._read(subject)
         return answer
 
     def _read(self, subject: Raw | UnsetType) -> str | ElementError:
@@ -141,8 +142,9 @@ def map_patient_record(
     work: list[tuple[str, str, Any]] = []
     seen: set[str] = set()
     subjects = SubjectReader(patient_id, fhir_server)
+    owners = subjects.answers
     for ordinal, resource in enumerate(_resources(resources)):
-        if isinstance(resource, DecodedObservation):  # its reference, inline: every row
+        if isinstance(resource, DecodedObservation):  # inline: nearly every row of a chart
             observation_id = resource.id
             reference = (
                 f"Observation/{observation_id}"
@@ -152,7 +154,10 @@ def map_patient_record(
             if reference in seen:
                 continue
             seen.add(reference)
-            owner = subjects.owner(resource.subject)
+            subject = resource.subject
+            owner = owners.get(None if subject is UNSET else bytes(subject))
+            if owner is None:
+                owner = subjects.owner(subject)
             if owner != patient_id:
                 context.skip(
                     reference, str(owner) if type(owner) is ElementError else OTHER_PATIENT
@@ -205,9 +210,11 @@ def map_patient_record(
     for resource_type, reference, resource in work:
         checkpoint = context.checkpoint()
         try:
-            if isinstance(resource, DecodedObservation):  # declined by the lane: its dict
+            if isinstance(resource, DecodedObservation):
+                # Declined by the lane: its dict. Its subject, the same JSON, was read in the
+                # first pass (SubjectReader reads it as subject_id reads the dict's).
                 resource = resource.as_dict()
-            if subject_id(resource, "subject", fhir_server) != patient_id:
+            elif subject_id(resource, "subject", fhir_server) != patient_id:
                 context.skip(reference, OTHER_PATIENT)
                 continue
             if resource_type == "Observation":
