@@ -866,9 +866,8 @@ def _record_pressures(
     diastolic: float | None,
     mean: float | None,
 ) -> None:
-    context.blood_pressures.append(
-        BloodPressure(time, reference, systolic=systolic, diastolic=diastolic, mean=mean)
-    )
+    # Positional (the fields' order): keywords cost a lookup each, on every monitor row.
+    context.blood_pressures.append(BloodPressure(time, reference, systolic, diastolic, mean))
 
 
 def _blood_pressure_panel(
@@ -1516,7 +1515,12 @@ def _decoded_panel(
     components = observation.component
     if isinstance(components, UnsetType):
         return False
-    plan = _component_slots(context, components, context.panel_plans, _PANEL_SLOTS)
+    key = tuple(
+        [None if component.code is UNSET else bytes(component.code) for component in components]
+    )
+    plan = context.panel_plans.get(key, False)  # _component_slots, inline: every panel row
+    if plan is False:
+        plan = _component_slots(context, components, context.panel_plans, _PANEL_SLOTS)
     if plan is None:
         return False
     readers = context.pressure_readers
