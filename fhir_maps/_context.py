@@ -82,6 +82,11 @@ class MappingContext:
         self.support_plans: dict[Any, Any] = {}
         #: The readers of blood pressure values by (code, unit) (``_decoded_panel``).
         self.pressure_readers: dict[Any, Any] = {}
+        #: The lab lane's (``observations.decoded_lab``): test by code, unit reading by
+        #: (test, code, unit), reference limits by (test, range, unit, day).
+        self.lab_plans: dict[Any, Any] = {}
+        self.lab_units: dict[Any, Any] = {}
+        self.lab_limits: dict[Any, Any] = {}
         self._validate: Callable[[JSON, MappingOptions], None] | None = None
         if options.validation is ValidationMode.MODELS:
             from .validation import validate_with_model  # imported only when asked: it is slow

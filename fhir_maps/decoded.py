@@ -101,6 +101,7 @@ class DecodedObservation(DecodedComponent, gc=False, kw_only=True):
     effectiveInstant: Raw | UnsetType = UNSET  # noqa: N815
     effectiveTiming: Raw | UnsetType = UNSET  # noqa: N815
     component: tuple[DecodedComponent, ...] | UnsetType = UNSET
+    referenceRange: Raw | UnsetType = UNSET  # noqa: N815 - read by the lab lane, once per text
     #: Where its raw JSON is, set after the decode: the raw JSON itself (``read_resource``),
     #: or, with ``index``, a sequence that gives it (``RawSource``, for a whole Bundle decoded
     #: at once). The names are no FHIR element's.

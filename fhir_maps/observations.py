@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, NamedTuple
 
 import orjson
@@ -1092,22 +1092,36 @@ def _reference_limits(
 ) -> tuple[float | None, float | None]:
     """(LLN, ULN) from the range that fits the patient, each side else the default; an
     unreadable range loses only itself (the defaults are used, and it is reported)."""
+    low, high, error = _limits_of(context, holder, test, keys, time.date(), prefix)
+    if error is not None:
+        context.skip_element(reference, error)
+    return low, high
+
+
+def _limits_of(
+    context: MappingContext, holder: JSON, test: LabTest, keys: list[str], on: date, prefix: str
+) -> tuple[float | None, float | None, ElementError | None]:
+    """``_reference_limits`` on ``on``, with what it reports (the same answer for the same
+    range, test, unit keys, patient and day: ``decoded_lab`` keeps it by those)."""
     low: float | None = None
     high: float | None = None
+    problem: ElementError | None = None
     try:
-        chosen = choose_reference_range(
-            holder, prefix, context.sex, context.birth_date, time.date()
-        )
+        chosen = choose_reference_range(holder, prefix, context.sex, context.birth_date, on)
         if chosen is not None:
             index, candidate = chosen
             element = f"{prefix}referenceRange[{index}]"
             low = _limit(test, candidate.get("low"), keys, f"{element}.low")
             high = _limit(test, candidate.get("high"), keys, f"{element}.high")
     except ElementError as error:
-        context.skip_element(reference, error)
+        problem = error
         low = high = None
     default_low, default_high = DEFAULT_REFERENCE_RANGES.get(test, (None, None))
-    return (default_low if low is None else low, default_high if high is None else high)
+    return (
+        default_low if low is None else low,
+        default_high if high is None else high,
+        problem,
+    )
 
 
 def _lab(
@@ -1593,3 +1607,121 @@ _FAST_KINDS = frozenset(
         ObservationKind.WEIGHT_STATED,
     }
 )
+
+
+# --- the decoded lab lane (issue 13) -----------------------------------------------------------
+
+#: The lab tests ``decoded_lab`` reads (all; closed in the tests' reference mapping).
+_FAST_LABS: frozenset[LabTest] = frozenset(LabTest)
+
+
+def decoded_lab(context: MappingContext, observation: DecodedObservation, reference: str) -> bool:
+    """The lab lane of a decoded Observation the first pass declined, run once the Patient is
+    mapped (reference ranges fit the patient's sex and age): True when it was mapped as
+    ``map_observation`` maps its dict; False (nothing changed) when the mappers must read it,
+    which they do for everything but a plain result (a code of ours, a counted status,
+    effectiveDateTime, one valueQuantity with a plain number, a unit and a value the lab
+    tables read). ``ElementError`` only where the mappers raise the same (the time)."""
+    code = observation.code
+    key = None if code is UNSET else bytes(code)
+    try:
+        test = context.lab_plans[key]
+    except KeyError:
+        test = context.lab_plans[key] = _lab_plan(context, code)
+    if test is None:
+        return False
+    if observation.status not in OBSERVATION_COUNTED:
+        return False
+    when = observation.effectiveDateTime
+    if when is UNSET or observation.other_effective() or observation.component is not UNSET:
+        return False
+    quantity = observation.valueQuantity
+    if quantity is UNSET or observation.other_value():
+        return False
+    charted = quantity.comparator
+    comparator: Comparator | None = None
+    if not (charted is UNSET or charted == "ad"):
+        comparator = _COMPARATORS.get(charted)
+        if comparator is None:
+            return False
+    value = quantity.value
+    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+        value = float(value)
+    elif type(value) is not float or not math.isfinite(value):
+        return False
+    units = (test, quantity.code, quantity.unit)
+    try:
+        read = context.lab_units[units]
+    except KeyError:
+        read = context.lab_units[units] = _lab_unit(units)
+    if read is None:
+        return False
+    keys, convert = read
+    try:
+        result = convert(value)
+    except ElementError:
+        return False
+    if not within(result, PLAUSIBLE_LAB_RANGES[test]):
+        return False
+    time = context.times.instants.get(when)
+    if time is None:
+        time = context.times.required(when, "effectiveDateTime")
+    ranges = observation.referenceRange
+    limits_key = (test, None if ranges is UNSET else bytes(ranges), units, time.date())
+    try:
+        limits = context.lab_limits[limits_key]
+    except KeyError:
+        limits = context.lab_limits[limits_key] = _decoded_limits(
+            context, test, ranges, keys, time.date()
+        )
+    if limits is None:
+        return False
+    low, high = limits
+    context.labs.append(
+        LabResult(test, time, result, reference, low=low, high=high, comparator=comparator)
+    )
+    return True
+
+
+def _lab_plan(context: MappingContext, code: Raw | UnsetType) -> LabTest | None:
+    """The lab test a code names, for ``decoded_lab``; ``None``: the mappers read it."""
+    try:
+        identified = identify_decoded(context, code, options=context.options)
+    except ElementError:
+        return None
+    if identified is None or identified.by_name or context.validating:
+        return None
+    concept = identified.concept
+    return concept if isinstance(concept, LabTest) and concept in _FAST_LABS else None
+
+
+def _lab_unit(
+    units: tuple[LabTest, object, object],
+) -> tuple[list[str], Callable[[float], float]] | None:
+    """The unit keys of a lab's (code, unit) pair and its conversion (``_lab_value``, which
+    raises ``ElementError`` as in the mappers); ``None`` when no value in it can be read."""
+    test, code, unit = units
+    keys = unit_keys(
+        code if isinstance(code, str) else None, unit if isinstance(unit, str) else None
+    )
+    name = LAB_NAMES[test]
+    try:
+        _lab_value(test, 1.0, keys, "", name)  # the unit alone decides whether it reads
+    except ElementError:
+        return None
+    return keys, lambda value: _lab_value(test, value, keys, "", name)
+
+
+def _decoded_limits(
+    context: MappingContext, test: LabTest, ranges: Raw | UnsetType, keys: list[str], on: date
+) -> tuple[float | None, float | None] | None:
+    """``_limits_of`` a decoded referenceRange; ``None`` when it reports a problem or is not
+    JSON ``orjson`` reads (the mappers then read the Observation, and report it)."""
+    holder: JSON = {}
+    if ranges is not UNSET:
+        try:
+            holder["referenceRange"] = orjson.loads(memoryview(ranges))
+        except orjson.JSONDecodeError:
+            return None
+    low, high, error = _limits_of(context, holder, test, keys, on, "")
+    return None if error is not None else (low, high)

@@ -27,7 +27,7 @@ from .decoded import DecodedObservation, parsed_element
 from .medications import MedicationResolver
 from .neurology import finish as finish_neurology
 from .neurology import note_sedation
-from .observations import decoded_lane, map_observation
+from .observations import decoded_lab, decoded_lane, map_observation
 from .options import DEFAULT_OPTIONS, MappingOptions
 from .patient import map_patient
 from .procedures import map_procedure
@@ -211,8 +211,11 @@ def map_patient_record(
         checkpoint = context.checkpoint()
         try:
             if isinstance(resource, DecodedObservation):
-                # Declined by the lane: its dict. Its subject, the same JSON, was read in the
-                # first pass (SubjectReader reads it as subject_id reads the dict's).
+                # Declined by the first pass. Its subject, the same JSON, was read there
+                # (SubjectReader reads it as subject_id reads the dict's). A plain lab result
+                # is read now that the Patient is mapped; anything else from its dict.
+                if decoded_lab(context, resource, reference):
+                    continue
                 resource = resource.as_dict()
             elif subject_id(resource, "subject", fhir_server) != patient_id:
                 context.skip(reference, OTHER_PATIENT)

@@ -51,17 +51,19 @@ UCUM = "http://unitsofmeasure.org"
 @contextmanager
 def _reference_mapping() -> Iterator[None]:
     """The lane closed and every code classified afresh, for the duration."""
-    kinds, identify = observations._FAST_KINDS, observations.identify
+    kinds, identify, labs = observations._FAST_KINDS, observations.identify, observations._FAST_LABS
 
     def afresh(concepts: Any, code: object, element: str = "code", *, options: Any = None) -> Any:
         return observations._identify(code, element, options)
 
     observations._FAST_KINDS = frozenset()
+    observations._FAST_LABS = frozenset()
     observations.identify = afresh
     try:
         yield
     finally:
         observations._FAST_KINDS, observations.identify = kinds, identify
+        observations._FAST_LABS = labs
 
 
 def _both(
@@ -552,3 +554,174 @@ def test_a_value_reader_reads_every_value_as_the_lane_result_does(concept):
             got = None if reader is None else reader(value)
             assert got == expected, (concept, units, value)
             assert (got is None) == (expected is None)
+
+
+# --- the lab lane (decoded lab results, read once the Patient is mapped) ----------------------
+
+_LAB_CODES = {
+    "crp": ("1988-5", "mg/L"),
+    "creatinine": ("2160-0", "mg/dL"),
+    "lvef": ("10230-1", "%"),
+    "anc": ("751-8", "/uL"),
+    "fibrinogen": ("3255-7", "mg/dL"),
+}
+
+
+def _lab(number: int, test: str = "crp", **changes: Any) -> JSON:
+    code, unit = _LAB_CODES[test]
+    lab: JSON = {
+        "resourceType": "Observation",
+        "id": f"lab-{number}",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": "2026-03-04T08:00:00Z",
+        "valueQuantity": {"value": 12, "unit": unit, "system": UCUM, "code": unit},
+    }
+    for key, value in changes.items():
+        if value is None:
+            lab.pop(key, None)
+        else:
+            lab[key] = value
+    return lab
+
+
+def _range(low: Any = None, high: Any = None, unit: str | None = "mg/L", **more: Any) -> JSON:
+    item: JSON = dict(more)
+    for name, value in (("low", low), ("high", high)):
+        if value is not None:
+            item[name] = {"value": value} if unit is None else {"value": value, "unit": unit}
+    return item
+
+
+_MALE = {"coding": [{"system": "http://hl7.org/fhir/administrative-gender", "code": "male"}]}
+_ADULT = {"low": {"value": 18, "unit": "a"}, "high": {"value": 120, "unit": "a"}}
+_CHILD = {"low": {"value": 0, "unit": "a"}, "high": {"value": 17, "unit": "a"}}
+
+#: Lab results of every shape the lab lane reads or must leave to the mappers.
+_LAB_SHAPES: dict[str, JSON] = {
+    "plain": _lab(1),
+    "no range": _lab(2, referenceRange=None),
+    "range high": _lab(3, referenceRange=[_range(high=8)]),
+    "range in another unit": _lab(4, referenceRange=[_range(high=0.8, unit="mg/dL")]),
+    "range without a unit": _lab(5, referenceRange=[_range(high=9, unit=None)]),
+    "range in an unknown unit": _lab(6, referenceRange=[_range(high=9, unit="furlongs")]),
+    "ranges by sex": _lab(
+        7,
+        referenceRange=[
+            _range(high=7, appliesTo=[_MALE]),
+            _range(high=6, appliesTo=[{"text": "women"}]),
+        ],
+    ),
+    "ranges by age": _lab(
+        8, referenceRange=[_range(high=5, age=_CHILD), _range(high=11, age=_ADULT)]
+    ),
+    "age in months": _lab(
+        9, referenceRange=[_range(high=4, age={"low": {"value": 0, "unit": "mo"}})]
+    ),
+    "age in an unknown unit": _lab(
+        10, referenceRange=[_range(high=4, age={"low": {"value": 0, "unit": "parsecs"}})]
+    ),
+    "range of another type": _lab(
+        11,
+        referenceRange=[
+            _range(high=3, type={"coding": [{"code": "treatment"}]}),
+            _range(high=9),
+        ],
+    ),
+    "a limit that is no number": _lab(12, referenceRange=[_range(low="x", high=9)]),
+    "ranges not a list": _lab(13, referenceRange={"high": {"value": 9}}),
+    "less than": _lab(14, valueQuantity={"value": 5, "comparator": "<", "unit": "mg/L"}),
+    "at least": _lab(15, valueQuantity={"value": 5, "comparator": ">=", "unit": "mg/L"}),
+    "ad": _lab(16, valueQuantity={"value": 5, "comparator": "ad", "unit": "mg/L"}),
+    "unknown comparator": _lab(17, valueQuantity={"value": 5, "comparator": "~", "unit": "mg/L"}),
+    "number as text": _lab(18, valueQuantity={"value": "12", "unit": "mg/L"}),
+    "implausible": _lab(19, valueQuantity={"value": 1e7, "unit": "mg/L"}),
+    "huge integer": _lab(20, valueQuantity={"value": 10**20, "unit": "mg/L"}),
+    "unknown unit": _lab(21, valueQuantity={"value": 5, "unit": "furlongs"}),
+    "no unit": _lab(22, valueQuantity={"value": 5}),
+    "valueInteger": _lab(23, valueQuantity=None, valueInteger=5),
+    "absent for a reason": _lab(24, valueQuantity=None, dataAbsentReason={"text": "lost"}),
+    "no value": _lab(25, valueQuantity=None),
+    "two values": _lab(26, valueString="high"),
+    "preliminary": _lab(27, status="preliminary"),
+    "cancelled": _lab(28, status="cancelled"),
+    "unknown status": _lab(29, status="done"),
+    "no status": _lab(30, status=None),
+    "date only": _lab(31, effectiveDateTime="2026-03-04"),
+    "no zone": _lab(32, effectiveDateTime="2026-03-04T08:00:00"),
+    "bad time": _lab(33, effectiveDateTime="yesterday"),
+    "period": _lab(34, effectiveDateTime=None, effectivePeriod={"start": "2026-03-04T08:00:00Z"}),
+    "issued only": _lab(35, effectiveDateTime=None, issued="2026-03-04T08:00:00Z"),
+    "components": _lab(36, component=[{"code": {"text": "x"}, "valueQuantity": {"value": 1}}]),
+    "named only": _lab(37, code={"text": "CRP"}),
+    "two codings of one test": _lab(
+        38,
+        code={"coding": [{"system": LOINC, "code": "1988-5"}, {"system": LOINC, "code": "1988-5"}]},
+    ),
+    "creatinine in umol/L": _lab(
+        39, "creatinine", valueQuantity={"value": 90, "unit": "umol/L"}
+    ),
+    "lvef as a fraction": _lab(40, "lvef", valueQuantity={"value": 0.45, "unit": "1"}),
+    "lvef in percent": _lab(41, "lvef", referenceRange=[_range(low=55, unit="%")]),
+    "anc in thousands": _lab(42, "anc", valueQuantity={"value": 0.4, "unit": "10*3/uL"}),
+    "fibrinogen in g/L": _lab(
+        43, "fibrinogen", valueQuantity={"value": 1.2, "unit": "g/L"},
+        referenceRange=[_range(low=2, high=4, unit="g/L")],
+    ),
+    "another patient": _lab(44, subject={"reference": "Patient/other"}),
+}  # fmt: skip
+
+_LAB_PATIENTS: dict[str, JSON | None] = {
+    "no patient": None,
+    "a man of 35": {"resourceType": "Patient", "id": PATIENT, "gender": "male",
+                    "birthDate": "1990-06-15"},
+    "a girl turning 18 that day": {"resourceType": "Patient", "id": PATIENT,
+                                   "gender": "female", "birthDate": "2008-03-04"},
+    "no birth date": {"resourceType": "Patient", "id": PATIENT, "gender": "female"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("patient", list(_LAB_PATIENTS), ids=str)
+def test_every_lab_shape_maps_alike_decoded(patient):
+    """Each lab shape, alone and all together (their readings kept once per unit, range and
+    day), decoded and read by the lab lane where it can, maps as the mappers map its dict."""
+    person = _LAB_PATIENTS[patient]
+    head = [person] if person is not None else []
+    for lab in _LAB_SHAPES.values():
+        _assert_decoded_alike([*head, copy.deepcopy(lab)], PATIENT)
+    mapped = _assert_decoded_alike([*head, *copy.deepcopy(list(_LAB_SHAPES.values()))], PATIENT)
+    assert mapped is not None and len(mapped.labs) >= 15  # the lane read most of them
+
+
+def test_one_lab_over_days_keeps_its_limits_by_day():
+    """A child's range by age: the same lab and range over the days around her 18th birthday
+    read the child's limit before and the adult's from that day on, decoded as by the mappers."""
+    patient = _LAB_PATIENTS["a girl turning 18 that day"]
+    ranges = [_range(high=5, age=_CHILD), _range(high=11, age=_ADULT)]
+    labs = [
+        _lab(100 + day, referenceRange=ranges, effectiveDateTime=f"2026-03-{day:02d}T08:00:00Z")
+        for day in range(2, 7)
+    ]
+    mapped = _assert_decoded_alike([patient, *labs], PATIENT)
+    assert mapped is not None
+    assert [lab.high for lab in mapped.labs] == [5.0, 5.0, 11.0, 11.0, 11.0]
+
+
+def test_a_plain_lab_takes_the_lab_lane_and_an_odd_one_the_mappers():
+    patient = _LAB_PATIENTS["a man of 35"]
+    decoded = [read_resource(orjson.dumps(item)) for item in (_LAB_SHAPES["plain"],
+               _LAB_SHAPES["unknown comparator"])]  # fmt: skip
+    asked: list[str] = []
+    original = DecodedObservation.as_dict
+
+    def spy(self: DecodedObservation) -> JSON:
+        asked.append(str(self.id))
+        return original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DecodedObservation, "as_dict", spy)
+        mapped = map_patient_record([patient, *decoded], PATIENT)
+    assert asked == ["lab-17"]  # only the one the lane left to the mappers was built
+    assert [lab.reference for lab in mapped.labs] == ["Observation/lab-1"]
+    assert [item.reference for item in mapped.skipped] == ["Observation/lab-17"]

@@ -498,18 +498,25 @@ def test_the_designed_difference_unread_elements_of_a_plain_observation(app, ins
 
 
 def test_a_declined_observation_orjson_refuses_is_skipped_and_reported():
-    """A lab (read by the mappers from ``as_dict()``) with a number orjson refuses in an
-    element grading does not read: that resource is skipped and reported, the rest read."""
-    raw = (
+    """A lab the lanes decline (timed by a period: read by the mappers from ``as_dict()``)
+    with a number orjson refuses in an element grading does not read: that resource is
+    skipped and reported, the rest read. A plain lab result is read by the lab lane, which
+    reads no such element: it counts (the designed difference, docs/integration.md)."""
+    declined = (
         b'{"resourceType":"Observation","id":"lab-1","status":"final",'
         b'"code":{"coding":[{"system":"http://loinc.org","code":"1988-5"}]},'
-        b'"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-03-04T08:00:00Z",'
+        b'"subject":{"reference":"Patient/p1"},'
+        b'"effectivePeriod":{"start":"2026-03-04T08:00:00Z"},'
         b'"valueQuantity":{"value":12,"unit":"mg/L"},"note":[{"text":1e400}]}'
     )
-    observation = read_resource(raw)
-    assert isinstance(observation, DecodedObservation)
-    inputs = map_patient_record([{"resourceType": "Patient", "id": "p1"}, observation], "p1")
-    assert not inputs.labs
+    plain = declined.replace(b"lab-1", b"lab-2").replace(
+        b'"effectivePeriod":{"start":"2026-03-04T08:00:00Z"}',
+        b'"effectiveDateTime":"2026-03-04T09:00:00Z"',
+    )
+    observations = [read_resource(raw) for raw in (declined, plain)]
+    assert all(isinstance(observation, DecodedObservation) for observation in observations)
+    inputs = map_patient_record([{"resourceType": "Patient", "id": "p1"}, *observations], "p1")
+    assert [(lab.reference, lab.value) for lab in inputs.labs] == [("Observation/lab-2", 12.0)]
     assert [(item.reference, item.reason) for item in inputs.skipped] == [
         ("Observation/lab-1", "(resource) is not JSON this service can read")
     ]
