@@ -6,13 +6,16 @@ dicts was most of a call's peak memory. ``read_resource`` decodes one resource's
 Bundle entry's ``resource``, kept raw by ``cds_service.fhir_io``) with ``msgspec``:
 
 - an Observation whose graded elements have the types FHIR gives them becomes a
-  ``DecodedObservation``: a ``gc=False`` struct of only the elements the fast lane reads
-  (status, code, subject, effective[x], value[x], component). The elements it does not model
-  are checked as JSON and skipped, never built. ``code`` and ``subject`` stay JSON text: what
-  they mean is worked out once per distinct text, by ``orjson`` and the usual readers
-  (``parsed_element``). Its ``source`` is its raw JSON: when the lane declines it (a lab, a
-  comparator, an unknown unit, anything but the plain shape), the mappers read ``as_dict()``,
-  the very dict ``orjson`` makes of it, as before;
+  ``DecodedObservation``: a ``gc=False`` struct of only the elements the lanes read (status,
+  code, subject, effective[x], value[x], component, referenceRange). The elements it does not
+  model are checked as JSON and skipped, never built. ``code``, ``subject`` and
+  ``referenceRange`` stay JSON text: what they mean is worked out once per distinct text, by
+  ``orjson`` and the usual readers (``parsed_element``). The vital-sign lane
+  (``observations.decoded_lane``) reads plain vital signs in the first pass, the lab lane
+  (``observations.decoded_lab``) plain lab results once the Patient is mapped. Its ``source``
+  is its raw JSON: when the lanes decline it (a comparator on a vital sign, an unknown unit, a
+  range that does not read, anything but the plain shape), the mappers read ``as_dict()``, the
+  very dict ``orjson`` makes of it, as before;
 - anything else (another resource type, or an Observation with an element of another type, a
   ``null``, a string for a number) is parsed by ``orjson`` into the dict it always was.
 
