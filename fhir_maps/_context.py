@@ -78,7 +78,7 @@ class MappingContext:
         self.decoded_parts: dict[Any, Any] = {}
         #: What each decoded code means for the fast lane (``observations.decoded_lane``).
         self.lane_plans: dict[Any, Any] = {}
-        self.panel_plans: dict[Any, Any] = {}
+        self.panel_slots: dict[Any, Any] = {}
         self.support_plans: dict[Any, Any] = {}
         #: The readers of blood pressure values by (code, unit) (``_decoded_panel``).
         self.pressure_readers: dict[Any, Any] = {}

@@ -1524,22 +1524,23 @@ def _decoded_panel(
     context: MappingContext, observation: DecodedObservation, reference: str
 ) -> bool:
     """``_fast_panel`` of a decoded Observation, recorded as ``_lane_pressures`` does; False
-    (nothing changed) for anything else. What the components' codes mean is worked out once
-    per distinct list of codes (``_component_slots``)."""
+    (nothing changed) for anything else. What each component's code means is worked out once
+    per distinct code (``_panel_slot``)."""
     components = observation.component
-    if isinstance(components, UnsetType):
+    if components is UNSET:
         return False
-    key = tuple(
-        [None if component.code is UNSET else bytes(component.code) for component in components]
-    )
-    plan = context.panel_plans.get(key, False)  # _component_slots, inline: every panel row
-    if plan is False:
-        plan = _component_slots(context, components, context.panel_plans, _PANEL_SLOTS)
-    if plan is None:
-        return False
+    slots = context.panel_slots
     readers = context.pressure_readers
     pressures: list[float | None] = [None, None, None, None]
-    for slot, component in zip(plan, components, strict=True):
+    for component in components:
+        code = component.code
+        key = None if code is UNSET else bytes(code)
+        try:
+            slot = slots[key]
+        except KeyError:
+            slot = slots[key] = _panel_slot(context, code)
+        if slot is None:
+            return False
         if slot < 3:
             pressure = _decoded_pressure(readers, component)
             if pressure is None:
@@ -1580,6 +1581,16 @@ def _decoded_pressure(
     except KeyError:
         reader = readers[units] = _value_reader(_SYSTOLIC, True, units)
     return None if reader is None else reader(value)
+
+
+def _panel_slot(context: MappingContext, code: Raw | UnsetType) -> int | None:
+    """``_slots_of`` one component code of a blood pressure panel: its slot in
+    ``_decoded_panel`` (``_PANEL_SLOTS``; 3 for a part grading does not read), or ``None``
+    when the mappers must read the panel (a name-matched part, a part of another kind, a
+    code that cannot be read). A panel's plan is its codes' slots, any ``None`` making it
+    ``None``: worked out per code, it is the same plan."""
+    plan = _slots_of(context, [code], _PANEL_SLOTS)
+    return None if plan is None else plan[0]
 
 
 #: The slot of each blood pressure part in ``_decoded_panel``; 3: a part grading does not read.
