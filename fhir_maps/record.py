@@ -39,6 +39,9 @@ T = TypeVar("T")
 OTHER_PATIENT = "belongs to another patient"
 NOTE_NO_PATIENT = "the Patient resource was not in the data: age and death are unknown"
 
+#: Equal to nothing but itself (no subject a row can have).
+_NOTHING = object()
+
 _SUBJECT_TYPES = frozenset({"Observation", "MedicationAdministration", "Procedure", "Condition"})
 
 
@@ -143,6 +146,8 @@ def map_patient_record(
     seen: set[str] = set()
     subjects = SubjectReader(patient_id, fhir_server)
     owners = subjects.answers
+    last_subject: object = _NOTHING  # the previous decoded row's subject, and its owner
+    last_owner: str | ElementError = ""
     for ordinal, resource in enumerate(_resources(resources)):
         if isinstance(resource, DecodedObservation):  # inline: nearly every row of a chart
             observation_id = resource.id
@@ -155,9 +160,14 @@ def map_patient_record(
                 continue
             seen.add(reference)
             subject = resource.subject
-            owner = owners.get(None if subject is UNSET else bytes(subject))
-            if owner is None:
-                owner = subjects.owner(subject)
+            if subject == last_subject:  # compared as JSON text: rows repeat one subject
+                owner = last_owner
+            else:
+                known = owners.get(None if subject is UNSET else bytes(subject))
+                if known is None:
+                    known = subjects.owner(subject)
+                owner = last_owner = known
+                last_subject = subject
             if owner != patient_id:
                 context.skip(
                     reference, str(owner) if type(owner) is ElementError else OTHER_PATIENT

@@ -584,14 +584,21 @@ def _merge(
     unattributed: dict[str, int] = {}
     owners: dict[object, ReferenceOwner] = {}  # of decoded Observations, by their subject
     ours = ReferenceOwner.OURS
+    last_subject: object = object()  # the previous decoded row's subject, and its owner
+    last_owner = ours
     for key, resources in keyed:
         for resource in resources:
             if isinstance(resource, DecodedObservation):  # the same steps on the struct
                 subject = resource.subject
-                text = None if isinstance(subject, UnsetType) else bytes(subject)
-                owner = owners.get(text)
-                if owner is None:
-                    owner = owners[text] = decoded_owner(resource, patient_id, fhir_server)
+                if subject == last_subject:  # compared as JSON text: rows repeat one subject
+                    owner = last_owner
+                else:
+                    text = None if isinstance(subject, UnsetType) else bytes(subject)
+                    known = owners.get(text)
+                    if known is None:
+                        known = owners[text] = decoded_owner(resource, patient_id, fhir_server)
+                    owner = last_owner = known
+                    last_subject = subject
                 if owner is not ours:
                     counts = foreign if owner is ReferenceOwner.OTHER else unattributed
                     counts[key] = counts.get(key, 0) + 1

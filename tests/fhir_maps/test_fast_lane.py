@@ -725,3 +725,34 @@ def test_a_plain_lab_takes_the_lab_lane_and_an_odd_one_the_mappers():
     assert asked == ["lab-17"]  # only the one the lane left to the mappers was built
     assert [lab.reference for lab in mapped.labs] == ["Observation/lab-1"]
     assert [item.reference for item in mapped.skipped] == ["Observation/lab-17"]
+
+
+def test_rows_that_change_subject_are_each_attributed_by_their_own():
+    """The first pass keeps the previous row's subject and owner (rows repeat one subject):
+    rows whose subject changes from one to the next (this patient, another, none, an absolute
+    URL, one that is no reference) are each attributed by their own subject."""
+    subjects: list[Any] = [
+        {"reference": f"Patient/{PATIENT}"},
+        {"reference": "Patient/other"},
+        {"reference": f"Patient/{PATIENT}"},
+        None,
+        {"reference": f"Patient/{PATIENT}"},
+        {"reference": f"https://elsewhere.example/fhir/Patient/{PATIENT}"},
+        {"display": "no reference"},
+        {"reference": f"Patient/{PATIENT}"},
+        {"reference": f"Patient/{PATIENT}"},
+    ]
+    rows = []
+    for number, subject in enumerate(subjects):
+        row = _lab(200 + number, effectiveDateTime=f"2026-03-04T{number:02d}:00:00Z")
+        row["code"] = {"coding": [{"system": LOINC, "code": "8867-4"}]}
+        row["valueQuantity"] = {"value": 80 + number, "unit": "/min"}
+        if subject is None:
+            del row["subject"]
+        else:
+            row["subject"] = subject
+        rows.append(row)
+    mapped = _assert_decoded_alike([{"resourceType": "Patient", "id": PATIENT}, *rows], PATIENT)
+    assert mapped is not None
+    assert [reading.value for reading in mapped.heart_rates] == [80.0, 82.0, 84.0, 87.0, 88.0]
+    assert len(mapped.skipped) == 4
