@@ -414,9 +414,11 @@ def test_nesting_counts_containers(document, expected):
     assert nesting_exceeds([[[[]]]], 3) is True
 
 
-def test_the_body_is_read_through_werkzeugs_stream_so_nothing_is_left_to_drain(make_app):
-    """The after-request drain reads ``request.stream`` until it is exhausted: read past it
-    (the server's raw input), it would wait on a kept-alive socket for bytes never sent."""
+def test_the_body_is_read_once_and_nothing_is_left_to_drain(make_app):
+    """The body is read from the server's input itself, all of it; werkzeug's stream over
+    that input is then empty, so the after-request drain (which reads ``request.stream`` to
+    its end) finds nothing: left as it was, it would wait on a kept-alive socket for the
+    bytes already read."""
     from flask import request
 
     from cds_service.web.request_body import read_request_body
@@ -427,5 +429,35 @@ def test_the_body_is_read_through_werkzeugs_stream_so_nothing_is_left_to_drain(m
         SERVICE, method="POST", data=text, content_type="application/json"
     ):
         assert read_request_body() == text
-        assert request.stream.tell() == len(text)
+        assert request.environ["wsgi.input"].read(1) == b""  # the server's input: all read
         assert request.stream.read(1) == b""
+
+
+def test_a_call_on_werkzeugs_server_is_answered_and_the_body_read_once(make_app):
+    """On a real socket (werkzeug's development server, as the demo runs): the call is
+    answered, not left waiting by a reader after the body's own (issue 13's first direct read
+    hung here), and a second call on a new connection is answered too."""
+    import http.client
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = make_app()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    text = json.dumps(body()).encode()
+    statuses = []
+    try:
+        for _ in range(2):
+            connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=20)
+            connection.request(
+                "POST", SERVICE, body=text, headers={"Content-Type": "application/json"}
+            )
+            answer = connection.getresponse()
+            statuses.append((answer.status, "cards" in json.loads(answer.read())))
+            connection.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert statuses == [(200, True), (200, True)]
