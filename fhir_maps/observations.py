@@ -261,27 +261,7 @@ def decoded_lane(context: MappingContext, observation: DecodedObservation, refer
     components = observation.component
     if components is not UNSET and concept is not _SPO2:
         return False
-    # _decoded_value, inline: this runs for nearly every monitor row
-    quantity = observation.valueQuantity
-    if quantity is UNSET or observation.other_value():
-        return False
-    charted = quantity.comparator
-    if not (charted is UNSET or charted == "ad"):
-        return False
-    value = quantity.value
-    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
-        value = float(value)
-    elif type(value) is not float or not math.isfinite(value):
-        return False
-    units = (quantity.code, quantity.unit)
-    readers = plan.readers
-    try:
-        reader = readers[units]
-    except KeyError:
-        reader = readers[units] = _value_reader(concept, plan.part, units)
-    if reader is None:
-        return False
-    result = reader(value)
+    result = _decoded_value(plan.readers, observation, concept, plan.part)
     if result is None:
         return False
     support: tuple[float | None, float | None] | None = None
@@ -1341,12 +1321,17 @@ def _decoded_quantity(holder: DecodedComponent) -> tuple[float, list[str]] | Non
 
 
 def _plain_number(value: object, keys: list[str]) -> tuple[float, list[str]] | None:
+    plain = _plain(value)
+    return None if plain is None else (plain, keys)
+
+
+def _plain(value: object) -> float | None:
+    """A JSON number the lanes read as the mappers' ``number`` does: a finite float, or an
+    integer a float holds exactly; ``None`` for anything else (the mappers read it)."""
     if type(value) is float:
-        if not math.isfinite(value):
-            return None
-        return value, keys
+        return value if math.isfinite(value) else None
     if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
-        return float(value), keys
+        return float(value)
     return None
 
 
@@ -1542,7 +1527,7 @@ def _decoded_panel(
         if slot is None:
             return False
         if slot < 3:
-            pressure = _decoded_pressure(readers, component)
+            pressure = _decoded_value(readers, component, _SYSTOLIC, True)
             if pressure is None:
                 return False
             if pressures[slot] is None:  # the first of a kind counts, as in _fast_panel
@@ -1559,27 +1544,30 @@ def _decoded_panel(
     return True
 
 
-def _decoded_pressure(
-    readers: dict[tuple[object, object], _Reader | None], holder: DecodedComponent
+def _decoded_value(
+    readers: dict[tuple[object, object], _Reader | None],
+    holder: DecodedComponent,
+    concept: ObservationConcept,
+    part: bool,
 ) -> float | None:
-    """``_fast_pressure(_decoded_quantity(holder))``, the unit read once per (code, unit) pair
-    of a call (``readers``)."""
+    """The plain valueQuantity of a decoded Observation or component in grading's unit:
+    ``_lane_result(concept, *_decoded_quantity(holder))``, or ``_fast_pressure`` of it for a
+    part of a blood pressure (``part``), the unit read once per (code, unit) pair of a call
+    (``readers``: one dict per kind of reader). ``None`` when the mappers must read it."""
     quantity = holder.valueQuantity
     if quantity is UNSET or holder.other_value():
         return None
     charted = quantity.comparator
     if not (charted is UNSET or charted == "ad"):
         return None
-    value = quantity.value
-    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
-        value = float(value)
-    elif type(value) is not float or not math.isfinite(value):
+    value = _plain(quantity.value)
+    if value is None:
         return None
     units = (quantity.code, quantity.unit)
     try:
         reader = readers[units]
     except KeyError:
-        reader = readers[units] = _value_reader(_SYSTOLIC, True, units)
+        reader = readers[units] = _value_reader(concept, part, units)
     return None if reader is None else reader(value)
 
 
@@ -1655,10 +1643,8 @@ def decoded_lab(context: MappingContext, observation: DecodedObservation, refere
         comparator = _COMPARATORS.get(charted)
         if comparator is None:
             return False
-    value = quantity.value
-    if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
-        value = float(value)
-    elif type(value) is not float or not math.isfinite(value):
+    value = _plain(quantity.value)
+    if value is None:
         return False
     units = (test, quantity.code, quantity.unit)
     try:
