@@ -199,9 +199,9 @@ class TimeReader:
         self.zoneless = 0
         self.date_only = 0
         self._cache: dict[str, tuple[datetime | None, int]] = {}
-        #: The strings read so far that were full date-times with a zone: what ``required``
-        #: gives for them, counting nothing (for the lanes, which read one per monitor row).
-        self.instants: dict[str, datetime] = {}
+        # The strings read so far that were full date-times with a zone: what ``required``
+        # gives for them at once, counting nothing (the lanes read one per monitor row).
+        self._instants: dict[str, datetime] = {}
         # UTC offset -> [count, latest time] of the distinct timestamps written with it.
         self._offsets: dict[timedelta, list[Any]] = {}
 
@@ -220,6 +220,10 @@ class TimeReader:
 
     def required(self, value: object, element: str, *, time_matters: bool = True) -> datetime:
         """A date-time precise to the day, in UTC; ``ElementError`` otherwise."""
+        if type(value) is str:
+            instant = self._instants.get(value)
+            if instant is not None:
+                return instant
         parsed = self.optional(value, element, time_matters=time_matters)
         if parsed is None:
             if value is None:
@@ -240,7 +244,7 @@ class TimeReader:
             cached = self._parse(value, element)
             self._cache[value] = cached
             if cached[1] == _FULL and cached[0] is not None:
-                self.instants[value] = cached[0]
+                self._instants[value] = cached[0]
         parsed, kind = cached
         if kind == _ZONELESS:
             self.zoneless += 1

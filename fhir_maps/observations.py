@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import orjson
 from msgspec import UNSET, Raw, UnsetType
@@ -206,12 +206,8 @@ _TEMPERATURE = ObservationKind.TEMPERATURE
 _SPO2 = ObservationKind.SPO2
 _FIO2 = ObservationKind.FIO2
 _O2_FLOW = ObservationKind.O2_FLOW
-_WEIGHT = ObservationKind.WEIGHT
 _BP_PANEL = ObservationKind.BP_PANEL
-_WEIGHT_STATED = ObservationKind.WEIGHT_STATED
 _SYSTOLIC = ObservationKind.SYSTOLIC
-_DIASTOLIC = ObservationKind.DIASTOLIC
-_MEAN_ARTERIAL = ObservationKind.MEAN_ARTERIAL
 
 
 def identify_decoded(
@@ -269,21 +265,12 @@ def decoded_lane(context: MappingContext, observation: DecodedObservation, refer
         support = _decoded_support(context, components)
         if support is None:
             return False
-    time = context.times.instants.get(when)
-    if time is None:
-        time = context.times.required(when, "effectiveDateTime")
+    time = context.times.required(when, "effectiveDateTime")
     into = plan.into
     if into is not None:
         into(Measurement(time, result, reference))
     elif plan.part:
-        _record_pressures(
-            context,
-            time,
-            reference,
-            result if concept is _SYSTOLIC else None,
-            result if concept is _DIASTOLIC else None,
-            result if concept is _MEAN_ARTERIAL else None,
-        )
+        _add_pressures(context, time, reference, {concept: result})
     else:
         _lane_record(context, concept, time, result, reference)
     if support is not None and (support[0] is not None or support[1] is not None):
@@ -310,20 +297,23 @@ class _RowPlan:
 _Reader = Callable[[float], float | None]
 
 
+#: The ``MappingContext`` list of each kind the lanes record as a ``Measurement``.
+_MEASUREMENT_LISTS: dict[ObservationConcept, str] = {
+    ObservationKind.HEART_RATE: "heart_rates",
+    ObservationKind.RESPIRATORY_RATE: "respiratory_rates",
+    ObservationKind.TEMPERATURE: "temperatures_c",
+    ObservationKind.SPO2: "spo2_percent",
+    ObservationKind.WEIGHT: "weights_kg",
+    ObservationKind.WEIGHT_STATED: "stated_weights_kg",
+}
+
+
 def _measurement_list(
     context: MappingContext, concept: ObservationConcept
 ) -> Callable[[Measurement], None] | None:
-    """Where ``_lane_record`` puts a ``Measurement`` of ``concept`` (``None``: not one)."""
-    lists: dict[ObservationConcept, list[Measurement]] = {
-        _HEART_RATE: context.heart_rates,
-        _RESPIRATORY_RATE: context.respiratory_rates,
-        _TEMPERATURE: context.temperatures_c,
-        _SPO2: context.spo2_percent,
-        _WEIGHT: context.weights_kg,
-        _WEIGHT_STATED: context.stated_weights_kg,
-    }
-    found = lists.get(concept)
-    return None if found is None else found.append
+    """Where the lanes put a ``Measurement`` of ``concept`` (``None``: not one)."""
+    name = _MEASUREMENT_LISTS.get(concept)
+    return None if name is None else cast("list[Measurement]", getattr(context, name)).append
 
 
 def _value_reader(
@@ -1458,22 +1448,13 @@ def _lane_record(
     result: float,
     reference: str,
 ) -> None:
-    if concept is _HEART_RATE:
-        context.heart_rates.append(Measurement(time, result, reference))
-    elif concept is _RESPIRATORY_RATE:
-        context.respiratory_rates.append(Measurement(time, result, reference))
-    elif concept is _TEMPERATURE:
-        context.temperatures_c.append(Measurement(time, result, reference))
-    elif concept is _SPO2:
-        context.spo2_percent.append(Measurement(time, result, reference))
+    into = _measurement_list(context, concept)
+    if into is not None:
+        into(Measurement(time, result, reference))
     elif concept is _FIO2:
         context.oxygen.append(OxygenReading(time, reference, fio2_percent=result))
-    elif concept is _O2_FLOW:
+    else:  # O2_FLOW
         context.oxygen.append(OxygenReading(time, reference, flow_l_per_min=result))
-    elif concept is _WEIGHT:
-        context.weights_kg.append(Measurement(time, result, reference))
-    else:
-        context.stated_weights_kg.append(Measurement(time, result, reference))
 
 
 def _fast_panel(
@@ -1537,9 +1518,7 @@ def _decoded_panel(
         return False
     when = observation.effectiveDateTime
     assert isinstance(when, str)  # noqa: S101 - decoded_lane checked it
-    time = context.times.instants.get(when)
-    if time is None:
-        time = context.times.required(when, "effectiveDateTime")
+    time = context.times.required(when, "effectiveDateTime")
     _record_pressures(context, time, reference, systolic, diastolic, mean)
     return True
 
@@ -1660,9 +1639,7 @@ def decoded_lab(context: MappingContext, observation: DecodedObservation, refere
         return False
     if not within(result, PLAUSIBLE_LAB_RANGES[test]):
         return False
-    time = context.times.instants.get(when)
-    if time is None:
-        time = context.times.required(when, "effectiveDateTime")
+    time = context.times.required(when, "effectiveDateTime")
     ranges = observation.referenceRange
     limits_key = (test, None if ranges is UNSET else bytes(ranges), units, time.date())
     try:

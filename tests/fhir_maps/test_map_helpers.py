@@ -153,11 +153,19 @@ def test_the_usual_time_form_reads_as_the_general_path_reads_it(text, monkeypatc
     assert fast == general
 
 
-def test_instants_hold_only_full_times_with_a_zone():
-    """The lanes take a time from ``instants`` without counting: only strings that count
-    nothing (a full date-time with a zone) may be there."""
+def test_a_time_read_again_counts_again_unless_it_is_a_full_time_with_a_zone():
+    """``required`` hands back a full date-time with a zone read before at once (the lanes
+    read one per monitor row); a time without a zone or without a time of day is counted
+    each time it is read, as before."""
     reader = TimeReader(UTC)
-    for text in ("2026-11-20T10:00:00Z", "2026-11-20T10:00:00", "2026-11-20", "2026-11"):
-        reader.optional(text, "t")
-    assert reader.instants == {"2026-11-20T10:00:00Z": datetime(2026, 11, 20, 10, tzinfo=UTC)}
-    assert (reader.zoneless, reader.date_only) == (1, 1)
+    for _ in range(3):
+        assert reader.required("2026-11-20T10:00:00Z", "t") == datetime(
+            2026, 11, 20, 10, tzinfo=UTC
+        )
+        reader.required("2026-11-20T10:00:00", "t")
+        reader.required("2026-11-20", "t")
+    assert (reader.zoneless, reader.date_only) == (3, 3)
+    with pytest.raises(ElementError, match="not precise to the day"):
+        reader.required("2026-11", "t")
+    with pytest.raises(ElementError, match="not a date-time string"):
+        reader.required(["2026-11-20T10:00:00Z"], "t")  # not a string: never looked up
