@@ -155,7 +155,9 @@ def render_table(assessment: Assessment, out: TextIO) -> None:
     if assessment.daily:
         names = " / ".join(wording.SYSTEM_NAMES[s] for s in GradingSystem)
         write(f"\nDaily grades (day: {names} / ICANS):\n  ")
-        write("  ".join(f"{d.day}:{d.lee2014}/{d.astct2019}/{d.icans}" for d in assessment.daily))
+        write(
+            "  ".join(f"{d.day}:{d.lee2014}/{d.astct2019}/{d.icans}" for d in assessment.daily)
+        )
         write("\n")
 
 

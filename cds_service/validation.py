@@ -166,6 +166,7 @@ def parse_hook_request(
     elif not isinstance(prefetch, dict):
         raise BadRequest("prefetch must be an object", issue_code="value")
 
+
     return HookRequest(
         service_id=service.id,
         hook=hook,

@@ -41,7 +41,9 @@ def patient_view_cards(
         # "and/or" a corticosteroid; dexamethasone with tocilizumab offered beside it).
         main["selectionBehavior"] = "any"
     main["links"] = links(context)
-    main["extension"] = {EXTENSION_KEY: assessment_extension(assessment, context.problem_messages)}
+    main["extension"] = {
+        EXTENSION_KEY: assessment_extension(assessment, context.problem_messages)
+    }
     cards = [main]
     if words.infection is not None:
         cards.append(card(context, words.infection))

@@ -91,7 +91,7 @@ def init_smart(
             "/.well-known/smart-configuration and POST authorization codes to the token "
             "endpoint it names. Set CRS_CDS_SMART_ISSUERS to a JSON list of the FHIR base URLs "
             "of the EHRs you trust, e.g. "
-            "'[\"https://fhir.example-ehr.org/api/FHIR/R4\"]'; launches from any other "
+            '\'["https://fhir.example-ehr.org/api/FHIR/R4"]\'; launches from any other '
             "server are then refused before any request is made."
         )
     if store is None:

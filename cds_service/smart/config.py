@@ -66,7 +66,9 @@ class SessionCookiePolicy:
         secure = self.secure if self.secure is not None else (https or forced_secure)
         same_site = self.same_site or (CookieSameSite.NONE if secure else CookieSameSite.LAX)
         partitioned = (
-            self.partitioned if self.partitioned is not None else same_site is CookieSameSite.NONE
+            self.partitioned
+            if self.partitioned is not None
+            else same_site is CookieSameSite.NONE
         )
         return secure, same_site, partitioned
 

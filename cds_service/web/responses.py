@@ -15,4 +15,6 @@ def json_response(
     body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     """``body`` as an ``application/json`` response with ``status`` and extra ``headers``."""
-    return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
+    return Response(
+        orjson.dumps(body), status=status, mimetype="application/json", headers=headers
+    )
