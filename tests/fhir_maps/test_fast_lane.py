@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from fhir_maps import (
     read_resource,
 )
 from fhir_maps._context import MappingContext
+from fhir_maps.options import ValidationMode
 from fhir_maps.valuesets.observations import ObservationKind
 
 JSON = dict[str, Any]
@@ -756,3 +757,32 @@ def test_rows_that_change_subject_are_each_attributed_by_their_own():
     assert mapped is not None
     assert [reading.value for reading in mapped.heart_rates] == [80.0, 82.0, 84.0, 87.0, 88.0]
     assert len(mapped.skipped) == 4
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        MappingOptions(validation=ValidationMode.MODELS),
+        MappingOptions(default_timezone=timezone(timedelta(hours=14))),
+        MappingOptions(default_timezone=timezone(timedelta(hours=-12))),
+    ],
+    ids=["models validation: the lanes stay closed", "zone +14", "zone -12"],
+)
+def test_labs_map_alike_decoded_under_other_options(options):
+    """The lab lane under the other mapping options: closed while every resource is validated
+    with the R4B models, and reading the limits of the same day as the mappers when times
+    without a zone are read in a zone far from UTC (a range by age, on the 18th birthday)."""
+    patient = _LAB_PATIENTS["a girl turning 18 that day"]
+    ranges = [_range(high=5, age=_CHILD), _range(high=11, age=_ADULT)]
+    labs = [
+        _lab(300 + hour, referenceRange=ranges, effectiveDateTime=f"2026-03-04T{hour:02d}:30:00")
+        for hour in (0, 6, 11, 12, 13, 18, 23)
+    ]
+    shapes = [copy.deepcopy(lab) for lab in _LAB_SHAPES.values()]
+    # Plain for the lane, not for the R4B model (an element the lane does not read is bad):
+    # skipped under models validation only.
+    shapes.append(_lab(400, issued="yesterday"))
+    mapped = _assert_decoded_alike([patient, *labs, *shapes], PATIENT, options)
+    assert mapped is not None and mapped.labs
+    skipped = {item.reference for item in mapped.skipped}
+    assert ("Observation/lab-400" in skipped) is (options.validation is ValidationMode.MODELS)
