@@ -323,10 +323,7 @@ def _value_reader(
     in ``units`` (a Quantity's code and unit, or UNSET), with everything that depends on the
     unit worked out once: the same result for every value. ``None`` when the lane reads no
     value in that unit."""
-    code, unit = units
-    keys = unit_keys(
-        code if isinstance(code, str) else None, unit if isinstance(unit, str) else None
-    )
+    keys = _decoded_unit_keys(*units)
     if part:
         return _same if not keys else _linear(keys, PRESSURE_TO_MMHG, _ANY_NUMBER)
     if concept is _HEART_RATE or concept is _RESPIRATORY_RATE:
@@ -1300,13 +1297,13 @@ def _decoded_quantity(holder: DecodedComponent) -> tuple[float, list[str]] | Non
     charted = quantity.comparator
     if not isinstance(charted, UnsetType) and charted != "ad":
         return None
-    code, unit = quantity.code, quantity.unit
-    return _plain_number(
-        quantity.value,
-        unit_keys(
-            None if isinstance(code, UnsetType) else code,
-            None if isinstance(unit, UnsetType) else unit,
-        ),
+    return _plain_number(quantity.value, _decoded_unit_keys(quantity.code, quantity.unit))
+
+
+def _decoded_unit_keys(code: object, unit: object) -> list[str]:
+    """``quantity_unit_keys`` of a decoded Quantity's ``code`` and ``unit`` (str or UNSET)."""
+    return unit_keys(
+        code if isinstance(code, str) else None, unit if isinstance(unit, str) else None
     )
 
 
@@ -1640,13 +1637,14 @@ def decoded_lab(context: MappingContext, observation: DecodedObservation, refere
     if not within(result, PLAUSIBLE_LAB_RANGES[test]):
         return False
     time = context.times.required(when, "effectiveDateTime")
+    day = time.date()
     ranges = observation.referenceRange
-    limits_key = (test, None if ranges is UNSET else bytes(ranges), units, time.date())
+    limits_key = (test, None if ranges is UNSET else bytes(ranges), units, day)
     try:
         limits = context.lab_limits[limits_key]
     except KeyError:
         limits = context.lab_limits[limits_key] = _decoded_limits(
-            context, test, ranges, keys, time.date()
+            context, test, ranges, keys, day
         )
     if limits is None:
         return False
@@ -1675,9 +1673,7 @@ def _lab_unit(
     """The unit keys of a lab's (code, unit) pair and its conversion (``_lab_value``, which
     raises ``ElementError`` as in the mappers); ``None`` when no value in it can be read."""
     test, code, unit = units
-    keys = unit_keys(
-        code if isinstance(code, str) else None, unit if isinstance(unit, str) else None
-    )
+    keys = _decoded_unit_keys(code, unit)
     name = LAB_NAMES[test]
     try:
         _lab_value(test, 1.0, keys, "", name)  # the unit alone decides whether it reads

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from msgspec import UNSET, Raw, UnsetType
+from msgspec import Raw, UnsetType
 
 from crs_grading.inputs import GradingInputs, PatientFacts
 
@@ -69,20 +69,19 @@ def _resources(items: Iterable[Any]) -> Iterator[JSON | DecodedObservation | Non
 class SubjectReader:
     """``subject_id`` of decoded subjects, worked out once per distinct subject of a call."""
 
-    __slots__ = ("_fhir_server", "_patient_id", "answers")
+    __slots__ = ("_answers", "_fhir_server", "_patient_id")
 
     def __init__(self, patient_id: str, fhir_server: str | None) -> None:
         self._patient_id = patient_id
         self._fhir_server = fhir_server
-        #: What each subject read so far names (its JSON text; ``None``: no subject).
-        self.answers: dict[bytes | None, str | ElementError] = {}
+        self._answers: dict[object, str | ElementError] = {}
 
     def owner(self, subject: Raw | UnsetType) -> str | ElementError:
         """The patient id ``subject`` names, or the ``ElementError`` ``subject_id`` raises."""
         key = None if isinstance(subject, UnsetType) else bytes(subject)
-        answer = self.answers.get(key)
+        answer = self._answers.get(key)
         if answer is None:
-            answer = self.answers[key] = self._read(subject)
+            answer = self._answers[key] = self._read(subject)
         return answer
 
     def _read(self, subject: Raw | UnsetType) -> str | ElementError:
@@ -145,7 +144,6 @@ def map_patient_record(
     work: list[tuple[str, str, Any]] = []
     seen: set[str] = set()
     subjects = SubjectReader(patient_id, fhir_server)
-    owners = subjects.answers
     last_subject: object = _NOTHING  # the previous decoded row's subject, and its owner
     last_owner: str | ElementError = ""
     for ordinal, resource in enumerate(_resources(resources)):
@@ -163,10 +161,7 @@ def map_patient_record(
             if subject == last_subject:  # compared as JSON text: rows repeat one subject
                 owner = last_owner
             else:
-                known = owners.get(None if subject is UNSET else bytes(subject))
-                if known is None:
-                    known = subjects.owner(subject)
-                owner = last_owner = known
+                owner = last_owner = subjects.owner(subject)
                 last_subject = subject
             if owner != patient_id:
                 context.skip(
