@@ -1643,9 +1643,7 @@ def decoded_lab(context: MappingContext, observation: DecodedObservation, refere
     try:
         limits = context.lab_limits[limits_key]
     except KeyError:
-        limits = context.lab_limits[limits_key] = _decoded_limits(
-            context, test, ranges, keys, day
-        )
+        limits = context.lab_limits[limits_key] = _decoded_limits(context, test, ranges, keys, day)
     if limits is None:
         return False
     low, high = limits
