@@ -357,6 +357,7 @@ class Memory:
     rss_peak_delta_mb: float  # VmHWM during the first call - VmRSS before it
     retained_first_mb: float  # VmRSS after the first call - before it
     retained_per_call_mb: float  # VmRSS growth per call over calls 2 to 5
+    retained_settled_mb: float  # VmRSS after SETTLE_CALLS calls - before the first
     traced_peak_mb: float  # Python allocations at their peak during one call
     traced_retained_kb: float  # Python allocations left after one call (gc.collect())
     traced_retainers: tuple[str, ...]  # where the retained allocations were made
@@ -381,10 +382,16 @@ def _reset_peak_rss() -> None:
         raise RuntimeError("cannot reset the peak RSS (/proc/self/clear_refs)") from error
 
 
+#: Calls after which what a worker keeps has settled (``Memory.retained_settled_mb``): what
+#: the calls leave behind can grow over the first calls of a size, up to about the peak of one.
+SETTLE_CALLS = 20
+
+
 def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
     """In this (fresh) process, a warmed-up worker: peak and retained memory of calls of
     ``target``. The peak is the first call's, so that no memory a previous call of this size
-    left behind hides it; what the calls leave behind is measured over five calls."""
+    left behind hides it; what the calls leave behind is measured over five calls, and once
+    more after ``SETTLE_CALLS`` calls."""
     mb = 1024.0
     with tempfile.TemporaryDirectory() as directory:
         app = make_app(Path(directory))
@@ -407,6 +414,11 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
             gc.collect()
             after_request()  # once the call's objects are freed, as in a worker
             rss.append(_status_kb("VmRSS"))
+        for _call in range(5, SETTLE_CALLS):
+            post(client, body)
+            gc.collect()
+            after_request()
+        settled = _status_kb("VmRSS")
         tracemalloc.start(12)
         before_snapshot = tracemalloc.take_snapshot()
         traced_before, _ = tracemalloc.get_traced_memory()
@@ -429,6 +441,7 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         "rss_peak_delta_mb": peak / mb,
         "retained_first_mb": (rss[1] - rss[0]) / mb,
         "retained_per_call_mb": (rss[5] - rss[1]) / 4 / mb,
+        "retained_settled_mb": (settled - rss[0]) / mb,
         "traced_peak_mb": (traced_peak - traced_before) / 1_048_576,
         "traced_retained_kb": (traced_after - traced_before) / 1024,
         "traced_retainers": retainers,

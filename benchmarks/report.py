@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks.http_load import LevelResult, ServerSettings
-from benchmarks.inprocess import Growth, Memory, SizeResult
+from benchmarks.inprocess import SETTLE_CALLS, Growth, Memory, SizeResult
 
 __all__ = [
     "P99_TARGET_S",
@@ -249,7 +249,8 @@ def targets(results: Results) -> list[Target]:
                 Target(
                     f"{memory.payload_name}: nothing retained after the call",
                     f"RSS {memory.retained_first_mb:+.1f} MB after the first call, "
-                    f"{memory.retained_per_call_mb:+.1f} MB per later call; Python objects "
+                    f"{memory.retained_per_call_mb:+.1f} MB per later call, "
+                    f"{memory.retained_settled_mb:+.1f} MB after {SETTLE_CALLS}; Python objects "
                     f"{memory.traced_retained_kb:+.0f} KiB",
                     retained <= RETAINED_TARGET_MB
                     and memory.retained_first_mb <= RETAINED_TARGET_MB,
@@ -438,6 +439,7 @@ def performance_markdown(results: Results) -> str:
                 "peak / body",
                 "RSS kept after the first call, MB",
                 "RSS growth per later call, MB",
+                f"RSS kept after {SETTLE_CALLS} calls, MB",
                 "Python objects at peak, MB",
                 "Python objects kept, KiB",
             ],
@@ -451,6 +453,7 @@ def performance_markdown(results: Results) -> str:
                     f"{m.peak_per_body:.1f}",
                     f"{m.retained_first_mb:+.1f}",
                     f"{m.retained_per_call_mb:+.1f}",
+                    f"{m.retained_settled_mb:+.1f}",
                     f"{m.traced_peak_mb:.0f}",
                     f"{m.traced_retained_kb:+.0f}",
                 ]

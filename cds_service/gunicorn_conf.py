@@ -15,9 +15,11 @@ timeouts) stay on the command line.
 - **Workers that share the work.** ``worker_class`` is gthread that listens for new
   connections only while idle (``cds_service.gunicorn_worker``): kept-alive EHR connections
   no longer pile onto one worker while the other idles.
-- **Freed memory given back.** After each request the worker returns the C heap the call
-  freed to the system (``gc_tuning.release_free_heap``): a large call no longer leaves the
-  worker several MB bigger.
+- **Freed memory given back.** After each request the worker empties the interpreter's
+  attribute-lookup cache, which kept small strings of the call alive and with them whole
+  blocks of Python memory, and returns the C heap the call freed to the system
+  (``gc_tuning.release_after_call``): a large call no longer leaves the worker several MB
+  bigger.
 - **No control socket.** gunicorn 25.1 opens a control socket by default, in
   ``$XDG_RUNTIME_DIR`` or ``$HOME/.gunicorn/``: in the image the service user has no home (every
   start logged ``Permission denied: '/home/crs'``), and two instances on one host share the path
@@ -36,7 +38,7 @@ from typing import Any
 
 from prometheus_client import multiprocess
 
-from cds_service.gc_tuning import release_free_heap
+from cds_service.gc_tuning import release_after_call
 
 #: gunicorn >= 25.1: no control socket (older versions ignore the unknown setting).
 control_socket_disable = True
@@ -78,9 +80,9 @@ def post_worker_init(worker: Any) -> None:
 
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
-    """gunicorn hook, in the worker after each request (the answer is sent): the C heap the
-    call freed back to the system (``gc_tuning.release_free_heap``)."""
-    release_free_heap()
+    """gunicorn hook, in the worker after each request (the answer is sent): what the call left
+    behind given back (``gc_tuning.release_after_call``)."""
+    release_after_call()
 
 
 def child_exit(server: Any, worker: Any) -> None:

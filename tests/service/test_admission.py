@@ -129,6 +129,25 @@ def test_after_each_request_the_worker_gives_the_freed_c_heap_back(monkeypatch) 
     assert calls == [0]
 
 
+def test_after_each_request_the_lookup_cache_lets_go_of_the_call_s_attribute_names() -> None:
+    """Issue 13: CPython 3.11's attribute-lookup cache holds a reference to the name of each of
+    its entries. C code that looks a method up by a C string (datetime's ``utcoffset`` from
+    ``astimezone``, from hashing an aware datetime) makes a new name each time, so a few hundred
+    small strings of a call stayed alive in it, each keeping the 1 MiB block of Python memory it
+    sits in: 20 of 30 MB after XL calls. post_request empties the cache."""
+
+    class Chart:
+        reading = 1
+
+    name = "".join(["read", "ing"])  # a new string, as that C code makes for every lookup
+    before = sys.getrefcount(name)
+    assert getattr(Chart(), name) == 1
+    held = sys.getrefcount(name) - before  # 1 on CPython 3.11 (the cache); 0 where it interns
+    assert held in (0, 1)
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
+    assert sys.getrefcount(name) == before
+
+
 def test_without_glibc_releasing_the_heap_does_nothing(monkeypatch) -> None:
     from cds_service import gc_tuning
 
