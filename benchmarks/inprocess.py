@@ -227,7 +227,7 @@ def _stages(app: Flask, payload: Payload, rounds: int) -> StageTimes:
             ):
                 started = clock()
                 try:
-                    hooks.answer_hook(service, request, data, settings)
+                    hooks.store_audit(hooks.answer_hook(service, request, data, settings).audit)
                 except Exception as error:  # noqa: BLE001 - a diagnosis only, not fatal
                     stages.answer_error = f"{type(error).__name__}: {error}"[:200]
                 else:

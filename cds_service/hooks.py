@@ -9,7 +9,9 @@ window names a drug that could not be read (its Medication was neither sent nor 
 may have been the therapy, so patient-view, and order-select on a CRS-directed draft order,
 answer one info card, "CRS check incomplete" (order-sign shows no info cards). Every answered
 call leaves one audit row: hookInstance, service, patient id, grades, card and suggestion
-uuids, time, duration.
+uuids, time, duration. ``answer_hook`` makes it and the caller stores it (``store_audit``) once
+it has let go of the call's FHIR data: the database driver's objects made for the write then
+do not keep the memory that data filled (docs/performance.md, phase 5).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,9 +52,11 @@ from fhir_maps import MappingOptions, map_draft_orders, map_patient_record
 
 __all__ = [
     "SMART_LAUNCH_PATH",
+    "HookAnswer",
     "answer_hook",
     "grading_options",
     "smart_launch_url",
+    "store_audit",
     "treatment_options",
 ]
 
@@ -98,6 +103,15 @@ def smart_launch_url(settings: Settings, base_url: str | None = None) -> str:
     return base.rstrip("/") + SMART_LAUNCH_PATH
 
 
+@dataclass(frozen=True, slots=True)
+class HookAnswer:
+    """One answered call: the CDS Hooks response body and its audit row, for the caller to
+    store with ``store_audit`` once it no longer holds the call's FHIR data."""
+
+    body: dict[str, Any]
+    audit: AuditRecord
+
+
 def answer_hook(
     service: CdsService,
     request: HookRequest,
@@ -107,12 +121,14 @@ def answer_hook(
     now: datetime | None = None,
     base_url: str | None = None,
     started: float | None = None,
-) -> dict[str, Any]:
-    """The CDS Hooks response body for one validated call with its patient's data.
+) -> HookAnswer:
+    """The CDS Hooks response body for one validated call with its patient's data, and the
+    call's audit row (not stored here: ``store_audit``).
 
     ``now`` defaults to the app's clock; ``base_url`` to the request's host URL (for the
     SMART link when ``CRS_CDS_PUBLIC_URL`` is unset); ``started`` (a ``time.perf_counter``
-    value) to the moment this function is entered, for the audit's duration.
+    value) to the moment this function is entered, for the audit's duration (measured up to
+    the return).
     """
     started = time.perf_counter() if started is None else started
     now = get_clock()() if now is None else now
@@ -176,8 +192,8 @@ def answer_hook(
                 },
             )
 
-    _audit(service, request, assessment, cards, now, started)
-    return {"cards": cards}
+    audit = _audit_record(service, request, assessment, cards, now, started)
+    return HookAnswer({"cards": cards}, audit)
 
 
 def _shows_check_incomplete(service: CdsService, request: HookRequest) -> bool:
@@ -264,15 +280,15 @@ def _draft_resources(draft_orders: Mapping[str, Any] | None) -> dict[str, Mappin
     return found
 
 
-def _audit(
+def _audit_record(
     service: CdsService,
     request: HookRequest,
     assessment: Assessment,
     cards: list[dict[str, Any]],
     now: datetime,
     started: float,
-) -> None:
-    """One audit row per answered call; grades only for a patient in scope."""
+) -> AuditRecord:
+    """The audit row of an answered call; grades only for a patient in scope."""
     suggestion_uuids = [
         str(suggestion["uuid"])
         for card in cards
@@ -280,19 +296,24 @@ def _audit(
         if "uuid" in suggestion
     ]
     in_scope = assessment.in_scope
+    return AuditRecord(
+        hook_instance=request.hook_instance,
+        service_id=service.id,
+        patient_id=request.context.patient_id,
+        grade=assessment.grade if in_scope else None,
+        peak_grade=assessment.peak_grade if in_scope else None,
+        card_uuids=[str(card["uuid"]) for card in cards],
+        suggestion_uuids=suggestion_uuids,
+        answered_at=now,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def store_audit(record: AuditRecord) -> None:
+    """Store one call's audit row (``storage.record_audit``: a database failure is logged and
+    counted there, never raised). Call it once the call's FHIR data and grading inputs are
+    let go (see the module's docstring)."""
     try:
-        record_audit(
-            AuditRecord(
-                hook_instance=request.hook_instance,
-                service_id=service.id,
-                patient_id=request.context.patient_id,
-                grade=assessment.grade if in_scope else None,
-                peak_grade=assessment.peak_grade if in_scope else None,
-                card_uuids=[str(card["uuid"]) for card in cards],
-                suggestion_uuids=suggestion_uuids,
-                answered_at=now,
-                duration_ms=(time.perf_counter() - started) * 1000,
-            )
-        )
+        record_audit(record)
     except ValueError as error:  # a patient id that is not a FHIR id: never stored
         logger.error("audit row not stored: %s", error)

@@ -21,7 +21,7 @@ from cds_service.auth import CallerIdentity, endpoint_audience, get_verifier
 from cds_service.config import AuthMode, Settings, get_settings
 from cds_service.errors import BadRequest, NotFound, quoted
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
-from cds_service.hooks import answer_hook
+from cds_service.hooks import answer_hook, store_audit
 from cds_service.logs import hook_instance_var
 from cds_service.metrics import get_metrics
 from cds_service.services import SERVICES_BY_ID, CdsService, discovery_document
@@ -75,17 +75,24 @@ def call_service(service_id: str) -> Response:
     data = _patient_data(service, hook_request, settings.max_resources)  # no slot: I/O
     with admission.slot():
         answer = answer_hook(service, hook_request, data, settings, started=started)
+    problems = [problem.key for problem in data.problems]
+    # The call's FHIR data go before the audit row is written: the database driver's objects
+    # made for the write (sqlite3 keeps a weak reference per cursor until it has made 200)
+    # would otherwise land among that data and keep its memory after the call
+    # (docs/performance.md, phase 5).
+    del data, hook_request
+    store_audit(answer.audit)
     logger.info(
         "hook answered",
         extra={
             "fields": {
                 "service": service.id,
-                "cards": len(answer.get("cards", [])),
-                "dataProblems": [problem.key for problem in data.problems],
+                "cards": len(answer.body.get("cards", [])),
+                "dataProblems": problems,
             }
         },
     )
-    return json_response(answer)
+    return json_response(answer.body)
 
 
 @bp.post("/<service_id>/feedback")

@@ -8,6 +8,8 @@ clock, and its grade is also checked against the seed case's expected grade of t
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from datetime import date, timedelta
 
 import pytest
@@ -18,6 +20,7 @@ from cds_service.cards import EXTENSION_KEY, assessment_extension
 from cds_service.demo import CASES, expected_grades
 from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.storage import audit_table, get_storage
+from cds_service.web import cds as cds_views
 from crs_grading import assess
 from fhir_maps import map_patient_record
 
@@ -230,6 +233,49 @@ def test_an_out_of_scope_answer_is_audited_without_a_grade(app_at):
             select(audit_table).where(audit_table.c.hook_instance == "audit-check-2")
         ).all()
     assert (row.grade, row.peak_grade, row.card_uuids) == (None, None, "[]")
+
+
+class _WatchedPatient(dict):  # a dict that a weak reference can follow
+    pass
+
+
+def test_the_audit_row_is_written_once_the_call_s_fhir_data_are_let_go(app_at, monkeypatch):
+    """Issue 13: written while the call's data were alive, the database driver's small objects
+    (sqlite3 keeps a weak reference per cursor) landed among them and kept their memory after
+    the call: an XL worker grew 1 MB per call. The row is now written once they are freed."""
+    as_of = moment("case2", DAY0)
+    resources = ehr_resources("case2", as_of, DAY0)
+    app = app_at(as_of)
+    body = hook_body("patient-view", patient_id_of(resources), prefetch=prefetch_for(resources))
+    body["hookInstance"] = "audit-check-3"
+    watched: list[weakref.ref[_WatchedPatient]] = []
+    read_data = cds_views._patient_data
+
+    def patient_data(*args, **kwargs):
+        data = read_data(*args, **kwargs)
+        patient = _WatchedPatient(data.patient)
+        watched.append(weakref.ref(patient))
+        return dataclasses.replace(data, patient=patient)
+
+    alive_at_write: list[bool] = []
+    store = cds_views.store_audit
+
+    def store_audit(record):
+        alive_at_write.append(watched[0]() is not None)
+        store(record)
+
+    monkeypatch.setattr(cds_views, "_patient_data", patient_data)
+    monkeypatch.setattr(cds_views, "store_audit", store_audit)
+
+    answer = _call(app.test_client(), "patient-view", body)
+
+    assert answer["cards"]
+    assert alive_at_write == [False]
+    with get_storage(app).engine.connect() as connection:
+        (row,) = connection.execute(
+            select(audit_table).where(audit_table.c.hook_instance == "audit-check-3")
+        ).all()
+    assert (row.grade, row.peak_grade) == (3, 3)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import responses
 
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader, render_template
+from cds_service.hooks import HookAnswer, answer_hook
 from cds_service.services import PREFETCH_TEMPLATES
 from cds_service.web import cds as cds_views
 
@@ -417,9 +418,10 @@ def test_partial_failure_still_answers_200_and_records_the_problem(
     mocked_http.add(responses.GET, MEDICATIONS, status=500)
     seen = []
 
-    def spy(service, request, data, settings, **_):
+    def spy(service, request, data, settings, **kwargs):
         seen.append(data)
-        return {"cards": []}
+        answered = answer_hook(service, request, data, settings, **kwargs)
+        return HookAnswer({"cards": []}, answered.audit)
 
     monkeypatch.setattr(cds_views, "answer_hook", spy)
     body = hook_body(prefetch=full_prefetch(medications=ABSENT), fhir_server=FHIR, token=TOKEN)
