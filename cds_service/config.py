@@ -382,7 +382,7 @@ _MAX_REQUEST_BYTES = 512 * 1024 * 1024
 
 #: Defaults of the request limits (issue 13, SPEC 3 "Volume"): a month of vitals every 5
 #: minutes (about 45,000 resources, 40 MB) is a real chart and sits well inside both; the
-#: limits are there against abuse. One call costs up to about 8 x its body in memory.
+#: limits are there against abuse. One call costs up to about 1.5 x its body in memory.
 DEFAULT_MAX_REQUEST_BYTES = 128 * 1024 * 1024
 DEFAULT_MAX_RESOURCES = 200_000
 
