@@ -426,6 +426,7 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         post(client, body)
         _, traced_peak = tracemalloc.get_traced_memory()
         gc.collect()
+        after_request()  # as after the calls above: what a worker gives back is not kept
         traced_after, _ = tracemalloc.get_traced_memory()
         after_snapshot = tracemalloc.take_snapshot()
         tracemalloc.stop()
