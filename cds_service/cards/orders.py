@@ -28,6 +28,7 @@ __all__ = [
     "corrected_order",
     "is_valid_medication_request",
     "mg_quantity",
+    "prepare_order_models",
     "proposed_order",
 ]
 
@@ -71,6 +72,37 @@ def is_valid_medication_request(resource: Mapping[str, Any]) -> bool:
         )
         return False
     return True
+
+
+def prepare_order_models() -> None:
+    """Build, once, the FHIR models of every element a proposed order carries.
+
+    ``fhir.resources`` imports and builds a nested model (Dosage, Timing, Quantity...) the
+    first time a resource uses it: a worker's first order card took about 25 ms more, and what
+    was built stayed among that call's data, keeping about 1 MB of it (docs/performance.md,
+    phase 5). gunicorn runs this in each worker before it takes calls
+    (``gunicorn_conf.post_worker_init``). Raises ``ValidationError`` if the example is not
+    valid (a bug: tests run it)."""
+    example = {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "subject": {"reference": "Patient/example"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM_SYSTEM, "code": "0", "display": "example"}],
+            "text": "example",
+        },
+        "reasonCode": [{"text": wording.CRS}],
+        "dosageInstruction": [
+            {
+                "text": "example",
+                "timing": copy.deepcopy(_ONCE_DAILY),
+                "route": copy.deepcopy(INTRAVENOUS_ROUTE),
+                "doseAndRate": [{"doseQuantity": mg_quantity(1)}],
+            }
+        ],
+    }
+    MedicationRequest.model_validate(example)
 
 
 def proposed_order(recommendation: Recommendation, patient_id: str) -> dict[str, Any] | None:

@@ -3,9 +3,13 @@ fhir.resources R4B before they leave, and the corrected draft order of an ``upda
 
 from __future__ import annotations
 
+import ast
 import copy
 import logging
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -166,3 +170,42 @@ def test_a_draft_without_an_id_cannot_be_updated():
     draft = _draft()
     del draft["id"]
     assert corrected_order(draft, 280) is None
+
+
+_FIRST_ORDER = """
+import sys
+from cds_service.cards import orders
+if sys.argv[1] == "prepared":
+    orders.prepare_order_models()
+before = set(sys.modules)
+order = {
+    "resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
+    "subject": {"reference": "Patient/p-1"},
+    "medicationCodeableConcept": {"coding": [{"system": orders.RXNORM_SYSTEM,
+        "code": "6902", "display": "methylprednisolone"}], "text": "methylprednisolone"},
+    "reasonCode": [{"text": "cytokine release syndrome"}],
+    "dosageInstruction": [{"text": "2 mg/kg per day", "timing": {"repeat": {"frequency": 1,
+        "period": 1, "periodUnit": "d"}}, "route": orders.INTRAVENOUS_ROUTE,
+        "doseAndRate": [{"doseQuantity": orders.mg_quantity(140)}]}],
+}
+assert orders.is_valid_medication_request(order)
+print(sorted(m for m in set(sys.modules) - before if m.startswith("fhir")))
+"""
+
+
+@pytest.mark.parametrize(("mode", "built_on_first_order"), [("cold", True), ("prepared", False)])
+def test_a_worker_builds_the_order_models_before_its_first_order_card(mode, built_on_first_order):
+    """Issue 13: fhir.resources builds Dosage, Timing, Quantity... the first time an order uses
+    them: 25 ms and memory kept on a worker's first order card. prepare_order_models (run by
+    gunicorn's post_worker_init) builds every model a proposed order uses, a per-day dose's
+    timing included (a fresh interpreter: these tests' own imports would hide it)."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _FIRST_ORDER, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    imported_by_the_order = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    assert bool(imported_by_the_order) is built_on_first_order, imported_by_the_order

@@ -111,6 +111,16 @@ def test_the_gunicorn_worker_hook_freezes_start_up_objects_and_leaves_the_thresh
         tune_garbage_collector()
 
 
+def test_the_gunicorn_worker_hook_builds_the_order_models_before_it_freezes(monkeypatch) -> None:
+    """Issue 13: built at start, the FHIR models of suggested orders are start-up objects (and
+    out of the collector's view), not a cost of the worker's first order card."""
+    steps: list[str] = []
+    monkeypatch.setattr(gunicorn_conf, "prepare_order_models", lambda: steps.append("models"))
+    monkeypatch.setattr(gunicorn_conf.gc, "freeze", lambda: steps.append("freeze"))
+    gunicorn_conf.post_worker_init(worker=None)
+    assert steps == ["models", "freeze"]
+
+
 def test_every_app_runs_with_the_production_gc_thresholds(make_app) -> None:
     """CLI, tests and benchmarks grade at the speed gunicorn workers do (issue 13)."""
     gc.set_threshold(700, 10, 10)
