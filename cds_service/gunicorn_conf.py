@@ -8,7 +8,7 @@ timeouts) stay on the command line.
   what start-up allocated (the app, the FHIR value sets) out of the collector's view, so that
   the rare full collections walk the call's objects only.
 - **Order models built at start.** Each worker builds the FHIR models of a suggested order
-  before it takes calls, not during its first order card (25 ms, and memory kept).
+  before it takes calls, not during its first order card (20 ms, and memory kept).
 - **Metrics of all workers.** Each worker writes its Prometheus values to files in
   ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up (``cds_service.metrics``). The
   folder is the variable's when set (emptied of old metric files at start: values of a previous

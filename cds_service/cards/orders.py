@@ -78,30 +78,14 @@ def prepare_order_models() -> None:
     """Build, once, the FHIR models of every element a proposed order carries.
 
     ``fhir.resources`` imports and builds a nested model (Dosage, Timing, Quantity...) the
-    first time a resource uses it: a worker's first order card took about 25 ms more, and what
+    first time a resource uses it: a worker's first order card took about 20 ms more, and what
     was built stayed among that call's data, keeping about 1 MB of it (docs/performance.md,
     phase 5). gunicorn runs this in each worker before it takes calls
     (``gunicorn_conf.post_worker_init``). Raises ``ValidationError`` if the example is not
     valid (a bug: tests run it)."""
-    example = {
-        "resourceType": "MedicationRequest",
-        "status": "draft",
-        "intent": "proposal",
-        "subject": {"reference": "Patient/example"},
-        "medicationCodeableConcept": {
-            "coding": [{"system": RXNORM_SYSTEM, "code": "0", "display": "example"}],
-            "text": "example",
-        },
-        "reasonCode": [{"text": wording.CRS}],
-        "dosageInstruction": [
-            {
-                "text": "example",
-                "timing": copy.deepcopy(_ONCE_DAILY),
-                "route": copy.deepcopy(INTRAVENOUS_ROUTE),
-                "doseAndRate": [{"doseQuantity": mg_quantity(1)}],
-            }
-        ],
-    }
+    example = _proposal(
+        "example", "0", "example", "example", _dosage("example", per_day=True, dose_mg=1)
+    )
     MedicationRequest.model_validate(example)
 
 
@@ -117,24 +101,13 @@ def proposed_order(recommendation: Recommendation, patient_id: str) -> dict[str,
     if recommendation.route != INTRAVENOUS.text:  # every row of the dose table is intravenous
         logger.error("no route coding for %s; suggestion dropped", recommendation.route)
         return None
-    resource: dict[str, Any] = {
-        "resourceType": "MedicationRequest",
-        "status": "draft",
-        "intent": "proposal",
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "medicationCodeableConcept": {
-            "coding": [
-                {
-                    "system": RXNORM_SYSTEM,
-                    "code": recommendation.rxnorm_code,
-                    "display": recommendation.rxnorm_display,
-                }
-            ],
-            "text": str(recommendation.drug),
-        },
-        "reasonCode": [{"text": wording.CRS}],
-        "dosageInstruction": [_dosage(dose, dose.dose_mg)],
-    }
+    resource = _proposal(
+        patient_id,
+        recommendation.rxnorm_code,
+        recommendation.rxnorm_display,
+        str(recommendation.drug),
+        _dosage(dose.text, per_day=dose.per_day, dose_mg=dose.dose_mg),
+    )
     return resource if is_valid_medication_request(resource) else None
 
 
@@ -167,9 +140,27 @@ def corrected_order(
     return resource if is_valid_medication_request(resource) else None
 
 
-def _dosage(dose: DoseCalculation, dose_mg: int) -> dict[str, Any]:
-    dosage: dict[str, Any] = {"text": dose.text}
-    if dose.per_day:
+def _proposal(
+    patient_id: str, rxnorm_code: str, rxnorm_display: str, drug: str, dosage: dict[str, Any]
+) -> dict[str, Any]:
+    """A proposed MedicationRequest (SPEC section 4), not yet validated."""
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM_SYSTEM, "code": rxnorm_code, "display": rxnorm_display}],
+            "text": drug,
+        },
+        "reasonCode": [{"text": wording.CRS}],
+        "dosageInstruction": [dosage],
+    }
+
+
+def _dosage(text: str, *, per_day: bool, dose_mg: int) -> dict[str, Any]:
+    dosage: dict[str, Any] = {"text": text}
+    if per_day:
         dosage["timing"] = copy.deepcopy(_ONCE_DAILY)
     dosage["route"] = copy.deepcopy(INTRAVENOUS_ROUTE)
     dosage["doseAndRate"] = [{"doseQuantity": mg_quantity(dose_mg)}]
