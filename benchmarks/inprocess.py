@@ -404,7 +404,7 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         rss = [_status_kb("VmRSS")]
         _reset_peak_rss()
         peak = 0
-        for call in range(5):
+        for call in range(SETTLE_CALLS):
             status, _answer = post(client, body)
             if call == 0:
                 peak = _status_kb("VmHWM") - rss[0]
@@ -414,11 +414,6 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
             gc.collect()
             after_request()  # once the call's objects are freed, as in a worker
             rss.append(_status_kb("VmRSS"))
-        for _call in range(5, SETTLE_CALLS):
-            post(client, body)
-            gc.collect()
-            after_request()
-        settled = _status_kb("VmRSS")
         tracemalloc.start(12)
         before_snapshot = tracemalloc.take_snapshot()
         traced_before, _ = tracemalloc.get_traced_memory()
@@ -442,7 +437,7 @@ def measure_memory(warmup: Path, target: Path, name: str) -> dict[str, Any]:
         "rss_peak_delta_mb": peak / mb,
         "retained_first_mb": (rss[1] - rss[0]) / mb,
         "retained_per_call_mb": (rss[5] - rss[1]) / 4 / mb,
-        "retained_settled_mb": (settled - rss[0]) / mb,
+        "retained_settled_mb": (rss[SETTLE_CALLS] - rss[0]) / mb,
         "traced_peak_mb": (traced_peak - traced_before) / 1_048_576,
         "traced_retained_kb": (traced_after - traced_before) / 1024,
         "traced_retainers": retainers,
