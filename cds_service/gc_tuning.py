@@ -18,15 +18,16 @@ runs it after each request (``gunicorn_conf.post_request``), once the answer is 
 about 0.03 ms with little to give back. Elsewhere (no glibc) it does nothing.
 
 ``release_after_call()`` is what gunicorn runs: the above, after emptying the interpreter's
-attribute-lookup cache. On CPython 3.11 and 3.12 each of that cache's 4,096 entries holds a
-reference to its attribute's name, and C code that looks a method up by a C string makes a new
-name each time: the ``datetime`` module does for every ``utcoffset`` it asks a time zone
-(``astimezone``, the hash of an aware datetime, comparing times of two zones). So a few hundred
-small strings made during a call outlived it, unreachable from Python, each keeping the 1 MiB
-block of Python memory (pymalloc arena) it was made in: after XL calls a worker stayed 30 MB
-bigger, 11 MB with the cache emptied (docs/performance.md). Emptying it takes about 5
-microseconds; the next call fills it again at no measurable cost (M: 41.7-42.0 ms against
-42.3-43.5 ms without, interleaved). CPython 3.13 deprecates the call: there it is skipped.
+attribute-lookup cache. On CPython 3.11 (measured; 3.12 is treated alike, not measured) each of
+that cache's 4,096 entries holds a reference to its attribute's name, and C code that looks a
+method up by a C string makes a new name each time: the ``datetime`` module does for every
+``utcoffset`` it asks a time zone (``astimezone``, the hash of an aware datetime, comparing
+times of two zones). So a few hundred small strings made during a call outlived it, unreachable
+from Python, each keeping the 1 MiB block of Python memory (pymalloc arena) it was made in:
+after XL calls a worker stayed 30 MB bigger, 11 MB with the cache emptied
+(docs/performance.md). Emptying it takes about 5 microseconds; the next call fills it again at
+no measurable cost (M: 41.7-42.0 ms against 42.3-43.5 ms without, interleaved). CPython 3.13
+deprecates the call: there it is skipped.
 """
 
 from __future__ import annotations
