@@ -8,7 +8,9 @@ timeouts) stay on the command line.
   what start-up allocated (the app, the FHIR value sets) out of the collector's view, so that
   the rare full collections walk the call's objects only.
 - **Order models built at start.** Each worker builds the FHIR models of a suggested order
-  before it takes calls, not during its first order card (20 ms, and memory kept).
+  before it takes calls, not during its first order card (20 ms, and memory kept); and has
+  orjson make FHIR's element names as keys (``fhir_io.json_keys``), not among its first call's
+  data, where they kept memory.
 - **Metrics of all workers.** Each worker writes its Prometheus values to files in
   ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up (``cds_service.metrics``). The
   folder is the variable's when set (emptied of old metric files at start: values of a previous
@@ -17,11 +19,12 @@ timeouts) stay on the command line.
 - **Workers that share the work.** ``worker_class`` is gthread that listens for new
   connections only while idle (``cds_service.gunicorn_worker``): kept-alive EHR connections
   no longer pile onto one worker while the other idles.
-- **Freed memory given back.** After each request the worker empties the interpreter's
-  attribute-lookup cache, which kept small strings of the call alive and with them whole
-  blocks of Python memory, and returns the C heap the call freed to the system
-  (``gc_tuning.release_after_call``): a large call no longer leaves the worker several MB
-  bigger.
+- **Freed memory given back.** After each request the worker empties the caches keyed by the
+  call's data and the interpreter's attribute-lookup cache, which kept small strings of the
+  call alive and with them whole blocks of Python memory; collects, unless another request of
+  the worker is running (``pre_request`` and ``post_request`` count them); and returns the C
+  heap the call freed to the system (``gc_tuning.release_after_call``): a call no longer
+  leaves the worker bigger.
 - **No control socket.** gunicorn 25.1 opens a control socket by default, in
   ``$XDG_RUNTIME_DIR`` or ``$HOME/.gunicorn/``: in the image the service user has no home (every
   start logged ``Permission denied: '/home/crs'``), and two instances on one host share the path
@@ -34,6 +37,7 @@ import gc
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ from typing import Any
 from prometheus_client import multiprocess
 
 from cds_service.cards.orders import prepare_order_models
+from cds_service.fhir_io.json_keys import prepare_json_keys
 from cds_service.gc_tuning import release_after_call
 
 #: gunicorn >= 25.1: no control socket (older versions ignore the unknown setting).
@@ -78,17 +83,48 @@ def on_starting(server: Any) -> None:
 def post_worker_init(worker: Any) -> None:
     """gunicorn hook, in each worker after the app is loaded (``create_app()`` has set the
     collector's thresholds): the FHIR models of suggested orders built
-    (``cards.orders.prepare_order_models``), then start-up objects out of the collector's
+    (``cards.orders.prepare_order_models``) and FHIR's element names made as orjson keys
+    (``fhir_io.json_keys.prepare_json_keys``), then start-up objects out of the collector's
     view."""
     prepare_order_models()
+    prepare_json_keys()
     gc.collect()
     gc.freeze()
 
 
+class RunningCalls:
+    """How many requests a worker's threads are answering (gunicorn's ``pre_request`` and
+    ``post_request`` hooks bracket each one, in its thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def start(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def finish(self) -> int:
+        """One request finished: how many others still run (a finish without a start, as a
+        test or a benchmark calls ``post_request``, counts as the only one)."""
+        with self._lock:
+            self._running = max(0, self._running - 1)
+            return self._running
+
+
+_running_calls = RunningCalls()
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """gunicorn hook, in the worker's thread before each request: counted as running."""
+    _running_calls.start()
+
+
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     """gunicorn hook, in the worker after each request (the answer is sent): what the call left
-    behind given back (``gc_tuning.release_after_call``)."""
-    release_after_call()
+    behind given back (``gc_tuning.release_after_call``; its full collection only when no
+    other request of the worker is running)."""
+    release_after_call(others_running=_running_calls.finish() > 0)
 
 
 def child_exit(server: Any, worker: Any) -> None:

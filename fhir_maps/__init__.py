@@ -14,6 +14,10 @@ Public API::
         an Observation of the graded types decoded into a struct (issue 13), whose
         fields the record mapping reads directly; ``as_dict()`` for the whole resource
 
+    clear_call_caches()
+        empty the caches keyed by a call's data (unit strings, time offsets, references),
+        once the call is over (issue 13)
+
     blood_culture_loinc_codes(), lab_loinc_codes(tests) -> tuple[str, ...]
     neurologic_assessment_codes() -> tuple[(system, code), ...]
 
@@ -24,6 +28,7 @@ Everything else is internal. The codes, units, status rules and defaults are doc
 docs/fhir-mapping.md.
 """
 
+from .call_caches import clear_call_caches
 from .decoded import DecodedObservation, read_resource
 from .draft_orders import map_draft_orders
 from .options import MappingOptions, ValidationMode
@@ -38,6 +43,7 @@ __all__ = [
     "ReferenceOwner",
     "ValidationMode",
     "blood_culture_loinc_codes",
+    "clear_call_caches",
     "lab_loinc_codes",
     "neurologic_assessment_codes",
     "map_draft_orders",

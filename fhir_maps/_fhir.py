@@ -11,11 +11,11 @@ import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
 from typing import Any
 
 from crs_grading.inputs import ClockOffset
 
+from .call_caches import call_cache
 from .references import parse_reference
 
 #: A FHIR JSON object.
@@ -167,7 +167,7 @@ _ZONED_SECONDS = re.compile(
 _FULL, _ZONELESS, _DATE_ONLY, _PARTIAL = 0, 1, 2, 3
 
 
-@lru_cache(maxsize=64)
+@call_cache(maxsize=64)
 def _offset(text: str) -> tzinfo:
     """The zone of a FHIR time offset (cached: a payload uses one or two offsets)."""
     if text == "Z":

@@ -13,8 +13,9 @@ FHIR R4 (References, Resource.id): a relative reference is ``[type]/[id]``, the 
 
 Only the parsed form of short strings is cached (issue 11: an ``lru_cache`` keyed by whole
 reference strings kept three 8 MB references per call alive and grew a worker from 71 to 404
-MiB). A string longer than ``MAX_REFERENCE_CHARS`` cannot be a reference we accept and is
-refused before anything is cached or matched.
+MiB), and the cache is emptied after each call (``fhir_maps.call_caches``, issue 13). A
+string longer than ``MAX_REFERENCE_CHARS`` cannot be a reference we accept and is refused
+before anything is cached or matched.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
+
+from .call_caches import call_cache
 
 __all__ = [
     "MAX_REFERENCE_CHARS",
@@ -72,7 +74,7 @@ def parse_reference(reference: object, fhir_server: str | None = None) -> Litera
     return _parse(reference, fhir_server)
 
 
-@lru_cache(maxsize=2048)
+@call_cache(maxsize=2048)
 def _parse_cached(reference: str, fhir_server: str | None) -> LiteralReference | None:
     return _parse(reference, fhir_server)
 

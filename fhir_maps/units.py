@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from crs_grading.inputs import LabTest
+
+from .call_caches import call_cache
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ def _unit_key(text: str) -> str:
     return text.strip().replace(" ", "").replace("\u00b5", "u").replace("\u03bc", "u").lower()
 
 
-_cached_unit_key = lru_cache(maxsize=512)(_unit_key)
+_cached_unit_key = call_cache(maxsize=512)(_unit_key)
 
 
 def quantity_unit_keys(quantity: Mapping[str, Any]) -> list[str]:
@@ -82,7 +83,7 @@ def _unit_keys(code: str | None, unit: str | None) -> tuple[str, ...]:
     return tuple(keys)
 
 
-_cached_unit_keys = lru_cache(maxsize=512)(_unit_keys)
+_cached_unit_keys = call_cache(maxsize=512)(_unit_keys)
 
 
 class UnitProblem(Exception):

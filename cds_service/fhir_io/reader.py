@@ -77,7 +77,14 @@ from crs_grading.wording.phrases import DATA_PROBLEM
 from fhir_maps import DecodedObservation, ReferenceOwner, reference_owner
 from fhir_maps.decoded import decoded_owner
 
-__all__ = ["MAX_MEDICATION_READS", "DataProblem", "FhirReader", "PatientData", "render_template"]
+__all__ = [
+    "MAX_MEDICATION_READS",
+    "PATIENT_DATA_TYPES",
+    "DataProblem",
+    "FhirReader",
+    "PatientData",
+    "render_template",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +101,7 @@ _REFUSED_SEARCH = frozenset({400, 403, 422})
 
 #: Resource types that are always about one patient (R4 Patient compartment, the ones grading
 #: reads or could meet): without a readable ``subject``/``patient`` they are not used.
-_PATIENT_DATA_TYPES = frozenset(
+PATIENT_DATA_TYPES = frozenset(
     {
         "Observation",
         "MedicationAdministration",
@@ -615,7 +622,7 @@ def _merge(
                 foreign[key] = foreign.get(key, 0) + 1
                 continue
             resource_type = resource.get("resourceType")
-            if owner is ReferenceOwner.NOBODY and resource_type in _PATIENT_DATA_TYPES:
+            if owner is ReferenceOwner.NOBODY and resource_type in PATIENT_DATA_TYPES:
                 unattributed[key] = unattributed.get(key, 0) + 1
                 continue
             if resource_type == "Patient":

@@ -171,3 +171,55 @@ def test_on_linux_the_heap_is_released_through_glibc() -> None:
     from cds_service import gc_tuning
 
     assert gc_tuning.release_free_heap() is True
+
+
+def test_after_each_request_the_caches_of_the_call_s_data_are_emptied() -> None:
+    """Issue 13: a cache keyed by the call's strings kept them, and the blocks of Python memory
+    they sit in (a first L call: 9 MB); post_request empties them."""
+    from fhir_maps.units import _cached_unit_keys, unit_keys
+
+    assert unit_keys("".join(["m", "g"]), None) == ["mg"]
+    assert _cached_unit_keys.cache_info().currsize > 0
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
+    assert _cached_unit_keys.cache_info().currsize == 0
+
+
+def test_the_last_request_of_a_worker_to_finish_collects(monkeypatch) -> None:
+    """Issue 13: after a call a full collection frees its cycles and CPython's free lists;
+    while another request of the worker runs it would walk that call's data, so only the last
+    one to finish collects (pre_request and post_request count them)."""
+    from cds_service import gc_tuning
+
+    collections: list[str] = []
+    monkeypatch.setattr(gc_tuning.gc, "collect", lambda: collections.append("collect") or 0)
+    monkeypatch.setattr(gunicorn_conf, "_running_calls", gunicorn_conf.RunningCalls())
+
+    gunicorn_conf.pre_request(worker=None, req=None)
+    gunicorn_conf.pre_request(worker=None, req=None)
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
+    assert collections == []  # the other request still runs
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
+    assert collections == ["collect"]
+    gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)  # no pre_request
+    assert collections == ["collect", "collect"]
+
+
+def test_requests_in_threads_are_counted_until_each_finishes() -> None:
+    running = gunicorn_conf.RunningCalls()
+    started = threading.Barrier(5)
+    others: list[int] = []
+
+    def request() -> None:
+        running.start()
+        started.wait()
+        started.wait()
+        others.append(running.finish())
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait()  # all four run
+    started.wait()
+    for thread in threads:
+        thread.join()
+    assert sorted(others) == [0, 1, 2, 3]
