@@ -47,6 +47,7 @@ import gc
 import sys
 from collections.abc import Callable
 
+from cds_service.fhir_io.json_keys import prepare_json_keys
 from fhir_maps import clear_call_caches
 
 __all__ = ["GC_THRESHOLDS", "release_after_call", "release_free_heap", "tune_garbage_collector"]
@@ -84,10 +85,13 @@ def release_free_heap() -> bool:
 
 def release_after_call(*, others_running: bool = False) -> None:
     """Give back what a finished call left behind: the caches keyed by its data emptied
-    (``fhir_maps.clear_call_caches``); when no other call of this process is running, a full
-    collection (``others_running`` False; see below); the names the attribute-lookup cache kept
-    (see above); then the C heap's free memory (``release_free_heap``)."""
+    (``fhir_maps.clear_call_caches``) and FHIR's element names made again in orjson's key
+    cache (``fhir_io.json_keys.prepare_json_keys``: the names the call made in their slots
+    are let go); when no other call of this process is running, a full collection
+    (``others_running`` False; see below); the names the attribute-lookup cache kept (see
+    above); then the C heap's free memory (``release_free_heap``)."""
     clear_call_caches()
+    prepare_json_keys()
     if not others_running:
         gc.collect()
     if sys.version_info < (3, 13):

@@ -8,12 +8,16 @@ With the call caches emptied (``fhir_maps.clear_call_caches``), the names orjson
 first time were what still kept 4 blocks after a worker's first M call (docs/performance.md,
 phase 6).
 
-``prepare_json_keys()`` has orjson read every element name of the resource types this service
-reads (``READ_RESOURCE_TYPES``) and of the datatypes inside them, as FHIR R4 defines them, then
-the keys of a hook request's members: the names are made at start, among objects that live as
-long as the worker (0.4 ms). A name outside the set (an element of another resource type, a
-misspelling) is still made by the call that meets it, as before; so is a name whose slot a
-later name of the set took (about one in five: the names more types share are read last).
+``prepare_json_keys()`` has orjson read one document whose keys are every element name of the
+resource types this service reads (``READ_RESOURCE_TYPES``) and of the datatypes inside them,
+as FHIR R4 defines them, then the keys of a hook request's members: at worker start the names
+are made among objects that live as long as the worker. Two names of the set can share a slot
+(about one in five does: the later one keeps it, so the names more resource types hold are
+read last, ``element_names``); a call that meets the other one makes it in that slot, among its
+data. So gunicorn runs it again after each call (``gc_tuning.release_after_call``, 0.05 ms):
+the call's keys in those slots are let go. A name outside the set (an element of another
+resource type, a misspelling) that takes an empty slot is still made by the call that meets it
+and kept.
 
 The names come from the ``fhir.resources`` R4B models, which take 5 MB and 0.1 s to load: they
 are kept in ``fhir_element_names.json`` beside this module, written by ``python -m
@@ -27,6 +31,7 @@ import sys
 import typing
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -70,34 +75,52 @@ _NAMES_FILE = "fhir_element_names.json"
 
 def element_names(resource_types: Iterable[str]) -> list[str]:
     """Every JSON element name of ``resource_types`` and of the element types they contain,
-    each once, in the order to read them: names of types nested deeper first, and at one
-    depth the names fewer types share first. The types of ``Extension.value[x]`` are not
-    walked (only an extension carries a ``ContactDetail`` or a ``TriggerDefinition``).
+    each once, in the order to read them (a name read later keeps a shared slot): first the
+    names a chart rarely has (a primitive's extension ``_name``, an extension's ``value[x]``),
+    then the others by how many of ``resource_types`` can hold them, the search Bundle's
+    included (``Meta.lastUpdated``, ``Quantity.unit``, ``Bundle.entry`` last), then by how
+    many element types have them. The types of
+    ``Extension.value[x]`` are not walked (only an extension carries a ``ContactDetail``).
     Loads the ``fhir.resources`` R4B models: for the file and its test, not for a worker."""
     from fhir.resources.R4B import get_fhir_model_class
 
-    depth_of: dict[str, int] = {}
-    name_depth: dict[str, int] = {}
-    shared_by: Counter[str] = Counter()
-    level = list(dict.fromkeys(resource_types))
-    depth = 0
-    while level:
-        below: list[str] = []
-        for type_name in level:
-            if type_name in depth_of:
+    names_of: dict[str, list[str]] = {}
+    inner_types: dict[str, list[str]] = {}
+    roots = list(dict.fromkeys(resource_types))
+    reach: Counter[str] = Counter()
+    for root in roots:
+        held: set[str] = set()
+        pending, walked = [root, "Bundle"], set()  # searches bring every type in a Bundle
+        while pending:
+            type_name = pending.pop()
+            if type_name in walked:
                 continue
-            depth_of[type_name] = depth
-            for field in get_fhir_model_class(type_name).model_fields.values():
-                if field.alias is None or field.alias == "fhir_comments":
-                    continue
-                shared_by[field.alias] += 1
-                name_depth[field.alias] = min(name_depth.get(field.alias, depth), depth)
-                if type_name != "Extension":
-                    below.extend(_element_types(field.annotation))
-        level, depth = below, depth + 1
+            walked.add(type_name)
+            if type_name not in names_of:
+                fields = get_fhir_model_class(type_name).model_fields.values()
+                named = [f for f in fields if f.alias is not None and f.alias != "fhir_comments"]
+                names_of[type_name] = [str(f.alias) for f in named]
+                inner_types[type_name] = (
+                    []
+                    if type_name == "Extension"
+                    else [t for f in named for t in _element_types(f.annotation)]
+                )
+            held.update(names_of[type_name])
+            pending.extend(inner_types[type_name])
+        reach.update(held)
+    shared_by = Counter(name for names in names_of.values() for name in names)
+    only_extension = {
+        name
+        for name in names_of.get("Extension", [])
+        if shared_by[name] == 1 and name.startswith("value")
+    }
+
+    def order(name: str) -> tuple[int, int, int, str]:
+        rare = name.startswith("_") or name in only_extension
+        return (0 if rare else 1, reach[name], shared_by[name], name)
+
     return sorted(
-        (name for name in shared_by if len(name.encode()) <= _CACHED_KEY_BYTES),
-        key=lambda name: (-name_depth[name], shared_by[name], name),
+        (name for name in shared_by if len(name.encode()) <= _CACHED_KEY_BYTES), key=order
     )
 
 
@@ -114,13 +137,17 @@ def stored_element_names() -> tuple[str, ...]:
     return tuple(document["names"])
 
 
+@cache
+def _keys_document() -> bytes:
+    """One JSON object with every key ``prepare_json_keys`` reads, in reading order."""
+    return orjson.dumps(dict.fromkeys((*stored_element_names(), *_DOCUMENT_KEYS)))
+
+
 def prepare_json_keys() -> list[str]:
-    """Have orjson make the keys of the documents a call reads now (see the module
-    docstring); the keys, as orjson made them."""
-    made: list[str] = []
-    for key in (*stored_element_names(), *_DOCUMENT_KEYS):
-        made.extend(orjson.loads(orjson.dumps({key: None})))  # one by one: a later key wins
-    return made
+    """Have orjson make the keys of the documents a call reads, now (see the module
+    docstring); the keys, as orjson's cache holds them. At worker start, and again after
+    each call, when the keys the call made in the slots of these are let go."""
+    return list(orjson.loads(_keys_document()))
 
 
 def _write_names_file() -> Path:
