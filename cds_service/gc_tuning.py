@@ -32,11 +32,11 @@ deprecates the call: there it is skipped.
 The full collection after a call (phase 6) frees what the call left in reference cycles (the
 web framework's request and its environ refer to each other) and empties CPython's free lists
 of tuples, lists, dicts and floats, which keep the last blocks of each kind a call freed, in
-its arenas: with the call caches emptied and orjson's keys made at start
-(``cds_service.fhir_io.json_keys``), a worker's first M or L call no longer leaves an arena
-behind. After the start-up objects are frozen it walks only what is left: 0.3 ms after an M
-call, about 2 ms after an XL one. It is skipped while another call of the worker runs: it
-would walk that call's data, and the last call to finish collects.
+its arenas. After the start-up objects are frozen it walks only what is left: 0.3 ms after an
+M call, about 2 ms after an XL one. It is skipped while another call of the worker runs: it
+would walk that call's data, and the last call to finish collects. With it, the call caches
+emptied and orjson's keys made again, a worker's first call leaves 1-3 MB instead of 5-9
+(docs/performance.md, phase 6).
 """
 
 from __future__ import annotations

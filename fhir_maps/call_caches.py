@@ -4,8 +4,8 @@ A chart repeats a handful of unit strings, time offsets and references thousands
 their parsed forms are cached (``call_cache``). The cache's keys are the call's own strings,
 though: made while the call's data were being read, they sit among them in pymalloc's 1 MiB
 blocks (arenas), and while a cache keeps one of them alive the whole block stays with the
-process. A worker's first M call left 4 such blocks behind, an L call 9 (docs/performance.md,
-phase 6). ``clear_call_caches()`` empties every one of them; gunicorn runs it after each
+process: 6 of the 9 blocks a worker's first L call left behind (docs/performance.md, phase
+6). ``clear_call_caches()`` empties every one of them; gunicorn runs it after each
 request (``cds_service.gc_tuning.release_after_call``). The next call fills them again: a few
 distinct values per call, each worked out once (about 0.02 ms for M).
 
