@@ -12,7 +12,7 @@ phase 6).
 resource types this service reads (``READ_RESOURCE_TYPES``) and of the datatypes inside them,
 as FHIR R4 defines them, then the keys of a hook request's members: at worker start the names
 are made among objects that live as long as the worker. Two names of the set can share a slot
-(about one in five does: the later one keeps it, so the names more resource types hold are
+(about one in eight does: the later one keeps it, so the names more resource types hold are
 read last, ``element_names``); a call that meets the other one makes it in that slot, among its
 data. So gunicorn runs it again after each call (``gc_tuning.release_after_call``, 0.05 ms):
 the call's keys in those slots are let go. A name outside the set (an element of another

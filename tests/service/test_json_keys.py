@@ -46,6 +46,24 @@ def test_names_of_nested_types_and_of_extensions_values_are_included() -> None:
     assert "contributor" not in names  # only Contributor, an extension's value type, has it
 
 
+def _read(name: str) -> str:
+    """The key orjson hands out for ``name`` now (its cached string, or a new one it caches)."""
+    (key,) = orjson.loads(orjson.dumps({name: None}))
+    return key
+
+
+def _slot_losers() -> list[str]:
+    """The names of the set whose orjson slot a name read later took (asked of orjson: the
+    slots depend on its hash)."""
+    losers = []
+    for name in prepare_json_keys():
+        made = {key: key for key in prepare_json_keys()}  # each slot as the set leaves it
+        if _read(name) is not made[name]:
+            losers.append(name)
+    prepare_json_keys()
+    return losers
+
+
 @pytest.mark.parametrize(
     "resource",
     [
@@ -62,6 +80,7 @@ def test_names_of_nested_types_and_of_extensions_values_are_included() -> None:
 def test_a_resource_s_keys_are_the_strings_made_at_start(resource) -> None:
     """Each key of these is served from orjson's cache: the very string made by
     ``prepare_json_keys``, not a new one."""
+    losers = set(_slot_losers())
     made = {key: key for key in prepare_json_keys()}
     document = orjson.loads(orjson.dumps(resource))
 
@@ -73,7 +92,9 @@ def test_a_resource_s_keys_are_the_strings_made_at_start(resource) -> None:
         return []
 
     assert [key for key in keys(document) if key not in made] == []
-    assert [key for key in keys(document) if key is not made[key]] == []
+    served = [key for key in keys(document) if key not in losers]
+    assert len(served) >= len(keys(document)) - 1
+    assert [key for key in served if key is not made[key]] == []
 
 
 def test_the_gunicorn_worker_hook_makes_the_keys_before_it_freezes(monkeypatch) -> None:
@@ -85,25 +106,27 @@ def test_the_gunicorn_worker_hook_makes_the_keys_before_it_freezes(monkeypatch) 
     assert steps == ["models", "keys", "freeze"]
 
 
-def test_of_two_names_in_one_orjson_slot_the_one_more_resource_types_hold_is_kept() -> None:
-    """orjson's cache has one slot per key hash: ``versionId`` (Meta, in every resource) and
-    ``medicationReference`` (three medication resources) share one; the first is read later
-    and keeps it. A chart's ``medicationReference`` is then made by the call (and let go by
-    the next ``prepare_json_keys``)."""
-    names = stored_element_names()
-    assert names.index("versionId") > names.index("medicationReference")
-    made = {key: key for key in prepare_json_keys()}
-    document = orjson.loads(b'{"versionId": 1, "medicationReference": 2}')
-    version_id, medication_reference = document
-    assert version_id is made["versionId"]
-    assert medication_reference is not made["medicationReference"]
+def test_of_two_names_in_one_orjson_slot_the_one_read_later_is_kept() -> None:
+    """orjson's cache has one slot per key hash, so some names of the set share one (with
+    orjson 3.13: ``versionId``, in every ``meta``, and ``medicationReference``): the one read
+    later keeps it, and ``element_names`` reads the names more resource types hold later."""
+    order = prepare_json_keys()
+    losers = _slot_losers()
+    assert 0 < len(losers) < len(order) // 3
+    for loser in losers[:10]:
+        made = {key: key for key in prepare_json_keys()}
+        _read(loser)  # takes the slot of the name that kept it
+        (kept,) = [name for name in made if name not in losers and _read(name) is not made[name]]
+        assert order.index(kept) > order.index(loser)
+    prepare_json_keys()
 
 
 def test_after_each_request_the_keys_a_call_made_in_their_slots_are_let_go() -> None:
-    """A call that meets ``medicationReference`` makes it in ``versionId``'s slot, among the
+    """A call that meets a name whose slot another name of the set keeps makes it among the
     call's data; post_request makes the element names again, and the cache lets it go."""
+    loser = _slot_losers()[0]
     prepare_json_keys()
-    (call_made,) = orjson.loads(b'{"medicationReference": 1}')
+    call_made = _read("".join(loser))
     held = sys.getrefcount(call_made)
     gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
     assert sys.getrefcount(call_made) == held - 1  # only this test holds it now
