@@ -17,8 +17,9 @@ worker stays several MB bigger after each large call (issue 13, docs/performance
 runs it after each request (``gunicorn_conf.post_request``), once the answer is sent; it costs
 about 0.03 ms with little to give back. Elsewhere (no glibc) it does nothing.
 
-``release_after_call()`` is what gunicorn runs: the above, after emptying the interpreter's
-attribute-lookup cache. On CPython 3.11 (measured; 3.12 is treated alike, not measured) each of
+``release_after_call()`` is what gunicorn runs: a full collection when no other call runs
+(below), the interpreter's attribute-lookup cache emptied, then the above. On CPython 3.11
+(measured; 3.12 is treated alike, not measured) each of
 that cache's 4,096 entries holds a reference to its attribute's name, and C code that looks a
 method up by a C string makes a new name each time: the ``datetime`` module does for every
 ``utcoffset`` it asks a time zone (``astimezone``, the hash of an aware datetime, comparing
@@ -34,9 +35,10 @@ web framework's request and its environ refer to each other) and empties CPython
 of tuples, lists, dicts and floats, which keep the last blocks of each kind a call freed, in
 its arenas. After the start-up objects are frozen it walks only what is left: 0.3 ms after an
 M call, about 2 ms after an XL one. It is skipped while another call of the worker runs: it
-would walk that call's data, and the last call to finish collects. With it, the call caches
-emptied and orjson's keys made again, a worker's first call leaves 1-3 MB instead of 5-9
-(docs/performance.md, phase 6).
+would walk that call's data, and the last call to finish collects; under a load where calls
+always overlap it is skipped, and the thresholds above collect cycles as before. With it, the
+call caches emptied and orjson's keys made again (``gunicorn_conf.post_request``), a worker's
+first call leaves 1-3 MB instead of 5-9 (docs/performance.md, phase 6).
 """
 
 from __future__ import annotations
@@ -46,9 +48,6 @@ import ctypes.util
 import gc
 import sys
 from collections.abc import Callable
-
-from cds_service.fhir_io.json_keys import prepare_json_keys
-from fhir_maps import clear_call_caches
 
 __all__ = ["GC_THRESHOLDS", "release_after_call", "release_free_heap", "tune_garbage_collector"]
 
@@ -84,14 +83,11 @@ def release_free_heap() -> bool:
 
 
 def release_after_call(*, others_running: bool = False) -> None:
-    """Give back what a finished call left behind: the caches keyed by its data emptied
-    (``fhir_maps.clear_call_caches``) and FHIR's element names made again in orjson's key
-    cache (``fhir_io.json_keys.prepare_json_keys``: the names the call made in their slots
-    are let go); when no other call of this process is running, a full collection
-    (``others_running`` False; see below); the names the attribute-lookup cache kept (see
-    above); then the C heap's free memory (``release_free_heap``)."""
-    clear_call_caches()
-    prepare_json_keys()
+    """Give back what a finished call left behind: when no other call of this process is
+    running, a full collection (``others_running`` False; see below); the names the
+    attribute-lookup cache kept (see above); then the C heap's free memory
+    (``release_free_heap``). gunicorn's ``post_request`` first lets go of the caches of the
+    call's data (``cds_service.gunicorn_conf``)."""
     if not others_running:
         gc.collect()
     if sys.version_info < (3, 13):

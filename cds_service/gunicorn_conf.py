@@ -48,6 +48,7 @@ from prometheus_client import multiprocess
 from cds_service.cards.orders import prepare_order_models
 from cds_service.fhir_io.json_keys import prepare_json_keys
 from cds_service.gc_tuning import release_after_call
+from fhir_maps import clear_call_caches
 
 #: gunicorn >= 25.1: no control socket (older versions ignore the unknown setting).
 control_socket_disable = True
@@ -123,9 +124,14 @@ def pre_request(worker: Any, req: Any) -> None:
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     """gunicorn hook, in the worker after each request (the answer is sent): what the call left
-    behind given back (``gc_tuning.release_after_call``; its full collection only when no
-    other request of the worker is running)."""
-    release_after_call(others_running=_running_calls.finish() > 0)
+    behind given back: the caches keyed by its data emptied (``fhir_maps.clear_call_caches``),
+    FHIR's element names read again by orjson (``fhir_io.json_keys.prepare_json_keys``: the
+    keys the call made in their slots are let go), then ``gc_tuning.release_after_call`` (its
+    full collection only when no other request of the worker is running)."""
+    others_running = _running_calls.finish() > 0
+    clear_call_caches()
+    prepare_json_keys()
+    release_after_call(others_running=others_running)
 
 
 def child_exit(server: Any, worker: Any) -> None:

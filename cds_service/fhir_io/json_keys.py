@@ -137,17 +137,37 @@ def stored_element_names() -> tuple[str, ...]:
     return tuple(document["names"])
 
 
+def reading_order() -> tuple[str, ...]:
+    """Every key ``prepare_json_keys`` may read, each once, in reading order: the element
+    names, then the request keys (``subject`` is both: read with the latter)."""
+    last_first = dict.fromkeys(reversed((*stored_element_names(), *_DOCUMENT_KEYS)))
+    return tuple(reversed(last_first))
+
+
 @cache
-def _keys_document() -> bytes:
-    """One JSON object with every key ``prepare_json_keys`` reads, in reading order."""
-    return orjson.dumps(dict.fromkeys((*stored_element_names(), *_DOCUMENT_KEYS)))
+def _kept_keys_document() -> bytes:
+    """One JSON object of the keys that keep their orjson slot when all of ``reading_order``
+    is read: asked of orjson once (its slots depend on its hash). Read backwards after one
+    read of them all, a key whose slot a later key took is missing (orjson makes it again,
+    evicting the later one, which was already found kept)."""
+    names = reading_order()
+    made = dict(zip(names, orjson.loads(orjson.dumps(dict.fromkeys(names))), strict=True))
+    kept = [name for name in reversed(names) if _read_key(name) is made[name]]
+    return orjson.dumps(dict.fromkeys(reversed(kept)))
+
+
+def _read_key(name: str) -> str:
+    (key,) = orjson.loads(orjson.dumps({name: None}))
+    return str(key)
 
 
 def prepare_json_keys() -> list[str]:
     """Have orjson make the keys of the documents a call reads, now (see the module
-    docstring); the keys, as orjson's cache holds them. At worker start, and again after
-    each call, when the keys the call made in the slots of these are let go."""
-    return list(orjson.loads(_keys_document()))
+    docstring): of two keys of ``reading_order`` that share a slot, the later one. At worker
+    start, and again after each call, where the keys the call made in these slots are let go
+    and nothing is made (every other key is still cached); the keys, as orjson's cache holds
+    them."""
+    return list(orjson.loads(_kept_keys_document()))
 
 
 def _write_names_file() -> Path:

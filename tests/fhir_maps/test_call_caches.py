@@ -8,7 +8,9 @@ every one.
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 from map_fixtures import PATIENT_ID, observation
 
@@ -22,6 +24,21 @@ from fhir_maps.units import _cached_unit_key, _cached_unit_keys
 def _fresh(text: str) -> str:
     """An equal string that is a new object, as a decoder makes it from a call's body."""
     return "".join(list(text))
+
+
+def test_fhir_maps_caches_nothing_else_for_longer_than_a_call() -> None:
+    """Every other cache in fhir_maps is keyed by configuration, not by a call's data."""
+    import fhir_maps
+
+    package = Path(fhir_maps.__file__).parent
+    caches = {
+        f"{path.name}:{line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "call_caches.py"
+        for line in path.read_text().splitlines()
+        if re.search(r"\blru_cache\(|^\s*@(functools\.)?cache\b", line)
+    }
+    assert caches == {"conditions.py:@lru_cache(maxsize=16)", "validation.py:@cache"}
 
 
 def test_each_cache_keyed_by_a_call_s_data_is_a_call_cache() -> None:
