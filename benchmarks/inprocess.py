@@ -362,7 +362,7 @@ class Memory:
     retained_per_call_mb: float  # VmRSS growth per call over calls 2 to 5
     retained_settled_mb: float  # VmRSS after SETTLE_CALLS calls - before the first
     traced_peak_mb: float  # Python allocations at their peak during one call
-    traced_retained_kb: float  # Python allocations left after one call (gc.collect())
+    traced_retained_kb: float  # Python allocations left after one call and post_request
     traced_retainers: tuple[str, ...]  # where the retained allocations were made
 
     @property

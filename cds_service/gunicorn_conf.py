@@ -25,7 +25,8 @@ timeouts) stay on the command line.
   blocks of Python memory; collects, unless another request of the worker is running
   (``pre_request`` and ``post_request`` count them); and returns the C heap the call freed to
   the system (``gc_tuning.release_after_call``): a worker's first call leaves it 1-3 MB bigger
-  (none of it the call's data), later calls nothing more.
+  (no object of the call but the JSON keys of names outside FHIR's), later calls nothing more
+  when they come one at a time.
 - **No control socket.** gunicorn 25.1 opens a control socket by default, in
   ``$XDG_RUNTIME_DIR`` or ``$HOME/.gunicorn/``: in the image the service user has no home (every
   start logged ``Permission denied: '/home/crs'``), and two instances on one host share the path

@@ -8,14 +8,15 @@ With the call caches emptied (``fhir_maps.clear_call_caches``), the names orjson
 first time were what still kept 4 blocks after a worker's first M call (docs/performance.md,
 phase 6).
 
-``prepare_json_keys()`` has orjson read one document whose keys are every element name of the
-resource types this service reads (``READ_RESOURCE_TYPES``) and of the datatypes inside them,
-as FHIR R4 defines them, then the keys of a hook request's members: at worker start the names
-are made among objects that live as long as the worker. Two names of the set can share a slot
-(about one in eight does: the later one keeps it, so the names more resource types hold are
-read last, ``element_names``); a call that meets the other one makes it in that slot, among its
-data. So gunicorn runs it again after each call (``gc_tuning.release_after_call``, 0.05 ms):
-the call's keys in those slots are let go. A name outside the set (an element of another
+``prepare_json_keys()`` has orjson read the element names of the resource types a call can
+bring (``READ_RESOURCE_TYPES``) and of the datatypes inside them, as FHIR R4 defines them,
+then the keys of a hook request's members: at worker start the names are made among objects
+that live as long as the worker. Two names of the set can share a slot (about one in eight
+does: the later one keeps it, so the names more resource types hold are read last,
+``element_names``); a call that meets the other one makes it in that slot, among its data. So
+gunicorn's ``post_request`` runs it again after each call (0.05 ms): it reads only the names
+that keep their slot (found once, by asking orjson), makes nothing while the cache holds them,
+and lets go of the call's keys in those slots. A name outside the set (an element of another
 resource type, a misspelling) that takes an empty slot is still made by the call that meets it
 and kept.
 
