@@ -158,6 +158,7 @@ def _kept_keys_document() -> bytes:
 
 
 def _read_key(name: str) -> str:
+    """The key orjson hands out for ``name`` now: its cached string, or a new one it caches."""
     (key,) = orjson.loads(orjson.dumps({name: None}))
     return str(key)
 

@@ -15,6 +15,7 @@ import pytest
 from cds_service import gunicorn_conf
 from cds_service.fhir_io.json_keys import (
     READ_RESOURCE_TYPES,
+    _read_key,
     element_names,
     prepare_json_keys,
     reading_order,
@@ -55,12 +56,6 @@ def test_names_of_nested_types_and_of_extensions_values_are_included() -> None:
     # extension, an extension's value[x]
     assert {"low", "mode", "rateQuantity", "frequency", "_value", "valueCode"} <= names
     assert "contributor" not in names  # only Contributor, an extension's value type, has it
-
-
-def _read(name: str) -> str:
-    """The key orjson hands out for ``name`` now (its cached string, or a new one it caches)."""
-    (key,) = orjson.loads(orjson.dumps({name: None}))
-    return key
 
 
 def _slot_losers() -> list[str]:
@@ -121,8 +116,10 @@ def test_of_two_names_in_one_orjson_slot_the_one_read_later_is_kept() -> None:
     assert 0 < len(losers) < len(order) // 3
     for loser in losers:
         made = {key: key for key in prepare_json_keys()}
-        _read(loser)  # takes the slot of the name that kept it
-        (kept,) = [name for name in made if name not in losers and _read(name) is not made[name]]
+        _read_key(loser)  # takes the slot of the name that kept it
+        (kept,) = [
+            name for name in made if name not in losers and _read_key(name) is not made[name]
+        ]
         assert order.index(kept) > order.index(loser)
     prepare_json_keys()
 
@@ -139,7 +136,7 @@ def test_after_each_request_the_keys_a_call_made_in_their_slots_are_let_go() -> 
     call's data; post_request makes the element names again, and the cache lets it go."""
     loser = _slot_losers()[0]
     prepare_json_keys()
-    call_made = _read("".join(loser))
+    call_made = _read_key("".join(loser))
     held = sys.getrefcount(call_made)
     gunicorn_conf.post_request(worker=None, req=None, environ={}, resp=None)
     assert sys.getrefcount(call_made) == held - 1  # only this test holds it now
