@@ -137,6 +137,7 @@ class SizeResult:
     status: int  # of the last call: 200 when answered
     handling: Samples  # wall time of the call
     handling_cpu: Samples  # CPU time of the handling thread: wall minus waiting for a core
+    after_answer_cpu: Samples  # gunicorn's post_request after each call (not in the call)
     loads: Samples  # the floor: orjson.loads of the body, wall
     loads_cpu: Samples
     ratios: Samples  # per round: call / floor, wall
@@ -242,12 +243,16 @@ def _stages(app: Flask, payload: Payload, rounds: int) -> StageTimes:
 
 
 def run_size(app: Flask, payload: Payload, rounds: int, warmup: int = 2) -> SizeResult:
-    """Time ``rounds`` interleaved rounds of (the call, ``orjson.loads``) on one payload."""
+    """Time ``rounds`` interleaved rounds of (the call, ``orjson.loads``) on one payload.
+    Each call and each floor starts as a worker's call does, after gunicorn's ``post_request``
+    (it empties the caches the next call fills again, collects and gives the freed heap back);
+    the hook after each call is timed on its own: in a worker it runs after the answer is sent."""
     client = app.test_client()
     status, answer = 0, {}
     for _ in range(warmup):
         status, answer = post(client, payload.body)
-    handling, handling_cpu = Samples(), Samples()
+        after_request()
+    handling, handling_cpu, after_answer_cpu = Samples(), Samples(), Samples()
     loads, loads_cpu = Samples(), Samples()
     ratios, ratios_cpu = Samples(), Samples()
     gc_call = gc_floor = 0.0
@@ -260,6 +265,9 @@ def run_size(app: Flask, payload: Payload, rounds: int, warmup: int = 2) -> Size
             status, _ = post(client, payload.body)
             call, call_cpu = wall() - started, cpu() - started_cpu
             gc_call += gc_timer.seconds - mark
+            started_cpu = cpu()
+            after_request()
+            after_answer_cpu.add(cpu() - started_cpu)
 
             mark = gc_timer.seconds
             started, started_cpu = wall(), cpu()
@@ -267,6 +275,7 @@ def run_size(app: Flask, payload: Payload, rounds: int, warmup: int = 2) -> Size
             floor, floor_cpu = wall() - started, cpu() - started_cpu
             gc_floor += gc_timer.seconds - mark
             del document  # freed after the clock: the floor is the parse alone
+            after_request()  # so that the floor, too, starts as a worker's call does
 
             handling.add(call)
             handling_cpu.add(call_cpu)
@@ -283,6 +292,7 @@ def run_size(app: Flask, payload: Payload, rounds: int, warmup: int = 2) -> Size
         status=status,
         handling=handling,
         handling_cpu=handling_cpu,
+        after_answer_cpu=after_answer_cpu,
         loads=loads,
         loads_cpu=loads_cpu,
         ratios=ratios,

@@ -329,9 +329,11 @@ def performance_markdown(results: Results) -> str:
     lines += [
         "Each round: one POST of the body through the Flask test client (authentication off; "
         "parse, fhir_io, fhir_maps, grading, cards, audit row), then `orjson.loads` of the same "
-        "body (the floor; its result is freed after the clock stops). Times in ms; CPU is the "
-        "CPU time of the thread, which moves less than wall time when other processes compete "
-        "for the cores.",
+        "body (the floor; its result is freed after the clock stops); each of the two after "
+        "gunicorn's `post_request` hook, as a worker's call comes after the last one's (the "
+        "hook after the call is timed apart: the last row of the stage table). Times in ms; "
+        "CPU is the CPU time of the thread, which moves less than wall time when other processes "
+        "compete for the cores.",
         "",
     ]
     header = [
@@ -422,6 +424,13 @@ def performance_markdown(results: Results) -> str:
             [
                 "the whole call through Flask (CPU, from the rounds above)",
                 *(_ms(r.handling_cpu.median) for r in staged),
+                *([""] if medium is not None else []),
+            ]
+        )
+        rows.append(
+            [
+                "after the answer, not in the call: gunicorn's post_request (CPU, rounds above)",
+                *(_ms(r.after_answer_cpu.median) for r in staged),
                 *([""] if medium is not None else []),
             ]
         )
