@@ -167,13 +167,16 @@ def targets(results: Results) -> list[Target]:
     by_name = {result.payload_name: result for result in results.sizes}
     medium = by_name.get("M")
     if medium is not None:
-        ratio = medium.ratios.median
+        ratio = medium.target_ratio
         rows.append(
             Target(
                 "M in process: the call <= 1.5 x orjson.loads of the same body (same process, "
-                "production GC, median of interleaved rounds)",
-                f"{ratio:.2f} x ({_ms(medium.handling.median)} / {_ms(medium.loads.median)} ms;"
-                f" CPU {medium.ratios_cpu.median:.2f} x)",
+                "production GC, median of interleaved rounds; judged on the larger of the ratio "
+                "to the floor after the hook and to orjson.loads alone)",
+                f"{medium.ratios.median:.2f} x ({_ms(medium.handling.median)} / "
+                f"{_ms(medium.loads.median)} ms; CPU {medium.ratios_cpu.median:.2f} x); "
+                f"{medium.ratio_to_alone:.2f} x orjson.loads alone "
+                f"({_ms(medium.loads_alone.median)} ms)",
                 ratio <= RATIO_TARGET,
             )
         )
@@ -191,7 +194,8 @@ def targets(results: Results) -> list[Target]:
                 "the floor is fair: orjson.loads in the same process with the production GC "
                 "settings of create_app()",
                 f"same process and collector as the call (thresholds {thresholds}, start-up "
-                f"objects frozen); cyclic GC up to {worst:.0%} of the floor, as in a worker",
+                f"objects frozen); cyclic GC up to {worst:.0%} of the floor, as in a worker; "
+                "the floor after gunicorn's post_request, as the call, and alone (no hook)",
                 gc.get_threshold() == GC_THRESHOLDS,
             )
         )
@@ -205,8 +209,9 @@ def targets(results: Results) -> list[Target]:
             Target(
                 f"{name} ({result.resources:,} resources, {result.megabytes:.0f} MB) answered, "
                 "not refused, <= 1.5 x orjson.loads",
-                f"{answered}, {result.ratios.median:.2f} x",
-                result.answered and result.ratios.median <= RATIO_TARGET,
+                f"{answered}, {result.ratios.median:.2f} x ({result.ratio_to_alone:.2f} x "
+                "orjson.loads alone)",
+                result.answered and result.target_ratio <= RATIO_TARGET,
             )
         )
     if results.growth is not None:
@@ -399,7 +404,7 @@ def performance_markdown(results: Results) -> str:
         total_m = sum(samples.median for _, samples in medium.stages.as_rows()) if medium else 0.0
         rows = [
             [
-                "(the floor, not a stage: orjson.loads of the body)",
+                "(the floor, not a stage: orjson.loads of the body, no hook between)",
                 *(_ms(r.stages.loads.median) for r in staged),
                 *([""] if medium is not None else []),
             ]
@@ -543,7 +548,8 @@ def readme_summary(results: Results) -> str:
         lines.append(
             f"- {name} ({r.resources:,} resources, {r.megabytes:.1f} MB){state}: "
             f"{_ms(r.handling.median)} ms median in process ({_ms(r.handling_cpu.median)} ms "
-            f"CPU); {r.ratios.median:.2f} x `orjson.loads` of the same body"
+            f"CPU); {r.ratios.median:.2f} x `orjson.loads` of the same body after the hook, "
+            f"{r.ratio_to_alone:.2f} x it alone"
         )
     if results.growth is not None:
         growth = results.growth

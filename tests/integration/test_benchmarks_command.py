@@ -36,4 +36,6 @@ def test_the_benchmark_command_prints_every_target_without_writing(tmp_path):
     assert "| 100000, 50, 100 |" in out  # the production GC thresholds, in process
     # The rounds run gunicorn's post_request after each call, as a worker does, timed apart.
     assert "| after the answer, not in the call: gunicorn's post_request" in out
+    # The hook slows orjson.loads: the ratio to it alone is printed too, and judged on.
+    assert "x it alone" in out
     assert (REPO / "docs" / "performance.md").read_text() == before  # --quick writes nothing
