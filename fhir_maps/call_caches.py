@@ -6,7 +6,7 @@ though: made while the call's data were being read, they sit among them in pymal
 blocks (arenas), and while a cache keeps one of them alive the whole block stays with the
 process: 6 of the 9 blocks a worker's first L call left behind (docs/performance.md, phase
 6). ``clear_call_caches()`` empties every one of them; gunicorn runs it after each
-request (``cds_service.gc_tuning.release_after_call``). The next call fills them again: a few
+request (``cds_service.gunicorn_conf.post_request``). The next call fills them again: a few
 distinct values per call, each worked out once; emptying them takes 0.02 ms after an M call
 and 0.3 ms after an XL one (measured after the call, in the benchmark's process).
 
