@@ -22,6 +22,7 @@ from pathlib import Path
 from benchmarks.http_load import LevelResult, ServerSettings, run_levels
 from benchmarks.inprocess import (
     FIXED_MMAP_THRESHOLD,
+    MEMORY_PROCESSES,
     Memory,
     SizeResult,
     growth,
@@ -134,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
 
     memory: list[Memory] = []
     if not options.no_memory and not options.quick:
-        _say("memory, one fresh process per payload ...")
+        _say(f"memory, {MEMORY_PROCESSES} fresh processes per payload ...")
         measured = [payload for payload in payloads if payload.size.name != "S"]
-        memory = run_memory(measured, payloads[0])
+        memory = run_memory(measured, payloads[0], processes=MEMORY_PROCESSES)
         memory += run_memory(measured, payloads[0], FIXED_MMAP_THRESHOLD)
 
     server: ServerSettings | None = None

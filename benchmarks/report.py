@@ -161,6 +161,20 @@ def _shares(level: LevelResult) -> str:
     return " / ".join(f"{share:.0%}" for share in level.worker_shares) or "-"
 
 
+def _default_memory(memory: Sequence[Memory]) -> dict[str, list[Memory]]:
+    """The default allocator's memory runs by payload, in the order measured."""
+    by_payload: dict[str, list[Memory]] = {}
+    for run in memory:
+        if run.allocator == "default":
+            by_payload.setdefault(run.payload_name, []).append(run)
+    return by_payload
+
+
+def _each(runs: Sequence[Memory], name: str) -> str:
+    """One figure of each process, as "+0.9 / +2.1 / +1.4"."""
+    return " / ".join(f"{getattr(run, name):+.1f}" for run in runs)
+
+
 def targets(results: Results) -> list[Target]:
     """Every target of issue 13, in the issue's order, with what this run measured."""
     rows: list[Target] = []
@@ -237,31 +251,34 @@ def targets(results: Results) -> list[Target]:
         )
     else:
         rows.append(Target("XL within 500 ms in process on one core", "not run", None))
-    default_memory = [m for m in results.memory if m.allocator == "default"]
-    if default_memory:
-        for memory in default_memory:
-            rows.append(
-                Target(
-                    f"{memory.payload_name}: peak RSS growth per call <= 3 x the body",
-                    f"{memory.rss_peak_delta_mb:.0f} MB for {memory.body_mb:.1f} MB = "
-                    f"{memory.peak_per_body:.1f} x",
-                    memory.peak_per_body <= PEAK_PER_BODY_TARGET,
-                )
+    by_payload = _default_memory(results.memory)
+    for name, runs in by_payload.items():
+        worst = max(runs, key=lambda memory: memory.peak_per_body)
+        rows.append(
+            Target(
+                f"{name}: peak RSS growth per call <= 3 x the body"
+                + (f" (worst of {len(runs)} fresh processes)" if len(runs) > 1 else ""),
+                f"{worst.rss_peak_delta_mb:.0f} MB for {worst.body_mb:.1f} MB = "
+                f"{worst.peak_per_body:.1f} x",
+                worst.peak_per_body <= PEAK_PER_BODY_TARGET,
             )
-        for memory in default_memory:
-            retained = max(memory.retained_per_call_mb, memory.traced_retained_kb / 1024)
-            rows.append(
-                Target(
-                    f"{memory.payload_name}: nothing retained after the call",
-                    f"RSS {memory.retained_first_mb:+.1f} MB after the first call, "
-                    f"{memory.retained_per_call_mb:+.1f} MB per later call, "
-                    f"{memory.retained_settled_mb:+.1f} MB after {SETTLE_CALLS}; Python objects "
-                    f"{memory.traced_retained_kb:+.0f} KiB",
-                    retained <= RETAINED_TARGET_MB
-                    and memory.retained_first_mb <= RETAINED_TARGET_MB,
-                )
+        )
+    for name, runs in by_payload.items():
+        rows.append(
+            Target(
+                f"{name}: nothing retained after the call (RSS after the first call and after "
+                f"{SETTLE_CALLS}, growth per later call, Python objects: each <= "
+                f"{RETAINED_TARGET_MB:.1f} MB"
+                + (f", in each of {len(runs)} fresh processes)" if len(runs) > 1 else ")"),
+                f"RSS {_each(runs, 'retained_first_mb')} MB after the first call, "
+                f"{_each(runs, 'retained_per_call_mb')} MB per later call, "
+                f"{_each(runs, 'retained_settled_mb')} MB after {SETTLE_CALLS}; Python objects "
+                + " / ".join(f"{m.traced_retained_kb:+.0f}" for m in runs)
+                + " KiB",
+                max(m.retained_worst_mb for m in runs) <= RETAINED_TARGET_MB,
             )
-    else:
+        )
+    if not by_payload:
         rows.append(Target("peak RSS growth <= 3 x the body; nothing retained", "not run", None))
     level = _level(results.levels, P99_CONCURRENCY)
     if level is not None and level.latency.values:
@@ -442,11 +459,12 @@ def performance_markdown(results: Results) -> str:
         lines += _table(header, rows)
 
     if results.memory:
-        lines += ["", "### Memory of a call (fresh process per payload, warmed up with S)", ""]
+        lines += ["", "### Memory of a call (fresh processes, each warmed up with S)", ""]
         lines += _table(
             [
                 "payload",
                 "allocator",
+                "process",
                 "body MB",
                 "RSS before, MB",
                 "peak RSS growth, MB",
@@ -461,6 +479,7 @@ def performance_markdown(results: Results) -> str:
                 [
                     m.payload_name,
                     m.allocator,
+                    str(m.process),
                     f"{m.body_mb:.1f}",
                     f"{m.rss_before_mb:.0f}",
                     f"{m.rss_peak_delta_mb:.0f}",
@@ -474,12 +493,14 @@ def performance_markdown(results: Results) -> str:
                 for m in results.memory
             ],
         )
-        retainers = [
-            (m.payload_name, line)
-            for m in results.memory
-            if m.allocator == "default"
-            for line in m.traced_retainers
-        ]
+        retainers = list(
+            dict.fromkeys(
+                (m.payload_name, line)
+                for m in results.memory
+                if m.allocator == "default"
+                for line in m.traced_retainers
+            )
+        )
         if retainers:
             lines += ["", "Largest Python allocations kept after a call:", ""]
             lines += [f"- {name}: `{line}`" for name, line in retainers]
@@ -557,14 +578,15 @@ def readme_summary(results: Results) -> str:
             f"- growth from {growth.low} to {growth.high}: exponent {growth.exponent:.2f} "
             f"(1 = linear)"
         )
-    default_memory = [m for m in results.memory if m.allocator == "default"]
-    if default_memory:
-        largest = default_memory[-1]
+    by_payload = _default_memory(results.memory)
+    if by_payload:
+        name, runs = list(by_payload.items())[-1]
+        worst = max(runs, key=lambda run: run.peak_per_body)
         lines.append(
-            f"- memory of one {largest.payload_name} call: peak RSS growth "
-            f"{largest.rss_peak_delta_mb:.0f} MB ({largest.peak_per_body:.1f} x the body), "
-            f"{largest.retained_first_mb:+.1f} MB kept after the first call, "
-            f"{largest.retained_per_call_mb:+.1f} MB per later call"
+            f"- memory of one {name} call: peak RSS growth {worst.rss_peak_delta_mb:.0f} MB "
+            f"({worst.peak_per_body:.1f} x the body), {_each(runs, 'retained_first_mb')} MB "
+            f"kept after the first call, {_each(runs, 'retained_settled_mb')} MB after "
+            f"{SETTLE_CALLS} ({len(runs)} fresh processes)"
         )
     level = _level(results.levels, P99_CONCURRENCY)
     if level is not None and level.latency.values:
