@@ -602,7 +602,7 @@ def readme_summary(results: Results) -> str:
     missed = [row for row in rows if row.met is False]
     lines.append(
         f"- issue 13 targets: {len(met)} met, {len(missed)} not met"
-        + (": " + "; ".join(row.name for row in missed) if missed else "")
+        + (": " + "; ".join(row.name.split(" (")[0] for row in missed) if missed else "")
         + " (docs/performance.md has the table)"
     )
     facts = results.facts
