@@ -11,7 +11,7 @@ ratio is the median over rounds of call / floor. Only the body bytes are held be
 as in a server.
 
 A second pass times the stages one by one on the CPU clock of the thread (for finding hot
-spots), and a subprocess per payload measures peak and retained memory on a fresh app.
+spots), and fresh subprocesses per payload measure peak and retained memory on a fresh app.
 """
 
 from __future__ import annotations
