@@ -30,7 +30,6 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import product
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -510,37 +509,40 @@ def run_memory(
 ) -> list[Memory]:
     """Peak and retained memory of calls per payload, in ``processes`` fresh Python processes
     each (with ``allocator`` added to their environment)."""
-    results = []
+    results: list[Memory] = []
     with tempfile.TemporaryDirectory() as directory:
         warmup_file = Path(directory) / "warmup.json"
         warmup_file.write_bytes(warmup.body)
-        for payload, process in product(payloads, range(1, processes + 1)):
+        for payload in payloads:
             target = Path(directory) / f"{payload.size.name}.json"
-            target.write_bytes(payload.body)
-            completed = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.inprocess",
-                    str(warmup_file),
-                    str(target),
-                    payload.size.name,
-                ],
-                capture_output=True,
-                check=True,
-                cwd=Path(__file__).absolute().parent.parent,
-                env={**os.environ, "PYTHONHASHSEED": "0", **(allocator or {})},
-                timeout=1800,
-            )
-            document = orjson.loads(completed.stdout.splitlines()[-1])
-            document["traced_retainers"] = tuple(document["traced_retainers"])
-            document["allocator"] = (
-                " ".join(f"{k}={v}" for k, v in allocator.items()) if allocator else "default"
-            )
-            document["process"] = process
-            results.append(Memory(**document))
+            target.write_bytes(payload.body)  # once: each process of the payload reads it
+            results += [
+                _memory_process(warmup_file, target, payload.size.name, allocator, process)
+                for process in range(1, processes + 1)
+            ]
             target.unlink()
     return results
+
+
+def _memory_process(
+    warmup: Path, target: Path, name: str, allocator: dict[str, str] | None, process: int
+) -> Memory:
+    """``measure_memory`` in a fresh Python process (``allocator`` added to its environment)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.inprocess", str(warmup), str(target), name],
+        capture_output=True,
+        check=True,
+        cwd=Path(__file__).absolute().parent.parent,
+        env={**os.environ, "PYTHONHASHSEED": "0", **(allocator or {})},
+        timeout=1800,
+    )
+    document = orjson.loads(completed.stdout.splitlines()[-1])
+    document["traced_retainers"] = tuple(document["traced_retainers"])
+    document["allocator"] = (
+        " ".join(f"{k}={v}" for k, v in allocator.items()) if allocator else "default"
+    )
+    document["process"] = process
+    return Memory(**document)
 
 
 if __name__ == "__main__":  # the memory subprocess: WARMUP_FILE TARGET_FILE NAME
