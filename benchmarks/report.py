@@ -175,6 +175,11 @@ def _each(runs: Sequence[Memory], name: str) -> str:
     return " / ".join(f"{getattr(run, name):+.1f}" for run in runs)
 
 
+def _worst_peak(runs: Sequence[Memory]) -> Memory:
+    """The process whose call peaked at the largest multiple of the body: the one judged."""
+    return max(runs, key=lambda run: run.peak_per_body)
+
+
 def targets(results: Results) -> list[Target]:
     """Every target of issue 13, in the issue's order, with what this run measured."""
     rows: list[Target] = []
@@ -202,13 +207,13 @@ def targets(results: Results) -> list[Target]:
     if floors:
         from cds_service.gc_tuning import GC_THRESHOLDS
 
-        worst = max(r.gc_floor_share for r in floors)
+        gc_share = max(r.gc_floor_share for r in floors)
         rows.append(
             Target(
                 "the floor is fair: orjson.loads in the same process with the production GC "
                 "settings of create_app()",
                 f"same process and collector as the call (thresholds {thresholds}, start-up "
-                f"objects frozen); cyclic GC up to {worst:.0%} of the floor, as in a worker; "
+                f"objects frozen); cyclic GC up to {gc_share:.0%} of the floor, as in a worker; "
                 "the floor after gunicorn's post_request, as the call, and alone (no hook)",
                 gc.get_threshold() == GC_THRESHOLDS,
             )
@@ -253,7 +258,7 @@ def targets(results: Results) -> list[Target]:
         rows.append(Target("XL within 500 ms in process on one core", "not run", None))
     by_payload = _default_memory(results.memory)
     for name, runs in by_payload.items():
-        worst = max(runs, key=lambda memory: memory.peak_per_body)
+        worst = _worst_peak(runs)
         rows.append(
             Target(
                 f"{name}: peak RSS growth per call <= 3 x the body"
@@ -581,7 +586,7 @@ def readme_summary(results: Results) -> str:
     by_payload = _default_memory(results.memory)
     if by_payload:
         name, runs = list(by_payload.items())[-1]
-        worst = max(runs, key=lambda run: run.peak_per_body)
+        worst = _worst_peak(runs)
         lines.append(
             f"- memory of one {name} call: peak RSS growth {worst.rss_peak_delta_mb:.0f} MB "
             f"({worst.peak_per_body:.1f} x the body), {_each(runs, 'retained_first_mb')} MB "

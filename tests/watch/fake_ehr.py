@@ -25,10 +25,13 @@ JSON_HEADERS = {"Content-Type": "application/fhir+json"}
 Answer = tuple[int, dict[str, str], bytes]
 
 
-def rename_patient(resources: Iterable[Mapping[str, Any]], old: str, new: str) -> list[dict]:
+def rename_patient(
+    resources: Iterable[Mapping[str, Any]], old: str, new: str
+) -> list[dict[str, Any]]:
     """A demo chart under another patient id (every reference and the Patient's id)."""
     text = orjson.dumps(list(resources)).replace(old.encode(), new.encode())
-    return orjson.loads(text)
+    renamed: list[dict[str, Any]] = orjson.loads(text)
+    return renamed
 
 
 @dataclass
@@ -319,6 +322,7 @@ class _ThreadingServer(WSGIServer):
 
 def serve(ehr_factory: Callable[[int], FakeEhr]) -> tuple[FakeEhr, Callable[[], None]]:
     """Serve a ``FakeEhr`` over HTTP on a free loopback port; returns it and a stop function."""
+    ehr: FakeEhr  # made below, once the port is known; the server only calls it after that
     server = make_server(
         "127.0.0.1", 0, lambda e, s: ehr.wsgi(e, s), _ThreadingServer, _QuietHandler
     )
