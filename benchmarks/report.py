@@ -11,7 +11,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -170,9 +170,9 @@ def _default_memory(memory: Sequence[Memory]) -> dict[str, list[Memory]]:
     return by_payload
 
 
-def _each(runs: Sequence[Memory], name: str) -> str:
+def _each(figures: Iterable[float], spec: str = "+.1f") -> str:
     """One figure of each process, as "+0.9 / +2.1 / +1.4"."""
-    return " / ".join(f"{getattr(run, name):+.1f}" for run in runs)
+    return " / ".join(format(figure, spec) for figure in figures)
 
 
 def _worst_peak(runs: Sequence[Memory]) -> Memory:
@@ -275,11 +275,10 @@ def targets(results: Results) -> list[Target]:
                 f"{SETTLE_CALLS}, growth per later call, Python objects: each <= "
                 f"{RETAINED_TARGET_MB:.1f} MB"
                 + (f", in each of {len(runs)} fresh processes)" if len(runs) > 1 else ")"),
-                f"RSS {_each(runs, 'retained_first_mb')} MB after the first call, "
-                f"{_each(runs, 'retained_per_call_mb')} MB per later call, "
-                f"{_each(runs, 'retained_settled_mb')} MB after {SETTLE_CALLS}; Python objects "
-                + " / ".join(f"{m.traced_retained_kb:+.0f}" for m in runs)
-                + " KiB",
+                f"RSS {_each(m.retained_first_mb for m in runs)} MB after the first call, "
+                f"{_each(m.retained_per_call_mb for m in runs)} MB per later call, "
+                f"{_each(m.retained_settled_mb for m in runs)} MB after {SETTLE_CALLS}; "
+                f"Python objects {_each((m.traced_retained_kb for m in runs), '+.0f')} KiB",
                 max(m.retained_worst_mb for m in runs) <= RETAINED_TARGET_MB,
             )
         )
@@ -589,8 +588,9 @@ def readme_summary(results: Results) -> str:
         worst = _worst_peak(runs)
         lines.append(
             f"- memory of one {name} call: peak RSS growth {worst.rss_peak_delta_mb:.0f} MB "
-            f"({worst.peak_per_body:.1f} x the body), {_each(runs, 'retained_first_mb')} MB "
-            f"kept after the first call, {_each(runs, 'retained_settled_mb')} MB after "
+            f"({worst.peak_per_body:.1f} x the body), "
+            f"{_each(m.retained_first_mb for m in runs)} MB kept after the first call, "
+            f"{_each(m.retained_settled_mb for m in runs)} MB after "
             f"{SETTLE_CALLS} ({len(runs)} fresh processes)"
         )
     level = _level(results.levels, P99_CONCURRENCY)
