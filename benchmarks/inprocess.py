@@ -379,7 +379,7 @@ def growth(results: Sequence[SizeResult], low: str = "M", high: str = "XL") -> G
     )
 
 
-# -- memory, in a fresh process per payload -------------------------------------------------------
+# -- memory, in fresh processes per payload ------------------------------------------------------
 
 
 #: An allocator setting the memory table compares with glibc's default (see docs).
