@@ -10,6 +10,7 @@ measures time: the order of what runs, and how the targets are judged).
 - "Nothing retained" is judged on the worst of the fresh processes, and on what stays after
   20 calls as well as after the first (the first call's figure moves by a pymalloc arena from
   one process to the next: one process can pass by chance).
+- The README summary names each missed target by its name without the method.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from benchmarks import inprocess
 from benchmarks.inprocess import Memory, SizeResult, StageTimes, make_app, run_size
 from benchmarks.payloads import SIZES, build_payload
-from benchmarks.report import Results, targets
+from benchmarks.report import Results, readme_summary, targets
 from benchmarks.stats import Samples
 
 
@@ -72,12 +73,12 @@ def test_the_cards_and_grade_reported_are_those_of_the_timed_calls(tmp_path, log
     assert result.grade is not None
 
 
-def _result(call_ms: float, floor_ms: float, alone_ms: float) -> SizeResult:
+def _result(call_ms: float, floor_ms: float, alone_ms: float, name: str = "M") -> SizeResult:
     def samples(milliseconds: float) -> Samples:
         return Samples([milliseconds / 1000] * 3)
 
     return SizeResult(
-        payload_name="M",
+        payload_name=name,
         description="",
         resources=1,
         megabytes=1.0,
@@ -155,3 +156,24 @@ def test_nothing_retained_is_judged_on_the_worst_process_and_after_20_calls(runs
 
 def test_memory_growth_per_later_call_counts_against_nothing_retained():
     assert _retained_verdict([_memory(1, first=0.5, settled=0.5, per_call=1.5)]) is False
+
+
+def test_the_readme_summary_names_each_missed_target_without_its_method():
+    facts = {"nproc": "2", "CPU": "cpu", "Python": "3.11", "code": "abc", "date (UTC)": "d"}
+    results = Results(
+        command="",
+        quick=False,
+        facts=facts,
+        sizes=[_result(40.0, 20.0, 20.0), _result(30.0, 15.0, 15.0, name="L")],
+        growth=None,
+        memory=[_memory(1, first=2.0, settled=2.0)],
+    )
+    (line,) = [line for line in readme_summary(results).splitlines() if "targets:" in line]
+    # Missed: M's and L's ratios (2 x), the stretch, M's retained memory (2 MB); met: the
+    # fair floor and the peak (1.3 x the body); XL, the growth and HTTP were not run.
+    assert line == (
+        "- issue 13 targets: 2 met, 4 not met: "
+        "M in process: the call <= 1.5 x orjson.loads of the same body; "
+        "M in process, stretch: <= 1.0 x; L answered, not refused, <= 1.5 x orjson.loads; "
+        "M: nothing retained after the call (docs/performance.md has the table)"
+    )
