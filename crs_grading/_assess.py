@@ -42,6 +42,7 @@ from crs_grading.inputs import (
     CultureResult,
     EncephalopathyScreen,
     GradingInputs,
+    Immunosuppressant,
     ImmunosuppressantDose,
     LabResult,
     LabTest,
@@ -248,6 +249,19 @@ def age_on(birth_date: date | None, on: date) -> tuple[int | None, float | None]
     years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
     last, following = _add_years(birth_date, years), _add_years(birth_date, years + 1)
     return years, years + (on - last).days / (following - last).days
+
+
+def _given(doses: Sequence[ImmunosuppressantDose], ctx: Context) -> list[ImmunosuppressantDose]:
+    """The immunosuppressants given for this course: every one since day 0, and tocilizumab
+    given before it in the scope window too (prophylaxis before an infusion, or doses before a
+    later step-up dose): the label's 8 h interval and four-dose limit hold for every dose, and
+    it masks fever whatever it was given for (SPEC 2.6, 2.4, 2.7). Doses sorted by time."""
+    earliest = min(ctx.since, ctx.as_of - timedelta(days=ctx.options.scope_days))
+    return [
+        d
+        for d in doses
+        if d.time >= ctx.since or (d.agent is Immunosuppressant.TOCILIZUMAB and d.time >= earliest)
+    ]
 
 
 def _latest_weight(
@@ -485,7 +499,7 @@ def assess(
     organ_all, organ_current = _organ.organ_findings(data.labs, ctx, baseline, gaps)
     gaps.extend(_stale_lab_gaps(data.labs, ctx))
 
-    given = [d for d in data.immunosuppressants if d.time >= ctx.since]
+    given = _given(data.immunosuppressants, ctx)
     lifted = [d.time for d in given if d.agent in astct2019.FEVER_LIFTED_BY]
     systems = {
         GradingSystem.LEE_2014: _SystemFindings(

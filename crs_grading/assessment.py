@@ -200,7 +200,7 @@ class Assessment:
     weight: Measurement | None  # latest body weight within 30 days
     age_years: float | None
     comorbidities: tuple[ConditionFinding, ...]
-    immunosuppressants_given: tuple[ImmunosuppressantDose, ...]  # since day 0, oldest first
+    immunosuppressants_given: tuple[ImmunosuppressantDose, ...]  # oldest first; see _given
     daily: tuple[DailyGrade, ...]
     data_gaps: tuple[str, ...]
     skipped: tuple[SkippedResource, ...]

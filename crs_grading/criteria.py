@@ -143,7 +143,7 @@ class AdviceCode(enum.StrEnum):
     IMMUNOSUPPRESSION_FOR_ALL = "immunosuppression-for-all"  # grade 3
     LIFE_THREATENING = "life-threatening"  # grade 4
     DEATH_RECORDED = "death-recorded"  # grade 5
-    ALREADY_GIVEN = "already-given"  # immunosuppressants since day 0
+    ALREADY_GIVEN = "already-given"  # Assessment.immunosuppressants_given
     REASSESS_AFTER_TOCILIZUMAB = "reassess-after-tocilizumab"  # within 24 h of a dose
     ICANS_BESIDE_GRADE_2_CRS = "icans-beside-grade-2-crs"  # ICANS >= 2 at CRS grade 2 (SPEC 2.9)
 

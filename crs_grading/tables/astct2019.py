@@ -39,8 +39,9 @@ GRADES: dict[Criterion, tuple[int, str]] = {
 FEVER_COMPARISON = Comparison.AT_LEAST
 FEVER_THRESHOLD_C = 38.0
 
-#: Tocilizumab or a corticosteroid given since day 0 lifts the fever requirement: the same set
-#: as the masked-fever warning of SPEC 2.7, defined once in ``signals``.
+#: Tocilizumab or a corticosteroid given (``Assessment.immunosuppressants_given``) lifts the
+#: fever requirement: the same set as the masked-fever warning of SPEC 2.7, defined once in
+#: ``signals``.
 FEVER_LIFTED_BY = FEVER_MASKING_AGENTS
 
 #: Vasopressin does not count towards "multiple vasopressors" (ASTCT 2019 grade 4).

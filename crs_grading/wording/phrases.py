@@ -156,7 +156,7 @@ ADVICE: dict[AdviceCode, str] = {
         "Grade 4 CRS is immediately life-threatening: immunosuppression for every patient."
     ),
     AdviceCode.DEATH_RECORDED: "Death recorded (grade 5): no treatment suggestion.",
-    AdviceCode.ALREADY_GIVEN: "Given since day 0: {doses}.",
+    AdviceCode.ALREADY_GIVEN: "Given so far: {doses}.",
     AdviceCode.REASSESS_AFTER_TOCILIZUMAB: (
         "Reassess at {at}: a second dose or a corticosteroid only if CRS has not improved."
     ),
@@ -189,7 +189,7 @@ ADVICE_BESIDE_ICANS: dict[AdviceCode, str] = {
 REDOSE: dict[RedoseRule, tuple[str, str]] = {
     RedoseRule.TOO_MANY_DOSES: (
         "No more tocilizumab: {count} doses given, at most {limit} in all.",
-        "{count} tocilizumab doses already given since day 0 (the last {last}); no more than "
+        "{count} tocilizumab doses already given (the last {last}); no more than "
         "{limit} doses in all (tocilizumab label: up to 3 additional doses after the first)",
     ),
     RedoseRule.TOO_SOON: (

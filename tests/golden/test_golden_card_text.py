@@ -119,7 +119,7 @@ def test_each_fact_is_said_once_across_the_cards_of_an_answer(name):
         "obtain blood cultures",
         "Hypotension from sepsis would not call for",
         "no longer track CRS",
-        "Given since day 0",
+        "Given so far",
         "Reassess at",
         "CRS mimics infection",
     ):
