@@ -265,9 +265,12 @@ def _given(doses: Sequence[ImmunosuppressantDose], ctx: Context) -> list[Immunos
 
 
 def _latest_weight(
-    weights: Sequence[Measurement], as_of: datetime, options: GradingOptions
+    weights: Sequence[Measurement], as_of: datetime, max_age: timedelta | None = None
 ) -> Measurement | None:
-    recent = [w for w in weights if w.time >= as_of - options.weight_max_age and w.value > 0]
+    """The latest positive weight (weights sorted by time), within ``max_age`` when given."""
+    recent = [
+        w for w in weights if w.value > 0 and (max_age is None or w.time >= as_of - max_age)
+    ]
     return recent[-1] if recent else None
 
 
@@ -464,10 +467,19 @@ def assess(
     therapy = choose_therapy(data.therapies, as_of, options)
     tz = options.timezone
     age_years, age = age_on(inputs.patient.birth_date, as_of.astimezone(tz).date())
-    weight = _latest_weight(data.weights, as_of, options)
-    stated = _latest_weight(data.stated_weights, as_of, options) if weight is None else None
+    weight = _latest_weight(data.weights, as_of, options.weight_max_age)
+    stated = (
+        _latest_weight(data.stated_weights, as_of, options.weight_max_age)
+        if weight is None
+        else None
+    )
     if stated is not None:
         weight = stated  # SPEC 3: the stated weight (3142-7) only as a last resort
+    # SPEC 2.3: weight-based drip rates convert with the latest body weight, at any age (the
+    # 30 days of SPEC 2.6 bound the dosing weight only); the stated weight last here too.
+    rate_weight = weight or _latest_weight(data.weights, as_of) or _latest_weight(
+        data.stated_weights, as_of
+    )
     ctx = Context(
         as_of=as_of,
         horizon=horizon,
@@ -475,7 +487,7 @@ def assess(
         day0=therapy.time.astimezone(tz).date() if therapy else None,
         options=options,
         age_years=age_years,
-        weight=weight,
+        weight=rate_weight,
     )
     gaps = Gaps()
     if age_years is None:
@@ -495,6 +507,12 @@ def assess(
     lee_oxygen, astct_oxygen = _oxygen.oxygen_findings(data.oxygen, ctx, gaps)
     lee_ventilation, astct_ventilation = _oxygen.ventilation_findings(data.ventilation, ctx)
     drips = _vasopressors.vasopressor_findings(data.vasopressors, ctx, gaps)
+    if rate_weight is not weight and rate_weight is not None:
+        if any(piece.weight_reference == rate_weight.reference for piece in drips.pieces):
+            gaps.add(
+                "vasopressor rates converted with the last body weight, charted more than "
+                f"{wording.span(options.weight_max_age)} ago"
+            )
     baseline = _organ.baselines(data.labs, ctx)
     organ_all, organ_current = _organ.organ_findings(data.labs, ctx, baseline, gaps)
     gaps.extend(_stale_lab_gaps(data.labs, ctx))
@@ -590,6 +608,7 @@ def assess(
         biomarkers=_signals.biomarker_summaries(data.labs, baseline, ctx),
         baseline_blood_pressure=pre_infusion[-1] if pre_infusion else None,
         weight=weight,
+        rate_weight=rate_weight,
         age_years=age,
         comorbidities=tuple(sorted(comorbidities, key=lambda c: c.reference)),
         immunosuppressants_given=tuple(given),

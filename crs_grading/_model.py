@@ -70,7 +70,7 @@ class Context:
     day0: date | None  # None: out of scope
     options: GradingOptions
     age_years: int | None  # completed years, None when unknown
-    weight: Measurement | None
+    weight: Measurement | None  # weight-based drip rates convert with it (SPEC 2.3)
 
     @property
     def current(self) -> Window:

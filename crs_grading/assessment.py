@@ -211,6 +211,9 @@ class Assessment:
     #: identified (its Medication could not be read). Each may have been the therapy, so the
     #: CRS check is incomplete rather than not needed (SPEC 2.1).
     unconfirmed_therapies: tuple[UnidentifiedAdministration, ...] = ()
+    #: The weight weight-based vasopressor rates were converted with (SPEC 2.3: the latest body
+    #: weight at any age; ``weight`` when there is one within 30 days).
+    rate_weight: Measurement | None = None
 
     @property
     def in_scope(self) -> bool:

@@ -82,7 +82,7 @@ def vasopressor_segments(
         day0=since.astimezone(options.timezone).date() if therapy is not None else None,
         options=options,
         age_years=None,
-        weight=assessment.weight,
+        weight=assessment.rate_weight,
     )
     administrations = sorted(
         (a for a in inputs.vasopressors if a.start <= ctx.horizon),

@@ -552,6 +552,37 @@ def test_unknown_rates_and_missing_weight_are_data_gaps(chart):
     assert "no body weight in the last 30 days" in gaps
 
 
+
+def test_a_weight_over_30_days_old_still_converts_a_drip_rate(chart, find_driver):
+    """SPEC 2.3: weight-based rates convert with the latest body weight (at any age; the
+    30 days of SPEC 2.6 bound the dosing weight): 0.3 ug/kg/min x 80 kg = 24 ug/min for 5 h is
+    high-dose norepinephrine, seed Table 3 -> grade 3, with the weight's age as a gap."""
+    weight = chart.weight(chart.t(-5), 80)
+    drip = chart.drip(NE, chart.t(26), chart.t(26, 5), 0.3, PER_KG)
+    assessment = chart.assess(chart.t(26, 6))
+    assert assessment.grade == 3
+    found = find_driver(assessment, "vasopressor-high-dose")
+    assert found is not None and set(found.evidence) == {drip, weight}
+    assert assessment.weight is None  # no dose is worked out from it (SPEC 2.6)
+    assert assessment.rate_weight is not None and assessment.rate_weight.reference == weight
+    gaps = assessment.data_gaps
+    assert "no body weight in the last 30 days" in gaps
+    assert (
+        "vasopressor rates converted with the last body weight, charted more than 30 days ago"
+        in gaps
+    )
+
+
+def test_the_dosing_weight_converts_drip_rates_when_there_is_one(chart):
+    """SPEC 2.3 / 2.6: the latest weight within 30 days is the one weight for both."""
+    chart.weight(chart.t(-5), 80)
+    recent = chart.weight(chart.t(20), 60)
+    chart.drip(NE, chart.t(26), chart.t(26, 5), 0.3, PER_KG)  # x 60 kg = 18 ug/min: low dose
+    assessment = chart.assess(chart.t(26, 6))
+    assert assessment.grade == 2
+    assert assessment.rate_weight is not None and assessment.rate_weight.reference == recent
+    assert not any("converted with the last body weight" in g for g in assessment.data_gaps)
+
 def test_ventilation_period_still_running_counts_until_as_of(chart):
     """seed Table 2 grade 4: an open ventilation period is ventilator support now."""
     chart.vent(chart.t(0, 2), None)
