@@ -477,6 +477,15 @@ def map_observation(context: MappingContext, observation: JSON, reference: str) 
         and _fast_lane(context, observation, identified.concept, reference)
     ):
         return
+    if (
+        identified is not None
+        and identified.by_name
+        and not _value_fits(observation, identified.concept)
+    ):
+        # Named like ours but not a measurement of it ("Temp Source: Oral"), or a panel whose
+        # name mentions one of ours (LOINC 85353-1's display names oxygen saturation and BMI):
+        # only its components can be read.
+        identified = None
     if identified is None:
         if "component" not in observation:
             return
@@ -490,8 +499,6 @@ def map_observation(context: MappingContext, observation: JSON, reference: str) 
         _read_components(context, observation, parts, time, reference, required=False)
         return
     concept = identified.concept
-    if identified.by_name and not _value_fits(observation, concept):
-        return  # "Temp Source: Oral": named like ours, but not a measurement of it
     if not context.status_counts(observation, OBSERVATION_COUNTED, OBSERVATION_IGNORED):
         return
     context.validate(observation)

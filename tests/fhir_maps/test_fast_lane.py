@@ -247,6 +247,18 @@ def test_pulse_oximetry_with_oxygen_parts_maps_alike(components):
         ]
 
 
+
+@pytest.mark.parametrize("display", [None, "oxygen saturation and BMI panel", "Temp Source"])
+def test_a_vital_signs_panel_named_like_one_of_ours_maps_alike(display):
+    """A panel (no value) whose display names one of our vitals: its components are read on
+    every path (the mappers read it: a name-matched code never takes the lane)."""
+    panel = _vital("85353-1", 0, None, component=[_part("8310-5", 39.0, "Cel")])
+    del panel["valueQuantity"]
+    if display is not None:
+        panel["code"]["coding"][0]["display"] = display
+    inputs = _assert_alike([panel])
+    assert [t.value for t in inputs.temperatures_c] == [39.0]
+
 def _lane(resource: JSON, kind: ObservationKind) -> tuple[bool, MappingContext]:
     context = MappingContext(MappingOptions())
     taken = observations._fast_lane(context, resource, kind, "Observation/obs-1")

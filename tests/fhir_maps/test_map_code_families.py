@@ -213,6 +213,39 @@ def test_spec_3_a_temperature_component_of_the_vital_signs_panel_85353_1_is_a_te
     assert {r.reference for r in inputs.temperatures_c} == {"Observation/obs1"}
 
 
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        (
+            "85353-1",
+            "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel",
+        ),
+        ("34565-2", "Vital signs, weight and height panel"),
+        ("34566-0", "Vital signs with method details panel"),
+        ("8716-3", "Vital signs"),
+    ],
+)
+def test_spec_3_a_vital_signs_panel_is_read_through_its_components_whatever_its_display(
+    code, display
+):
+    """SPEC 3: a temperature may be a component of a vital-signs panel (85353-1, ...). A panel
+    whose LOINC display names one of our vitals (oxygen saturation, weight) has no value of
+    that vital: its components are read, not the panel dropped (found in review)."""
+    panel = observation(code)
+    panel["code"]["coding"][0]["display"] = display
+    panel["component"] = [
+        _component(LOINC, "8310-5", 39.0, "Cel"),
+        _component(LOINC, "8480-6", 84, "mm[Hg]"),
+        _component(LOINC, "8462-4", 46, "mm[Hg]"),
+    ]
+    inputs = record(panel)
+    assert [t.value for t in inputs.temperatures_c] == [39.0]
+    ((pressure),) = inputs.blood_pressures
+    assert (pressure.systolic, pressure.diastolic) == (84, 46)
+    assert inputs.spo2_percent == () and inputs.weights_kg == ()
+    assert inputs.skipped == ()
+
+
 def test_spec_3_a_local_flowsheet_panel_is_read_through_named_components():
     panel = observation("9999", system=LOCAL, text="Vitals")
     panel["component"] = [
