@@ -944,11 +944,17 @@ def _spo2(
     reference: str,
     prefix: str,
 ) -> None:
-    read = _measured(holder, prefix, "SpO2")
-    if read is not None:
-        value = _percent(read.value, read.keys, prefix, "SpO2", PLAUSIBLE_SPO2_LOW)
-        context.spo2_percent.append(Measurement(time, value, reference))
-    if not prefix and "component" in holder:  # US Core pulse oximetry: FiO2 and flow parts
+    with_parts = not prefix and "component" in holder  # US Core pulse oximetry: FiO2 and flow
+    try:
+        read = _measured(holder, prefix, "SpO2")
+        if read is not None:
+            value = _percent(read.value, read.keys, prefix, "SpO2", PLAUSIBLE_SPO2_LOW)
+            context.spo2_percent.append(Measurement(time, value, reference))
+    except ElementError as error:
+        if not with_parts:
+            raise
+        context.skip_element(reference, error)  # SPEC 3: the FiO2 and flow parts still count
+    if with_parts:
         parts = [
             part for part in _components(context, holder, reference) if part[1] in OXYGEN_COMPONENTS
         ]
@@ -1018,9 +1024,15 @@ def _device_observation(
         return  # a number is not a device (e.g. an oxygen delivery index): not ours
     if not keys and "dataAbsentReason" not in holder and "component" not in holder:
         raise ElementError(f"{prefix}valueCodeableConcept", "is missing")
-    device = _device_value(holder, prefix)
-    support = _Support(device=device)
-    if not prefix and "component" in holder:
+    with_parts = not prefix and "component" in holder
+    try:
+        support = _Support(device=_device_value(holder, prefix))
+    except ElementError as error:
+        if not with_parts:
+            raise
+        context.skip_element(reference, error)  # SPEC 3: the FiO2 and flow parts still count
+        support = _Support()
+    if with_parts:
         for index, concept, component in _components(context, holder, reference):
             if concept in OXYGEN_COMPONENTS:
                 try:

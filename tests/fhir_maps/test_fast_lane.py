@@ -248,6 +248,16 @@ def test_pulse_oximetry_with_oxygen_parts_maps_alike(components):
 
 
 
+
+def test_an_unreadable_spo2_with_oxygen_parts_maps_alike():
+    """SPEC 3: the SpO2 bound is skipped as an element, the FiO2 and flow parts kept, alike on
+    every path."""
+    resource = _vital("2708-6", 70, "%", component=[_FLOW, _FIO2])
+    resource["valueQuantity"]["comparator"] = "<"
+    inputs = _assert_alike([resource])
+    assert inputs.spo2_percent == ()
+    assert [(o.fio2_percent, o.flow_l_per_min) for o in inputs.oxygen] == [(28.0, 2.0)]
+
 @pytest.mark.parametrize("display", [None, "oxygen saturation and BMI panel", "Temp Source"])
 def test_a_vital_signs_panel_named_like_one_of_ours_maps_alike(display):
     """A panel (no value) whose display names one of our vitals: its components are read on

@@ -349,6 +349,55 @@ def test_an_unrecognised_oxygen_device_is_skipped_and_reported():
     )
 
 
+_FIO2_50 = {
+    "code": {"coding": [{"system": LOINC, "code": "3150-0"}]},
+    "valueQuantity": quantity(50, "%"),
+}
+_FLOW_10 = {
+    "code": {"coding": [{"system": LOINC, "code": "3151-8"}]},
+    "valueQuantity": quantity(10, "L/min"),
+}
+
+
+def test_spec_3_an_unreadable_spo2_value_loses_only_itself_not_its_oxygen_parts():
+    """SPEC 3: one unreadable element loses only that element. US Core pulse oximetry (59408-5)
+    with SpO2 "< 70" (a bound, not a value) and FiO2 50% and 10 L/min as components: the
+    oxygen reading (grade 3 by FiO2 >= 40%) is kept (found in review: it was dropped)."""
+    resource = observation("59408-5")
+    resource["valueQuantity"] = {**quantity(70, "%"), "comparator": "<"}
+    resource["component"] = [_FIO2_50, _FLOW_10]
+    inputs = record(resource)
+    assert inputs.spo2_percent == ()
+    reading = _only(inputs.oxygen, "oxygen reading")
+    assert (reading.fio2_percent, reading.flow_l_per_min) == (50.0, 10.0)
+    ((skipped),) = inputs.skipped
+    assert skipped.reason.startswith("valueQuantity.comparator")
+    assert skipped.reason.endswith("only this element was not used")
+
+
+def test_spec_3_an_unrecognised_device_loses_only_itself_not_its_oxygen_parts():
+    """SPEC 3: a device row naming no device we know, with FiO2 50% as a component: the FiO2
+    counts, the device is reported."""
+    resource = observation(None, text="Oxygen delivery device")
+    resource["valueString"] = "Trach collar"
+    resource["component"] = [_FIO2_50]
+    inputs = record(resource)
+    reading = _only(inputs.oxygen, "oxygen reading")
+    assert (reading.fio2_percent, reading.device) == (50.0, None)
+    assert [s.reason for s in inputs.skipped] == [
+        "valueString is not a recognised oxygen delivery device: only this element was not used"
+    ]
+
+
+def test_an_unreadable_spo2_value_without_parts_still_skips_the_resource():
+    resource = observation("59408-5")
+    resource["valueQuantity"] = {**quantity(70, "%"), "comparator": "<"}
+    inputs = record(resource)
+    assert inputs.spo2_percent == () and inputs.oxygen == ()
+    ((skipped),) = inputs.skipped
+    assert not skipped.reason.endswith("only this element was not used")
+
+
 # --- blood pressure panels --------------------------------------------------------------------
 
 
