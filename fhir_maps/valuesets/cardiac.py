@@ -15,7 +15,13 @@ FAMILY = ObservationFamily(
         loinc("10230-1", "Left ventricular Ejection fraction", SPEC),
         loinc("18043-0", "Left ventricular Ejection fraction by US", CARRIED),
     ),
-    names=("left ventricular ejection fraction", "LV ejection fraction", "LV EF"),
+    names=(
+        "left ventricular ejection fraction",
+        "LV ejection fraction",
+        "LV EF",
+        "ejection fraction, LV",
+        "ejection fraction, left ventricular",
+    ),
     acronyms=("LVEF",),
     vetoes=("right", "RVEF", "goal", "target"),
 )

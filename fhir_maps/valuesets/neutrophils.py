@@ -35,6 +35,11 @@ ANC = ObservationFamily(
         "abs neut",
         "absolute neut",
         "neutrophil count absolute",
+        # Inverted as lab systems list them ("Neutrophils, Absolute"): the comma must be there.
+        "neutrophils, absolute",
+        "neutrophils (absolute)",
+        "neutrophil count, absolute",
+        "neutrophils, abs",
     ),
     acronyms=("ANC",),
     vetoes=_NOT_A_COUNT,
