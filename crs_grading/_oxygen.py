@@ -44,11 +44,20 @@ def _device_text(device: OxygenDevice) -> str:
 
 class _Nearby:
     """Which kinds of oxygen reading are charted within the pairing window of a time (SPEC 2.3:
-    FiO2 and flow charted as separate Observations within an hour are one requirement)."""
+    FiO2 and flow charted as separate Observations within an hour are one requirement).
+
+    Only a supplemental FiO2 (above room air's 21%) pairs: a room-air FiO2 cannot be the FiO2
+    of a flow or a device that delivers oxygen, so it is another moment (oxygen started or
+    stopped within the hour), and the flow or device keeps its own requirement.
+    """
 
     def __init__(self, readings: Sequence[OxygenReading]) -> None:
         ordered = sorted(readings, key=lambda reading: reading.time)
-        self._fio2 = [r.time for r in ordered if r.fio2_percent is not None]
+        self._fio2 = [
+            r.time
+            for r in ordered
+            if r.fio2_percent is not None and r.fio2_percent > lee2014.ROOM_AIR_FIO2_PERCENT
+        ]
         self._flow = [r.time for r in ordered if r.flow_l_per_min is not None]
         self._device = [
             r.time

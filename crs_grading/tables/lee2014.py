@@ -66,7 +66,8 @@ OXYGEN_ROWS: tuple[OxygenRow, ...] = (
 
 #: SPEC 2.3: a measured FiO2 always wins over a flow estimate. An FiO2 charted within this time
 #: of a flow or device reading (a separate flowsheet row) is the requirement; the flow and the
-#: device only describe it.
+#: device only describe it. Only an FiO2 above ``ROOM_AIR_FIO2_PERCENT`` pairs (room air cannot
+#: be the FiO2 of a flow or device: it is another moment).
 OXYGEN_PAIRING_WINDOW = timedelta(hours=1)
 
 #: Devices that deliver more than low-flow oxygen. With no FiO2 charted they count as FiO2 >= 40%

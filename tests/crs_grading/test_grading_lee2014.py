@@ -553,6 +553,22 @@ def test_unknown_rates_and_missing_weight_are_data_gaps(chart):
 
 
 
+
+def test_room_air_then_a_non_rebreather_within_the_hour_is_grade_3(chart):
+    """seed Table 2 / SPEC 2.3: FiO2 21% is no requirement, so it cannot be the FiO2 of a
+    non-rebreather charted 50 min later (found in review: it cancelled the device, grade 1)."""
+    chart.temp(chart.t(1), 39.0)
+    chart.oxygen(chart.t(1, 1), fio2=21)
+    chart.oxygen(chart.t(1, 1, 50), device=OxygenDevice.NON_REBREATHER)
+    assert chart.assess(chart.t(1, 2)).grade == 3
+
+
+def test_a_supplemental_fio2_within_the_hour_still_describes_a_device(chart):
+    """SPEC 2.3: a measured FiO2 (above 21%) always wins: 35% beside a non-rebreather is grade 2."""
+    chart.oxygen(chart.t(1, 1), fio2=35)
+    chart.oxygen(chart.t(1, 1, 50), device=OxygenDevice.NON_REBREATHER)
+    assert chart.assess(chart.t(1, 2)).grade == 2
+
 def test_a_weight_over_30_days_old_still_converts_a_drip_rate(chart, find_driver):
     """SPEC 2.3: weight-based rates convert with the latest body weight (at any age; the
     30 days of SPEC 2.6 bound the dosing weight): 0.3 ug/kg/min x 80 kg = 24 ug/min for 5 h is

@@ -81,6 +81,24 @@ _T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
             [("o/ra", 21, FiO2Source.MEASURED)],
             id="SPEC 2.3: a measured 21% is a measurement (no requirement by the table)",
         ),
+        pytest.param(
+            [
+                OxygenReading(_T0, "o/ra", 21),
+                OxygenReading(
+                    _T0 + timedelta(minutes=50), "o/nrb", device=OxygenDevice.NON_REBREATHER
+                ),
+            ],
+            [("o/ra", 21, FiO2Source.MEASURED), ("o/nrb", 40.0, FiO2Source.DEVICE)],
+            id="SPEC 2.3: a room-air FiO2 within the hour does not describe a non-rebreather",
+        ),
+        pytest.param(
+            [
+                OxygenReading(_T0, "o/flow", flow_l_per_min=6),
+                OxygenReading(_T0 + timedelta(minutes=30), "o/ra", 21),
+            ],
+            [("o/flow", 45.0, FiO2Source.ESTIMATED), ("o/ra", 21, FiO2Source.MEASURED)],
+            id="SPEC 2.3: a room-air FiO2 within the hour does not describe a flow (weaned)",
+        ),
     ],
 )
 def test_fio2_requirements_are_the_graders_pairing(readings, expected):
