@@ -155,7 +155,7 @@ def answer_hook(
             plan = plan_treatment(assessment, options, now=now)
             cards = patient_view_cards(assessment, plan, context)
         else:
-            cards = _order_cards(service, request, assessment, options, context, now)
+            cards = _order_cards(service, request, data, assessment, options, context, now)
     else:
         # Says why the answer is empty (SPEC 2.1), without patient data: no id, no drug names.
         logger.info(
@@ -169,7 +169,7 @@ def answer_hook(
                 "administrations or procedures could not be read",
                 extra={"fields": {"service": service.id, "unreadKeys": unread}},
             )
-        if assessment.unconfirmed_therapies and _shows_check_incomplete(service, request):
+        if assessment.unconfirmed_therapies and _shows_check_incomplete(service, request, data):
             # Which data could not be read, where the therapy may be: the card says itself
             # what is at stake, so the short lines.
             context = CardContext(
@@ -196,7 +196,7 @@ def answer_hook(
     return HookAnswer({"cards": cards}, audit)
 
 
-def _shows_check_incomplete(service: CdsService, request: HookRequest) -> bool:
+def _shows_check_incomplete(service: CdsService, request: HookRequest, data: PatientData) -> bool:
     """Where the "CRS check incomplete" card goes: patient-view; order-select when a draft
     order of a CRS-directed drug is selected (else every order of the patient would show it);
     never order-sign, which shows warnings and critical findings only."""
@@ -204,21 +204,24 @@ def _shows_check_incomplete(service: CdsService, request: HookRequest) -> bool:
         return True
     if service.hook == _ORDER_SIGN:
         return False
-    orders, skipped = _crs_draft_orders(service, request)
+    orders, skipped = _crs_draft_orders(service, request, data)
     return bool(orders or skipped)
 
 
 def _crs_draft_orders(
-    service: CdsService, request: HookRequest
+    service: CdsService, request: HookRequest, data: PatientData
 ) -> tuple[tuple[DraftMedicationOrder, ...], tuple[SkippedResource, ...]]:
     """The draft orders of CRS-directed drugs (order-select: the selected ones only, when
-    given), and the draft orders that could not be read."""
+    given), and the draft orders that could not be read. A Medication a draft order names by
+    reference is looked up in ``draftOrders``, then in the patient's data (included, or read
+    from ``fhirServer`` for it: ``FhirReader.read``)."""
     # Orders whose subject is not this patient are skipped and reported, never checked against
     # this patient's grade (SPEC 3, References).
     orders, skipped = map_draft_orders(
         request.context.draft_orders,
         patient_id=request.context.patient_id,
         fhir_server=request.fhir_server,
+        medications=[r for r in data.of_type("Medication") if isinstance(r, dict)],
     )
     selections = set(request.context.selections)
     if service.hook == _ORDER_SELECT and selections:
@@ -229,6 +232,7 @@ def _crs_draft_orders(
 def _order_cards(
     service: CdsService,
     request: HookRequest,
+    data: PatientData,
     assessment: Assessment,
     options: TreatmentOptions,
     context: CardContext,
@@ -237,7 +241,7 @@ def _order_cards(
     """Checks of the draft orders (order-select: the selected ones only, when given)."""
     draft_orders = request.context.draft_orders
     # The "not checked" card and the extension's ``skipped`` list say which orders were skipped.
-    orders, skipped = _crs_draft_orders(service, request)
+    orders, skipped = _crs_draft_orders(service, request, data)
     for item in skipped:
         logger.warning(
             "draft order not checked",

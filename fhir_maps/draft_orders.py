@@ -7,7 +7,7 @@ hydrocortisone, anakinra and siltuximab, their dose and route; every other drug 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from crs_grading.inputs import DoseBasis, DraftMedicationOrder, Immunosuppressant, SkippedResource
@@ -96,12 +96,15 @@ def map_draft_orders(
     *,
     patient_id: str | None = None,
     fhir_server: str | None = None,
+    medications: Iterable[Mapping[str, Any]] = (),
 ) -> tuple[tuple[DraftMedicationOrder, ...], tuple[SkippedResource, ...]]:
     """Draft MedicationRequests of CRS-directed drugs, and the entries that could not be read.
 
     With ``patient_id`` (the hooks always give it), a MedicationRequest whose ``subject`` is not
     exactly ``Patient/{patient_id}`` (or its URL on ``fhir_server``) is never checked: it is
     skipped with the reason, whatever its drug, so that the caller can say so.
+    ``medications``: Medication resources from elsewhere (the patient's data, or read from the
+    FHIR server) for the orders that name one by reference; ``draftOrders``' own come first.
     """
     if draft_orders is None:
         return (), ()
@@ -114,12 +117,12 @@ def map_draft_orders(
     except ElementError as error:
         return (), (SkippedResource("draftOrders", str(error)),)
     resources = [entry.get("resource") for entry in entries]
-    medications = {
-        str(item["id"]): item
-        for item in resources
-        if isinstance(item, dict) and item.get("resourceType") == "Medication" and "id" in item
+    held = {
+        str(item["id"]): dict(item)
+        for item in (*medications, *resources)
+        if isinstance(item, Mapping) and item.get("resourceType") == "Medication" and "id" in item
     }
-    resolver = MedicationResolver(medications, fhir_server)
+    resolver = MedicationResolver(held, fhir_server)
     orders: list[DraftMedicationOrder] = []
     for ordinal, resource in enumerate(resources):
         if not isinstance(resource, dict):

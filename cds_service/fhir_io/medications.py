@@ -71,10 +71,14 @@ class MedicationReads:
 
 
 def medications_to_read(
-    resources: Iterable[Resource], patient_id: str, fhir_server: str | None
+    resources: Iterable[Resource],
+    patient_id: str,
+    fhir_server: str | None,
+    naming: str = "MedicationAdministration",
 ) -> tuple[list[str], int]:
-    """Ids of the Medications this patient's administrations name but the data lacks (in the
-    order of the administrations, each once), and how many name one on another server."""
+    """Ids of the Medications this patient's administrations (or the resources of type
+    ``naming``: draft MedicationRequests) name but the data lacks (in their order, each once),
+    and how many name one on another server."""
     pool = [r for r in resources if not isinstance(r, DecodedObservation)]
     held = {
         str(r.get("id"))
@@ -84,10 +88,10 @@ def medications_to_read(
     wanted: dict[str, None] = {}
     elsewhere: set[str] = set()
     for resource in pool:
-        if resource.get("resourceType") != "MedicationAdministration":
+        if resource.get("resourceType") != naming:
             continue
         if reference_owner(resource, patient_id, fhir_server)[0] is not ReferenceOwner.OURS:
-            continue  # another patient's administration: never a reason to read anything
+            continue  # another patient's resource: never a reason to read anything
         value = resource.get("medicationReference")
         literal = value.get("reference") if isinstance(value, dict) else None
         if not isinstance(literal, str) or literal.startswith(("#", "urn:")):

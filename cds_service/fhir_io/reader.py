@@ -40,7 +40,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -52,6 +52,7 @@ from cds_service.fhir_io.bundles import (
     PrefetchState,
     PrefetchValue,
     Resource,
+    read_page,
     read_prefetch,
 )
 from cds_service.fhir_io.fetch import (
@@ -270,8 +271,13 @@ class FhirReader:
         prefetch: Mapping[str, Any],
         endpoint: FhirEndpoint | None,
         max_resources: int | None = None,
+        draft_orders: Mapping[str, Any] | None = None,
     ) -> PatientData:
-        """Read every key of ``templates``; raise ``FhirDataUnavailable`` (412) per the rules."""
+        """Read every key of ``templates``; raise ``FhirDataUnavailable`` (412) per the rules.
+
+        With ``draft_orders`` (the order hooks' context), the Medications its MedicationRequests
+        name by reference and neither it nor the data holds are read too, within the budget
+        (SPEC 3: a draft order's dose is checked whatever way the EHR names its drug)."""
         deadline = Deadline(self._budget_s)
         results: dict[str, _KeyResult] = {}
         urls: dict[str, str | None] = {}
@@ -316,7 +322,22 @@ class FhirReader:
         self._run(jobs, seeds, results, deadline)
         if endpoint is None and MEDICATIONS_KEY in results:
             _note_unread_medications(results[MEDICATIONS_KEY], patient_id)
-        return _assemble(templates, results, patient_id, fhir_server)
+        data = _assemble(templates, results, patient_id, fhir_server)
+        if endpoint is None or draft_orders is None:
+            return data
+        wanted, _ = medications_to_read(
+            [*data.of_type("Medication"), *read_page(draft_orders).resources],
+            patient_id,
+            endpoint.base_url,
+            naming="MedicationRequest",
+        )
+        if not wanted:
+            return data
+        reads = read_medications(
+            self._session, endpoint, wanted, deadline, self._max_medication_reads, allowance
+        )
+        # What could not be read leaves its order unchecked, and the order card says why.
+        return replace(data, resources=(*data.resources, *reads.medications))
 
     def _plan(
         self,

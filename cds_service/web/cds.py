@@ -144,6 +144,7 @@ def _patient_data(
         prefetch=hook_request.prefetch,
         endpoint=endpoint,
         max_resources=max_resources,
+        draft_orders=hook_request.context.draft_orders,
     )
     problems = get_metrics().fhir_problems
     for problem in data.problems:
