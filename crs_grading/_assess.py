@@ -59,7 +59,7 @@ from crs_grading.inputs import (
     VentilationPeriod,
 )
 from crs_grading.options import GradingOptions
-from crs_grading.tables import astct2019, lee2014, signals
+from crs_grading.tables import astct2019, lee2014, signals, windows
 
 logger = logging.getLogger(__name__)
 
@@ -253,10 +253,11 @@ def age_on(birth_date: date | None, on: date) -> tuple[int | None, float | None]
 
 def _given(doses: Sequence[ImmunosuppressantDose], ctx: Context) -> list[ImmunosuppressantDose]:
     """The immunosuppressants given for this course: every one since day 0, and tocilizumab
-    given before it in the scope window too (prophylaxis before an infusion, or doses before a
-    later step-up dose): the label's 8 h interval and four-dose limit hold for every dose, and
-    it masks fever whatever it was given for (SPEC 2.6, 2.4, 2.7). Doses sorted by time."""
-    earliest = min(ctx.since, ctx.as_of - timedelta(days=ctx.options.scope_days))
+    given in the 24 h before it (``windows.TOCILIZUMAB_BEFORE_DAY0``: prophylaxis before an
+    infusion or a step-up dose), which the label's 8 h interval and four-dose limit hold for,
+    and which masks fever (SPEC 2.6, 2.4, 2.7). Earlier doses treated an earlier episode. Any
+    dose within 8 h of now falls in that span, as day 0 is not after now. Sorted by time."""
+    earliest = ctx.since - windows.TOCILIZUMAB_BEFORE_DAY0
     return [
         d
         for d in doses

@@ -20,6 +20,12 @@ LAB_WINDOW = timedelta(hours=72)
 #: SPEC 2.2: data dated up to 5 minutes after the assessment time still counts (clock skew).
 CLOCK_SKEW = timedelta(minutes=5)
 
+#: Our choice (SPEC 2.6, tocilizumab label): tocilizumab given this long before day 0's
+#: administration belongs to the same course (prophylaxis before a CAR-T infusion or a step-up
+#: dose) and counts for the redose rules; the seed's 24 h reassessment is the span over which a
+#: dose is judged. A dose before that treated an earlier episode: a new one starts afresh.
+TOCILIZUMAB_BEFORE_DAY0 = timedelta(hours=24)
+
 #: SPEC 2.6: the latest body weight within 30 days is the dosing weight.
 WEIGHT_MAX_AGE = timedelta(days=30)
 

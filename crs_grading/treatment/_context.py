@@ -72,7 +72,7 @@ def risk_factors(assessment: Assessment, options: TreatmentOptions) -> RiskFacto
 
 
 def tocilizumab_doses(assessment: Assessment) -> tuple[ImmunosuppressantDose, ...]:
-    """Tocilizumab doses given (since day 0, and before it in the scope window), oldest first."""
+    """Tocilizumab doses given (since day 0, and in the 24 h before it), oldest first."""
     doses = (
         d for d in assessment.immunosuppressants_given if d.agent is Immunosuppressant.TOCILIZUMAB
     )

@@ -1,17 +1,18 @@
 """Tocilizumab given before day 0 still counts (SPEC 2.6, 2.4, 2.7).
 
 Day 0 is the latest infusion or dose of the therapy (SPEC 2.1), but the tocilizumab label's 8 h
-interval and four-dose limit hold for every dose: a prophylactic dose before a CAR-T infusion,
-or doses given before a later step-up dose of a T-cell engager, block another dose just as a
-dose after day 0 does, and mask fever (ASTCT 2019: the fever requirement is lifted). Found in a
-review: such doses were dropped, and the plan suggested tocilizumab 6 h after a dose.
+interval and four-dose limit hold for every dose of a course: a prophylactic dose before a
+CAR-T infusion, or doses given in the 24 h before a later step-up dose of a T-cell engager,
+block another dose just as a dose after day 0 does, and mask fever (ASTCT 2019: the fever
+requirement is lifted). Found in a review: such doses were dropped, and the plan suggested
+tocilizumab 6 h after a dose. Doses given earlier treated an earlier episode and do not count
+(a second review: counting the scope window made a new episode a "second dose").
 Other immunosuppressants still count from day 0: a corticosteroid given before it is
 premedication (before every engager step-up dose), not CRS treatment.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from crs_grading.assessment import GradingSystem
@@ -69,13 +70,14 @@ def test_seed_after_24_h_a_second_dose_is_offered_counting_the_prophylactic_dose
     assert RecommendationRole.SECOND_DOSE in _tocilizumab_offered(chart, hours=24)
 
 
-def test_label_four_doses_before_a_later_step_up_dose_withhold_a_fifth(make_chart):
-    """Tocilizumab USPI: no more than 4 doses; step-up doses move day 0, not the count."""
+def test_label_four_doses_in_the_24_h_before_a_step_up_dose_withhold_a_fifth(make_chart):
+    """Tocilizumab USPI: no more than 4 doses; a step-up dose given within 24 h of doses moves
+    day 0, not the count."""
     chart = make_chart(therapy="teclistamab", kind=TherapyKind.T_CELL_ENGAGER)
     chart.weight(chart.t(-1), 70)
-    for hours in (30, 40, 50, 60):
+    for hours in (80, 88, 96, 105):  # three in the 24 h before the step-up, one after it
         chart.immuno(TOCI, chart.t(h=hours), 280)
-    chart.therapy("teclistamab", TherapyKind.T_CELL_ENGAGER, chart.t(4))  # the next step-up
+    chart.therapy("teclistamab", TherapyKind.T_CELL_ENGAGER, chart.t(4, 1))  # the next step-up
     chart.temp(chart.t(5), 39.0)
     chart.oxygen(chart.t(5), device=OxygenDevice.NON_REBREATHER)
     assessment = chart.assess(chart.t(5, 1))
@@ -85,14 +87,30 @@ def test_label_four_doses_before_a_later_step_up_dose_withhold_a_fifth(make_char
     assert [w.code for w in plan.withheld if w.drug is TOCI] == ["too-many-doses"]
 
 
-def test_spec_2_6_tocilizumab_before_the_scope_window_is_not_counted(make_chart):
-    """SPEC 2.1 / 2.6: the scope window (30 days) bounds the doses that count."""
+def test_seed_tocilizumab_for_an_earlier_episode_does_not_make_a_new_one_a_second_dose(
+    make_chart,
+):
+    """Seed Figure 2 / SPEC 2.6 ("still grade >= 3" after the last dose): a dose on day 1, a
+    later step-up dose on day 14 and grade 3 the next day is a new episode: tocilizumab first
+    line, not a second dose with methylprednisolone (found in review of the first version)."""
+    chart = make_chart(therapy="teclistamab", kind=TherapyKind.T_CELL_ENGAGER)
+    chart.weight(chart.t(-1), 70)
+    chart.immuno(TOCI, chart.t(1), 280)
+    chart.therapy("teclistamab", TherapyKind.T_CELL_ENGAGER, chart.t(14))
+    chart.temp(chart.t(14, 20), 39.0)
+    chart.oxygen(chart.t(14, 22), fio2=50)
+    assessment = chart.assess(chart.t(14, 22))
+    assert assessment.grade == 3 and assessment.immunosuppressants_given == ()
+    assert _tocilizumab_offered(chart, hours=14 * 24 + 22) == [RecommendationRole.FIRST_LINE]
+
+
+def test_tocilizumab_more_than_24_h_before_day_0_is_not_counted(make_chart):
+    """windows.TOCILIZUMAB_BEFORE_DAY0: 24 h 1 min before the infusion is an earlier episode."""
     chart = _grade_3_after_prophylaxis(make_chart, hours_before=1)
-    as_of = chart.t(h=5)
-    old = as_of - timedelta(days=30, minutes=1)
+    old = chart.t(h=-24, m=-1)
     chart.immuno(TOCI, old, 560)
-    given = [d.time for d in chart.assess(as_of).immunosuppressants_given]
-    assert old not in given and given == [chart.t(h=-1)]
+    given = [d.time for d in chart.assess(chart.t(h=5)).immunosuppressants_given]
+    assert given == [chart.t(h=-1)]
 
 
 def test_a_corticosteroid_premedication_before_day_0_is_not_counted(make_chart):
