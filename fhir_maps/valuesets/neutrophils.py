@@ -42,7 +42,8 @@ ANC = ObservationFamily(
         "neutrophils, abs",
     ),
     acronyms=("ANC",),
-    vetoes=_NOT_A_COUNT,
+    # Subsets of the neutrophils, not the ANC: a band count of 0.1 is no neutropenia.
+    vetoes=(*_NOT_A_COUNT, "band", "bands", "immature", "hypersegmented"),
 )
 
 WBC = ObservationFamily(
