@@ -25,16 +25,34 @@ GAP_DEVICE_INFERRED_FIO2 = (
 )
 
 
+GAP_ROOM_AIR_FIO2_WITH_OXYGEN = (
+    "FiO2 21% charted with an oxygen flow or device: graded by the flow or device"
+)
+
+
+def room_air_beside_oxygen(reading: OxygenReading) -> bool:
+    """An FiO2 of room air (21%) charted in one reading with an oxygen flow or an oxygen device:
+    21% cannot be the FiO2 of oxygen being delivered, so the flow or device grades (SPEC 2.3;
+    as a room-air FiO2 charted apart does not pair with them, ``_Nearby``)."""
+    if reading.fio2_percent is None or reading.fio2_percent > lee2014.ROOM_AIR_FIO2_PERCENT:
+        return False
+    flowing = reading.flow_l_per_min is not None and reading.flow_l_per_min > 0
+    return flowing or (reading.device is not None and reading.device is not OxygenDevice.ROOM_AIR)
+
+
+def _flow_estimate(flow_l_per_min: float) -> float:
+    """SPEC 2.3: FiO2 = 21% + 4% per L/min, capped at 100%."""
+    estimate = lee2014.ROOM_AIR_FIO2_PERCENT + lee2014.FIO2_PERCENT_PER_L_PER_MIN * flow_l_per_min
+    return min(estimate, lee2014.FIO2_PERCENT_MAX)
+
+
 def fio2_percent(reading: OxygenReading) -> tuple[float | None, bool]:
-    """The recorded FiO2, else the SPEC 2.3 estimate from flow; the flag says it is estimated."""
-    if reading.fio2_percent is not None:
+    """The recorded FiO2, else the SPEC 2.3 estimate from flow; the flag says it is estimated.
+    A room-air FiO2 beside a flow (``room_air_beside_oxygen``) gives way to the estimate."""
+    if reading.fio2_percent is not None and not room_air_beside_oxygen(reading):
         return reading.fio2_percent, False
     if reading.flow_l_per_min is not None:
-        estimate = (
-            lee2014.ROOM_AIR_FIO2_PERCENT
-            + lee2014.FIO2_PERCENT_PER_L_PER_MIN * reading.flow_l_per_min
-        )
-        return min(estimate, lee2014.FIO2_PERCENT_MAX), True
+        return _flow_estimate(reading.flow_l_per_min), True
     return None, False
 
 
@@ -113,7 +131,7 @@ def _requirement(reading: OxygenReading, nearby: _Nearby) -> FiO2Requirement | N
     device = reading.device
     if device is not None and device in lee2014.VENTILATOR_DEVICES:
         return None  # ventilator support grades it
-    if reading.fio2_percent is not None:
+    if reading.fio2_percent is not None and not room_air_beside_oxygen(reading):
         return FiO2Requirement(reading, reading.fio2_percent, FiO2Source.MEASURED)
     if device is OxygenDevice.ROOM_AIR or nearby.fio2(reading.time):
         return None
@@ -123,8 +141,7 @@ def _requirement(reading: OxygenReading, nearby: _Nearby) -> FiO2Requirement | N
         return None
     if device is None and nearby.high_flow_device(reading.time):
         return None  # the flow of a high-flow device charted apart: the device grades it
-    estimate, _ = fio2_percent(reading)
-    assert estimate is not None  # noqa: S101 (a flow always gives an estimate)
+    estimate = _flow_estimate(reading.flow_l_per_min)
     return FiO2Requirement(reading, estimate, FiO2Source.ESTIMATED)
 
 
@@ -181,11 +198,14 @@ def _lee_reading(reading: OxygenReading, nearby: _Nearby, gaps: Gaps) -> Finding
         grade = lee2014.GRADES[Criterion.VENTILATION][0]
         text = f"ventilator support: {_device_text(device)}"
         return Finding(Criterion.VENTILATION, grade, reading.time, reading.time, ref, text)
+    set_aside = room_air_beside_oxygen(reading)
+    if set_aside:
+        gaps.add(GAP_ROOM_AIR_FIO2_WITH_OXYGEN)
     required = _requirement(reading, nearby)
     if required is not None:
         return _requirement_finding(required, gaps)
     if (
-        reading.fio2_percent is not None
+        (reading.fio2_percent is not None and not set_aside)
         or reading.flow_l_per_min is not None
         or device is OxygenDevice.ROOM_AIR
         or nearby.fio2(reading.time)

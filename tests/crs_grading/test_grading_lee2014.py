@@ -563,6 +563,38 @@ def test_room_air_then_a_non_rebreather_within_the_hour_is_grade_3(chart):
     assert chart.assess(chart.t(1, 2)).grade == 3
 
 
+
+@pytest.mark.parametrize(
+    ("reading", "grade"),
+    [
+        pytest.param({"device": OxygenDevice.NON_REBREATHER}, 3, id="non-rebreather: grade 3"),
+        pytest.param({"device": OxygenDevice.HIGH_FLOW_NASAL_CANNULA}, 3, id="high flow: 3"),
+        pytest.param({"flow": 10}, 3, id="10 L/min estimates 61%: grade 3"),
+        pytest.param({"flow": 2}, 2, id="2 L/min estimates 29%: grade 2"),
+        pytest.param({"device": OxygenDevice.NASAL_CANNULA}, 2, id="nasal cannula: grade 2"),
+    ],
+)
+def test_room_air_fio2_charted_in_one_row_with_oxygen_gives_way_to_it(chart, reading, grade):
+    """seed Table 2 / SPEC 2.3: FiO2 21% in the same row as an oxygen flow or device cannot be
+    the FiO2 of that oxygen; the flow or device grades, with a gap (review of bc7d077)."""
+    chart.temp(chart.t(1), 39.0)
+    chart.oxygen(chart.t(1, 1), fio2=21, **reading)
+    assessment = chart.assess(chart.t(1, 2))
+    assert assessment.grade == grade
+    assert (
+        "FiO2 21% charted with an oxygen flow or device: graded by the flow or device"
+        in assessment.data_gaps
+    )
+
+
+def test_room_air_fio2_with_a_room_air_device_is_still_no_requirement(chart):
+    """seed Table 2: FiO2 21% on room air is no oxygen requirement."""
+    chart.temp(chart.t(1), 39.0)
+    chart.oxygen(chart.t(1, 1), fio2=21, device=OxygenDevice.ROOM_AIR)
+    assessment = chart.assess(chart.t(1, 2))
+    assert assessment.grade == 1
+    assert not any("FiO2 21% charted with" in gap for gap in assessment.data_gaps)
+
 def test_a_supplemental_fio2_within_the_hour_still_describes_a_device(chart):
     """SPEC 2.3: a measured FiO2 (above 21%) always wins: 35% beside a non-rebreather is grade 2."""
     chart.oxygen(chart.t(1, 1), fio2=35)

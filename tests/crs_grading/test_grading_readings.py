@@ -99,6 +99,16 @@ _T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
             [("o/flow", 45.0, FiO2Source.ESTIMATED), ("o/ra", 21, FiO2Source.MEASURED)],
             id="SPEC 2.3: a room-air FiO2 within the hour does not describe a flow (weaned)",
         ),
+        pytest.param(
+            [OxygenReading(_T0, "o/1", 21, 10)],
+            [("o/1", 61.0, FiO2Source.ESTIMATED)],
+            id="SPEC 2.3: FiO2 21% in the same reading as 10 L/min gives way to the estimate",
+        ),
+        pytest.param(
+            [OxygenReading(_T0, "o/1", 21, device=OxygenDevice.NON_REBREATHER)],
+            [("o/1", 40.0, FiO2Source.DEVICE)],
+            id="SPEC 2.3: FiO2 21% in the same reading as a non-rebreather: the device grades",
+        ),
     ],
 )
 def test_fio2_requirements_are_the_graders_pairing(readings, expected):
