@@ -325,16 +325,25 @@ class FhirReader:
         data = _assemble(templates, results, patient_id, fhir_server)
         if endpoint is None or draft_orders is None:
             return data
+        held = [*data.of_type("Medication"), *read_page(draft_orders).resources]
         wanted, _ = medications_to_read(
-            [*data.of_type("Medication"), *read_page(draft_orders).resources],
-            patient_id,
-            endpoint.base_url,
-            naming="MedicationRequest",
+            held, patient_id, endpoint.base_url, naming="MedicationRequest"
         )
+        # Each id once per call, and one limit for the call: the administrations' reads came
+        # first, and what they could not read is not asked for again.
+        tried = set(medications_to_read(data.resources, patient_id, endpoint.base_url)[0])
+        wanted = [medication_id for medication_id in wanted if medication_id not in tried]
+        earlier = results[MEDICATIONS_KEY].medications if MEDICATIONS_KEY in results else None
+        spent = earlier.wanted - earlier.not_attempted if earlier is not None else 0
         if not wanted:
             return data
         reads = read_medications(
-            self._session, endpoint, wanted, deadline, self._max_medication_reads, allowance
+            self._session,
+            endpoint,
+            wanted,
+            deadline,
+            max(0, self._max_medication_reads - spent),
+            allowance,
         )
         # What could not be read leaves its order unchecked, and the order card says why.
         return replace(data, resources=(*data.resources, *reads.medications))

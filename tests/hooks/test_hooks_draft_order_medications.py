@@ -8,7 +8,7 @@ checked", and a 1,000 mg tocilizumab order went to signing without its critical 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,7 +50,14 @@ def _order_by_reference(patient_id: str, dose: float) -> dict[str, Any]:
     return order
 
 
-def _sign(app_at, *, with_medication: bool, fhir_server: str | None, dose: float = 1000):
+def _sign(
+    app_at,
+    *,
+    with_medication: bool,
+    fhir_server: str | None,
+    dose: float = 1000,
+    given_by_reference: bool = False,
+):
     as_of = moment("case2", DAY0)
     resources = ehr_resources("case2", as_of, DAY0)
     patient_id = patient_id_of(resources)
@@ -59,6 +66,16 @@ def _sign(app_at, *, with_medication: bool, fhir_server: str | None, dose: float
         prefetch["medications"]["entry"].append(
             {"resource": TOCILIZUMAB, "search": {"mode": "include"}}
         )
+    if given_by_reference:  # an administration names the same Medication, not included
+        given = {
+            "resourceType": "MedicationAdministration",
+            "id": "toci-given",
+            "status": "completed",
+            "medicationReference": {"reference": f"Medication/{FORMULARY}"},
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "effectiveDateTime": (as_of - timedelta(days=2)).isoformat(),
+        }
+        prefetch["medications"]["entry"].append({"resource": given, "search": {"mode": "match"}})
     body = hook_body(
         "order-sign",
         patient_id,
@@ -100,3 +117,14 @@ def test_an_unreadable_medication_leaves_the_order_not_checked_and_says_so(app_a
     cards = _sign(app_at, with_medication=False, fhir_server=FHIR)
     assert any(s.startswith("Draft order not checked") for s in _summaries(cards))
     assert not any(s.startswith("Tocilizumab 1000 mg") for s in _summaries(cards))
+    reads = [urlsplit(call.request.url).path for call in mocked_http.calls]
+    assert reads == [f"/fhir/Medication/{FORMULARY}"]  # it was tried, once
+
+
+def test_a_medication_an_administration_could_not_read_is_not_read_again(app_at, mocked_http):
+    """SPEC 3 / docs/integration.md: each Medication id is read once per call."""
+    mocked_http.add(responses.GET, f"{FHIR}/Medication/{FORMULARY}", status=503)
+    cards = _sign(app_at, with_medication=False, fhir_server=FHIR, given_by_reference=True)
+    assert any(s.startswith("Draft order not checked") for s in _summaries(cards))
+    reads = [urlsplit(call.request.url).path for call in mocked_http.calls]
+    assert reads == [f"/fhir/Medication/{FORMULARY}"]
