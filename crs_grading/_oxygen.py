@@ -30,7 +30,7 @@ GAP_ROOM_AIR_FIO2_WITH_OXYGEN = (
 )
 
 
-def room_air_beside_oxygen(reading: OxygenReading) -> bool:
+def _room_air_beside_oxygen(reading: OxygenReading) -> bool:
     """An FiO2 of room air (21%) charted in one reading with an oxygen flow or an oxygen device:
     21% cannot be the FiO2 of oxygen being delivered, so the flow or device grades (SPEC 2.3;
     as a room-air FiO2 charted apart does not pair with them, ``_Nearby``)."""
@@ -44,16 +44,6 @@ def _flow_estimate(flow_l_per_min: float) -> float:
     """SPEC 2.3: FiO2 = 21% + 4% per L/min, capped at 100%."""
     estimate = lee2014.ROOM_AIR_FIO2_PERCENT + lee2014.FIO2_PERCENT_PER_L_PER_MIN * flow_l_per_min
     return min(estimate, lee2014.FIO2_PERCENT_MAX)
-
-
-def fio2_percent(reading: OxygenReading) -> tuple[float | None, bool]:
-    """The recorded FiO2, else the SPEC 2.3 estimate from flow; the flag says it is estimated.
-    A room-air FiO2 beside a flow (``room_air_beside_oxygen``) gives way to the estimate."""
-    if reading.fio2_percent is not None and not room_air_beside_oxygen(reading):
-        return reading.fio2_percent, False
-    if reading.flow_l_per_min is not None:
-        return _flow_estimate(reading.flow_l_per_min), True
-    return None, False
 
 
 def _device_text(device: OxygenDevice) -> str:
@@ -131,7 +121,7 @@ def _requirement(reading: OxygenReading, nearby: _Nearby) -> FiO2Requirement | N
     device = reading.device
     if device is not None and device in lee2014.VENTILATOR_DEVICES:
         return None  # ventilator support grades it
-    if reading.fio2_percent is not None and not room_air_beside_oxygen(reading):
+    if reading.fio2_percent is not None and not _room_air_beside_oxygen(reading):
         return FiO2Requirement(reading, reading.fio2_percent, FiO2Source.MEASURED)
     if device is OxygenDevice.ROOM_AIR or nearby.fio2(reading.time):
         return None
@@ -198,7 +188,7 @@ def _lee_reading(reading: OxygenReading, nearby: _Nearby, gaps: Gaps) -> Finding
         grade = lee2014.GRADES[Criterion.VENTILATION][0]
         text = f"ventilator support: {_device_text(device)}"
         return Finding(Criterion.VENTILATION, grade, reading.time, reading.time, ref, text)
-    set_aside = room_air_beside_oxygen(reading)
+    set_aside = _room_air_beside_oxygen(reading)
     if set_aside:
         gaps.add(GAP_ROOM_AIR_FIO2_WITH_OXYGEN)
     required = _requirement(reading, nearby)

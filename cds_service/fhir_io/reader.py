@@ -329,6 +329,8 @@ class FhirReader:
         wanted, _ = medications_to_read(
             held, patient_id, endpoint.base_url, naming="MedicationRequest"
         )
+        if not wanted:
+            return data
         # Each id once per call, and one limit for the call: the administrations' reads came
         # first, and what they could not read is not asked for again.
         tried = set(medications_to_read(data.resources, patient_id, endpoint.base_url)[0])
