@@ -32,7 +32,12 @@ RISER = "crs-demo-case3"  # Case 3: grade 1 on day 4, grade 2 at day 5 noon, 3 t
 DAY4_NOON = dt.datetime(2026, 1, 9, 20, 0, tzinfo=dt.UTC)  # 12:00 at -08:00
 DAY5_NOON = dt.datetime(2026, 1, 10, 20, 0, tzinfo=dt.UTC)
 DAY5_EVENING = dt.datetime(2026, 1, 11, 2, 0, tzinfo=dt.UTC)
-FAR_FUTURE = dt.datetime(2100, 1, 1)
+
+
+def far_future() -> dt.datetime:
+    """A moment past every retry and wait the watch schedules: huey's naive UTC, a century on
+    from the real clock (a fixed date would turn into a time bomb the day it passes)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=36_525)
 
 
 def chart(case: str) -> list[dict[str, Any]]:
@@ -98,19 +103,20 @@ def drain(app: Flask, *, scheduled: bool = False, limit: int = 200) -> int:
     Returns how many ran. Failing jobs are retried by huey as in a worker.
     """
     huey = get_watch(app).queue.huey
+    as_of = far_future()
     ran = 0
     while ran < limit:
         task = huey.dequeue()
         if task is None and scheduled:
-            due = huey.read_schedule(FAR_FUTURE)
+            due = huey.read_schedule(as_of)
             for item in due:
-                huey.execute(item, FAR_FUTURE)
+                huey.execute(item, as_of)
                 ran += 1
             if due:
                 continue
         if task is None:
             return ran
-        huey.execute(task, FAR_FUTURE)
+        huey.execute(task, as_of)
         ran += 1
     raise AssertionError("the queue did not drain")
 
