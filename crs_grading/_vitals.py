@@ -6,10 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 from operator import attrgetter
+from typing import NamedTuple
 
 from crs_grading._model import Context, Finding, condition_interval, format_number
 from crs_grading.criteria import Criterion
-from crs_grading.inputs import BloodPressure, ConditionCategory, ConditionFinding, Measurement
+from crs_grading.inputs import (
+    BloodPressure,
+    Comparator,
+    ConditionCategory,
+    ConditionFinding,
+    Measurement,
+)
 from crs_grading.tables import astct2019, hypotension, lee2014
 from crs_grading.tables.common import meets
 
@@ -51,40 +58,82 @@ def fever_findings(
     return lee, astct
 
 
-def mean_arterial_pressure(reading: BloodPressure) -> tuple[float | None, bool]:
-    """The measured MAP, else DBP + (SBP - DBP) / 3; the flag says it was derived."""
+class ArterialMean(NamedTuple):
+    """A mean arterial pressure: ``derived`` from systolic and diastolic when not measured;
+    ``comparator`` when it is a bound (a part charted as "<60", SPEC 3 "Comparators")."""
+
+    value: float | None
+    derived: bool = False
+    comparator: Comparator | None = None
+
+
+#: The bounds a derived mean can keep. MAP = DBP + (SBP - DBP) / 3 = (2 DBP + SBP) / 3 rises with
+#: both parts, so parts bounded in one direction bound it in that direction (strictly when either
+#: part is strict); parts bounded in opposite directions bound nothing.
+_DERIVED_BOUNDS: tuple[tuple[frozenset[Comparator], Comparator, Comparator], ...] = (
+    (frozenset({Comparator.BELOW, Comparator.AT_MOST}), Comparator.BELOW, Comparator.AT_MOST),
+    (frozenset({Comparator.ABOVE, Comparator.AT_LEAST}), Comparator.ABOVE, Comparator.AT_LEAST),
+)
+
+
+def mean_arterial_pressure(reading: BloodPressure) -> ArterialMean:
+    """The measured MAP, else DBP + (SBP - DBP) / 3, with its bound when a part is one; no value
+    when the parts are bounds in opposite directions ("<90" over ">60")."""
     if reading.mean is not None:
-        return reading.mean, False
-    if reading.systolic is not None and reading.diastolic is not None:
-        return reading.diastolic + (reading.systolic - reading.diastolic) / 3.0, True
-    return None, False
+        return ArterialMean(reading.mean, False, reading.mean_comparator)
+    systolic, diastolic = reading.systolic, reading.diastolic
+    if systolic is None or diastolic is None:
+        return ArterialMean(None)
+    value = diastolic + (systolic - diastolic) / 3.0
+    bounds = {
+        c for c in (reading.systolic_comparator, reading.diastolic_comparator) if c is not None
+    }
+    if not bounds:
+        return ArterialMean(value, True)
+    for direction, strict, loose in _DERIVED_BOUNDS:
+        if bounds <= direction:
+            return ArterialMean(value, True, strict if strict in bounds else loose)
+    return ArterialMean(None)
+
+
+def _bound(comparator: Comparator | None, value: float) -> str:
+    """A pressure as charted: "<60" for a bound, "60" for a measurement."""
+    return f"{comparator or ''}{format_number(value)}"
 
 
 def hypotension_row(reading: BloodPressure, age_years: int) -> tuple[str, float] | None:
-    """The first Mahadeo 2019 row the reading meets, as (explanation, pressure), else None."""
+    """The first Mahadeo 2019 row the reading meets, as (explanation, pressure), else None.
+
+    A part charted as a bound meets a row only when every pressure beyond the bound does: "<60"
+    meets "< 90 mmHg", "<=90" and ">60" never do (SPEC 3 "Comparators").
+    """
     for row in hypotension.ROWS:
         if not row.applies(age_years):
             continue
         threshold = row.threshold(age_years)
         if row.pressure is hypotension.Pressure.SYSTOLIC:
-            value, derived = reading.systolic, False
+            value, derived, comparator = reading.systolic, False, reading.systolic_comparator
         else:
-            value, derived = mean_arterial_pressure(reading)
-        if value is None or not meets(value, hypotension.COMPARISON, threshold):
+            value, derived, comparator = mean_arterial_pressure(reading)
+        if value is None or not meets(value, hypotension.COMPARISON, threshold, comparator):
             continue
-        limit = f"< {format_number(threshold)} mmHg"
+        rule = f"< {format_number(threshold)} mmHg"
+        if row.pressure is hypotension.Pressure.SYSTOLIC and reading.diastolic is not None:
+            return f"systolic {rule}", value  # the reading text gives the pressures
+        name = "systolic"
         if row.pressure is hypotension.Pressure.MEAN:
-            how = "derived MAP" if derived else "MAP"
-            return f"{how} {format_number(value)} {limit}", value
-        if reading.diastolic is None:
-            return f"systolic {format_number(value)} {limit}", value
-        return f"systolic {limit}", value
+            name = "derived MAP" if derived else "MAP"
+        if comparator is None:
+            return f"{name} {format_number(value)} {rule}", value
+        return f"{name} {_bound(comparator, value)} mmHg, limit {rule}", value  # as charted
     return None
 
 
 def _reading_text(reading: BloodPressure) -> str:
     if reading.systolic is not None and reading.diastolic is not None:
-        return f"BP {format_number(reading.systolic)}/{format_number(reading.diastolic)} mmHg"
+        systolic = _bound(reading.systolic_comparator, reading.systolic)
+        diastolic = _bound(reading.diastolic_comparator, reading.diastolic)
+        return f"BP {systolic}/{diastolic} mmHg"
     return "BP"  # the explanation gives the one pressure charted
 
 
@@ -104,7 +153,12 @@ def _paired(pressures: Sequence[BloodPressure]) -> list[tuple[BloodPressure, tup
             systolic, diastolic = only_systolic[0], only_diastolic[0]
             if systolic.systolic is not None and diastolic.diastolic is not None:
                 joined = BloodPressure(
-                    when, systolic.reference, systolic.systolic, diastolic.diastolic
+                    when,
+                    systolic.reference,
+                    systolic.systolic,
+                    diastolic.diastolic,
+                    systolic_comparator=systolic.systolic_comparator,
+                    diastolic_comparator=diastolic.diastolic_comparator,
                 )
                 result.append((joined, (systolic.reference, diastolic.reference)))
                 continue

@@ -212,7 +212,9 @@ class BloodPressure:
     """A blood pressure reading in mmHg; any part may be missing.
 
     ``mean`` is the measured mean arterial pressure when the EHR sent one; the grader may derive
-    it from systolic and diastolic when it is absent.
+    it from systolic and diastolic when it is absent. A part charted as a bound ("<60 mmHg", an
+    automatic cuff that could not read lower) keeps its comparator beside it: the true pressure
+    lies beyond the bound (SPEC 3 "Comparators").
     """
 
     time: datetime
@@ -220,6 +222,9 @@ class BloodPressure:
     systolic: float | None = None
     diastolic: float | None = None
     mean: float | None = None
+    systolic_comparator: Comparator | None = None
+    diastolic_comparator: Comparator | None = None
+    mean_comparator: Comparator | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -728,14 +728,17 @@ def _read_components(
     """One reading per known component: the pressures together as one blood pressure, the
     oxygen support together as one oxygen reading, every other measurement on its own."""
     pressures: dict[ObservationConcept, float] = {}
+    bounds: dict[ObservationConcept, Comparator] = {}
     support = _Support()
     for index, concept, component in parts:
         prefix = f"component[{index}]."
         try:
             if concept in BP_COMPONENTS:
-                value = _pressure(component, prefix)
-                if value is not None:
-                    pressures.setdefault(concept, value)
+                read = _pressure(component, prefix)
+                if read is not None and concept not in pressures:
+                    pressures[concept], comparator = read
+                    if comparator is not None:
+                        bounds[concept] = comparator
             elif concept in OXYGEN_COMPONENTS or concept is ObservationKind.O2_DEVICE:
                 support = _support_part(support, concept, component, prefix)
             elif isinstance(concept, LabTest):
@@ -747,7 +750,7 @@ def _read_components(
                 raise
             context.skip_element(reference, error)
     if pressures:
-        _add_pressures(context, time, reference, pressures)
+        _add_pressures(context, time, reference, pressures, bounds)
     if support.any:
         context.oxygen.append(
             OxygenReading(time, reference, support.fio2, support.flow, support.device)
@@ -791,13 +794,16 @@ def _temperature(
     context.temperatures_c.append(Measurement(time, celsius, reference, read.comparator))
 
 
-def _pressure(holder: JSON, prefix: str) -> float | None:
-    read = _measured(holder, prefix, "blood pressure")
+def _pressure(holder: JSON, prefix: str) -> tuple[float, Comparator | None] | None:
+    """A pressure in mmHg with its comparator: "<60" (a cuff that could not read lower) is kept
+    as a bound (SPEC 3 "Comparators"); the grader decides what a bound meets."""
+    read = _numeric_value(holder, prefix)
     if read is None:
         return None
     if not read.keys:
-        return read.value  # a blood pressure without a unit is in mmHg
-    return _convert(read.value, read.keys, PRESSURE_TO_MMHG, prefix, "blood pressure")
+        return read.value, read.comparator  # a blood pressure without a unit is in mmHg
+    mmhg = _convert(read.value, read.keys, PRESSURE_TO_MMHG, prefix, "blood pressure")
+    return mmhg, read.comparator
 
 
 def _blood_pressure_part(
@@ -808,10 +814,13 @@ def _blood_pressure_part(
     reference: str,
     prefix: str,
 ) -> None:
-    value = _pressure(holder, prefix)
-    if value is None:
+    read = _pressure(holder, prefix)
+    if read is None:
         return
-    _add_pressures(context, time, reference, {kind: value})
+    value, comparator = read
+    _add_pressures(
+        context, time, reference, {kind: value}, {kind: comparator} if comparator else None
+    )
 
 
 def _add_pressures(
@@ -819,16 +828,28 @@ def _add_pressures(
     time: datetime,
     reference: str,
     pressures: Mapping[ObservationKind | LabTest, float],
+    bounds: Mapping[ObservationKind | LabTest, Comparator] | None = None,
 ) -> None:
-    """One BloodPressure from the pressures of one time (a panel's, or one row's own): the
-    mappers and the fast lane record blood pressures only through here."""
-    _record_pressures(
-        context,
-        time,
-        reference,
-        pressures.get(ObservationKind.SYSTOLIC),
-        pressures.get(ObservationKind.DIASTOLIC),
-        pressures.get(ObservationKind.MEAN_ARTERIAL),
+    """One BloodPressure from the pressures of one time (a panel's, or one row's own), with the
+    comparators of those charted as bounds: the mappers and the fast lane record blood pressures
+    only through here."""
+    systolic = pressures.get(ObservationKind.SYSTOLIC)
+    diastolic = pressures.get(ObservationKind.DIASTOLIC)
+    mean = pressures.get(ObservationKind.MEAN_ARTERIAL)
+    if not bounds:
+        _record_pressures(context, time, reference, systolic, diastolic, mean)
+        return
+    context.blood_pressures.append(
+        BloodPressure(
+            time,
+            reference,
+            systolic,
+            diastolic,
+            mean,
+            bounds.get(ObservationKind.SYSTOLIC),
+            bounds.get(ObservationKind.DIASTOLIC),
+            bounds.get(ObservationKind.MEAN_ARTERIAL),
+        )
     )
 
 
@@ -840,6 +861,7 @@ def _record_pressures(
     diastolic: float | None,
     mean: float | None,
 ) -> None:
+    """Measured pressures (no bound): the fast lanes' way in."""
     # Positional (the fields' order): keywords cost a lookup each, on every monitor row.
     context.blood_pressures.append(BloodPressure(time, reference, systolic, diastolic, mean))
 
@@ -858,14 +880,15 @@ def _blood_pressure_panel(
     _read_components(context, holder, parts, time, reference, required=False)
 
 
-def _count_per_minute(holder: JSON, prefix: str, measure: str) -> float | None:
-    """A rate such as beats or breaths per minute; the unit does not change the number."""
-    read = _measured(holder, prefix, measure)
+def _count_per_minute(holder: JSON, prefix: str) -> _Number | None:
+    """A rate such as beats or breaths per minute; the unit does not change the number. A bound
+    (">200") keeps its comparator (SPEC 3)."""
+    read = _numeric_value(holder, prefix)
     if read is None:
         return None
     if read.value < 0:
         raise ElementError(f"{prefix}valueQuantity.value", "is negative")
-    return read.value
+    return read
 
 
 def _heart_rate(
@@ -876,9 +899,9 @@ def _heart_rate(
     reference: str,
     prefix: str,
 ) -> None:
-    value = _count_per_minute(holder, prefix, "heart rate")
-    if value is not None:
-        context.heart_rates.append(Measurement(time, value, reference))
+    read = _count_per_minute(holder, prefix)
+    if read is not None:
+        context.heart_rates.append(Measurement(time, read.value, reference, read.comparator))
 
 
 def _respiratory_rate(
@@ -889,9 +912,9 @@ def _respiratory_rate(
     reference: str,
     prefix: str,
 ) -> None:
-    value = _count_per_minute(holder, prefix, "respiratory rate")
-    if value is not None:
-        context.respiratory_rates.append(Measurement(time, value, reference))
+    read = _count_per_minute(holder, prefix)
+    if read is not None:
+        context.respiratory_rates.append(Measurement(time, read.value, reference, read.comparator))
 
 
 def _weight(
@@ -946,10 +969,10 @@ def _spo2(
 ) -> None:
     with_parts = not prefix and "component" in holder  # US Core pulse oximetry: FiO2 and flow
     try:
-        read = _measured(holder, prefix, "SpO2")
+        read = _numeric_value(holder, prefix)  # "<70" (below the oximeter's range) is kept
         if read is not None:
             value = _percent(read.value, read.keys, prefix, "SpO2", PLAUSIBLE_SPO2_LOW)
-            context.spo2_percent.append(Measurement(time, value, reference))
+            context.spo2_percent.append(Measurement(time, value, reference, read.comparator))
     except ElementError as error:
         if not with_parts:
             raise

@@ -348,10 +348,10 @@ def _mean_arterial_series(
     for bp in inputs.blood_pressures:
         if not visible(bp.time):
             continue
-        value, derived = mean_arterial_pressure(bp)
-        if value is not None:
-            points.append(Point(_day(bp.time, day0), round(value, 1), bp.reference))
-            derived_any = derived_any or derived
+        mean = mean_arterial_pressure(bp)  # a bound ("<60") is plotted at its limit
+        if mean.value is not None:
+            points.append(Point(_day(bp.time, day0), round(mean.value, 1), bp.reference))
+            derived_any = derived_any or mean.derived
     note = "derived as DBP + (SBP - DBP) / 3 where not measured" if derived_any else None
     return Series(SeriesKey.MEAN_ARTERIAL, "MAP", "mmHg", _sorted(points), note=note)
 

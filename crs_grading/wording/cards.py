@@ -28,7 +28,7 @@ from crs_grading.criteria import (
     Severity,
     WarningCode,
 )
-from crs_grading.inputs import LAB_UNITS, BloodPressure, LabTest
+from crs_grading.inputs import LAB_UNITS, BloodPressure, Comparator, LabTest
 from crs_grading.tables.sources import SCOPE, SEED, Citation, RuleSource
 from crs_grading.tables.treatment import PatientMeasure
 from crs_grading.treatment.model import (
@@ -295,12 +295,21 @@ def assessment_summary(
 
 
 def _pressure(reading: BloodPressure) -> str:
-    if reading.systolic is not None and reading.diastolic is not None:
-        return f"{formats.number(reading.systolic, 0)}/{formats.number(reading.diastolic, 0)} mmHg"
-    if reading.systolic is not None:
-        return f"systolic {formats.number(reading.systolic, 0)} mmHg"
+    """The pressures as charted, a bound with its comparator ("<60/40 mmHg", SPEC 3)."""
+
+    def shown(value: float, comparator: Comparator | None) -> str:
+        return f"{comparator or ''}{formats.number(value, 0)}"
+
+    systolic = reading.systolic
+    if systolic is not None and reading.diastolic is not None:
+        return (
+            f"{shown(systolic, reading.systolic_comparator)}/"
+            f"{shown(reading.diastolic, reading.diastolic_comparator)} mmHg"
+        )
+    if systolic is not None:
+        return f"systolic {shown(systolic, reading.systolic_comparator)} mmHg"
     if reading.mean is not None:
-        return f"MAP {formats.number(reading.mean, 0)} mmHg"
+        return f"MAP {shown(reading.mean, reading.mean_comparator)} mmHg"
     return ""
 
 
@@ -565,11 +574,7 @@ def _infection(assessment: Assessment, plan: TreatmentPlan) -> CardText | None:
     reminders = [r for r in plan.reminders if r.card is CardRole.INFECTION]
     signals = [r for r in reminders if r.code is ReminderCode.INFECTION_SIGNAL]
     febrile = next(
-        (
-            r
-            for r in signals
-            if r.warning is WarningCode.NEUTROPENIA and assessment.fever_in_window
-        ),
+        (r for r in signals if r.warning is WarningCode.NEUTROPENIA and assessment.fever_in_window),
         None,
     )
     signal_names = [names.WARNING_NAMES[r.warning] for r in signals if r.warning is not None]
@@ -721,4 +726,3 @@ def unread_orders_text(reasons: Sequence[str]) -> CardText:
         source=RuleSource.SEED_FIGURE_2.citation,
         overrides=_OTHER_OVERRIDES,
     )
-

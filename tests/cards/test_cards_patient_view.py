@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cds_service.cards import EXTENSION_KEY, OVERRIDE_SYSTEM, patient_view_cards
 from cds_service.cards.text import MAX_SUMMARY
-from crs_grading.inputs import BloodPressure, SkippedResource
+from crs_grading.inputs import BloodPressure, Comparator, SkippedResource
 
 from .builders import AS_OF, LAUNCH, PATIENT_ID, assessment, context, crp, plan
 
@@ -398,6 +398,15 @@ def test_the_baseline_blood_pressure_is_shown_when_known():
     baseline = BloodPressure(AS_OF.replace(day=18), "Observation/bp0", 118, 72)
     detail = _main(assessment(grade=2, baseline=baseline))["detail"]
     assert "BP 84/50 mmHg: systolic 84 < 90 mmHg; baseline 118/72 mmHg" in detail
+
+
+def test_a_baseline_pressure_charted_as_a_bound_is_shown_as_charted():
+    """SPEC 3 "Comparators": the card shows the comparator as charted."""
+    baseline = BloodPressure(
+        AS_OF.replace(day=18), "Observation/bp0", 100, 60, systolic_comparator=Comparator.ABOVE
+    )
+    detail = _main(assessment(grade=2, baseline=baseline))["detail"]
+    assert "baseline >100/60 mmHg" in detail
     assert "Observation/bp0" not in detail
 
 

@@ -116,8 +116,10 @@ class Chart:
         systolic: float | None = None,
         diastolic: float | None = None,
         mean: float | None = None,
+        **bounds: Comparator,
     ) -> str:
-        reading = BloodPressure(when, self._ref("Observation"), systolic, diastolic, mean)
+        """``bounds``: ``systolic_comparator=Comparator.BELOW`` and the like (SPEC 3)."""
+        reading = BloodPressure(when, self._ref("Observation"), systolic, diastolic, mean, **bounds)
         return self._add("blood_pressures", reading)
 
     def heart_rate(self, when: datetime, bpm: float) -> str:

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crs_grading.inputs import BloodPressure, OxygenDevice, OxygenReading, RateBasis, Vasopressor
+from crs_grading.inputs import (
+    BloodPressure,
+    Comparator,
+    OxygenDevice,
+    OxygenReading,
+    RateBasis,
+    Vasopressor,
+)
 from crs_grading.readings import (
     FiO2Source,
     fio2_requirements,
@@ -14,21 +21,50 @@ from crs_grading.readings import (
     vasopressor_segments,
 )
 
+_BELOW, _AT_MOST, _ABOVE = Comparator.BELOW, Comparator.AT_MOST, Comparator.ABOVE
+
 
 @pytest.mark.parametrize(
     ("reading", "expected"),
     [
         pytest.param(
             BloodPressure(None, "o/1", 94, 50),
-            (pytest.approx(64.667, abs=1e-3), True),
+            (pytest.approx(64.667, abs=1e-3), True, None),
             id="Mahadeo 2019 MAP derived as DBP + (SBP - DBP) / 3",
         ),
-        pytest.param(BloodPressure(None, "o/2", 94, 50, 70), (70, False), id="measured MAP wins"),
-        pytest.param(BloodPressure(None, "o/3", 94), (None, False), id="no MAP without DBP"),
+        pytest.param(
+            BloodPressure(None, "o/2", 94, 50, 70), (70, False, None), id="measured MAP wins"
+        ),
+        pytest.param(BloodPressure(None, "o/3", 94), (None, False, None), id="no MAP without DBP"),
+        pytest.param(
+            BloodPressure(None, "o/4", 94, 50, 60, mean_comparator=_BELOW),
+            (60, False, _BELOW),
+            id="SPEC 3 comparators: a measured MAP charted <60 keeps its bound",
+        ),
+        pytest.param(
+            BloodPressure(None, "o/5", 60, 40, systolic_comparator=_BELOW),
+            (pytest.approx(46.667, abs=1e-3), True, _BELOW),
+            id="SPEC 3 comparators: SBP <60 over DBP 40: the derived MAP is below 46.7",
+        ),
+        pytest.param(
+            BloodPressure(None, "o/6", 60, 40, None, _AT_MOST, _AT_MOST),
+            (pytest.approx(46.667, abs=1e-3), True, _AT_MOST),
+            id="SPEC 3 comparators: both parts at most: the derived MAP is at most",
+        ),
+        pytest.param(
+            BloodPressure(None, "o/7", 60, 40, None, _AT_MOST, _BELOW),
+            (pytest.approx(46.667, abs=1e-3), True, _BELOW),
+            id="SPEC 3 comparators: one part strictly below: the derived MAP is strictly below",
+        ),
+        pytest.param(
+            BloodPressure(None, "o/8", 90, 60, None, _BELOW, _ABOVE),
+            (None, False, None),
+            id="SPEC 3 comparators: parts bounded in opposite directions bound no MAP",
+        ),
     ],
 )
 def test_mean_arterial_pressure(reading, expected):
-    assert mean_arterial_pressure(reading) == expected
+    assert tuple(mean_arterial_pressure(reading)) == expected
 
 
 _T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -247,16 +247,34 @@ def test_pulse_oximetry_with_oxygen_parts_maps_alike(components):
         ]
 
 
-
-
 def test_an_unreadable_spo2_with_oxygen_parts_maps_alike():
-    """SPEC 3: the SpO2 bound is skipped as an element, the FiO2 and flow parts kept, alike on
+    """SPEC 3: an SpO2 in mmHg is skipped as an element, the FiO2 and flow parts kept, alike on
     every path."""
-    resource = _vital("2708-6", 70, "%", component=[_FLOW, _FIO2])
-    resource["valueQuantity"]["comparator"] = "<"
+    resource = _vital("2708-6", 70, "mm[Hg]", component=[_FLOW, _FIO2])
     inputs = _assert_alike([resource])
     assert inputs.spo2_percent == ()
     assert [(o.fio2_percent, o.flow_l_per_min) for o in inputs.oxygen] == [(28.0, 2.0)]
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "comparator", "field"),
+    [
+        ("8480-6", 60, "mm[Hg]", "<", "blood_pressures"),
+        ("8478-0", 50, "mm[Hg]", "<=", "blood_pressures"),
+        ("8867-4", 200, "/min", ">", "heart_rates"),
+        ("9279-1", 60, "/min", ">=", "respiratory_rates"),
+        ("2708-6", 70, "%", "<", "spo2_percent"),
+    ],
+)
+def test_a_vital_charted_as_a_bound_maps_alike(code, value, unit, comparator, field):
+    """SPEC 3 "Comparators": a bound on a vital sign is kept alike on every path (the lanes
+    decline it, the mappers keep it with its comparator)."""
+    resource = _vital(code, value, unit)
+    resource["valueQuantity"]["comparator"] = comparator
+    inputs = _assert_alike([resource])
+    assert inputs.skipped == ()
+    assert len(getattr(inputs, field)) == 1
+
 
 @pytest.mark.parametrize("display", [None, "oxygen saturation and BMI panel", "Temp Source"])
 def test_a_vital_signs_panel_named_like_one_of_ours_maps_alike(display):
@@ -268,6 +286,7 @@ def test_a_vital_signs_panel_named_like_one_of_ours_maps_alike(display):
         panel["code"]["coding"][0]["display"] = display
     inputs = _assert_alike([panel])
     assert [t.value for t in inputs.temperatures_c] == [39.0]
+
 
 def _lane(resource: JSON, kind: ObservationKind) -> tuple[bool, MappingContext]:
     context = MappingContext(MappingOptions())

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from map_fixtures import LOINC, SNOMED, load, observation, quantity, record
 
-from crs_grading.inputs import EncephalopathyTool, LabTest, NeuroScoreKind, OxygenDevice
+from crs_grading.inputs import (
+    Comparator,
+    EncephalopathyTool,
+    LabTest,
+    NeuroScoreKind,
+    OxygenDevice,
+)
 
 T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # the temperature fixture's time (08:00+01:00)
 
@@ -361,18 +367,31 @@ _FLOW_10 = {
 
 def test_spec_3_an_unreadable_spo2_value_loses_only_itself_not_its_oxygen_parts():
     """SPEC 3: one unreadable element loses only that element. US Core pulse oximetry (59408-5)
-    with SpO2 "< 70" (a bound, not a value) and FiO2 50% and 10 L/min as components: the
+    with an SpO2 in mmHg (not a saturation unit) and FiO2 50% and 10 L/min as components: the
     oxygen reading (grade 3 by FiO2 >= 40%) is kept (found in review: it was dropped)."""
     resource = observation("59408-5")
-    resource["valueQuantity"] = {**quantity(70, "%"), "comparator": "<"}
+    resource["valueQuantity"] = quantity(70, "mm[Hg]")
     resource["component"] = [_FIO2_50, _FLOW_10]
     inputs = record(resource)
     assert inputs.spo2_percent == ()
     reading = _only(inputs.oxygen, "oxygen reading")
     assert (reading.fio2_percent, reading.flow_l_per_min) == (50.0, 10.0)
     ((skipped),) = inputs.skipped
-    assert skipped.reason.startswith("valueQuantity.comparator")
+    assert skipped.reason.startswith("valueQuantity.unit is not a supported SpO2 unit")
     assert skipped.reason.endswith("only this element was not used")
+
+
+def test_spec_3_an_spo2_charted_as_a_bound_is_kept_beside_its_oxygen_parts():
+    """SPEC 3 "Comparators": SpO2 "<70" (below the oximeter's range) is a bound, kept with its
+    comparator; the FiO2 and flow components count as before."""
+    resource = observation("59408-5")
+    resource["valueQuantity"] = {**quantity(70, "%"), "comparator": "<"}
+    resource["component"] = [_FIO2_50, _FLOW_10]
+    inputs = record(resource)
+    spo2 = _only(inputs.spo2_percent, "SpO2")
+    assert (spo2.value, spo2.comparator) == (70.0, Comparator.BELOW)
+    assert _only(inputs.oxygen, "oxygen reading").fio2_percent == 50.0
+    assert inputs.skipped == ()
 
 
 def test_spec_3_an_unrecognised_device_loses_only_itself_not_its_oxygen_parts():
@@ -391,7 +410,7 @@ def test_spec_3_an_unrecognised_device_loses_only_itself_not_its_oxygen_parts():
 
 def test_an_unreadable_spo2_value_without_parts_still_skips_the_resource():
     resource = observation("59408-5")
-    resource["valueQuantity"] = {**quantity(70, "%"), "comparator": "<"}
+    resource["valueQuantity"] = quantity(70, "mm[Hg]")
     inputs = record(resource)
     assert inputs.spo2_percent == () and inputs.oxygen == ()
     ((skipped),) = inputs.skipped

@@ -315,6 +315,29 @@ def test_ctcae_fibrinogen_below_50_charted_as_a_bound_is_grade_4(call):
     assert "fibrinogen <50 mg/dL" in driver["text"]
 
 
+@pytest.mark.parametrize(
+    "systolic_code",
+    [coded(LOINC, "8480-6", "Systolic blood pressure"), local("BP Systolic")],
+    ids=["LOINC", "flowsheet name"],
+)
+def test_spec_3_a_systolic_charted_below_the_cuffs_range_is_hypotension(call, systolic_code):
+    """SPEC 3 "Comparators" with SPEC 2.3's hypotension (Mahadeo 2019 SBP < 90): a cuff that
+    could not read charts "<60"; before, the row was skipped and the grade was 0."""
+    when = NOW - timedelta(hours=1)
+    bound = {"value": 60, "comparator": "<", "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}
+    systolic = obs(systolic_code, when, valueQuantity=bound)
+    diastolic = obs(
+        coded(LOINC, "8462-4", "Diastolic blood pressure"), when, value=40, unit="mm[Hg]"
+    )
+    card, extension = _assessed(call(base(systolic, diastolic)))
+    assert extension["grade"] == 2
+    (driver,) = [d for d in extension["drivers"] if d["criterion"] == "hypotension"]
+    assert driver["text"].startswith("BP <60/40 mmHg")
+    assert f"Observation/{systolic['id']}" in driver["evidence"]
+    assert "BP <60/40 mmHg" in card["detail"]
+    assert extension["skipped"] == []
+
+
 def test_spec_3_the_reference_range_of_the_patients_sex_is_used_not_the_first(call):
     male = coded(SNOMED, "248153007", "Male")
     female = coded(SNOMED, "248152002", "Female")
