@@ -20,6 +20,8 @@ from crs_grading import GradingOptions
 from crs_grading.assessment import Assessment, DailyGrade
 from crs_grading.criteria import Criterion
 from crs_grading.inputs import (
+    LAB_UNITS,
+    Comparator,
     EncephalopathyTool,
     GradingInputs,
     Immunosuppressant,
@@ -181,32 +183,36 @@ def build_course(
     def visible(t: datetime) -> bool:
         return 0.0 <= _day(t, day0) <= as_of_day
 
-    def measured(items: Iterable[Measurement]) -> tuple[Point, ...]:
-        return _sorted(
-            Point(_day(m.time, day0), m.value, m.reference) for m in items if visible(m.time)
-        )
+    def measured(key: SeriesKey, label: str, unit: str, items: Iterable[Measurement]) -> Series:
+        shown = [m for m in items if visible(m.time)]
+        points = _sorted(Point(_day(m.time, day0), m.value, m.reference) for m in shown)
+        return Series(key, label, unit, points, note=_bound_note(m.comparator for m in shown))
 
-    def lab(test: LabTest) -> tuple[Point, ...]:
-        return _sorted(
-            Point(_day(r.time, day0), r.value, r.reference)
-            for r in inputs.labs
-            if r.test is test and visible(r.time)
-        )
+    def lab(key: SeriesKey, label: str, test: LabTest) -> Series:
+        shown = [r for r in inputs.labs if r.test is test and visible(r.time)]
+        points = _sorted(Point(_day(r.time, day0), r.value, r.reference) for r in shown)
+        note = _bound_note(r.comparator for r in shown)
+        return Series(key, label, LAB_UNITS[test], points, note=note)
 
-    systolic = _sorted(
-        Point(_day(bp.time, day0), bp.systolic, bp.reference)
-        for bp in inputs.blood_pressures
-        if bp.systolic is not None and visible(bp.time)
+    systolic = measured(
+        SeriesKey.SYSTOLIC,
+        "Systolic BP",
+        "mmHg",
+        (
+            Measurement(bp.time, bp.systolic, bp.reference, bp.systolic_comparator)
+            for bp in inputs.blood_pressures
+            if bp.systolic is not None
+        ),
     )
     series = (
-        Series(SeriesKey.TEMPERATURE, "Temperature", "°C", measured(inputs.temperatures_c)),
-        Series(SeriesKey.SYSTOLIC, "Systolic BP", "mmHg", systolic),
+        measured(SeriesKey.TEMPERATURE, "Temperature", "°C", inputs.temperatures_c),
+        systolic,
         _mean_arterial_series(inputs, day0, visible),
         _norepinephrine_equivalent_series(inputs, assessment, options, day0),
         _fio2_series(inputs, day0, visible),
-        Series(SeriesKey.CRP, "CRP", "mg/L", lab(LabTest.CRP)),
-        Series(SeriesKey.FERRITIN, "Ferritin", "ng/mL", lab(LabTest.FERRITIN)),
-        Series(SeriesKey.IL6, "IL-6", "pg/mL", lab(LabTest.IL6)),
+        lab(SeriesKey.CRP, "CRP", LabTest.CRP),
+        lab(SeriesKey.FERRITIN, "Ferritin", LabTest.FERRITIN),
+        lab(SeriesKey.IL6, "IL-6", LabTest.IL6),
         *_screen_series(inputs, day0, visible),
     )
     markers = tuple(
@@ -340,19 +346,32 @@ def _screen_series(
 # concurrent drips come from crs_grading.readings: the grader's own rules, never re-implemented.
 
 
+#: A value charted as a bound (CRP "<5 mg/L", systolic "<60 mmHg", SPEC 3 "Comparators") is drawn
+#: at the bound; its series says so, since the figure cannot show which point is a bound.
+BOUND_NOTE = 'includes values charted as bounds (such as "<5"), drawn at the bound'
+
+
+def _bound_note(comparators: Iterable[Comparator | None]) -> str | None:
+    return BOUND_NOTE if any(c is not None for c in comparators) else None
+
+
 def _mean_arterial_series(
     inputs: GradingInputs, day0: datetime, visible: Callable[[datetime], bool]
 ) -> Series:
     points = []
-    derived_any = False
+    derived_any = bound_any = False
     for bp in inputs.blood_pressures:
         if not visible(bp.time):
             continue
-        mean = mean_arterial_pressure(bp)  # a bound ("<60") is plotted at its limit
+        mean = mean_arterial_pressure(bp)
         if mean.value is not None:
             points.append(Point(_day(bp.time, day0), round(mean.value, 1), bp.reference))
             derived_any = derived_any or mean.derived
-    note = "derived as DBP + (SBP - DBP) / 3 where not measured" if derived_any else None
+            bound_any = bound_any or mean.comparator is not None
+    notes = ["derived as DBP + (SBP - DBP) / 3 where not measured"] if derived_any else []
+    if bound_any:
+        notes.append(BOUND_NOTE)
+    note = "; ".join(notes) or None
     return Series(SeriesKey.MEAN_ARTERIAL, "MAP", "mmHg", _sorted(points), note=note)
 
 

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cds_service.smart.charts import render_course_svg
-from cds_service.smart.course import MarkerKind, SeriesKey, build_course
+from cds_service.smart.course import BOUND_NOTE, MarkerKind, SeriesKey, build_course
 from crs_grading import assess
 from crs_grading.inputs import (
     BloodPressure,
+    Comparator,
     EncephalopathyItem,
     EncephalopathyScreen,
     EncephalopathyTool,
@@ -18,6 +19,8 @@ from crs_grading.inputs import (
     Immunosuppressant,
     ImmunosuppressantDose,
     InfusionRate,
+    LabResult,
+    LabTest,
     Measurement,
     OxygenDevice,
     OxygenReading,
@@ -166,6 +169,25 @@ def test_mean_arterial_pressure_is_measured_or_derived_and_says_so():
     assert [p.value for p in course.get(SeriesKey.MEAN_ARTERIAL).points] == [80.0, 70.0]
     assert [p.value for p in course.get(SeriesKey.SYSTOLIC).points] == [120, 100]
     assert "derived" in (course.get(SeriesKey.MEAN_ARTERIAL).note or "")
+
+
+def test_values_charted_as_bounds_are_drawn_at_the_bound_and_their_series_say_so():
+    """SPEC 3 "Comparators": the figure cannot mark a point as "<60", so the series' note says
+    it holds bounds; a series without one has no such note."""
+    below = Comparator.BELOW
+    inputs = patient_inputs(
+        blood_pressures=(
+            BloodPressure(at(1, 8), "Observation/bp1", 60, 40, systolic_comparator=below),
+            BloodPressure(at(2, 8), "Observation/bp2", 120, 70),
+        ),
+        labs=(LabResult(LabTest.CRP, at(1, 6), 5.0, "Observation/crp1", comparator=below),),
+        temperatures_c=(Measurement(at(1, 7), 38.4, "Observation/t1"),),
+    )
+    course, _ = course_of(inputs)
+    assert [p.value for p in course.get(SeriesKey.SYSTOLIC).points] == [60, 120]
+    for key in (SeriesKey.SYSTOLIC, SeriesKey.MEAN_ARTERIAL, SeriesKey.CRP):
+        assert BOUND_NOTE in (course.get(key).note or ""), key
+    assert course.get(SeriesKey.TEMPERATURE).note is None
 
 
 def test_fio2_from_flow_only_is_the_specs_estimate_and_flagged():
