@@ -18,7 +18,7 @@ from crs_grading.inputs import (
     Measurement,
 )
 from crs_grading.tables import astct2019, hypotension, lee2014
-from crs_grading.tables.common import meets
+from crs_grading.tables.common import Comparison, meets
 
 
 def is_fever(temperature: Measurement) -> bool:
@@ -81,6 +81,10 @@ def mean_arterial_pressure(reading: BloodPressure) -> ArterialMean:
     when the parts are bounds in opposite directions ("<90" over ">60")."""
     if reading.mean is not None:
         return ArterialMean(reading.mean, False, reading.mean_comparator)
+    return _derived_mean(reading)
+
+
+def _derived_mean(reading: BloodPressure) -> ArterialMean:
     systolic, diastolic = reading.systolic, reading.diastolic
     if systolic is None or diastolic is None:
         return ArterialMean(None)
@@ -94,6 +98,15 @@ def mean_arterial_pressure(reading: BloodPressure) -> ArterialMean:
         if bounds <= direction:
             return ArterialMean(value, True, strict if strict in bounds else loose)
     return ArterialMean(None)
+
+
+def _undecided(value: float | None, threshold: float, comparator: Comparator | None) -> bool:
+    """A bound that neither meets the row (every pressure beyond it is below the threshold) nor
+    rules it out (every pressure beyond it is at or above it)."""
+    if value is None or comparator is None:
+        return False
+    below = meets(value, hypotension.COMPARISON, threshold, comparator)
+    return not below and not meets(value, Comparison.AT_LEAST, threshold, comparator)
 
 
 def _bound(comparator: Comparator | None, value: float) -> str:
@@ -115,6 +128,10 @@ def hypotension_row(reading: BloodPressure, age_years: int) -> tuple[str, float]
             value, derived, comparator = reading.systolic, False, reading.systolic_comparator
         else:
             value, derived, comparator = mean_arterial_pressure(reading)
+            if not derived and _undecided(value, threshold, comparator):
+                # A measured MAP charted as "<=65" neither meets "< 65" nor rules it out: the
+                # pressures beside it decide (95/45 derives 61.7, hypotensive).
+                value, derived, comparator = _derived_mean(reading)
         if value is None or not meets(value, hypotension.COMPARISON, threshold, comparator):
             continue
         rule = f"< {format_number(threshold)} mmHg"

@@ -98,20 +98,22 @@ def test_a_bound_mean_pressure_meets_the_adult_map_row(
 
 
 @pytest.mark.parametrize(
-    "bounds",
+    ("pressures", "bounds"),
     [
         pytest.param(
+            (120, 70, 65),
             {"mean_comparator": AT_MOST},
-            id="Mahadeo 2019 MAP < 65: a measured MAP <=65 may be 65, not met",
+            id="Mahadeo 2019 MAP < 65: a measured MAP <=65 may be 65, and 120/70 is 86.7: not met",
         ),
         pytest.param(
+            (100, 40, None),
             {"systolic_comparator": ABOVE, "diastolic_comparator": BELOW},
             id="SPEC 3: SBP >100 over DBP <40 bounds no MAP, not met",
         ),
     ],
 )
-def test_a_mean_pressure_bound_that_does_not_prove_hypotension_is_not_met(chart, bounds):
-    chart.bp(chart.t(1), 100, 40, 65 if "mean_comparator" in bounds else None, **bounds)
+def test_a_mean_pressure_bound_that_does_not_prove_hypotension_is_not_met(chart, pressures, bounds):
+    chart.bp(chart.t(1), *pressures, **bounds)
     assert chart.assess(chart.t(2)).grade == 0
 
 
@@ -135,3 +137,37 @@ def test_astct_grades_a_bound_hypotension_with_fever(chart, find_driver):
     astct = chart.assess(chart.t(1, 10)).other_systems[GradingSystem.ASTCT_2019]
     assert astct.grade == 2
     assert Criterion.ASTCT_HYPOTENSION_NO_VASOPRESSOR in {d.criterion for d in astct.drivers}
+
+
+@pytest.mark.parametrize(
+    ("mean", "comparator", "hypotensive"),
+    [
+        pytest.param(
+            65, AT_MOST, True, id="Mahadeo 2019 MAP < 65: measured <=65 undecided, 95/45 decides"
+        ),
+        pytest.param(
+            70, BELOW, True, id="Mahadeo 2019 MAP < 65: measured <70 undecided, 95/45 decides"
+        ),
+        pytest.param(
+            60, ABOVE, True, id="Mahadeo 2019 MAP < 65: measured >60 undecided, 95/45 decides"
+        ),
+        pytest.param(
+            70, ABOVE, False, id="Mahadeo 2019 MAP < 65: measured >70 rules it out, it wins"
+        ),
+        pytest.param(
+            65, AT_LEAST, False, id="Mahadeo 2019 MAP < 65: measured >=65 rules it out, it wins"
+        ),
+    ],
+)
+def test_a_measured_map_bound_that_cannot_decide_gives_way_to_the_derived_map(
+    chart, find_driver, mean, comparator, hypotensive
+):
+    """Found in review: a measured MAP "<=65" beside 95/45 (derived 61.7) hid the derived MAP and
+    lost the hypotension that, before bounds were kept, the derived MAP had shown."""
+    chart.bp(chart.t(1), 95, 45, mean, mean_comparator=comparator)
+    assessment = chart.assess(chart.t(2))
+    assert assessment.grade == (2 if hypotensive else 0)
+    if hypotensive:
+        driver = find_driver(assessment, Criterion.HYPOTENSION)
+        assert driver.text.startswith("BP 95/45 mmHg (derived MAP 61.")
+        assert driver.text.endswith("< 65 mmHg)")
