@@ -45,7 +45,7 @@ from crs_grading.inputs import DraftMedicationOrder, SkippedResource
 from crs_grading.treatment import (
     Protocol,
     TreatmentOptions,
-    check_draft_order,
+    check_draft_orders,
     plan_treatment,
 )
 from fhir_maps import MappingOptions, map_draft_orders, map_patient_record
@@ -253,10 +253,12 @@ def _order_cards(
     checked = [
         CheckedOrder(
             order=order,
-            resource=resources.get(order.reference),
-            findings=check_draft_order(order, assessment, options, now=now),
+            resource=resources.get(order.position),
+            findings=findings,
         )
-        for order in orders
+        for order, findings in zip(
+            orders, check_draft_orders(orders, assessment, options, now=now), strict=True
+        )
     ]
     return order_check_cards(
         assessment,
@@ -268,19 +270,19 @@ def _order_cards(
     )
 
 
-def _draft_resources(draft_orders: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """The draft MedicationRequests of ``context.draftOrders`` by ``MedicationRequest/<id>``."""
-    found: dict[str, Mapping[str, Any]] = {}
+def _draft_resources(draft_orders: Mapping[str, Any] | None) -> dict[int, Mapping[str, Any]]:
+    """The draft MedicationRequests of ``context.draftOrders`` by their position in it
+    (``DraftMedicationOrder.position``): two drafts may share an id, and a correction must
+    update the draft it was worked out for (found in review: a dexamethasone correction
+    carried the tocilizumab draft of the same id)."""
+    found: dict[int, Mapping[str, Any]] = {}
     entries = draft_orders.get("entry") if draft_orders is not None else None
     if not isinstance(entries, list):
         return found
-    for entry in entries:
+    for position, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or resource.get("resourceType") != "MedicationRequest":
-            continue
-        resource_id = resource.get("id")
-        if isinstance(resource_id, str):
-            found.setdefault(f"MedicationRequest/{resource_id}", resource)
+        if isinstance(resource, dict) and resource.get("resourceType") == "MedicationRequest":
+            found[position] = resource
     return found
 
 

@@ -390,6 +390,16 @@ class DraftMedicationOrder:
     dose_value: float | None
     dose_basis: DoseBasis | None
     route: str | None = None  # e.g. "intravenous", free text when uncoded
+    #: The upper end of a ``doseRange`` (in ``dose_basis``), when the order gives a range.
+    dose_high: float | None = None
+    #: Doses a day from ``timing`` ("every 12 h": 2; "BID": 2), None when it does not say;
+    #: ``dose_interval`` is the time between two of them (12 h).
+    doses_per_day: float | None = None
+    dose_interval: timedelta | None = None
+    #: ``timing.repeat.count``: how many doses the order holds, None when it does not say.
+    dose_count: int | None = None
+    #: Where the order stands in ``draftOrders`` (0-based): ids are not always unique there.
+    position: int = 0
 
 
 @dataclass(frozen=True, slots=True)

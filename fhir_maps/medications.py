@@ -24,6 +24,7 @@ from ._fhir import (
 )
 from .references import parse_reference, target_on_any_server
 from .valuesets.medications import (
+    AUTO_INJECTOR_NAMES,
     MEDICATION_NAMES,
     NOT_SYSTEMIC_PRODUCT_NAMES,
     RXNORM_MEDICATIONS,
@@ -156,13 +157,18 @@ class MedicationResolver:
             known = self._by_key[key]
         else:
             drug = classify_drug(*key)
-            known = (
-                None if drug is None else (drug, bool(NOT_SYSTEMIC_PRODUCT_NAMES.find_in(key[1])))
-            )
+            known = None if drug is None else (drug, _not_systemic(drug, key[1]))
             self._by_key[key] = known
         if known is None:
             return None
         return ResolvedMedication(known[0], medication, known[1])
+
+
+def _not_systemic(drug: Drug, texts: tuple[str, ...]) -> bool:
+    """A local or topical product of a drug of ours, or an epinephrine auto-injector."""
+    if NOT_SYSTEMIC_PRODUCT_NAMES.find_in(texts):
+        return True
+    return isinstance(drug, Vasopressor) and bool(AUTO_INJECTOR_NAMES.find_in(texts))
 
 
 def _contained(resource: JSON, local_id: str) -> JSON | None:

@@ -54,16 +54,17 @@ def order_check_cards(
     """The cards of an order hook; none for a patient out of scope (SPEC 2.1)."""
     if not assessment.in_scope:
         return []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str | int, str]] = set()
     chosen: list[tuple[CheckedOrder, OrderFinding]] = []
     for item in checked:
         for finding in item.findings:
             if finding.severity is Severity.INFO and not include_info:
                 continue
+            # by the order's place in draftOrders, not its id: two drafts may share an id
             key = (
                 (finding.code, finding.text)
                 if finding.code.about_the_patient
-                else (finding.order_reference, finding.code)
+                else (item.order.position, finding.code)
             )
             if key in seen:
                 continue

@@ -119,7 +119,12 @@ def corrected_order(
     The draft keeps its id and every other element [CDS Action: "the updated resource in its
     entirety"]; ``dosageInstruction[0].doseAndRate[0]`` gets ``doseQuantity`` in mg (a dose
     range is removed), and ``dosageInstruction[0].text``, which would contradict the new dose,
-    becomes the dosing rule. None when the draft has no id or the result is not valid.
+    becomes the dosing rule. What the dose means is set with it, so that the update cannot say
+    one thing and order another (found in review): the route becomes intravenous (every row of
+    the dose table is; a subcutaneous tocilizumab draft corrected to the CRS dose was still
+    subcutaneous), and a daily dose (methylprednisolone 2 mg/kg/day) is written once a day (a
+    draft every 12 h corrected to the daily total ordered it twice a day). None when the draft
+    has no id or the result is not valid.
     """
     if not isinstance(draft.get("id"), str):
         return None
@@ -133,9 +138,11 @@ def corrected_order(
         rates = [{}]
     rate = {k: v for k, v in rates[0].items() if k not in ("doseQuantity", "doseRange")}
     rate["doseQuantity"] = mg_quantity(dose_mg)
-    first = {**first, "doseAndRate": [rate, *rates[1:]]}
+    first = {**first, "doseAndRate": [rate, *rates[1:]], "route": copy.deepcopy(INTRAVENOUS_ROUTE)}
     if dose is not None:
         first["text"] = dose.text
+        if dose.per_day:
+            first["timing"] = copy.deepcopy(_ONCE_DAILY)
     resource["dosageInstruction"] = [first, *instructions[1:]]
     return resource if is_valid_medication_request(resource) else None
 

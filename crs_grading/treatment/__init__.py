@@ -11,7 +11,7 @@ cards.
 from __future__ import annotations
 
 from crs_grading.criteria import AdviceCode, OrderFindingCode, RedoseRule, Severity
-from crs_grading.treatment.checks import check_draft_order
+from crs_grading.treatment.checks import check_draft_order, check_draft_orders
 from crs_grading.treatment.dosing import (
     DOSE_TABLE,
     RXNORM,
@@ -61,6 +61,7 @@ __all__ = [
     "WithheldTreatment",
     "card_indicator",
     "check_draft_order",
+    "check_draft_orders",
     "compute_dose",
     "has_protocol_dose",
     "most_severe",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -55,7 +56,7 @@ from crs_grading.treatment.model import OrderFinding
 from crs_grading.treatment.options import TreatmentOptions
 from crs_grading.wording import phrases
 
-__all__ = ["check_draft_order"]
+__all__ = ["check_draft_order", "check_draft_orders"]
 
 _TOCILIZUMAB = Immunosuppressant.TOCILIZUMAB
 _F = OrderFindingCode
@@ -66,17 +67,45 @@ _CORTICOSTEROIDS = (Immunosuppressant.DEXAMETHASONE, Immunosuppressant.METHYLPRE
 _INTRAVENOUS = re.compile(r"\bintravenous|\bi\.?v\b", re.IGNORECASE)
 
 
+def check_draft_orders(
+    orders: Sequence[DraftMedicationOrder],
+    assessment: Assessment,
+    options: TreatmentOptions | None = None,
+    *,
+    now: datetime | None = None,
+) -> tuple[tuple[OrderFinding, ...], ...]:
+    """The findings on each draft order of one call, in the orders' order.
+
+    Tocilizumab drafts signed together are doses given together: each after the first is
+    checked as a further dose at the same moment (found in review: two 222 mg drafts in one
+    call were each checked as the first dose).
+    """
+    results = []
+    drafts_before = 0
+    for order in orders:
+        results.append(
+            check_draft_order(order, assessment, options, now=now, drafts_before=drafts_before)
+        )
+        if order.agent is _TOCILIZUMAB:
+            drafts_before += 1
+    return tuple(results)
+
+
 def check_draft_order(
     order: DraftMedicationOrder,
     assessment: Assessment,
     options: TreatmentOptions | None = None,
     *,
     now: datetime | None = None,
+    drafts_before: int = 0,
 ) -> tuple[OrderFinding, ...]:
-    """The findings on one draft order, most severe first (``now`` defaults to ``as_of``)."""
+    """The findings on one draft order, most severe first (``now`` defaults to ``as_of``).
+
+    ``drafts_before``: tocilizumab drafts before this one in the same call (``check_draft_orders``).
+    """
     options = options or TreatmentOptions()
     now = assessment.as_of if now is None else now
-    check = _OrderCheck(order, assessment, options, now)
+    check = _OrderCheck(order, assessment, options, now, drafts_before)
     check.dose()
     check.route()
     check.indication()
@@ -92,8 +121,10 @@ class _OrderCheck:
         assessment: Assessment,
         options: TreatmentOptions,
         now: datetime,
+        drafts_before: int = 0,
     ) -> None:
         self.order = order
+        self.drafts_before = drafts_before
         self.drug = order.agent
         self.assessment = assessment
         self.options = options
@@ -176,11 +207,19 @@ class _OrderCheck:
         value, basis = order.dose_value, order.dose_basis
         if value is None or basis is None or not math.isfinite(value):
             return "", None
+        in_mg: float | None = value
         if basis is DoseBasis.MG:
-            return f"{wording.number(value, 2)} mg", value
-        weight = self.assessment.weight
-        in_mg = value * weight.value if weight is not None and weight.value > 0 else None
-        return f"{wording.number(value, 2)} mg/kg", in_mg
+            written = f"{wording.number(value, 2)} mg"
+        else:
+            weight = self.assessment.weight
+            in_mg = value * weight.value if weight is not None and weight.value > 0 else None
+            written = f"{wording.number(value, 2)} mg/kg"
+        per_day = order.doses_per_day
+        if self.protocol_dose is not None and self.protocol_dose.per_day and per_day is not None:
+            # a daily protocol dose is compared with the order's daily total (``dose``)
+            written = f"{written} x {wording.number(per_day, 2)} a day"
+            in_mg = None if in_mg is None else in_mg * per_day
+        return written, in_mg
 
     def _maximum_mg(self) -> int | None:
         rows = [row for row in DOSE_TABLE if row.drug is self.drug]
@@ -202,6 +241,8 @@ class _OrderCheck:
         )
         self.protocol_dose = protocol
         value, basis = self.order.dose_value, self.order.dose_basis
+        if value is None and self._range_above_maximum(protocol):
+            return
         if value is None or basis is None or not math.isfinite(value) or value <= 0:
             self._find(
                 _F.DOSE_UNREADABLE,
@@ -223,6 +264,18 @@ class _OrderCheck:
                     f" (= {wording.number(ordered_mg)} mg for {wording.number(weight_kg)} kg)"
                 )
         evidence = () if protocol.weight_reference is None else (protocol.weight_reference,)
+        per_day = self.order.doses_per_day
+        daily = protocol.per_day and per_day is not None
+        if daily and per_day is not None:
+            # A daily protocol dose (methylprednisolone 2 mg/kg/day) against the order's daily
+            # total: 55 mg every 12 h is 110 mg a day, not 55 (found in review: the correction
+            # of a split dose doubled it).
+            times = wording.exact_decimal(per_day)
+            ordered *= times
+            ordered_mg = None if ordered_mg is None else ordered_mg * times
+            ordered_text += f", {wording.number(times, 2)} doses a day"
+            if ordered_mg is not None:
+                ordered_text += f" (= {wording.number(ordered_mg)} mg per day)"
 
         maximum = protocol.maximum_mg
         if ordered_mg is not None and maximum is not None and ordered_mg > maximum:
@@ -249,7 +302,8 @@ class _OrderCheck:
             )
             rate = protocol.rate
             if basis is DoseBasis.MG_PER_KG and rate is not None:
-                self._compare(ordered, rate, ordered_text, protocol, unit="mg/kg")
+                unit = "mg/kg/day" if daily else "mg/kg"
+                self._compare(ordered, rate, ordered_text, protocol, unit=unit, daily=daily)
             return
         if (
             protocol.dose_mg is None
@@ -264,6 +318,7 @@ class _OrderCheck:
                 protocol,
                 unit="mg",
                 evidence=evidence,
+                daily=daily,
             )
             return
         if protocol.dose_mg is None or ordered_mg is None:
@@ -282,7 +337,41 @@ class _OrderCheck:
             protocol,
             unit="mg",
             evidence=evidence,
+            daily=daily,
         )
+
+    def _range_above_maximum(self, protocol: DoseCalculation) -> bool:
+        """A dose range whose upper end is above the maximum dose [label: 800 mg]: critical,
+        as a single dose above it is (found in review: "400-1200 mg" was only "unreadable")."""
+        high, basis, maximum = self.order.dose_high, self.order.dose_basis, protocol.maximum_mg
+        if high is None or basis is None or maximum is None or not math.isfinite(high):
+            return False
+        high_mg = written = wording.exact_decimal(high)
+        unit = "mg"
+        if basis is DoseBasis.MG_PER_KG:
+            if protocol.weight_kg is None:
+                return False
+            unit, high_mg = "mg/kg", written * protocol.weight_kg
+        if high_mg <= maximum:
+            return False
+        shown = f"{wording.number(written)} {unit}"
+        if basis is DoseBasis.MG_PER_KG:
+            shown += f" (= {wording.number(high_mg)} mg)"
+        dose = (
+            f" The protocol dose is {protocol.text}."
+            if protocol.dose_mg is not None
+            else f" {protocol.missing}: order no more than {maximum} mg."
+        )
+        evidence = () if protocol.weight_reference is None else (protocol.weight_reference,)
+        self._find(
+            _F.DOSE_ABOVE_MAXIMUM,
+            f"This {self.drug} order gives a dose range up to {shown}, above the maximum of "
+            f"{maximum} mg per dose." + dose,
+            protocol.maximum_source or protocol.source,
+            corrected_dose_mg=protocol.dose_mg,
+            evidence=evidence,
+        )
+        return True
 
     def _compare(
         self,
@@ -293,15 +382,17 @@ class _OrderCheck:
         *,
         unit: str,
         evidence: tuple[str, ...] = (),
+        daily: bool = False,
     ) -> None:
-        """A warning when ``ordered`` is more than the tolerance away from ``target``."""
+        """A warning when ``ordered`` is more than the tolerance away from ``target``
+        (``daily``: both are daily totals, the order's timing read)."""
         difference = ordered - target
         if abs(difference) <= self.options.dose_tolerance * target:
             return
         percent = round_half_up(abs(difference) / target * 100)
         direction = "above" if difference > 0 else "below"
         per_day = ""
-        if protocol.per_day:
+        if protocol.per_day and not daily:
             per_day = (
                 " The protocol dose is per day; if this order is one of several daily doses, "
                 "compare the daily total."
@@ -473,6 +564,8 @@ class _OrderCheck:
                 evidence=evidence,
             )
             return
+        if self._doses_in_this_call(len(status.doses), evidence):
+            return
         last = status.last
         if last is not None and self.assessment.grade == 2:
             self._find(
@@ -484,6 +577,61 @@ class _OrderCheck:
                 RuleSource.SEED_TOCILIZUMAB,
                 evidence=evidence,
             )
+
+    def _doses_in_this_call(self, given: int, evidence: tuple[str, ...]) -> bool:
+        """Doses this order adds beyond one, or beside another tocilizumab draft of the call
+        [label: at most 4 doses, at least 8 h apart; seed: a second dose only for CRS not
+        improved 24 h after the first]. True when it found one."""
+        options, order = self.options, self.order
+        per_day, count, interval = order.doses_per_day, order.dose_count, order.dose_interval
+        repeats = count > 1 if count is not None else per_day is not None and per_day > 1
+        if not self.drafts_before and not repeats:
+            return False
+        held = (count if count is not None else 2) if repeats else 1  # a standing order: 2+
+        total = given + self.drafts_before + held
+        parts = []
+        if repeats:
+            every = f" every {wording.duration(interval)}" if interval else ""
+            parts.append(
+                f"holds {f'{count} doses' if count is not None else 'repeated doses'}{every}"
+            )
+        if self.drafts_before:
+            others = (
+                "another tocilizumab order"
+                if self.drafts_before == 1
+                else f"{self.drafts_before} other tocilizumab orders"
+            )
+            parts.append(f"is signed together with {others}")
+        schedule = "This order " + ", and ".join(parts)
+        limit = options.max_tocilizumab_doses
+        if total > limit:
+            self._find(
+                _F.TOO_MANY_DOSES,
+                f"{schedule}: with {given} given, that is more than the {limit} doses in all "
+                "the tocilizumab label allows.",
+                RuleSource.TOCILIZUMAB_USPI,
+                evidence=evidence,
+            )
+            return True
+        minimum = options.min_redose_interval
+        if self.drafts_before or (interval is not None and interval < minimum):
+            self._find(
+                _F.REDOSE_TOO_SOON,
+                f"{schedule}: doses at least {wording.duration(minimum)} apart (tocilizumab "
+                "label); order one dose and reassess.",
+                RuleSource.TOCILIZUMAB_USPI,
+                evidence=evidence,
+            )
+            return True
+        self._find(
+            _F.REDOSE_BEFORE_REASSESSMENT,
+            f"{schedule}: a second dose is for CRS that has not improved "
+            f"{wording.duration(options.reassess_after)} after the first (Lee 2014); order one "
+            "dose and reassess.",
+            RuleSource.SEED_TOCILIZUMAB,
+            evidence=evidence,
+        )
+        return True
 
     # -- attribution --------------------------------------------------------------------------
 

@@ -57,9 +57,17 @@ MEDICATION_NAMES: NameMatcher[MedicationConcept] = NameMatcher(
     + phrases(Immunosuppressant.SILTUXIMAB, "siltuximab", "Sylvant")
 )
 
+#: Epinephrine auto-injectors (anaphylaxis): not a vasopressor drip. Vasopressors only: a
+#: tocilizumab auto-injector (subcutaneous, for arthritis) is still tocilizumab, and a draft
+#: order of it must be checked (its route is not the IV route CRS needs; found in review: such
+#: an order got no card at all).
+AUTO_INJECTOR_NAMES: NameMatcher[str] = NameMatcher(
+    phrases("auto-injector", "autoinjector", "EpiPen", "Auvi-Q", "Symjepi")
+)
+
 #: Products that contain a drug of ours but are not what the rules mean: local anaesthetics
-#: with epinephrine, auto-injectors, eye/nose/skin/inhaled forms. A medication whose name
-#: contains one of these is not a vasopressor drip or a systemic CRS immunosuppressant.
+#: with epinephrine, eye/nose/skin/inhaled forms. A medication whose name contains one of these
+#: is not a vasopressor drip or a systemic CRS immunosuppressant.
 NOT_SYSTEMIC_PRODUCT_NAMES: NameMatcher[str] = NameMatcher(
     phrases(
         "not systemic",
@@ -72,11 +80,6 @@ NOT_SYSTEMIC_PRODUCT_NAMES: NameMatcher[str] = NameMatcher(
         "chloroprocaine",
         "Xylocaine",
         "Septocaine",
-        "auto-injector",
-        "autoinjector",
-        "EpiPen",
-        "Auvi-Q",
-        "Symjepi",
         "ophthalmic",
         "otic",
         "eye drops",

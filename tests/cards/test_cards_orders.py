@@ -166,6 +166,38 @@ def test_a_corrected_order_is_the_whole_draft_with_the_protocol_dose():
     MedicationRequest.model_validate(corrected)
 
 
+def test_a_corrected_order_is_intravenous_whatever_the_draft_said():
+    """Found in review: a subcutaneous tocilizumab draft corrected to the CRS dose stayed
+    subcutaneous while the update's text said "IV over 1 h" (label: IV only for CRS)."""
+    draft = _draft()
+    draft["dosageInstruction"][0]["route"] = {"text": "subcutaneous"}
+    dose = compute_dose(
+        Immunosuppressant.TOCILIZUMAB, Protocol.LEE_2014, weight=None, age_years=40.0
+    )
+    corrected = corrected_order(draft, 280, dose)
+    assert corrected["dosageInstruction"][0]["route"]["coding"][0]["code"] == "47625008"
+    assert corrected["dosageInstruction"][0]["route"]["text"] == "intravenous"
+
+
+def test_a_corrected_daily_dose_is_written_once_a_day():
+    """seed Corticosteroids 2 mg/kg/day; found in review: a draft every 12 h corrected to the
+    daily total (111 mg) kept every 12 h and ordered 222 mg a day."""
+    draft = _draft()
+    draft["medicationCodeableConcept"] = {"text": "methylprednisolone"}
+    draft["dosageInstruction"][0]["timing"] = {
+        "repeat": {"frequency": 1, "period": 12, "periodUnit": "h"}
+    }
+    dose = compute_dose(
+        Immunosuppressant.METHYLPREDNISOLONE, Protocol.LEE_2014, weight=None, age_years=40.0
+    )
+    assert dose.per_day
+    corrected = corrected_order(draft, 111, dose)
+    assert corrected["dosageInstruction"][0]["timing"] == {
+        "repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}
+    }
+    MedicationRequest.model_validate(corrected)
+
+
 def test_a_draft_without_an_id_cannot_be_updated():
     draft = _draft()
     del draft["id"]

@@ -54,6 +54,7 @@ def test_the_fixture_orders():
             10.0,
             DoseBasis.MG,
             "intravenous",
+            position=1,
         ),
     )
     assert skipped == ()
@@ -166,3 +167,143 @@ def test_full_validation_maps_the_fixture_orders_identically():
         load("draft-orders.json"), MappingOptions(validation=ValidationMode.MODELS)
     )
     assert fast == full
+
+
+# -- timing, dose ranges and units (found in review; SPEC 4 order checks) ----------------------
+
+_GTS = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+
+
+def _timed(timing: dict) -> dict:
+    request = _request({"text": "methylprednisolone"}, quantity(70, "mg"))
+    request["dosageInstruction"][0]["timing"] = timing
+    return request
+
+
+@pytest.mark.parametrize(
+    ("timing", "per_day", "hours", "count"),
+    [
+        ({"repeat": {"frequency": 1, "period": 12, "periodUnit": "h"}}, 2.0, 12.0, None),
+        ({"repeat": {"period": 8, "periodUnit": "h"}}, 3.0, 8.0, None),
+        ({"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}}, 2.0, 12.0, None),
+        ({"repeat": {"frequency": 4, "period": 1, "periodUnit": "d", "count": 8}}, 4.0, 6.0, 8),
+        ({"repeat": {"frequency": 1, "period": 1, "periodUnit": "wk"}}, 1 / 7, 168.0, None),
+        ({"repeat": {"count": 1}}, None, None, 1),
+        ({"code": {"coding": [{"system": _GTS, "code": "BID"}]}}, 2.0, 12.0, None),
+        ({"code": {"coding": [{"system": _GTS, "code": "Q6H"}]}}, 4.0, 6.0, None),
+        ({"code": {"coding": [{"system": _GTS, "code": "QD"}]}}, 1.0, 24.0, None),
+        ({"code": {"text": "q12h"}}, 2.0, 12.0, None),
+        ({"code": {"text": "Q 8 HRS"}}, 3.0, 8.0, None),
+        ({"code": {"text": "Daily"}}, 1.0, 24.0, None),
+        ({"code": {"text": "Once"}}, None, None, 1),
+        ({"code": {"text": "STAT"}}, None, None, 1),
+        ({"code": {"text": "as directed by the oncologist"}}, None, None, None),
+        ({}, None, None, None),
+    ],
+    ids=[
+        "FHIR Timing: 1 per 12 h",
+        "FHIR Timing: per 8 h, frequency 1 when absent",
+        "FHIR Timing: 2 per day",
+        "FHIR Timing: 4 per day, 8 doses in all",
+        "FHIR Timing: weekly",
+        "FHIR Timing: count 1",
+        "timing-abbreviation BID",
+        "timing-abbreviation Q6H",
+        "timing-abbreviation QD",
+        "local text q12h",
+        "local text Q 8 HRS",
+        "local text Daily",
+        "local text Once",
+        "local text STAT",
+        "free text: not read",
+        "empty timing",
+    ],
+)
+def test_the_timing_of_a_draft_order_is_read(timing, per_day, hours, count):
+    (order,), skipped = map_draft_orders(_bundle(_timed(timing)))
+    assert skipped == ()
+    assert order.doses_per_day == (pytest.approx(per_day) if per_day is not None else None)
+    interval = order.dose_interval
+    assert (None if interval is None else interval.total_seconds() / 3600) == (
+        pytest.approx(hours) if hours is not None else None
+    )
+    assert order.dose_count == count
+
+
+@pytest.mark.parametrize(
+    ("timing", "reason"),
+    [
+        ({"repeat": {"period": 12, "periodUnit": "hours"}}, "periodUnit is not a FHIR unit"),
+        ({"repeat": {"period": 0, "periodUnit": "h"}}, "period is not a positive period"),
+        ({"repeat": {"count": 2.5}}, "count is not a positive integer"),
+        ("every 12 h", "timing is not an object"),
+    ],
+    ids=["unknown period unit", "period 0", "count 2.5", "timing as a string"],
+)
+def test_an_unreadable_timing_loses_only_the_timing(timing, reason):
+    """SPEC 3: one unreadable element loses only that element; the dose is still checked."""
+    (order,), (skipped,) = map_draft_orders(_bundle(_timed(timing)))
+    assert (order.dose_value, order.doses_per_day, order.dose_count) == (70.0, None, None)
+    assert reason in skipped.reason
+    assert skipped.reason.endswith("only this element was not used")
+
+
+@pytest.mark.parametrize(
+    ("dose_range", "high", "basis"),
+    [
+        ({"low": quantity(400, "mg"), "high": quantity(1200, "mg")}, 1200.0, DoseBasis.MG),
+        ({"high": quantity(1.2, "g")}, 1200.0, DoseBasis.MG),
+        ({"low": quantity(4, "mg/kg"), "high": quantity(12, "mg/kg")}, 12.0, DoseBasis.MG_PER_KG),
+        ({"low": quantity(4, "mL")}, None, None),
+    ],
+    ids=["400-1200 mg", "up to 1.2 g", "4-12 mg/kg", "no upper end"],
+)
+def test_a_dose_range_keeps_its_upper_end(dose_range, high, basis):
+    request = _request({"text": "tocilizumab"})
+    request["dosageInstruction"] = [{"doseAndRate": [{"doseRange": dose_range}]}]
+    (order,), _ = map_draft_orders(_bundle(request))
+    assert (order.dose_value, order.dose_high, order.dose_basis) == (None, high, basis)
+
+
+@pytest.mark.parametrize(
+    ("dose", "value", "basis"),
+    [
+        ({"value": 12, "unit": "mg", "code": "mg/kg"}, None, None),
+        ({"value": 12, "unit": "mg/kg", "code": "mg"}, None, None),
+        ({"value": 12, "unit": "milligram", "code": "mg"}, 12.0, DoseBasis.MG),
+        ({"value": 12, "unit": "mg/kg", "code": "mg/kg"}, 12.0, DoseBasis.MG_PER_KG),
+    ],
+    ids=[
+        "code mg/kg, unit mg: cannot tell, unread",
+        "code mg, unit mg/kg: cannot tell, unread",
+        "code mg, an unknown unit text: mg",
+        "both mg/kg",
+    ],
+)
+def test_a_dose_whose_code_and_unit_disagree_is_not_read_as_either(dose, value, basis):
+    """Found in review: "12" coded mg/kg and written mg was read as 12 mg (95% low) when 12
+    mg/kg x 55.6 kg is 667 mg; which the prescriber meant cannot be told from the order."""
+    (order,), _ = map_draft_orders(_bundle(_request({"text": "tocilizumab"}, dose)))
+    assert (order.dose_value, order.dose_basis) == (value, basis)
+
+
+def test_a_tocilizumab_auto_injector_order_is_checked():
+    """Found in review: auto-injector names made the order 'not systemic' and it got no card;
+    they mean epinephrine pens (anaphylaxis), not a tocilizumab product."""
+    request = _request(
+        {"text": "tocilizumab 162 MG in 0.9 ML Auto-Injector [Actemra]"},
+        quantity(162, "mg"),
+        route={"text": "subcutaneous"},
+    )
+    (order,), _ = map_draft_orders(_bundle(request))
+    assert (order.agent, order.dose_value) == (Immunosuppressant.TOCILIZUMAB, 162.0)
+
+
+def test_drafts_sharing_an_id_keep_their_places():
+    toci = _request({"text": "tocilizumab"}, quantity(400, "mg"), id="x")
+    dex = _request({"text": "dexamethasone"}, quantity(20, "mg"), id="x")
+    orders, _ = map_draft_orders(_bundle(toci, dex))
+    assert [(o.agent, o.position) for o in orders] == [
+        (Immunosuppressant.TOCILIZUMAB, 0),
+        (Immunosuppressant.DEXAMETHASONE, 1),
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from crs_grading.assessment import (
     ICANS_NOT_ASSESSED,
@@ -153,12 +154,16 @@ def order(
     dose: float | None,
     basis: str | None = "mg",
     route: str | None = "intravenous",
+    **timing: Any,
 ) -> DraftMedicationOrder:
-    """A draft order: ``order("tocilizumab", 280)``, ``order("dexamethasone", 0.5, "mg/kg")``."""
+    """A draft order: ``order("tocilizumab", 280)``, ``order("dexamethasone", 0.5, "mg/kg")``;
+    ``timing``: ``doses_per_day``, ``dose_interval``, ``dose_count``, ``dose_high``,
+    ``position``, ``reference``."""
     return DraftMedicationOrder(
         agent=Immunosuppressant(agent),
-        reference="MedicationRequest/draft1",
+        reference=timing.pop("reference", "MedicationRequest/draft1"),
         dose_value=dose,
         dose_basis=None if basis is None else DoseBasis(basis),
         route=route,
+        **timing,
     )
