@@ -30,6 +30,7 @@ from crs_grading.tables.sources import RuleSource
 __all__ = [
     "DEXAMETHASONE_MAX_MG",
     "DOSE_TABLE",
+    "CORTICOSTEROID_REPEAT_AFTER",
     "DOSE_TOLERANCE",
     "ICANS_ALONE_MAX_CRS_GRADE",
     "ICANS_CORTICOSTEROID_GRADE",
@@ -234,6 +235,16 @@ REASSESS_AFTER = timedelta(hours=24)
 
 #: [label] "up to 3 additional doses" after the first: 4 in all.
 MAX_TOCILIZUMAB_DOSES = 4
+
+#: Our policy (found in review: a corticosteroid was suggested, preselected, 1 h after the same
+#: dose): a corticosteroid suggested again within this time of a dose of it is not preselected
+#: and its card says when it was given. The seed gives no interval: dexamethasone 10 mg every
+#: 6 h is common practice for CRS and ICANS (e.g. the ASCO 2021 guideline); methylprednisolone
+#: is the protocol's daily dose (seed "2 mg/kg/day"), given once a day.
+CORTICOSTEROID_REPEAT_AFTER: dict[Immunosuppressant, timedelta] = {
+    Immunosuppressant.DEXAMETHASONE: timedelta(hours=6),
+    Immunosuppressant.METHYLPREDNISOLONE: timedelta(hours=24),
+}
 
 #: Our policy (issue 4): an ordered dose further than this fraction from the protocol dose is
 #: flagged (exactly 10% is not).

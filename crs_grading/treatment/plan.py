@@ -20,7 +20,7 @@ from crs_grading.criteria import AdviceCode, RedoseRule, ReminderCode, Severity,
 from crs_grading.inputs import Immunosuppressant
 from crs_grading.tables import lee2014
 from crs_grading.tables.sources import RuleSource
-from crs_grading.tables.treatment import ICANS_CORTICOSTEROID_GRADE
+from crs_grading.tables.treatment import CORTICOSTEROID_REPEAT_AFTER, ICANS_CORTICOSTEROID_GRADE
 from crs_grading.treatment._context import (
     RedoseBlock,
     RiskFactors,
@@ -492,6 +492,17 @@ class _Planner:
         )
         if dose.missing is not None:
             reason += f" No dose is calculated ({dose.missing})."
+        recent = self._recent_dose(drug)
+        if recent is not None:
+            given, due = recent
+            is_recommended = False  # never preselect a dose just given
+            reason += (
+                f" {wording.capitalised(str(drug))} was given at "
+                f"{wording.clock(given, self.zone)} ({wording.ago(given, self.now)}): the next "
+                f"dose is not due before {wording.clock(due, self.zone)} (our policy; the seed "
+                "gives no interval)."
+            )
+            note = f"{note}; given {wording.ago(given, self.now)}"
         code = RXNORM[drug]
         self.recommendations.append(
             Recommendation(
@@ -507,6 +518,21 @@ class _Planner:
             )
         )
 
+    def _recent_dose(self, drug: Immunosuppressant) -> tuple[datetime, datetime] | None:
+        """(given, next due) when ``drug`` is a corticosteroid given less than its repeat
+        interval ago (``CORTICOSTEROID_REPEAT_AFTER``), else None."""
+        interval = CORTICOSTEROID_REPEAT_AFTER.get(drug)
+        if interval is None:
+            return None
+        times = [
+            dose.time
+            for dose in self.assessment.immunosuppressants_given
+            if dose.agent is drug and dose.time <= self.now
+        ]
+        if not times or self.now - max(times) >= interval:
+            return None
+        return max(times), max(times) + interval
+
     @staticmethod
     def _ordered(recommendations: list[Recommendation]) -> tuple[Recommendation, ...]:
         """The preferred suggestion first, the rest in the order the algorithm gave them."""
@@ -518,6 +544,13 @@ class _Planner:
             return "death recorded: no treatment suggestion"
         if recommendations:
             first = recommendations[0]
+            recent = self._recent_dose(first.drug)
+            if recent is not None and not first.is_recommended:
+                given, due = recent
+                return (
+                    f"{first.drug} given {wording.ago(given, self.now)}, next not before "
+                    f"{wording.clock(due, self.zone)}"
+                )
             if caution is not None and first.role is RecommendationRole.FOR_ICANS:
                 return f"if ICANS rather than infection, {first.label}"
             if caution is not None:
