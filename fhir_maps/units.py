@@ -1,8 +1,8 @@
 """Unit conversions: every unit the mapping accepts and how it becomes the grading unit.
 
 One place for all of them (STYLE "one concept, one place"). Units are looked up by a normalised
-key: trimmed, spaces removed, lower case, micro sign as "u" (UCUM is case-sensitive, but EHRs
-send "mg/dl" and "MG/DL" as often as "mg/dL"; no two units we accept differ only by case).
+key: trimmed, spaces removed, lower case, micro sign and Greek mu as "u" (UCUM is case-sensitive,
+but EHRs send "mg/dl" and "MG/DL" as often as "mg/dL"; no two units we accept differ only by case).
 A Quantity's UCUM ``code`` is tried first, then its human ``unit``.
 """
 
@@ -177,27 +177,52 @@ def percent(value: float, keys: list[str]) -> float:
 
 # --- laboratory -------------------------------------------------------------------------------
 
-_PER_UL = {"/ul": SAME, "/mm3": SAME, "cells/ul": SAME, "{cells}/ul": SAME, "#/ul": SAME}
+# Cell counts (ANC, WBC, platelets) in every spelling EHRs send (SPEC 3: build for the class;
+# review finding: "K/mcL" and "/mcL" were refused, and neutropenia (SPEC 2.7) and the IEC-HS
+# cytopenia (SPEC 2.10) lost with them). A count unit is [a thousand][what is counted]/[a
+# microlitre], or a power of ten per litre; the spellings of each part are listed once below.
+
+#: A microlitre: UCUM uL (``unit_key`` writes the micro sign and the Greek mu as "u"), "mcL" (a
+#: common US form), the words; and the cubic millimetre, which is one microlitre: mm3, mm^3,
+#: mm³, "cu mm" and "cumm" (``unit_key`` drops spaces), "cmm".
+_MICROLITRE = ("ul", "mcl", "microliter", "microlitre", "mm3", "mm^3", "mm\u00b3", "cumm", "cmm")
+#: What is counted, written before the "/": nothing, "cells", UCUM's annotation {cells}, "#".
+_COUNTED = ("", "cells", "{cells}", "#")
+#: A thousand: UCUM 10*3 and the ways reports print it (10^3, 10³, 10E3, 10(3), 1000), each
+#: alone or after "x" or "×"; "K" and "thou" as US reports print them ("K/uL"), never a bare "K".
+_THOUSAND = (
+    *(
+        f"{times}{number}"
+        for times in ("", "x", "\u00d7")
+        for number in ("10*3", "10^3", "10\u00b3", "10e3", "10(3)", "1000")
+    ),
+    "k",
+    "thou",
+)
+#: 10^9 per litre (= 10^3 per microlitre): UCUM 10*9/L printed as the thousands are, with or
+#: without what is counted; "G/L" (giga per litre), the European form. "/L" without a power is
+#: cells per litre: never read as a count per microlitre.
+_GIGA_PER_LITRE = (
+    *(
+        f"{times}{number}{counted}/l"
+        for times in ("", "x", "\u00d7")
+        for number in ("10*9", "10^9", "10\u2079", "10e9", "10(9)")
+        for counted in _COUNTED
+    ),
+    "g/l",
+)
+
+#: Cells per microlitre ("/uL", "cells/mcL", "/cu mm", ...).
+_PER_UL = {f"{counted}/{volume}": SAME for counted in _COUNTED for volume in _MICROLITRE}
+#: Thousands of cells per microlitre ("10*3/uL", "K/mcL", "x10(3)/uL", "10^9/L", "G/L", ...).
 _THOUSANDS_PER_UL = {
-    key: SAME
-    for key in (
-        "10*3/ul",
-        "10^3/ul",
-        "x10*3/ul",
-        "x10^3/ul",
-        "x10e3/ul",
-        "10e3/ul",
-        "k/ul",
-        "thou/ul",
-        "10*3/mm3",
-        "10^3/mm3",
-        "10*9/l",
-        "10^9/l",
-        "x10*9/l",
-        "x10^9/l",
-        "x10e9/l",
-        "g/l",  # "G/L" = giga per litre, the European way of writing 10^9/L
-    )
+    **{
+        f"{thousand}{counted}/{volume}": SAME
+        for thousand in _THOUSAND
+        for counted in _COUNTED
+        for volume in _MICROLITRE
+    },
+    **{key: SAME for key in _GIGA_PER_LITRE},
 }
 
 #: Laboratory results to the unit of ``crs_grading.inputs.LAB_UNITS``.

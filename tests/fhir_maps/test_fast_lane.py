@@ -605,6 +605,7 @@ _LAB_CODES = {
     "creatinine": ("2160-0", "mg/dL"),
     "lvef": ("10230-1", "%"),
     "anc": ("751-8", "/uL"),
+    "platelets": ("777-3", "10*3/uL"),
     "fibrinogen": ("3255-7", "mg/dL"),
 }
 
@@ -712,6 +713,18 @@ _LAB_SHAPES: dict[str, JSON] = {
         referenceRange=[_range(low=2, high=4, unit="g/L")],
     ),
     "another patient": _lab(44, subject={"reference": "Patient/other"}),
+    # review finding, mcL units (SPEC 2.7, 2.10): counts in the unit spellings labs print
+    "anc in K/mcL": _lab(45, "anc", valueQuantity={"value": 0.2, "unit": "K/mcL"}),
+    "anc in cells/mm3": _lab(46, "anc", valueQuantity={"value": 200, "unit": "cells/mm3"}),
+    "anc in x10(3)/uL, code 10*3/uL": _lab(
+        47, "anc", valueQuantity={"value": 0.2, "unit": "x10(3)/uL", "code": "10*3/uL"}
+    ),
+    "platelets in 10³/µL": _lab(48, "platelets", valueQuantity={"value": 20, "unit": "10³/µL"}),
+    "platelets in /mcL, range in K/mcL": _lab(
+        49, "platelets", valueQuantity={"value": 20000, "unit": "/mcL"},
+        referenceRange=[_range(low=150, high=400, unit="K/mcL")],
+    ),
+    "anc in a bare K": _lab(50, "anc", valueQuantity={"value": 0.2, "unit": "K"}),
 }  # fmt: skip
 
 _LAB_PATIENTS: dict[str, JSON | None] = {
@@ -767,6 +780,42 @@ def test_a_plain_lab_takes_the_lab_lane_and_an_odd_one_the_mappers():
     assert asked == ["lab-17"]  # only the one the lane left to the mappers was built
     assert [lab.reference for lab in mapped.labs] == ["Observation/lab-1"]
     assert [item.reference for item in mapped.skipped] == ["Observation/lab-17"]
+
+
+_COUNT_SHAPES = [
+    ("anc in K/mcL", 200.0),
+    ("anc in cells/mm3", 200.0),
+    ("anc in x10(3)/uL, code 10*3/uL", 200.0),
+    ("platelets in 10³/µL", 20.0),
+    ("platelets in /mcL, range in K/mcL", 20.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    _COUNT_SHAPES,
+    ids=[
+        f"review finding, mcL units: {shape} maps alike in both lanes" for shape, _ in _COUNT_SHAPES
+    ],
+)
+def test_a_count_in_a_mcl_unit_maps_alike_and_takes_the_lab_lane(shape, expected):
+    """SPEC 2.7, 2.10: the lanes read the count unit family from the mappers' one table, so a
+    count in "K/mcL" is read (not skipped) alike by the mappers, the lane and the lab lane."""
+    patient = _LAB_PATIENTS["a man of 35"]
+    mapped = _assert_alike([patient, copy.deepcopy(_LAB_SHAPES[shape])])
+    assert mapped.skipped == ()
+    assert [lab.value for lab in mapped.labs] == [pytest.approx(expected)]
+    asked: list[str] = []
+    original = DecodedObservation.as_dict
+
+    def spy(self: DecodedObservation) -> JSON:
+        asked.append(str(self.id))
+        return original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DecodedObservation, "as_dict", spy)
+        map_patient_record([patient, read_resource(orjson.dumps(_LAB_SHAPES[shape]))], PATIENT)
+    assert asked == []  # the lab lane read it: the mappers never built its dict
 
 
 def test_rows_that_change_subject_are_each_attributed_by_their_own():
