@@ -36,20 +36,23 @@ class _Met:
 
 
 def _value(result: LabResult) -> str:
-    return f"{LAB_NAMES[result.test]} {number(result.value)} {_UNITS[result.test]}"
+    """The result as charted, a bound with its comparator ("AST <250 U/L", SPEC 3)."""
+    shown = f"{result.comparator or ''}{number(result.value)}"
+    return f"{LAB_NAMES[result.test]} {shown} {_UNITS[result.test]}"
 
 
 def _ferritin(
     labs: Sequence[LabResult], latest: LabResult, baseline: LabResult | None
 ) -> tuple[_Met | None, bool]:
     """The first ferritin arm that holds, and whether the ULN arm went unchecked (no ULN)."""
-    shown = f"ferritin {number(latest.value)} ng/mL"
+    shown = f"ferritin {latest.comparator or ''}{number(latest.value)} ng/mL"
+    bound = latest.comparator  # SPEC 3: a bound meets a row only when every value beyond it does
     uln = latest.high
     base_uln = baseline.high if baseline is not None and baseline.high else uln
     high_baseline = baseline is not None and base_uln is not None and baseline.value > base_uln
     if baseline is not None and high_baseline and baseline.value > 0:
         row = iec_hs.FERRITIN_ROWS[FerritinArm.ABOVE_HIGH_BASELINE]
-        if meets(latest.value / baseline.value, row.comparison, row.factor):
+        if meets(latest.value / baseline.value, row.comparison, row.factor, bound):
             text = (
                 f"{shown}, more than twice its pre-infusion {number(baseline.value)} "
                 "(already above normal)"
@@ -57,7 +60,7 @@ def _ferritin(
             return _Met(text, (latest.reference, baseline.reference)), False
     elif uln:
         row = iec_hs.FERRITIN_ROWS[FerritinArm.ABOVE_ULN]
-        if meets(latest.value / uln, row.comparison, row.factor):
+        if meets(latest.value / uln, row.comparison, row.factor, bound):
             return _Met(f"{shown} (> 2 x ULN {number(uln)})", (latest.reference,)), False
     row = iec_hs.FERRITIN_ROWS[FerritinArm.DOUBLED]
     earlier = [
@@ -66,10 +69,11 @@ def _ferritin(
         if r.test is LabTest.FERRITIN
         and latest.time - iec_hs.DOUBLING_WINDOW <= r.time < latest.time
         and r.value > 0
+        and r.comparator is None  # a bound is no starting value
     ]
     if earlier:
         lowest = min(earlier, key=lambda r: (r.value, r.time))
-        if meets(latest.value / lowest.value, row.comparison, row.factor):
+        if meets(latest.value / lowest.value, row.comparison, row.factor, bound):
             text = (
                 f"ferritin doubled within 48 h ({number(lowest.value)} to "
                 f"{number(latest.value)} ng/mL)"
@@ -82,11 +86,13 @@ def _feature(
     row: FeatureRow, result: LabResult, labs: Sequence[LabResult], ctx: Context
 ) -> _Met | None:
     if row.measure is FeatureMeasure.VALUE:
-        if meets(result.value, row.comparison, row.threshold):
+        if meets(result.value, row.comparison, row.threshold, result.comparator):
             return _Met(_value(result), (result.reference,))
         return None
     if row.measure is FeatureMeasure.ULN_MULTIPLE:
-        if result.high and meets(result.value / result.high, row.comparison, row.threshold):
+        if result.high and meets(
+            result.value / result.high, row.comparison, row.threshold, result.comparator
+        ):
             multiple = number(result.value / result.high)
             text = f"{_value(result)} ({multiple} x ULN {number(result.high)})"
             return _Met(text, (result.reference,))
@@ -94,12 +100,15 @@ def _feature(
     since = [
         r
         for r in labs
-        if r.test is row.test and ctx.span.contains(r.time) and r.time <= result.time
+        if r.test is row.test
+        and ctx.span.contains(r.time)
+        and r.time <= result.time
+        and (r.comparator is None or r is result)  # a bound is no peak
     ]
     peak = max(since, key=lambda r: (r.value, -r.time.timestamp()), default=None)
     if peak is None or peak.value <= 0 or peak is result:
         return None
-    if meets(result.value / peak.value, row.comparison, row.threshold):
+    if meets(result.value / peak.value, row.comparison, row.threshold, result.comparator):
         text = f"{_value(result)}, under half their highest since day 0 ({number(peak.value)})"
         return _Met(text, (result.reference, peak.reference))
     return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crs_grading import WarningCode
-from crs_grading.inputs import LabTest
+from crs_grading.inputs import Comparator, LabTest
 
 F = LabTest
 SOURCE = "SPEC 2.10, Hines et al. TCT 2023 (IEC-HS)"
@@ -193,3 +193,57 @@ def test_the_flag_never_changes_a_grade(chart):
     assessment = _assess(chart)
     assert _flag(assessment) is not None
     assert (assessment.grade, assessment.peak_grade, assessment.icans.grade) == (0, 0, 0)
+
+
+# -- Bounds (SPEC 3 "Comparators"; found in review: "<250" AST flagged as > 5 x ULN) -----------
+
+BELOW, ABOVE = Comparator.BELOW, Comparator.ABOVE
+BOUND_FEATURES = [
+    (F.AST, 250, 40, BELOW, False, "AST <250 may be 200: not > 5 x ULN 40", None),
+    (F.AST, 250, 40, ABOVE, True, "AST >250 is > 5 x ULN 40", "AST >250 U/L"),
+    (F.PLATELETS, 20, None, BELOW, True, "platelets <20 is < 50", "platelets <20 x10^9/L"),
+    (F.PLATELETS, 20, None, ABOVE, False, "platelets >20 may be 60: not < 50", None),
+    (F.ANC, 100, None, BELOW, True, "ANC <100 is < 500", "ANC <100 /uL"),
+    (F.FIBRINOGEN, 50, None, BELOW, True, "fibrinogen <50 is < 150", "fibrinogen <50 mg/dL"),
+]
+
+
+@pytest.mark.parametrize(
+    ("test", "value", "high", "comparator", "flags", "text"),
+    [
+        pytest.param(t, v, h, c, f, x, id=f"{SOURCE}; SPEC 3 comparators: {why}")
+        for t, v, h, c, f, why, x in BOUND_FEATURES
+    ],
+)
+def test_a_feature_charted_as_a_bound(chart, test, value, high, comparator, flags, text):
+    _ferritin(chart, DAY, 1000)
+    chart.lab(test, chart.t(DAY, -4), value, high=high, comparator=comparator)
+    flag = _flag(_assess(chart))
+    if flags:
+        assert text in flag.text
+    else:
+        assert flag is None
+
+
+@pytest.mark.parametrize(
+    ("comparator", "flags"),
+    [
+        pytest.param(ABOVE, True, id=f"{SOURCE}; SPEC 3: ferritin >1000 is > 2 x ULN 300"),
+        pytest.param(BELOW, False, id=f"{SOURCE}; SPEC 3: ferritin <1000 may be 300: not > 2 x"),
+    ],
+)
+def test_a_ferritin_charted_as_a_bound(chart, comparator, flags):
+    chart.lab(F.FERRITIN, chart.t(DAY, -4), 1000, high=FERRITIN_ULN, comparator=comparator)
+    chart.lab(F.ANC, chart.t(DAY, -4), 300)
+    flag = _flag(_assess(chart))
+    assert (flag is not None) is flags
+    if flags:
+        assert "ferritin >1000 ng/mL" in flag.text
+
+
+def test_a_bound_is_never_the_peak_platelets_fall_from(chart):
+    """SPEC 2.10 cytopenia as a fall below half the highest since day 0: ">400" is no peak."""
+    _ferritin(chart, DAY, 1000)
+    chart.lab(F.PLATELETS, chart.t(2), 400, comparator=ABOVE)
+    chart.lab(F.PLATELETS, chart.t(DAY, -4), 89)
+    assert _flag(_assess(chart)) is None
