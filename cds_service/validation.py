@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from cds_service.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, quoted
+from cds_service.outbound import is_loopback_host
 from cds_service.services import CdsService
 
 __all__ = [
@@ -159,6 +160,16 @@ def parse_hook_request(
         raise BadRequest(
             "fhirServer is required when fhirAuthorization is given", issue_code="required"
         )
+    if fhir_authorization is not None and fhir_server is not None:
+        # CDS Hooks 2.0.1: "the scheme MUST be https when production data is exchanged"; the
+        # bearer token is never sent in clear (found in review), except to a loopback test server.
+        server = urlsplit(fhir_server)
+        if server.scheme != "https" and not is_loopback_host(server.hostname):
+            raise BadRequest(
+                "fhirServer must be an https URL when fhirAuthorization is given (http only on "
+                "loopback): the access token is never sent in clear",
+                issue_code="security",
+            )
 
     prefetch = document.get("prefetch")
     if prefetch is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import responses
 
 from cds_service.services import PREFETCH_TEMPLATES
@@ -43,7 +44,7 @@ def test_a_fhir_server_outside_the_issuers_list_is_refused_before_any_request(
 ):
     client = app_with_allowlist(make_app).test_client()
     response = client.post(
-        VIEW, headers=bearer(token(VIEW)), json=call("http://169.254.169.254/latest/meta-data")
+        VIEW, headers=bearer(token(VIEW)), json=call("https://169.254.169.254/latest/meta-data")
     )
     assert response.status_code == 400
     assert response.get_json()["issue"][0] == {
@@ -52,6 +53,35 @@ def test_a_fhir_server_outside_the_issuers_list_is_refused_before_any_request(
         "diagnostics": "fhirServer is not a FHIR server configured for this client",
     }
     assert len(mocked_http.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "fhir_server",
+    ["http://169.254.169.254/latest/meta-data", "http://ehr.example.org/fhir"],
+    ids=["cloud metadata over http", "an EHR over http"],
+)
+def test_a_token_is_never_sent_over_plain_http(make_app, mocked_http, fhir_server):
+    """CDS Hooks 2.0.1: "the scheme MUST be https when production data is exchanged" (found in
+    review: the bearer token was sent in clear to an http fhirServer)."""
+    response = make_app().test_client().post(VIEW, json=call(fhir_server))
+    assert response.status_code == 400
+    assert response.get_json()["issue"][0]["diagnostics"].startswith(
+        "fhirServer must be an https URL when fhirAuthorization is given"
+    )
+    assert len(mocked_http.calls) == 0
+
+
+def test_http_on_loopback_still_gets_the_token(make_app, mocked_http):
+    """A test FHIR server on loopback (the demo, the sandbox run locally) may be plain http."""
+    mocked_http.add(
+        responses.GET,
+        "http://127.0.0.1:8090/fhir/Patient/pt-1",
+        json={"resourceType": "Patient", "id": "pt-1"},
+    )
+    response = make_app().test_client().post(VIEW, json=call("http://127.0.0.1:8090/fhir"))
+    assert response.status_code != 400  # (the unmocked searches fail: that is not this test)
+    sent = [c.request.headers.get("Authorization") for c in mocked_http.calls]
+    assert "Bearer tok-ssrf" in sent
 
 
 def test_a_listed_fhir_server_is_read(make_app, mocked_http):
