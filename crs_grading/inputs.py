@@ -171,10 +171,20 @@ class Immunosuppressant(enum.StrEnum):
     HYDROCORTISONE = "hydrocortisone"
     ANAKINRA = "anakinra"
     SILTUXIMAB = "siltuximab"
+    # Oral corticosteroids: no CRS treatment of the seed's, but a dose given masks a fever
+    # (SPEC 2.7 "a corticosteroid already given"; found in review: prednisone 60 mg on day 7 gave
+    # no masked-fever warning). Never checked as a draft order (``is_crs_order``).
+    PREDNISONE = "prednisone"
+    PREDNISOLONE = "prednisolone"
 
     @property
     def is_corticosteroid(self) -> bool:
         return self in _CORTICOSTEROIDS
+
+    @property
+    def is_crs_order(self) -> bool:
+        """A drug whose draft orders the order hooks check (SPEC 4): not a prednisone taper."""
+        return self not in (Immunosuppressant.PREDNISONE, Immunosuppressant.PREDNISOLONE)
 
 
 _CORTICOSTEROIDS = frozenset(
@@ -182,6 +192,8 @@ _CORTICOSTEROIDS = frozenset(
         Immunosuppressant.DEXAMETHASONE,
         Immunosuppressant.METHYLPREDNISOLONE,
         Immunosuppressant.HYDROCORTISONE,
+        Immunosuppressant.PREDNISONE,
+        Immunosuppressant.PREDNISOLONE,
     }
 )
 

@@ -160,6 +160,8 @@ def _order(
     resolved = resolver.resolve(request)
     if resolved is None or not isinstance(resolved.drug, Immunosuppressant):
         return None
+    if not resolved.drug.is_crs_order:
+        return None  # a prednisone taper is no CRS treatment order
     if resolved.not_systemic:
         return None  # eye drops, creams, inhalers: not a CRS treatment order
     if not context.status_counts(request, REQUEST_COUNTED, REQUEST_IGNORED):

@@ -53,6 +53,10 @@ MEDICATION_NAMES: NameMatcher[MedicationConcept] = NameMatcher(
         "A-Methapred",
     )
     + phrases(Immunosuppressant.HYDROCORTISONE, "hydrocortisone", "Solu-Cortef", "Cortef")
+    # oral corticosteroids (US brand names from their labels); by name only: RxNorm codes not
+    # verified here. "methylprednisolone" is one word: it never reads as "prednisolone".
+    + phrases(Immunosuppressant.PREDNISONE, "prednisone", "Deltasone", "Rayos")
+    + phrases(Immunosuppressant.PREDNISOLONE, "prednisolone", "Orapred", "Millipred", "Pediapred")
     + phrases(Immunosuppressant.ANAKINRA, "anakinra", "Kineret")
     + phrases(Immunosuppressant.SILTUXIMAB, "siltuximab", "Sylvant")
 )

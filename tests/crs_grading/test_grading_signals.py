@@ -137,6 +137,16 @@ def codes(assessment):
             id="SPEC 2.7: a corticosteroid given masks fever",
         ),
         pytest.param(
+            lambda c: c.immuno(Immunosuppressant.PREDNISONE, c.t(2)),
+            "masked-fever",
+            id="SPEC 2.7: prednisone, a corticosteroid, masks fever (found in review)",
+        ),
+        pytest.param(
+            lambda c: c.immuno(Immunosuppressant.PREDNISOLONE, c.t(2)),
+            "masked-fever",
+            id="SPEC 2.7: prednisolone, a corticosteroid, masks fever (found in review)",
+        ),
+        pytest.param(
             lambda c: c.immuno(Immunosuppressant.ANAKINRA, c.t(2)),
             None,
             id="SPEC 2.7: anakinra does not warn masked-fever",

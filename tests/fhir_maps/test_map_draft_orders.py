@@ -307,3 +307,9 @@ def test_drafts_sharing_an_id_keep_their_places():
         (Immunosuppressant.TOCILIZUMAB, 0),
         (Immunosuppressant.DEXAMETHASONE, 1),
     ]
+
+
+@pytest.mark.parametrize("text", ["predniSONE 20 mg tablet", "prednisolone 15 mg/5 mL"])
+def test_an_oral_corticosteroid_taper_is_not_a_crs_order(text):
+    """Prednisone masks a fever (SPEC 2.7) but is no CRS treatment order to check (SPEC 4)."""
+    assert map_draft_orders(_bundle(_request({"text": text}, quantity(20, "mg")))) == ((), ())

@@ -193,8 +193,33 @@ NOT_OURS = [
     ("dobutamine 250 mg/250 mL", "dobutamine is not dopamine (word boundary)"),
     ("milrinone", "milrinone is not a vasopressor of seed Table 3"),
     ("cefepime 2 g", "an antibiotic is not a drug of interest"),
-    ("prednisone 20 mg", "prednisone is not one of the CRS immunosuppressants"),
+    ("ondansetron 4 mg", "an antiemetic is not a drug of interest"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "agent"),
+    [
+        ("predniSONE 60 mg tablet", Immunosuppressant.PREDNISONE),
+        ("Deltasone 20 mg", Immunosuppressant.PREDNISONE),
+        ("prednisoLONE 15 mg/5 mL oral solution", Immunosuppressant.PREDNISOLONE),
+        ("Orapred ODT 30 mg", Immunosuppressant.PREDNISOLONE),
+        ("methylPREDNISolone sodium succinate 125 mg", Immunosuppressant.METHYLPREDNISOLONE),
+    ],
+    ids=[
+        "SPEC 2.7 corticosteroid: prednisone (tall-man lettering)",
+        "SPEC 2.7 corticosteroid: Deltasone",
+        "SPEC 2.7 corticosteroid: prednisolone",
+        "SPEC 2.7 corticosteroid: Orapred",
+        "methylprednisolone is never read as prednisolone",
+    ],
+)
+def test_oral_corticosteroids_are_read_as_given(text, agent):
+    """Found in review: prednisone was ignored, and a fever it masks got no warning."""
+    resource = administration(rxnorm(text=text))
+    resource["dosage"] = {"route": {"text": "PO"}}
+    (dose,) = record(resource).immunosuppressants
+    assert dose.agent is agent
 
 
 @pytest.mark.parametrize(("text", "why"), NOT_OURS, ids=[why for _, why in NOT_OURS])
