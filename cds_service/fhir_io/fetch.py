@@ -80,21 +80,43 @@ class FhirEndpoint:
         return f"{self.base_url.rstrip('/')}/{relative.lstrip('/')}"
 
     def resolve(self, link: str) -> str | None:
-        """Absolute URL of a Bundle link, or None when it leaves this server's origin.
+        """Absolute URL of a Bundle link, or None when it leaves this FHIR server.
 
-        The bearer token must never reach another host, so a ``next`` link elsewhere is not
-        followed.
+        The bearer token must never reach another server, so a ``next`` link elsewhere is not
+        followed: another scheme, host or port (the default port written out is the same
+        port), user info, or a path outside the server's base path (found in review: on a host
+        that serves tenants as paths, ``/other-tenant/...`` got the token).
         """
         absolute = urljoin(self.base_url.rstrip("/") + "/", link)
-        here, there = urlsplit(self.base_url), urlsplit(absolute)
-        same_origin = (here.scheme, here.netloc.lower()) == (there.scheme, there.netloc.lower())
-        return absolute if same_origin else None
+        here, there = _server_of(self.base_url), _server_of(absolute)
+        if here is None or there is None or here[0] != there[0]:
+            return None
+        base_path, path = here[1].rstrip("/"), there[1]
+        if path.rstrip("/") != base_path and not path.startswith(base_path + "/"):
+            return None
+        return absolute
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/fhir+json, application/json;q=0.9"}
         if self.access_token:
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _server_of(url: str) -> tuple[tuple[str, str, int], str] | None:
+    """((scheme, host, port), path) of an http(s) URL without user info; None otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a malformed port or IPv6 literal
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        return None
+    return (scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]), parts.path
 
 
 class ResourceAllowance:

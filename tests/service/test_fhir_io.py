@@ -4,6 +4,7 @@ SPEC section 4 (412 only when the Patient or the Observations cannot be had)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -332,6 +333,46 @@ def test_a_next_link_to_another_host_is_not_followed_so_the_token_stays_home(moc
     data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
     assert len(mocked_http.calls) == 1
     assert "not followed" in messages(data)["vitals"]
+
+
+@pytest.mark.parametrize(
+    ("link", "followed"),
+    [
+        ("https://ehr.example.org/other-tenant/Observation?page=2", False),
+        ("https://ehr.example.org/fhirx/Observation?page=2", False),
+        ("https://user@ehr.example.org/fhir/Observation?page=2", False),
+        ("http://ehr.example.org/fhir/Observation?page=2", False),
+        ("https://ehr.example.org:8443/fhir/Observation?page=2", False),
+        ("https://ehr.example.org:443/fhir/Observation?page=2", True),
+        ("https://EHR.example.org/fhir/Observation?page=2", True),
+        ("https://ehr.example.org/fhir?_getpages=abc&page=2", True),
+        ("Observation?page=2", True),
+    ],
+    ids=[
+        "another tenant's path on the same host",
+        "a path that only starts like the base",
+        "user info",
+        "plain http",
+        "another port",
+        "the default port written out",
+        "the host in capitals",
+        "the base path itself (paging by the base URL, as HAPI does)",
+        "relative to the base",
+    ],
+)
+def test_a_next_link_is_followed_only_under_the_fhir_servers_base(mocked_http, link, followed):
+    """The bearer token goes to fhirServer and nowhere else (found in review: a link to
+    /other-tenant/ on the same host was followed with the token)."""
+    mocked_http.add(responses.GET, OBSERVATIONS, json=searchset([observation("o1")], next_url=link))
+    mocked_http.add(
+        responses.GET,
+        re.compile(r"https://(?i:ehr\.example\.org)(:443)?/fhir.*page=2"),
+        json=searchset([observation("o2")]),
+    )
+    data = read(full_prefetch(vitals=ABSENT), endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert len(mocked_http.calls) == (2 if followed else 1)
+    if not followed:
+        assert "not followed" in messages(data)["vitals"]
 
 
 def test_duplicates_across_prefetch_and_pages_are_kept_once(mocked_http):
