@@ -35,11 +35,11 @@ from .valuesets.icans import (
     PRESENT_CODES,
     PRESENT_WORDS,
     RASS_LEVEL_NAMES,
+    SCREEN_NOT_DONE_WORDS,
     SEDATIVE_NAMES,
     SIGN_NAMES,
     SNOMED_SIGNS,
-    UNABLE_WORDS,
-    UNAROUSABLE_WORDS,
+    ScreenNotDone,
     icd10_sign,
 )
 from .valuesets.neurologic_scores import RASS_NOT_A_READING
@@ -48,6 +48,7 @@ from .valuesets.statuses import ADMINISTRATION_COUNTED
 from .valuesets.systems import ICD10_SYSTEMS, SNOMED
 
 __all__ = [
+    "NOTE_CAPD_NOT_DONE",
     "NOTE_ICE_NOT_DONE",
     "condition_signs",
     "configured_kind",
@@ -79,6 +80,22 @@ NOTE_ICE_NOT_DONE = (
     "an ICE score was charted as not done without saying the patient was unarousable: "
     "not used for the ICANS grade"
 )
+NOTE_CAPD_NOT_DONE = (
+    "a CAPD was charted as not done without saying the child could not do it (unarousable, "
+    "unable to perform): not used for the ICANS grade"
+)
+
+#: The reasons a screen charted without a score is "unable to perform", grade 4 (SPEC 2.9: ICE
+#: "0 because the patient is unarousable", CAPD "unable to perform"); any other reason gives no
+#: score and the tool's note.
+_GRADE_4_REASONS = {
+    EncephalopathyTool.ICE: frozenset({ScreenNotDone.UNAROUSABLE}),
+    EncephalopathyTool.CAPD: frozenset({ScreenNotDone.UNAROUSABLE, ScreenNotDone.UNABLE}),
+}
+_NOT_DONE_NOTES = {
+    EncephalopathyTool.ICE: NOTE_ICE_NOT_DONE,
+    EncephalopathyTool.CAPD: NOTE_CAPD_NOT_DONE,
+}
 
 #: The longest valueString read as a number (a score is a few characters).
 _MAX_NUMBER_TEXT = 32
@@ -186,7 +203,7 @@ def map_screen(
     reference: str,
     prefix: str,
 ) -> None:
-    """An ICE or CAPD Observation: its total, else its items, else "could not be done"."""
+    """An ICE or CAPD Observation: its total, else its items, else why it has no score."""
     tool = _TOOLS[kind]
     name = "ICE" if tool is EncephalopathyTool.ICE else "CAPD"
     total = _number(holder, prefix, f"{name} score")
@@ -202,18 +219,21 @@ def map_screen(
             EncephalopathyScreen(tool, time, reference, items=items)
         )
         return
-    texts = _value_texts(holder, prefix)[:MAX_MATCH_TEXTS]
-    unarousable = any(UNAROUSABLE_WORDS.find(text) for text in texts)
-    unable = unarousable or any(UNABLE_WORDS.find(text) for text in texts)
-    if unarousable or (unable and tool is EncephalopathyTool.CAPD):
+    reason = _not_done_reason(_value_texts(holder, prefix))
+    if reason is None:
+        raise ElementError(f"{prefix}value[x]", f"holds no {name} total, items or reason")
+    if reason in _GRADE_4_REASONS[tool]:
         context.encephalopathy_screens.append(
             EncephalopathyScreen(tool, time, reference, unable_to_perform=True)
         )
-        return
-    if unable:
-        context.notes.append(NOTE_ICE_NOT_DONE)
-        return
-    raise ElementError(f"{prefix}value[x]", f"holds no {name} total, items or reason")
+    else:
+        context.notes.append(_NOT_DONE_NOTES[tool])
+
+
+def _not_done_reason(texts: list[str]) -> ScreenNotDone | None:
+    """Why a screen has no score: the strongest reason its words give (``ScreenNotDone``)."""
+    found = set(SCREEN_NOT_DONE_WORDS.find_in(texts))
+    return next((reason for reason in ScreenNotDone if reason in found), None)
 
 
 def map_screen_item(

@@ -10,6 +10,8 @@ verify are not listed, and those signs are read by name.
 
 from __future__ import annotations
 
+from enum import Enum
+
 from crs_grading.inputs import EncephalopathyItem, EncephalopathyTool, NeurologicSign
 
 from .._names import NameMatcher, Veto, acronyms, phrases, vetoes
@@ -74,11 +76,31 @@ ITEM_NAMES: dict[EncephalopathyTool, NameMatcher[EncephalopathyItem]] = {
     EncephalopathyTool.CAPD: CAPD_ITEM_NAMES,
 }
 
-#: A screen charted as not done: words that say the patient could not be roused (ASTCT 2019
-#: ICE grade 4 "unarousable and unable to perform ICE").
-UNAROUSABLE_WORDS: NameMatcher[bool] = NameMatcher(
+
+class ScreenNotDone(Enum):
+    """Why an ICE or CAPD was charted without a score, strongest first: the first one found in
+    the value's words is the reason (SPEC 2.9; the grade each tool gives it is in
+    ``neurology.py``)."""
+
+    #: The patient could not be roused (ASTCT 2019 ICE grade 4 "unarousable and unable to
+    #: perform ICE"): grade 4 for both tools.
+    UNAROUSABLE = "unarousable"
+    #: The screen was not attempted for a reason that is not the patient's state (off the unit,
+    #: asleep, refused): no score, whatever else is said ("Unable to assess - off unit").
+    NOT_ATTEMPTED = "not attempted"
+    #: The patient could not do it: CAPD grade 4 (SPEC 2.9 "unable to perform is grade 4"); an
+    #: ICE needs ``UNAROUSABLE`` (an awake intubated patient cannot do ICE either).
+    UNABLE = "unable"
+    #: Charted as not done, and no more: no score (review finding: a CAPD "Not done - patient
+    #: off unit for MRI" was graded 4 as unarousable).
+    NOT_DONE = "not done"
+
+
+#: The words of each reason a screen has no score, in ``valueString``, ``valueCodeableConcept``
+#: or ``dataAbsentReason``.
+SCREEN_NOT_DONE_WORDS: NameMatcher[ScreenNotDone] = NameMatcher(
     phrases(
-        True,
+        ScreenNotDone.UNAROUSABLE,
         "unarousable",
         "not arousable",
         "unable to arouse",
@@ -90,14 +112,27 @@ UNAROUSABLE_WORDS: NameMatcher[bool] = NameMatcher(
         "stupor",
         "stuporous",
     )
-)
-
-#: CAPD charted as not done for any reason is grade 4 (SPEC 2.9: "unable to perform is grade
-#: 4"); an ICE not done needs one of ``UNAROUSABLE_WORDS`` (it may be an intubated, awake
-#: patient), else it is not graded and a note says so.
-UNABLE_WORDS: NameMatcher[bool] = NameMatcher(
-    phrases(
-        True,
+    + phrases(
+        ScreenNotDone.NOT_ATTEMPTED,
+        "off unit",
+        "off the unit",
+        "off floor",
+        "off the floor",
+        "out of room",
+        "out of the room",
+        "not available",
+        "unavailable",
+        "asleep",
+        "sleeping",
+        "refused",
+        "patient declined",
+        "parent declined",
+        "parents declined",
+        "family declined",
+        "deferred",
+    )
+    + phrases(
+        ScreenNotDone.UNABLE,
         "unable to perform",
         "unable to assess",
         "unable to complete",
@@ -106,9 +141,8 @@ UNABLE_WORDS: NameMatcher[bool] = NameMatcher(
         "unassessable",
         "could not be assessed",
         "could not be performed",
-        "not performed",
-        "not done",
     )
+    + phrases(ScreenNotDone.NOT_DONE, "not done", "not performed")
 )
 
 # -- RASS (Sessler et al. 2002) -------------------------------------------------------------------

@@ -19,7 +19,7 @@ from crs_grading.inputs import (
     NeurologicSign,
 )
 from fhir_maps import MappingOptions, map_patient_record
-from fhir_maps.neurology import NOTE_ICE_NOT_DONE
+from fhir_maps.neurology import NOTE_CAPD_NOT_DONE, NOTE_ICE_NOT_DONE
 
 PATIENT = "pat1"
 LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # an Epic-style flowsheet row system
@@ -231,6 +231,122 @@ def test_a_screen_charted_as_not_done(name, value, unable, noted):
     else:
         assert inputs.encephalopathy_screens == ()
     assert (NOTE_ICE_NOT_DONE in inputs.notes) is noted
+
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOT_DONE_RULE = "SPEC 2.9 (review finding): "
+
+#: (screen row, its value, graded "unable to perform" (grade 4), the note when not graded).
+SCREENS_NOT_DONE = [
+    pytest.param(
+        "CAPD",
+        {"valueString": "Not done - patient off unit for MRI"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD not done because the child was off the unit is no score",
+    ),
+    pytest.param(
+        "CAPD Score",
+        {"valueString": "Not done"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a plain CAPD 'not done' is no score, not 'unable to perform'",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueCodeableConcept": concept("Not performed")},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD 'not performed' choice is no score",
+    ),
+    pytest.param(
+        "CAPD",
+        {
+            "dataAbsentReason": concept(
+                "Not Performed", (DATA_ABSENT, "not-performed", "Not Performed")
+            )
+        },
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD with dataAbsentReason not-performed is no score",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Unable to assess - patient off unit"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a reason that is not the child's state (off unit) wins over 'unable'",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Deferred, patient sleeping"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD deferred while the child sleeps is no score",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Not done: unable to perform"},
+        True,
+        None,
+        id="SPEC 2.9: a CAPD 'unable to perform' is grade 4, even written beside 'not done'",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Not done - unarousable"},
+        True,
+        None,
+        id="SPEC 2.9: a CAPD not done because the child is unarousable is grade 4",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Sleeping, unable to arouse"},
+        True,
+        None,
+        id="SPEC 2.9: 'unable to arouse' wins over 'sleeping' (grade 4)",
+    ),
+    pytest.param(
+        "ICE Score",
+        {"valueString": "Not done - patient off unit for MRI"},
+        False,
+        NOTE_ICE_NOT_DONE,
+        id="SPEC 2.9: an ICE not done because the patient was off the unit is no score",
+    ),
+    pytest.param(
+        "ICE Score",
+        {"valueString": "Not done - unarousable"},
+        True,
+        None,
+        id="SPEC 2.9: an ICE not done because the patient is unarousable is grade 4",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "unable", "note"), SCREENS_NOT_DONE)
+def test_one_rule_reads_why_an_ice_or_capd_has_no_score(name, value, unable, note):
+    """One rule for both tools: unarousable is grade 4; CAPD "unable to perform" is grade 4; a
+    screen not attempted (off the unit, asleep, refused) or only "not done" has no score, and
+    the tool's note says so (it becomes a data gap)."""
+    inputs = mapped(obs(name, **value), birth=CHILD if "CAPD" in name else ADULT)
+    if unable:
+        assert only(inputs.encephalopathy_screens).unable_to_perform
+        assert inputs.notes == ()
+    else:
+        assert inputs.encephalopathy_screens == ()
+        assert inputs.notes == (note,)
+    assert inputs.skipped == ()
+
+
+def test_a_capd_not_done_off_the_unit_is_not_icans_grade_4_for_an_8_year_old():
+    """Review finding, end to end: an 8-year-old's CAPD "Not done - patient off unit for MRI"
+    was ICANS grade 4 "patient unarousable". It is no score: ICANS 0, no neurologic dysfunction,
+    and the gaps say the CAPD was not used and no assessment was charted (SPEC 2.9)."""
+    capd = obs("CAPD", valueString="Not done - patient off unit for MRI")
+    assessment = assess(mapped(cart(), capd, birth=CHILD), AS_OF)
+    assert (assessment.icans.grade, assessment.icans.peak.grade) == (0, 0)
+    assert assessment.neurologic_findings == ()
+    assert NOTE_CAPD_NOT_DONE in assessment.data_gaps
+    assert "no ICE or consciousness assessment in the last 24 h" in assessment.data_gaps
 
 
 @pytest.mark.parametrize(
