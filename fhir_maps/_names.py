@@ -33,6 +33,9 @@ MAX_MATCH_CHARACTERS = 1000
 MAX_MATCH_TEXTS = 32
 
 _WORD = re.compile(r"[0-9A-Za-z]+")
+#: Where a clause of a charted text ends: a comma, semicolon, colon or line break, or a full stop
+#: that ends a sentence (not the point of an abbreviation such as "E. coli").
+_CLAUSE_END = re.compile(r"[,;:\n]|(?<!\b[A-Za-z])\.(?=\s|$)")
 _SOFT = frozenset(" \t\r\n\f\v-")
 
 
@@ -69,6 +72,12 @@ def words(text: str) -> list[tuple[str, int, int]]:
     characters of ``text``, each with its start and end."""
     head = text[:MAX_MATCH_CHARACTERS]
     return [(match.group(), match.start(), match.end()) for match in _WORD.finditer(head)]
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of the first ``MAX_MATCH_CHARACTERS`` characters of ``text``: "No aerobic
+    growth, Staphylococcus aureus isolated" is two."""
+    return _CLAUSE_END.split(text[:MAX_MATCH_CHARACTERS])
 
 
 def _is_soft(gap: str) -> bool:

@@ -338,29 +338,95 @@ EDEMA_EXTENT: NameMatcher[NeurologicSign] = NameMatcher(
     + phrases(S.FOCAL_CEREBRAL_EDEMA, "focal", "local", "localized", "localised")
 )
 
-#: An Observation's value that says a sign is present, or absent (the value of "Seizure
-#: activity", "Papilledema": valueBoolean, or these words in valueCodeableConcept or
-#: valueString; SNOMED CT 52101004 Present, 373066001 Yes, 2667000 Absent, 373067005 No).
-PRESENT_WORDS: NameMatcher[bool] = NameMatcher(
-    phrases(True, "present", "yes", "positive", "observed", "witnessed", "noted", "new")
-    + phrases(
-        False,
-        "absent",
-        "no",
-        "none",
-        "negative",
-        "not present",
-        "not observed",
-        "denies",
-        "resolved",
-        "normal",
-    )
+# -- The value of a sign Observation ("Seizure activity", "Papilledema", "Cerebral edema") ------
+#
+# Present unless the whole value is a negative answer (review finding: "no", "resolved" or
+# "normal" anywhere in the value read as absent, so "Generalized tonic-clonic, no incontinence"
+# was no seizure and "Diffuse, no midline shift" no cerebral edema). ``neurology.py`` applies
+# these lists clause by clause; see docs/fhir-mapping.md, "Neurologic signs".
+
+#: Answers that, as a whole clause (case, punctuation and spacing aside), say the sign is absent.
+NEGATIVE_ANSWERS = (
+    "no",
+    "none",
+    "nil",
+    "absent",
+    "negative",
+    "neg",
+    "not present",
+    "not observed",
+    "not seen",
+    "not noted",
+    "not witnessed",
+    "none observed",
+    "none noted",
+    "none seen",
+    "none witnessed",
+    "resolved",
+    "normal",
+    "WNL",
+    "within normal limits",
+    "denies",
+    "denied",
 )
-PRESENT_CODES: dict[str, bool] = {
+
+#: A clause that opens with one of these, then a sign's name, is an absence too ("No seizure
+#: activity", "Negative for papilledema", "Denies seizures").
+NEGATED_SIGN_OPENERS = (
+    "no",
+    "not",
+    "negative for",
+    "denies",
+    "denied",
+    "patient denies",
+    "pt denies",
+    "without",
+)
+#: Words allowed between the opener and the sign's name ("No evidence of cerebral edema", "No
+#: new seizure activity", "No diffuse cerebral edema"); no others.
+NEGATED_SIGN_FILLERS = frozenset(
+    {
+        "evidence",
+        "of",
+        "sign",
+        "signs",
+        "further",
+        "new",
+        "clinical",
+        "active",
+        "any",
+        "acute",
+        "focal",
+        "diffuse",
+        "generalized",
+        "generalised",
+    }
+)
+#: Words allowed after the sign's name ("No seizure activity noted"); no others.
+NEGATED_SIGN_ENDINGS = frozenset(
+    {"noted", "observed", "seen", "witnessed", "present", "reported", "detected", "today"}
+)
+
+#: Coded answers (valueCodeableConcept): a coding of these decides before any words.
+#: SNOMED CT qualifier values (as in valuesets/blood_culture.py) and LOINC answers (LA codes,
+#: each checked with the project's search tools against public FHIR IGs: LA33-6 Yes and LA32-8
+#: No in a yes/no value set built on LOINC, LA9633-4 Present and LA9634-2 Absent in phenotype
+#: presence value sets, LA6576-8 Positive and LA6577-6 Negative in HL7 IG examples).
+SNOMED_ANSWERS: dict[str, bool] = {
     "52101004": True,  # Present (qualifier value)
     "373066001": True,  # Yes (qualifier value)
+    "10828004": True,  # Positive (qualifier value)
     "2667000": False,  # Absent (qualifier value)
     "373067005": False,  # No (qualifier value)
+    "260385009": False,  # Negative (qualifier value)
+}
+LOINC_ANSWERS: dict[str, bool] = {
+    "LA33-6": True,  # Yes
+    "LA9633-4": True,  # Present
+    "LA6576-8": True,  # Positive
+    "LA32-8": False,  # No
+    "LA9634-2": False,  # Absent
+    "LA6577-6": False,  # Negative
 }
 
 # -- Sedative infusions (SPEC 2.9: sedation confounds RASS) ---------------------------------------

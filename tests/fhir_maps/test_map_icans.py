@@ -24,6 +24,7 @@ from fhir_maps.neurology import NOTE_CAPD_NOT_DONE, NOTE_ICE_NOT_DONE
 PATIENT = "pat1"
 LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # an Epic-style flowsheet row system
 SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
 ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -595,6 +596,189 @@ def test_sign_observations_that_say_present(row, sign):
 )
 def test_sign_observations_that_say_absent(value):
     assert mapped(obs("Seizure activity", **value)).neurologic_signs == ()
+
+
+SIGN_VALUE_RULE = "SPEC 2.9 (review finding): "
+
+#: A sign row whose value describes the sign, with a negation of something else in it.
+DESCRIBED_SIGNS = [
+    pytest.param(
+        "Seizure activity",
+        "Generalized tonic-clonic lasting 7 minutes, not resolved with lorazepam",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "'not resolved with lorazepam' describes a seizure, not its absence",
+    ),
+    pytest.param(
+        "Seizure activity",
+        "Generalized tonic-clonic, no incontinence",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "'no incontinence' describes a seizure, not its absence",
+    ),
+    pytest.param(
+        "Seizure activity",
+        "Focal seizure, resolved after 1 minute",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "a seizure that resolved is still a seizure (grade 3 row)",
+    ),
+    pytest.param(
+        "Cerebral edema",
+        "Diffuse, no midline shift",
+        S.DIFFUSE_CEREBRAL_EDEMA,
+        id=SIGN_VALUE_RULE + "'no midline shift' describes edema, not its absence",
+    ),
+    pytest.param(
+        "Hemiparesis",
+        "Right-sided, normal sensation",
+        S.HEMIPARESIS,
+        id=SIGN_VALUE_RULE + "'normal sensation' describes a hemiparesis, not its absence",
+    ),
+    pytest.param(
+        "Papilledema",
+        "Bilateral, no hemorrhages",
+        S.PAPILLEDEMA,
+        id=SIGN_VALUE_RULE + "'no hemorrhages' describes papilledema, not its absence",
+    ),
+    pytest.param(
+        "Posturing",
+        "Decorticate, not resolved",
+        S.POSTURING,
+        id=SIGN_VALUE_RULE + "'not resolved' describes posturing, not its absence",
+    ),
+    pytest.param(
+        "Seizure activity",
+        "No incontinence during seizure",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "a negation of something else before the sign's name is no absence",
+    ),
+    pytest.param(
+        "Posturing",
+        "No seizure, decorticate posturing",
+        S.POSTURING,
+        id=SIGN_VALUE_RULE + "a negated sign beside the row's own sign is no absence",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "sign"), DESCRIBED_SIGNS)
+def test_a_value_that_describes_the_sign_is_the_sign(name, value, sign):
+    found = {finding.sign for finding in mapped(obs(name, valueString=value)).neurologic_signs}
+    assert sign in found
+
+
+#: Values that are wholly a negative answer, in the ways EHRs chart them.
+NEGATIVE_VALUES = [
+    pytest.param({"valueString": "No"}, id="'No'"),
+    pytest.param({"valueString": "NO."}, id="'NO.': case and punctuation aside"),
+    pytest.param({"valueString": " none! "}, id="'none!'"),
+    pytest.param({"valueString": "Absent"}, id="'Absent'"),
+    pytest.param({"valueString": "Negative"}, id="'Negative'"),
+    pytest.param({"valueString": "Not present"}, id="'Not present'"),
+    pytest.param({"valueString": "Resolved"}, id="'Resolved' as the whole answer"),
+    pytest.param({"valueString": "Normal"}, id="'Normal' as the whole answer"),
+    pytest.param({"valueString": "WNL"}, id="'WNL'"),
+    pytest.param({"valueString": "W.N.L."}, id="'W.N.L.'"),
+    pytest.param({"valueString": "Within normal limits"}, id="'Within normal limits'"),
+    pytest.param({"valueString": "Denies"}, id="'Denies'"),
+    pytest.param({"valueString": "No seizure activity"}, id="'No seizure activity'"),
+    pytest.param({"valueString": "No seizure activity noted."}, id="'No seizure activity noted.'"),
+    pytest.param({"valueString": "No new seizures"}, id="'No new seizures'"),
+    pytest.param({"valueString": "Negative for seizures"}, id="'Negative for seizures'"),
+    pytest.param({"valueString": "Seizures: none"}, id="'Seizures: none' (the name, then none)"),
+    pytest.param({"valueString": "No, resolved"}, id="'No, resolved': every clause negative"),
+    pytest.param({"valueCodeableConcept": concept("No")}, id="a choice 'No'"),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373067005"}]}},
+        id="SNOMED CT 373067005 No, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "260385009"}]}},
+        id="SNOMED CT 260385009 Negative, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA32-8"}]}},
+        id="LOINC LA32-8 No, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA9634-2"}]}},
+        id="LOINC LA9634-2 Absent, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA6577-6"}]}},
+        id="LOINC LA6577-6 Negative, with no words",
+    ),
+]
+
+
+@pytest.mark.parametrize("value", NEGATIVE_VALUES)
+def test_a_value_that_is_wholly_a_negative_answer_is_no_sign(value):
+    """SPEC 2.9: absent only when the whole value is a negative answer."""
+    assert mapped(obs("Seizure activity", **value)).neurologic_signs == ()
+
+
+@pytest.mark.parametrize(
+    ("row", "value"),
+    [
+        pytest.param("Cerebral edema", "No evidence of cerebral edema", id="cerebral edema"),
+        pytest.param("Cerebral edema", "No diffuse cerebral edema", id="an extent negated"),
+        pytest.param("Papilledema", "Papilledema absent", id="papilledema, the answer after"),
+        pytest.param("Posturing", "None observed", id="posturing"),
+        pytest.param("Hemiparesis", "Normal", id="hemiparesis"),
+    ],
+)
+def test_every_sign_row_reads_a_negative_answer_alike(row, value):
+    assert mapped(obs(row, valueString=value)).neurologic_signs == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "present"),
+    [
+        pytest.param({"valueString": "Unknown"}, True, id="'Unknown' in words: kept, as before"),
+        pytest.param({"valueString": "Unable to assess"}, True, id="'Unable to assess': as before"),
+        pytest.param(
+            {"dataAbsentReason": concept("Unknown")}, False, id="a dataAbsentReason: as before"
+        ),
+        pytest.param(
+            {"valueCodeableConcept": concept("Yes", (LOINC, "LA33-6", "Yes"))},
+            True,
+            id="LOINC LA33-6 Yes",
+        ),
+    ],
+)
+def test_unknown_answers_are_read_as_before(value, present):
+    """The review finding changes negative answers only: an unclear answer reads as it did."""
+    assert bool(mapped(obs("Seizure activity", **value)).neurologic_signs) is present
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "grade", "criterion"),
+    [
+        pytest.param(
+            "Seizure activity",
+            "Generalized tonic-clonic lasting 7 minutes, not resolved with lorazepam",
+            3,
+            Criterion.ICANS_SEIZURE,
+            id=SIGN_VALUE_RULE + "a described seizure grades ICANS 3, not 0",
+        ),
+        pytest.param(
+            "Seizure activity",
+            "Generalized tonic-clonic, no incontinence",
+            3,
+            Criterion.ICANS_SEIZURE,
+            id=SIGN_VALUE_RULE + "a seizure with 'no incontinence' grades ICANS 3, not 0",
+        ),
+        pytest.param(
+            "Cerebral edema",
+            "Diffuse, no midline shift",
+            4,
+            Criterion.ICANS_CEREBRAL_EDEMA,
+            id=SIGN_VALUE_RULE + "diffuse edema with 'no midline shift' grades ICANS 4, not 0",
+        ),
+    ],
+)
+def test_a_described_sign_grades_icans_end_to_end(name, value, grade, criterion):
+    assessment = assess(mapped(cart(), obs(name, valueString=value)), AS_OF)
+    assert assessment.icans.grade == grade
+    assert {d.criterion: d.grade for d in assessment.icans.current.drivers} == {criterion: grade}
 
 
 # -- Every row of SPEC 2.9, end to end from FHIR, adult and child --------------------------------

@@ -245,3 +245,36 @@ def test_review_finding_a_capd_not_done_off_the_unit_is_no_score_not_grade_4(ans
     assert not any("dexamethasone" in label for label in _suggested(result))
     assert NO_ASSESSMENT in extension["dataGaps"]
     assert any("CAPD was charted as not done" in gap for gap in extension["dataGaps"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "criterion", "grade"),
+    [
+        pytest.param(
+            "Seizure activity",
+            "Generalized tonic-clonic, no incontinence",
+            "icans-seizure",
+            3,
+            id="SPEC 2.9 (review finding): 'no incontinence' describes a seizure: ICANS 3",
+        ),
+        pytest.param(
+            "Cerebral edema",
+            "Diffuse, no midline shift",
+            "icans-cerebral-edema",
+            4,
+            id="SPEC 2.9 (review finding): 'no midline shift' describes edema: ICANS 4",
+        ),
+    ],
+)
+def test_review_finding_a_sign_described_with_a_negation_grades_and_gets_dexamethasone(
+    answer, name, value, criterion, grade
+):
+    """A sign row whose value describes the sign was read as "absent" because the words held
+    "no": ICANS 0 and no dexamethasone. It grades, and ICANS >= 2 with CRS <= 1 gets
+    dexamethasone (SPEC 2.9)."""
+    result = answer(chart(row(name, NOW - timedelta(hours=2), valueString=value)))
+    card, extension = _assessed(result)
+    assert extension["icans"]["grade"] == grade
+    drivers = {d["criterion"]: d["grade"] for d in extension["icans"]["drivers"]}
+    assert drivers == {criterion: grade}
+    assert "dexamethasone" in card["summary"]  # no weight charted: named, not ordered
