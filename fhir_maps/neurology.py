@@ -27,7 +27,7 @@ from crs_grading.inputs import (
 
 from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, codings, concept_texts, number, optional_object
-from ._names import MAX_MATCH_TEXTS, clauses, surviving, words
+from ._names import MAX_MATCH_TEXTS, affirmed, clauses, words
 from .options import MappingOptions
 from .valuesets.icans import (
     EDEMA_EXTENT,
@@ -323,9 +323,10 @@ def _extent(sign: NeurologicSign, texts: list[str]) -> NeurologicSign:
 
 
 def _signs_by_name(texts: list[str]) -> list[NeurologicSign]:
+    """The signs each text names, less those its negations and vetoes cancel (SPEC 2.9)."""
     found: list[NeurologicSign] = []
     for text in texts[:MAX_MATCH_TEXTS]:
-        found.extend(surviving(SIGN_NAMES.find(text)))
+        found.extend(affirmed(SIGN_NAMES, text))
     return found
 
 

@@ -14,7 +14,7 @@ from enum import Enum
 
 from crs_grading.inputs import EncephalopathyItem, EncephalopathyTool, NeurologicSign
 
-from .._names import NameMatcher, Veto, acronyms, phrases, vetoes
+from .._names import NameMatcher, Negation, Veto, acronyms, negations, phrases, vetoes
 
 _I = EncephalopathyItem
 S = NeurologicSign
@@ -231,37 +231,64 @@ def icd10_sign(code: str) -> NeurologicSign | None:
     return None
 
 
-#: Words that make a sign's name mean something else: a plan, a risk, a history, an absence
-#: ("Seizure precautions", "History of seizures", "No papilledema").
-_NOT_A_SIGN = (
+# The words that make a neurologic name in a text not a sign of now: one family, for the ICANS
+# signs here and for the SPEC 2.5 neurologic Conditions (``conditions.py``). Review finding:
+# the Condition names had none, so "Seizure prophylaxis", "No seizure activity", "History of
+# seizure" were neurologic dysfunction (dexamethasone first line at CRS grade 3); and "no"
+# anywhere cancelled a real sign ("New onset seizure, no prior history").
+
+#: Negations: each cancels the names after it, to the end of its clause (a comma, semicolon,
+#: colon or full stop, or "but"), and the ``NOT_A_SIGN`` words there. "No seizure activity",
+#: "History of seizures", "Risk for seizures", "Rule out encephalopathy"; but "New onset
+#: seizure, no prior history" keeps the seizure (before the "no"; its "history" is negated).
+NOT_A_SIGN_NEGATIONS = (
+    "no",
+    "not",
+    "denies",
+    "denied",
+    "negative for",
+    "without",
+    "rule out",
+    "r/o",
+    "history of",
+    "h/o",
+    "family history of",
+    "risk of",
+    "risk for",
+    "at risk for",
+)
+
+#: Words that, anywhere in the same text and not negated, make a name a plan, a risk, a
+#: history or an absence: "Seizure precautions", "Seizure prophylaxis", "Seizure history",
+#: "Encephalopathy ruled out", "Papilledema absent". "Seizure medication(s)" only as a whole:
+#: "Medication-induced delirium" is delirium.
+NOT_A_SIGN = (
     "precautions",
     "precaution",
-    "risk",
-    "risk of",
     "prophylaxis",
+    "risk",
     "history",
-    "history of",
     "family history",
     "threshold",
-    "medication",
-    "medications",
+    "seizure medication",
+    "seizure medications",
     "pads",
     "plan",
     "education",
     "goal",
     "screening",
-    "no",
-    "denies",
-    "negative for",
     "absent",
     "ruled out",
-    "rule out",
-    "without evidence",
+    "excluded",
 )
 
+#: What a phrase of ``SIGN_NAMES`` means.
+SignName = NeurologicSign | Veto[NeurologicSign] | Negation[NeurologicSign]
+
 #: Signs by name in Condition and Observation text (SPEC 2.9 domains, ASTCT 2019 words).
-#: "Without status epilepticus" (ICD-10-CM G40 titles) vetoes status epilepticus.
-SIGN_NAMES: NameMatcher[NeurologicSign | Veto[NeurologicSign]] = NameMatcher(
+#: "Without status epilepticus" (ICD-10-CM G40 titles) vetoes status epilepticus; the
+#: ``NOT_A_SIGN`` family applies (``_names.affirmed``).
+SIGN_NAMES: NameMatcher[SignName] = NameMatcher(
     phrases(
         S.SEIZURE,
         "seizure",
@@ -314,7 +341,8 @@ SIGN_NAMES: NameMatcher[NeurologicSign | Veto[NeurologicSign]] = NameMatcher(
         "CN VI palsy",
     )
     + phrases(S.CUSHINGS_TRIAD, "Cushing's triad", "Cushing triad", "Cushing reflex")
-    + vetoes(*NeurologicSign, texts=_NOT_A_SIGN)
+    + vetoes(*NeurologicSign, texts=NOT_A_SIGN)
+    + negations(*NeurologicSign, texts=NOT_A_SIGN_NEGATIONS)
 )
 
 #: Of several signs named in one text, the one that grades: status epilepticus over seizure,

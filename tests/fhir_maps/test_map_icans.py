@@ -13,6 +13,7 @@ import pytest
 
 from crs_grading import Criterion, assess
 from crs_grading.inputs import (
+    ConditionCategory,
     EncephalopathyItem,
     EncephalopathyTool,
     GradingInputs,
@@ -544,6 +545,129 @@ def test_a_sign_keeps_its_onset_and_recorded_date_apart():
     first, second = mapped(dated, undated).neurologic_signs
     assert (first.onset.hour, first.recorded.hour) == (3, 9)
     assert (second.onset, second.recorded.hour) == (None, 9)
+
+
+NOT_NOW_RULE = "SPEC 2.5 and 2.9 (review finding): "
+
+#: Condition names that name a neurologic term but are a plan, a risk, a history or an absence.
+NOT_NEUROLOGIC_DYSFUNCTION = [
+    pytest.param("Seizure prophylaxis", id=NOT_NOW_RULE + "'prophylaxis' is a plan, no seizure"),
+    pytest.param("No seizure activity", id=NOT_NOW_RULE + "'No seizure activity' is an absence"),
+    pytest.param("Encephalopathy ruled out", id=NOT_NOW_RULE + "'ruled out' is an absence"),
+    pytest.param("History of seizure", id=NOT_NOW_RULE + "'History of' is the past"),
+    pytest.param("Seizure precautions", id=NOT_NOW_RULE + "'precautions' is a plan"),
+    pytest.param("Risk for seizures", id=NOT_NOW_RULE + "'Risk for' is a risk"),
+    pytest.param("At risk for delirium", id=NOT_NOW_RULE + "'At risk for' is a risk"),
+    pytest.param("Seizure risk", id=NOT_NOW_RULE + "'risk' after the name is a risk"),
+    pytest.param("Rule out encephalopathy", id=NOT_NOW_RULE + "'Rule out' is not yet a finding"),
+    pytest.param("Family history of seizures", id=NOT_NOW_RULE + "a family history"),
+    pytest.param("h/o seizures", id=NOT_NOW_RULE + "'h/o' is the past"),
+    pytest.param("Denies confusion", id=NOT_NOW_RULE + "'Denies' is an absence"),
+    pytest.param("Negative for encephalopathy", id=NOT_NOW_RULE + "'Negative for' is an absence"),
+    pytest.param("ICANS prophylaxis", id=NOT_NOW_RULE + "ICANS prophylaxis is a plan"),
+    pytest.param("Anti-seizure medication", id=NOT_NOW_RULE + "a seizure medication is no seizure"),
+    pytest.param("Delirium precautions", id=NOT_NOW_RULE + "'precautions' on any neuro term"),
+]
+
+
+@pytest.mark.parametrize("text", NOT_NEUROLOGIC_DYSFUNCTION)
+def test_a_neurologic_name_that_is_a_plan_risk_history_or_absence_is_not_an_input(text):
+    """One family of negations and vetoes for the SPEC 2.5 neurologic Conditions and the SPEC
+    2.9 signs: neither neurologic dysfunction nor an ICANS sign."""
+    inputs = mapped(condition(text))
+    assert [c for c in inputs.conditions if c.category is ConditionCategory.NEUROLOGIC] == []
+    assert inputs.neurologic_signs == ()
+
+
+#: A real neurologic finding written beside a negation of something else: (text, the SPEC 2.5
+#: term, the ICANS sign or None).
+NEUROLOGIC_DYSFUNCTION = [
+    pytest.param(
+        "New onset seizure, no prior history",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'no prior history' negates the history, not the seizure",
+    ),
+    pytest.param(
+        "New onset seizure with no prior history",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "a negation reaches forward only: the seizure before it stays",
+    ),
+    pytest.param(
+        "Seizure, no history of epilepsy",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'no history of epilepsy' is about epilepsy",
+    ),
+    pytest.param(
+        "Focal seizure without loss of consciousness",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'without' negates what follows, not the seizure",
+    ),
+    pytest.param(
+        "Breakthrough seizure, not on prophylaxis",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "a negated 'prophylaxis' vetoes nothing",
+    ),
+    pytest.param(
+        "History of seizures; new onset encephalopathy",
+        "encephalopathy",
+        None,
+        id=NOT_NOW_RULE + "a negation ends with its clause: the encephalopathy after it stays",
+    ),
+    pytest.param(
+        "Delirium, no seizure activity",
+        "delirium",
+        None,
+        id=NOT_NOW_RULE + "the delirium stays, the negated seizure does not",
+    ),
+    pytest.param(
+        "Papilledema, no cerebral edema",
+        None,
+        S.PAPILLEDEMA,
+        id=NOT_NOW_RULE + "'no cerebral edema' negates the edema, not the papilledema",
+    ),
+    pytest.param(
+        "Medication-induced delirium",
+        "delirium",
+        None,
+        id=NOT_NOW_RULE + "'medication' alone vetoes nothing (DSM-5 medication-induced delirium)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "term", "sign"), NEUROLOGIC_DYSFUNCTION)
+def test_a_neurologic_finding_beside_a_negation_of_something_else_counts(text, term, sign):
+    inputs = mapped(condition(text))
+    neurologic = [c.name for c in inputs.conditions if c.category is ConditionCategory.NEUROLOGIC]
+    assert neurologic == ([term] if term else [])
+    assert [finding.sign for finding in inputs.neurologic_signs] == ([sign] if sign else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "icans_grade", "neurologic"),
+    [
+        pytest.param(
+            "Seizure prophylaxis",
+            0,
+            False,
+            id=NOT_NOW_RULE + "'Seizure prophylaxis' is no neurologic dysfunction and no ICANS",
+        ),
+        pytest.param(
+            "New onset seizure, no prior history",
+            3,
+            True,
+            id=NOT_NOW_RULE + "'New onset seizure, no prior history' is ICANS 3, neurologic",
+        ),
+    ],
+)
+def test_neurologic_condition_names_end_to_end(text, icans_grade, neurologic):
+    assessment = assess(mapped(cart(), condition(text)), AS_OF)
+    assert assessment.icans.grade == icans_grade
+    assert bool(assessment.neurologic_findings) is neurologic
 
 
 # -- Neurologic signs: Observations --------------------------------------------------------------
