@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -33,6 +33,11 @@ MAX_MATCH_CHARACTERS = 1000
 MAX_MATCH_TEXTS = 32
 
 _WORD = re.compile(r"[0-9A-Za-z]+")
+#: Where a clause of a charted text ends: a comma, semicolon, colon or line break, or a full stop
+#: that ends a sentence (not the point of an abbreviation such as "E. coli").
+_CLAUSE_END = re.compile(r"[,;:\n]|(?<!\b[A-Za-z])\.(?=\s|$)")
+#: Words that end the reach of a negation inside a clause ("No seizure but posturing").
+_CONTRAST = re.compile(r"\b(?:but|however|although)\b", re.IGNORECASE)
 _SOFT = frozenset(" \t\r\n\f\v-")
 
 
@@ -69,6 +74,12 @@ def words(text: str) -> list[tuple[str, int, int]]:
     characters of ``text``, each with its start and end."""
     head = text[:MAX_MATCH_CHARACTERS]
     return [(match.group(), match.start(), match.end()) for match in _WORD.finditer(head)]
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of the first ``MAX_MATCH_CHARACTERS`` characters of ``text``: "No aerobic
+    growth, Staphylococcus aureus isolated" is two."""
+    return _CLAUSE_END.split(text[:MAX_MATCH_CHARACTERS])
 
 
 def _is_soft(gap: str) -> bool:
@@ -247,3 +258,42 @@ def surviving(
             continue
         kept.append(value)
     return kept
+
+
+@dataclass(frozen=True, slots=True)
+class Negation(Generic[T_co]):
+    """A word that negates what follows it, to the end of its clause: the names of ``key``
+    there ("No seizure activity", "History of seizures") and the vetoes of ``key`` there ("New
+    onset seizure, no prior history": the history is negated, not the seizure)."""
+
+    key: T_co
+
+
+def negations(*keys: T, texts: Iterable[str]) -> tuple[Phrase[Negation[T]], ...]:
+    """Case-insensitive negation phrases that each negate every one of ``keys``."""
+    return tuple(Phrase(text, Negation(key)) for key in keys for text in texts)
+
+
+def affirmed(
+    matcher: NameMatcher[T | Veto[Any] | Negation[Any]],
+    text: str,
+    key: Callable[[T], object] | None = None,
+) -> list[T]:
+    """The values named in ``text`` that no negation or veto cancels, in order.
+
+    Read clause by clause (``clauses``; "but", "however" and "although" end a negation's reach
+    too). A ``Negation`` cancels the values and the vetoes of its key after it in its clause;
+    the vetoes it does not cancel cancel the values of their key in the whole text, as in
+    ``surviving`` ("Seizure precautions", "Encephalopathy ruled out")."""
+    found: list[T | Veto[Any]] = []
+    for clause in clauses(text):
+        for part in _CONTRAST.split(clause):
+            negated: set[object] = set()
+            for value in matcher.find(part):
+                if isinstance(value, Negation):
+                    negated.add(value.key)
+                    continue
+                of = value.key if isinstance(value, Veto) else (key(value) if key else value)
+                if of not in negated:
+                    found.append(value)
+    return surviving(found, key)

@@ -14,12 +14,13 @@ from crs_grading.inputs import (
 
 from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, codings, concept_texts, optional_object
-from ._names import MAX_MATCH_TEXTS, NameMatcher, phrases, surviving
+from ._names import MAX_MATCH_TEXTS, NameMatcher, affirmed, phrases, surviving
 from .neurology import condition_signs
 from .options import MappingOptions
 from .valuesets.conditions import (
     CONDITION_NAMES,
     INACTIVE_CLINICAL_STATUSES,
+    NEUROLOGIC_NAMES,
     REFUTED_VERIFICATION_STATUSES,
     SNOMED_CONDITIONS,
     Term,
@@ -74,6 +75,8 @@ class ConditionMatcher:
                 found.setdefault(_COMORBIDITY, name or (texts[-1] if texts else "comorbidity"))
         for text in texts[:MAX_MATCH_TEXTS]:
             for category, term_name in surviving(CONDITION_NAMES.find(text), key=_category):
+                found.setdefault(category, term_name)
+            for category, term_name in affirmed(NEUROLOGIC_NAMES, text, key=_category):
                 found.setdefault(category, term_name)
             for extra in self._extra_names.find_in(texts):
                 found.setdefault(_COMORBIDITY, extra)

@@ -27,27 +27,32 @@ from crs_grading.inputs import (
 
 from ._context import MappingContext
 from ._fhir import JSON, ElementError, TimeReader, codings, concept_texts, number, optional_object
-from ._names import MAX_MATCH_TEXTS, surviving
+from ._names import MAX_MATCH_TEXTS, affirmed, clauses, words
 from .options import MappingOptions
 from .valuesets.icans import (
     EDEMA_EXTENT,
     ITEM_NAMES,
-    PRESENT_CODES,
-    PRESENT_WORDS,
+    LOINC_ANSWERS,
+    NEGATED_SIGN_ENDINGS,
+    NEGATED_SIGN_FILLERS,
+    NEGATED_SIGN_OPENERS,
+    NEGATIVE_ANSWERS,
     RASS_LEVEL_NAMES,
+    SCREEN_NOT_DONE_WORDS,
     SEDATIVE_NAMES,
     SIGN_NAMES,
+    SNOMED_ANSWERS,
     SNOMED_SIGNS,
-    UNABLE_WORDS,
-    UNAROUSABLE_WORDS,
+    ScreenNotDone,
     icd10_sign,
 )
 from .valuesets.neurologic_scores import RASS_NOT_A_READING
 from .valuesets.observations import ObservationKind
 from .valuesets.statuses import ADMINISTRATION_COUNTED
-from .valuesets.systems import ICD10_SYSTEMS, SNOMED
+from .valuesets.systems import ICD10_SYSTEMS, LOINC_SYSTEMS, SNOMED
 
 __all__ = [
+    "NOTE_CAPD_NOT_DONE",
     "NOTE_ICE_NOT_DONE",
     "condition_signs",
     "configured_kind",
@@ -79,6 +84,22 @@ NOTE_ICE_NOT_DONE = (
     "an ICE score was charted as not done without saying the patient was unarousable: "
     "not used for the ICANS grade"
 )
+NOTE_CAPD_NOT_DONE = (
+    "a CAPD was charted as not done without saying the child could not do it (unarousable, "
+    "unable to perform): not used for the ICANS grade"
+)
+
+#: The reasons a screen charted without a score is "unable to perform", grade 4 (SPEC 2.9: ICE
+#: "0 because the patient is unarousable", CAPD "unable to perform"); any other reason gives no
+#: score and the tool's note.
+_GRADE_4_REASONS = {
+    EncephalopathyTool.ICE: frozenset({ScreenNotDone.UNAROUSABLE}),
+    EncephalopathyTool.CAPD: frozenset({ScreenNotDone.UNAROUSABLE, ScreenNotDone.UNABLE}),
+}
+_NOT_DONE_NOTES = {
+    EncephalopathyTool.ICE: NOTE_ICE_NOT_DONE,
+    EncephalopathyTool.CAPD: NOTE_CAPD_NOT_DONE,
+}
 
 #: The longest valueString read as a number (a score is a few characters).
 _MAX_NUMBER_TEXT = 32
@@ -186,7 +207,7 @@ def map_screen(
     reference: str,
     prefix: str,
 ) -> None:
-    """An ICE or CAPD Observation: its total, else its items, else "could not be done"."""
+    """An ICE or CAPD Observation: its total, else its items, else why it has no score."""
     tool = _TOOLS[kind]
     name = "ICE" if tool is EncephalopathyTool.ICE else "CAPD"
     total = _number(holder, prefix, f"{name} score")
@@ -202,18 +223,21 @@ def map_screen(
             EncephalopathyScreen(tool, time, reference, items=items)
         )
         return
-    texts = _value_texts(holder, prefix)[:MAX_MATCH_TEXTS]
-    unarousable = any(UNAROUSABLE_WORDS.find(text) for text in texts)
-    unable = unarousable or any(UNABLE_WORDS.find(text) for text in texts)
-    if unarousable or (unable and tool is EncephalopathyTool.CAPD):
+    reason = _not_done_reason(_value_texts(holder, prefix))
+    if reason is None:
+        raise ElementError(f"{prefix}value[x]", f"holds no {name} total, items or reason")
+    if reason in _GRADE_4_REASONS[tool]:
         context.encephalopathy_screens.append(
             EncephalopathyScreen(tool, time, reference, unable_to_perform=True)
         )
-        return
-    if unable:
-        context.notes.append(NOTE_ICE_NOT_DONE)
-        return
-    raise ElementError(f"{prefix}value[x]", f"holds no {name} total, items or reason")
+    else:
+        context.notes.append(_NOT_DONE_NOTES[tool])
+
+
+def _not_done_reason(texts: list[str]) -> ScreenNotDone | None:
+    """Why a screen has no score: the strongest reason its words give (``ScreenNotDone``)."""
+    found = set(SCREEN_NOT_DONE_WORDS.find_in(texts))
+    return next((reason for reason in ScreenNotDone if reason in found), None)
 
 
 def map_screen_item(
@@ -299,9 +323,10 @@ def _extent(sign: NeurologicSign, texts: list[str]) -> NeurologicSign:
 
 
 def _signs_by_name(texts: list[str]) -> list[NeurologicSign]:
+    """The signs each text names, less those its negations and vetoes cancel (SPEC 2.9)."""
     found: list[NeurologicSign] = []
     for text in texts[:MAX_MATCH_TEXTS]:
-        found.extend(surviving(SIGN_NAMES.find(text)))
+        found.extend(affirmed(SIGN_NAMES, text))
     return found
 
 
@@ -325,23 +350,107 @@ def condition_signs(code: object) -> list[tuple[NeurologicSign, str]]:
     return [(_extent(sign, texts), name) for sign in _worst(found)]
 
 
+def _said(text: str) -> list[str]:
+    """The words of a text in lower case, without punctuation."""
+    return [word.lower() for word, _, _ in words(text)]
+
+
+def _squeezed(text: str) -> str:
+    """A text's words run together: "W.N.L.", "Not-present" and "NOT PRESENT" read alike."""
+    return "".join(_said(text))
+
+
+_NEGATIVE_ANSWERS = frozenset(_squeezed(answer) for answer in NEGATIVE_ANSWERS)
+_OPENERS = tuple(_said(opener) for opener in NEGATED_SIGN_OPENERS)
+_SIGN_NAMES = frozenset(
+    _squeezed(row.text) for row in SIGN_NAMES.rows if isinstance(row.value, NeurologicSign)
+)
+_LONGEST_SIGN_NAME = max(len(words(row.text)) for row in SIGN_NAMES.rows)
+
+
+def _after_sign_name(said: list[str]) -> list[str] | None:
+    """The words after a sign's name that ``said`` opens with (longest name first), or
+    ``None`` when it does not open with one."""
+    for count in range(min(len(said), _LONGEST_SIGN_NAME), 0, -1):
+        if "".join(said[:count]) in _SIGN_NAMES:
+            return said[count:]
+    return None
+
+
+def _negated_sign(said: list[str]) -> bool:
+    """ "No seizure activity", "Negative for papilledema", "No evidence of cerebral edema": an
+    opener, fillers, a sign's name, endings, and no other word."""
+    for opener in _OPENERS:
+        if said[: len(opener)] != opener:
+            continue
+        rest = said[len(opener) :]
+        while rest and rest[0] in NEGATED_SIGN_FILLERS:
+            rest = rest[1:]
+        after = _after_sign_name(rest)
+        if after is not None and all(word in NEGATED_SIGN_ENDINGS for word in after):
+            return True
+    return False
+
+
+def _negative_clause(said: list[str]) -> bool:
+    """A negative answer ("No", "None.", "WNL"), a negated sign ("No seizure activity") or a
+    sign's name with a negative answer ("Papilledema absent")."""
+    after = _after_sign_name(said)
+    return (
+        "".join(said) in _NEGATIVE_ANSWERS
+        or (after is not None and "".join(after) in _NEGATIVE_ANSWERS)
+        or _negated_sign(said)
+    )
+
+
+def _negative_answer(text: str) -> bool:
+    """Whether a whole value says the sign is absent: every clause a negative one
+    (``_negative_clause``), or a sign's name alone as the label of the negative clause after it
+    ("Seizures: none"). Anything else describes the sign ("Generalized tonic-clonic, no
+    incontinence", "Diffuse, no midline shift", "No seizure, decorticate posturing")."""
+    said = [found for clause in clauses(text) if (found := _said(clause))]
+    for index, clause in enumerate(said):
+        if _negative_clause(clause):
+            continue
+        label = _after_sign_name(clause) == []
+        if label and index + 1 < len(said) and _negative_clause(said[index + 1]):
+            continue
+        return False
+    return bool(said)
+
+
+def _coded_answer(concept: object, prefix: str) -> bool | None:
+    """A coded yes/no, present/absent or positive/negative answer (SNOMED CT or LOINC)."""
+    for coding in codings(concept, f"{prefix}valueCodeableConcept"):
+        system, value = coding.get("system"), coding.get("code")
+        if not isinstance(value, str):
+            continue
+        if system == SNOMED and value in SNOMED_ANSWERS:
+            return SNOMED_ANSWERS[value]
+        if system in LOINC_SYSTEMS and value in LOINC_ANSWERS:
+            return LOINC_ANSWERS[value]
+    return None
+
+
 def _present(holder: JSON, prefix: str) -> tuple[bool, list[str]]:
-    """Whether an Observation's value says the sign is there, and the value's words."""
+    """Whether an Observation's value says the sign is there, and the value's words.
+
+    Absent only when the value is false, a coded No/Absent/Negative, or words that are wholly a
+    negative answer (``_negative_answer``), or when there is no value and a dataAbsentReason;
+    a value that describes the sign is the finding itself (review finding: "no" anywhere in the
+    words read as absent)."""
     if "valueBoolean" in holder:
         value = holder["valueBoolean"]
         if not isinstance(value, bool):
             raise ElementError(f"{prefix}valueBoolean", "is not a boolean")
         return value, []
     texts = _value_texts(holder, prefix)
-    concept = holder.get("valueCodeableConcept")
-    for coding in codings(concept, f"{prefix}valueCodeableConcept"):
-        value = coding.get("code")
-        if coding.get("system") == SNOMED and isinstance(value, str) and value in PRESENT_CODES:
-            return PRESENT_CODES[value], texts
-    for text in texts[:MAX_MATCH_TEXTS]:
-        said = PRESENT_WORDS.first([text])
-        if said is not None:
-            return said, texts
+    coded = _coded_answer(holder.get("valueCodeableConcept"), prefix)
+    if coded is not None:
+        return coded, texts
+    said = [text for text in texts[:MAX_MATCH_TEXTS] if _said(text)]
+    if said and all(_negative_answer(text) for text in said):
+        return False, texts
     if "dataAbsentReason" in holder:
         return False, texts
     return True, texts  # no value, or a value that describes the sign: the finding itself

@@ -42,7 +42,7 @@ from ._fhir import (
     number,
     optional_object,
 )
-from ._names import MAX_MATCH_CHARACTERS
+from ._names import clauses
 from .decoded import DecodedComponent, DecodedObservation, parsed_element
 from .neurology import (
     configured_kind,
@@ -77,7 +77,6 @@ from .units import (
     unit_keys,
 )
 from .valuesets.blood_culture import (
-    CULTURE_CLAUSE_END,
     CULTURE_INTERPRETATION,
     CULTURE_NEGATION,
     CULTURE_ORGANISM_WORDS,
@@ -1165,14 +1164,14 @@ def _culture_text(text: str) -> tuple[bool | None, str | None] | None:
     """A culture result written in words as (positive, organism); ``None`` when no word of a
     result is in it.
 
-    Read clause by clause (``CULTURE_CLAUSE_END``). In a clause, the words after a negation
+    Read clause by clause (``clauses``). In a clause, the words after a negation
     (``CULTURE_NEGATION``: "No aerobic or anaerobic growth") are not read and the clause is a
     negative result. An organism or Gram stain named outside a negation is a positive culture
     ("Gram negative rods" is positive); else the clause's first result word says it. Any
     positive clause makes the culture positive, else any negative one negative, else pending.
     """
     verdicts: list[bool | None] = []
-    for clause in CULTURE_CLAUSE_END.split(text[:MAX_MATCH_CHARACTERS]):
+    for clause in clauses(text):
         negation = CULTURE_NEGATION.search(clause)
         read = clause if negation is None else clause[: negation.start()]
         if CULTURE_ORGANISM_WORDS.find(read):

@@ -206,7 +206,3 @@ CULTURE_RESULT_WORDS: NameMatcher[bool | None] = NameMatcher(
 #: growth" is positive). "Negative" alone is a result word, and inside an organism's name
 #: ("Gram negative rods", "coagulase negative staphylococcus") it negates nothing.
 CULTURE_NEGATION = re.compile(r"\b(?:no|none|negative\s+for|without)\b", re.IGNORECASE)
-
-#: Where a clause of a result text ends: a comma, semicolon, colon or line break, or a full stop
-#: that ends a sentence (not the point of an abbreviation such as "E. coli").
-CULTURE_CLAUSE_END = re.compile(r"[,;:\n]|(?<!\b[A-Za-z])\.(?=\s|$)")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from crs_grading.inputs import ConditionCategory
 
-from .._names import NameMatcher, Phrase, Veto, acronyms, phrases
+from .._names import NameMatcher, Negation, Phrase, Veto, acronyms, negations, phrases, vetoes
+from .icans import NOT_A_SIGN, NOT_A_SIGN_NEGATIONS
 from .infections import CHAPTER_1_TERM, ICD10_INFECTIONS, INFECTION_NAMES, SNOMED_INFECTIONS
 
 INFECTION = ConditionCategory.INFECTION
@@ -119,22 +120,35 @@ def _terms(category: ConditionCategory, term: str, *texts: str) -> tuple[Phrase[
     return phrases((category, term), term, *texts)
 
 
-#: Names in Condition.code text and displays (with the vetoes of the infection names).
+#: Neurologic names in Condition.code text and displays (SPEC 2.5), with the ICANS signs' family
+#: of negations and vetoes (valuesets/icans.py; read by ``_names.affirmed``): "Seizure
+#: prophylaxis", "No seizure activity", "Encephalopathy ruled out", "History of seizure" are not
+#: neurologic dysfunction; "New onset seizure, no prior history" is (review finding).
+NEUROLOGIC_NAMES: NameMatcher[Term | Veto[ConditionCategory] | Negation[ConditionCategory]] = (
+    NameMatcher(
+        _terms(NEUROLOGIC, "encephalopathy")
+        + _terms(NEUROLOGIC, "delirium")
+        + _terms(NEUROLOGIC, "confusion", "confusional state", "confused")
+        + _terms(NEUROLOGIC, "altered mental status")
+        + _terms(NEUROLOGIC, "aphasia", "dysphasia")
+        + _terms(
+            NEUROLOGIC, "seizure", "seizures", "convulsion", "convulsions", "status epilepticus"
+        )
+        + _terms(
+            NEUROLOGIC,
+            "ICANS",
+            "immune effector cell-associated neurotoxicity",
+            "immune effector cell associated neurotoxicity syndrome",
+        )
+        + acronyms((NEUROLOGIC, "ICANS"), "ICANS")
+        + vetoes(NEUROLOGIC, texts=NOT_A_SIGN)
+        + negations(NEUROLOGIC, texts=NOT_A_SIGN_NEGATIONS)
+    )
+)
+
+#: The other names in Condition.code text and displays (with the vetoes of the infection names).
 CONDITION_NAMES: NameMatcher[Term | Veto[ConditionCategory]] = NameMatcher(
     INFECTION_NAMES
-    + _terms(NEUROLOGIC, "encephalopathy")
-    + _terms(NEUROLOGIC, "delirium")
-    + _terms(NEUROLOGIC, "confusion", "confusional state", "confused")
-    + _terms(NEUROLOGIC, "altered mental status")
-    + _terms(NEUROLOGIC, "aphasia", "dysphasia")
-    + _terms(NEUROLOGIC, "seizure", "seizures", "convulsion", "convulsions", "status epilepticus")
-    + _terms(
-        NEUROLOGIC,
-        "ICANS",
-        "immune effector cell-associated neurotoxicity",
-        "immune effector cell associated neurotoxicity syndrome",
-    )
-    + acronyms((NEUROLOGIC, "ICANS"), "ICANS")
     + _terms(COMORBIDITY, "heart failure", "cardiac failure", "congestive heart failure")
     + acronyms((COMORBIDITY, "heart failure"), "CHF", "HFrEF", "HFpEF")
     + _terms(COMORBIDITY, "cardiomyopathy")

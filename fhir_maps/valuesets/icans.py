@@ -10,9 +10,11 @@ verify are not listed, and those signs are read by name.
 
 from __future__ import annotations
 
+from enum import Enum
+
 from crs_grading.inputs import EncephalopathyItem, EncephalopathyTool, NeurologicSign
 
-from .._names import NameMatcher, Veto, acronyms, phrases, vetoes
+from .._names import NameMatcher, Negation, Veto, acronyms, negations, phrases, vetoes
 
 _I = EncephalopathyItem
 S = NeurologicSign
@@ -74,11 +76,31 @@ ITEM_NAMES: dict[EncephalopathyTool, NameMatcher[EncephalopathyItem]] = {
     EncephalopathyTool.CAPD: CAPD_ITEM_NAMES,
 }
 
-#: A screen charted as not done: words that say the patient could not be roused (ASTCT 2019
-#: ICE grade 4 "unarousable and unable to perform ICE").
-UNAROUSABLE_WORDS: NameMatcher[bool] = NameMatcher(
+
+class ScreenNotDone(Enum):
+    """Why an ICE or CAPD was charted without a score, strongest first: the first one found in
+    the value's words is the reason (SPEC 2.9; the grade each tool gives it is in
+    ``neurology.py``)."""
+
+    #: The patient could not be roused (ASTCT 2019 ICE grade 4 "unarousable and unable to
+    #: perform ICE"): grade 4 for both tools.
+    UNAROUSABLE = "unarousable"
+    #: The screen was not attempted for a reason that is not the patient's state (off the unit,
+    #: asleep, refused): no score, whatever else is said ("Unable to assess - off unit").
+    NOT_ATTEMPTED = "not attempted"
+    #: The patient could not do it: CAPD grade 4 (SPEC 2.9 "unable to perform is grade 4"); an
+    #: ICE needs ``UNAROUSABLE`` (an awake intubated patient cannot do ICE either).
+    UNABLE = "unable"
+    #: Charted as not done, and no more: no score (review finding: a CAPD "Not done - patient
+    #: off unit for MRI" was graded 4 as unarousable).
+    NOT_DONE = "not done"
+
+
+#: The words of each reason a screen has no score, in ``valueString``, ``valueCodeableConcept``
+#: or ``dataAbsentReason``.
+SCREEN_NOT_DONE_WORDS: NameMatcher[ScreenNotDone] = NameMatcher(
     phrases(
-        True,
+        ScreenNotDone.UNAROUSABLE,
         "unarousable",
         "not arousable",
         "unable to arouse",
@@ -90,14 +112,27 @@ UNAROUSABLE_WORDS: NameMatcher[bool] = NameMatcher(
         "stupor",
         "stuporous",
     )
-)
-
-#: CAPD charted as not done for any reason is grade 4 (SPEC 2.9: "unable to perform is grade
-#: 4"); an ICE not done needs one of ``UNAROUSABLE_WORDS`` (it may be an intubated, awake
-#: patient), else it is not graded and a note says so.
-UNABLE_WORDS: NameMatcher[bool] = NameMatcher(
-    phrases(
-        True,
+    + phrases(
+        ScreenNotDone.NOT_ATTEMPTED,
+        "off unit",
+        "off the unit",
+        "off floor",
+        "off the floor",
+        "out of room",
+        "out of the room",
+        "not available",
+        "unavailable",
+        "asleep",
+        "sleeping",
+        "refused",
+        "patient declined",
+        "parent declined",
+        "parents declined",
+        "family declined",
+        "deferred",
+    )
+    + phrases(
+        ScreenNotDone.UNABLE,
         "unable to perform",
         "unable to assess",
         "unable to complete",
@@ -106,9 +141,8 @@ UNABLE_WORDS: NameMatcher[bool] = NameMatcher(
         "unassessable",
         "could not be assessed",
         "could not be performed",
-        "not performed",
-        "not done",
     )
+    + phrases(ScreenNotDone.NOT_DONE, "not done", "not performed")
 )
 
 # -- RASS (Sessler et al. 2002) -------------------------------------------------------------------
@@ -197,37 +231,64 @@ def icd10_sign(code: str) -> NeurologicSign | None:
     return None
 
 
-#: Words that make a sign's name mean something else: a plan, a risk, a history, an absence
-#: ("Seizure precautions", "History of seizures", "No papilledema").
-_NOT_A_SIGN = (
+# The words that make a neurologic name in a text not a sign of now: one family, for the ICANS
+# signs here and for the SPEC 2.5 neurologic Conditions (``conditions.py``). Review finding:
+# the Condition names had none, so "Seizure prophylaxis", "No seizure activity", "History of
+# seizure" were neurologic dysfunction (dexamethasone first line at CRS grade 3); and "no"
+# anywhere cancelled a real sign ("New onset seizure, no prior history").
+
+#: Negations: each cancels the names after it, to the end of its clause (a comma, semicolon,
+#: colon or full stop, or "but"), and the ``NOT_A_SIGN`` words there. "No seizure activity",
+#: "History of seizures", "Risk for seizures", "Rule out encephalopathy"; but "New onset
+#: seizure, no prior history" keeps the seizure (before the "no"; its "history" is negated).
+NOT_A_SIGN_NEGATIONS = (
+    "no",
+    "not",
+    "denies",
+    "denied",
+    "negative for",
+    "without",
+    "rule out",
+    "r/o",
+    "history of",
+    "h/o",
+    "family history of",
+    "risk of",
+    "risk for",
+    "at risk for",
+)
+
+#: Words that, anywhere in the same text and not negated, make a name a plan, a risk, a
+#: history or an absence: "Seizure precautions", "Seizure prophylaxis", "Seizure history",
+#: "Encephalopathy ruled out", "Papilledema absent". "Seizure medication(s)" only as a whole:
+#: "Medication-induced delirium" is delirium.
+NOT_A_SIGN = (
     "precautions",
     "precaution",
-    "risk",
-    "risk of",
     "prophylaxis",
+    "risk",
     "history",
-    "history of",
     "family history",
     "threshold",
-    "medication",
-    "medications",
+    "seizure medication",
+    "seizure medications",
     "pads",
     "plan",
     "education",
     "goal",
     "screening",
-    "no",
-    "denies",
-    "negative for",
     "absent",
     "ruled out",
-    "rule out",
-    "without evidence",
+    "excluded",
 )
 
+#: What a phrase of ``SIGN_NAMES`` means.
+SignName = NeurologicSign | Veto[NeurologicSign] | Negation[NeurologicSign]
+
 #: Signs by name in Condition and Observation text (SPEC 2.9 domains, ASTCT 2019 words).
-#: "Without status epilepticus" (ICD-10-CM G40 titles) vetoes status epilepticus.
-SIGN_NAMES: NameMatcher[NeurologicSign | Veto[NeurologicSign]] = NameMatcher(
+#: "Without status epilepticus" (ICD-10-CM G40 titles) vetoes status epilepticus; the
+#: ``NOT_A_SIGN`` family applies (``_names.affirmed``).
+SIGN_NAMES: NameMatcher[SignName] = NameMatcher(
     phrases(
         S.SEIZURE,
         "seizure",
@@ -280,7 +341,8 @@ SIGN_NAMES: NameMatcher[NeurologicSign | Veto[NeurologicSign]] = NameMatcher(
         "CN VI palsy",
     )
     + phrases(S.CUSHINGS_TRIAD, "Cushing's triad", "Cushing triad", "Cushing reflex")
-    + vetoes(*NeurologicSign, texts=_NOT_A_SIGN)
+    + vetoes(*NeurologicSign, texts=NOT_A_SIGN)
+    + negations(*NeurologicSign, texts=NOT_A_SIGN_NEGATIONS)
 )
 
 #: Of several signs named in one text, the one that grades: status epilepticus over seizure,
@@ -304,29 +366,95 @@ EDEMA_EXTENT: NameMatcher[NeurologicSign] = NameMatcher(
     + phrases(S.FOCAL_CEREBRAL_EDEMA, "focal", "local", "localized", "localised")
 )
 
-#: An Observation's value that says a sign is present, or absent (the value of "Seizure
-#: activity", "Papilledema": valueBoolean, or these words in valueCodeableConcept or
-#: valueString; SNOMED CT 52101004 Present, 373066001 Yes, 2667000 Absent, 373067005 No).
-PRESENT_WORDS: NameMatcher[bool] = NameMatcher(
-    phrases(True, "present", "yes", "positive", "observed", "witnessed", "noted", "new")
-    + phrases(
-        False,
-        "absent",
-        "no",
-        "none",
-        "negative",
-        "not present",
-        "not observed",
-        "denies",
-        "resolved",
-        "normal",
-    )
+# -- The value of a sign Observation ("Seizure activity", "Papilledema", "Cerebral edema") ------
+#
+# Present unless the whole value is a negative answer (review finding: "no", "resolved" or
+# "normal" anywhere in the value read as absent, so "Generalized tonic-clonic, no incontinence"
+# was no seizure and "Diffuse, no midline shift" no cerebral edema). ``neurology.py`` applies
+# these lists clause by clause; see docs/fhir-mapping.md, "Neurologic signs".
+
+#: Answers that, as a whole clause (case, punctuation and spacing aside), say the sign is absent.
+NEGATIVE_ANSWERS = (
+    "no",
+    "none",
+    "nil",
+    "absent",
+    "negative",
+    "neg",
+    "not present",
+    "not observed",
+    "not seen",
+    "not noted",
+    "not witnessed",
+    "none observed",
+    "none noted",
+    "none seen",
+    "none witnessed",
+    "resolved",
+    "normal",
+    "WNL",
+    "within normal limits",
+    "denies",
+    "denied",
 )
-PRESENT_CODES: dict[str, bool] = {
+
+#: A clause that opens with one of these, then a sign's name, is an absence too ("No seizure
+#: activity", "Negative for papilledema", "Denies seizures").
+NEGATED_SIGN_OPENERS = (
+    "no",
+    "not",
+    "negative for",
+    "denies",
+    "denied",
+    "patient denies",
+    "pt denies",
+    "without",
+)
+#: Words allowed between the opener and the sign's name ("No evidence of cerebral edema", "No
+#: new seizure activity", "No diffuse cerebral edema"); no others.
+NEGATED_SIGN_FILLERS = frozenset(
+    {
+        "evidence",
+        "of",
+        "sign",
+        "signs",
+        "further",
+        "new",
+        "clinical",
+        "active",
+        "any",
+        "acute",
+        "focal",
+        "diffuse",
+        "generalized",
+        "generalised",
+    }
+)
+#: Words allowed after the sign's name ("No seizure activity noted"); no others.
+NEGATED_SIGN_ENDINGS = frozenset(
+    {"noted", "observed", "seen", "witnessed", "present", "reported", "detected", "today"}
+)
+
+#: Coded answers (valueCodeableConcept): a coding of these decides before any words.
+#: SNOMED CT qualifier values (as in valuesets/blood_culture.py) and LOINC answers (LA codes,
+#: each checked with the project's search tools against public FHIR IGs: LA33-6 Yes and LA32-8
+#: No in a yes/no value set built on LOINC, LA9633-4 Present and LA9634-2 Absent in phenotype
+#: presence value sets, LA6576-8 Positive and LA6577-6 Negative in HL7 IG examples).
+SNOMED_ANSWERS: dict[str, bool] = {
     "52101004": True,  # Present (qualifier value)
     "373066001": True,  # Yes (qualifier value)
+    "10828004": True,  # Positive (qualifier value)
     "2667000": False,  # Absent (qualifier value)
     "373067005": False,  # No (qualifier value)
+    "260385009": False,  # Negative (qualifier value)
+}
+LOINC_ANSWERS: dict[str, bool] = {
+    "LA33-6": True,  # Yes
+    "LA9633-4": True,  # Present
+    "LA6576-8": True,  # Positive
+    "LA32-8": False,  # No
+    "LA9634-2": False,  # Absent
+    "LA6577-6": False,  # Negative
 }
 
 # -- Sedative infusions (SPEC 2.9: sedation confounds RASS) ---------------------------------------

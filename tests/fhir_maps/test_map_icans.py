@@ -13,17 +13,19 @@ import pytest
 
 from crs_grading import Criterion, assess
 from crs_grading.inputs import (
+    ConditionCategory,
     EncephalopathyItem,
     EncephalopathyTool,
     GradingInputs,
     NeurologicSign,
 )
 from fhir_maps import MappingOptions, map_patient_record
-from fhir_maps.neurology import NOTE_ICE_NOT_DONE
+from fhir_maps.neurology import NOTE_CAPD_NOT_DONE, NOTE_ICE_NOT_DONE
 
 PATIENT = "pat1"
 LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.707679"  # an Epic-style flowsheet row system
 SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
 ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -233,6 +235,122 @@ def test_a_screen_charted_as_not_done(name, value, unable, noted):
     assert (NOTE_ICE_NOT_DONE in inputs.notes) is noted
 
 
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOT_DONE_RULE = "SPEC 2.9 (review finding): "
+
+#: (screen row, its value, graded "unable to perform" (grade 4), the note when not graded).
+SCREENS_NOT_DONE = [
+    pytest.param(
+        "CAPD",
+        {"valueString": "Not done - patient off unit for MRI"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD not done because the child was off the unit is no score",
+    ),
+    pytest.param(
+        "CAPD Score",
+        {"valueString": "Not done"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a plain CAPD 'not done' is no score, not 'unable to perform'",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueCodeableConcept": concept("Not performed")},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD 'not performed' choice is no score",
+    ),
+    pytest.param(
+        "CAPD",
+        {
+            "dataAbsentReason": concept(
+                "Not Performed", (DATA_ABSENT, "not-performed", "Not Performed")
+            )
+        },
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD with dataAbsentReason not-performed is no score",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Unable to assess - patient off unit"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a reason that is not the child's state (off unit) wins over 'unable'",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Deferred, patient sleeping"},
+        False,
+        NOTE_CAPD_NOT_DONE,
+        id=NOT_DONE_RULE + "a CAPD deferred while the child sleeps is no score",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Not done: unable to perform"},
+        True,
+        None,
+        id="SPEC 2.9: a CAPD 'unable to perform' is grade 4, even written beside 'not done'",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Not done - unarousable"},
+        True,
+        None,
+        id="SPEC 2.9: a CAPD not done because the child is unarousable is grade 4",
+    ),
+    pytest.param(
+        "CAPD",
+        {"valueString": "Sleeping, unable to arouse"},
+        True,
+        None,
+        id="SPEC 2.9: 'unable to arouse' wins over 'sleeping' (grade 4)",
+    ),
+    pytest.param(
+        "ICE Score",
+        {"valueString": "Not done - patient off unit for MRI"},
+        False,
+        NOTE_ICE_NOT_DONE,
+        id="SPEC 2.9: an ICE not done because the patient was off the unit is no score",
+    ),
+    pytest.param(
+        "ICE Score",
+        {"valueString": "Not done - unarousable"},
+        True,
+        None,
+        id="SPEC 2.9: an ICE not done because the patient is unarousable is grade 4",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "unable", "note"), SCREENS_NOT_DONE)
+def test_one_rule_reads_why_an_ice_or_capd_has_no_score(name, value, unable, note):
+    """One rule for both tools: unarousable is grade 4; CAPD "unable to perform" is grade 4; a
+    screen not attempted (off the unit, asleep, refused) or only "not done" has no score, and
+    the tool's note says so (it becomes a data gap)."""
+    inputs = mapped(obs(name, **value), birth=CHILD if "CAPD" in name else ADULT)
+    if unable:
+        assert only(inputs.encephalopathy_screens).unable_to_perform
+        assert inputs.notes == ()
+    else:
+        assert inputs.encephalopathy_screens == ()
+        assert inputs.notes == (note,)
+    assert inputs.skipped == ()
+
+
+def test_a_capd_not_done_off_the_unit_is_not_icans_grade_4_for_an_8_year_old():
+    """Review finding, end to end: an 8-year-old's CAPD "Not done - patient off unit for MRI"
+    was ICANS grade 4 "patient unarousable". It is no score: ICANS 0, no neurologic dysfunction,
+    and the gaps say the CAPD was not used and no assessment was charted (SPEC 2.9)."""
+    capd = obs("CAPD", valueString="Not done - patient off unit for MRI")
+    assessment = assess(mapped(cart(), capd, birth=CHILD), AS_OF)
+    assert (assessment.icans.grade, assessment.icans.peak.grade) == (0, 0)
+    assert assessment.neurologic_findings == ()
+    assert NOTE_CAPD_NOT_DONE in assessment.data_gaps
+    assert "no ICE or consciousness assessment in the last 24 h" in assessment.data_gaps
+
+
 @pytest.mark.parametrize(
     "name",
     ["ICE Score Goal", "ICE Score Due", "Seizure precautions", "Goal RASS", "CAM-ICU RASS LOC"],
@@ -429,6 +547,129 @@ def test_a_sign_keeps_its_onset_and_recorded_date_apart():
     assert (second.onset, second.recorded.hour) == (None, 9)
 
 
+NOT_NOW_RULE = "SPEC 2.5 and 2.9 (review finding): "
+
+#: Condition names that name a neurologic term but are a plan, a risk, a history or an absence.
+NOT_NEUROLOGIC_DYSFUNCTION = [
+    pytest.param("Seizure prophylaxis", id=NOT_NOW_RULE + "'prophylaxis' is a plan, no seizure"),
+    pytest.param("No seizure activity", id=NOT_NOW_RULE + "'No seizure activity' is an absence"),
+    pytest.param("Encephalopathy ruled out", id=NOT_NOW_RULE + "'ruled out' is an absence"),
+    pytest.param("History of seizure", id=NOT_NOW_RULE + "'History of' is the past"),
+    pytest.param("Seizure precautions", id=NOT_NOW_RULE + "'precautions' is a plan"),
+    pytest.param("Risk for seizures", id=NOT_NOW_RULE + "'Risk for' is a risk"),
+    pytest.param("At risk for delirium", id=NOT_NOW_RULE + "'At risk for' is a risk"),
+    pytest.param("Seizure risk", id=NOT_NOW_RULE + "'risk' after the name is a risk"),
+    pytest.param("Rule out encephalopathy", id=NOT_NOW_RULE + "'Rule out' is not yet a finding"),
+    pytest.param("Family history of seizures", id=NOT_NOW_RULE + "a family history"),
+    pytest.param("h/o seizures", id=NOT_NOW_RULE + "'h/o' is the past"),
+    pytest.param("Denies confusion", id=NOT_NOW_RULE + "'Denies' is an absence"),
+    pytest.param("Negative for encephalopathy", id=NOT_NOW_RULE + "'Negative for' is an absence"),
+    pytest.param("ICANS prophylaxis", id=NOT_NOW_RULE + "ICANS prophylaxis is a plan"),
+    pytest.param("Anti-seizure medication", id=NOT_NOW_RULE + "a seizure medication is no seizure"),
+    pytest.param("Delirium precautions", id=NOT_NOW_RULE + "'precautions' on any neuro term"),
+]
+
+
+@pytest.mark.parametrize("text", NOT_NEUROLOGIC_DYSFUNCTION)
+def test_a_neurologic_name_that_is_a_plan_risk_history_or_absence_is_not_an_input(text):
+    """One family of negations and vetoes for the SPEC 2.5 neurologic Conditions and the SPEC
+    2.9 signs: neither neurologic dysfunction nor an ICANS sign."""
+    inputs = mapped(condition(text))
+    assert [c for c in inputs.conditions if c.category is ConditionCategory.NEUROLOGIC] == []
+    assert inputs.neurologic_signs == ()
+
+
+#: A real neurologic finding written beside a negation of something else: (text, the SPEC 2.5
+#: term, the ICANS sign or None).
+NEUROLOGIC_DYSFUNCTION = [
+    pytest.param(
+        "New onset seizure, no prior history",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'no prior history' negates the history, not the seizure",
+    ),
+    pytest.param(
+        "New onset seizure with no prior history",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "a negation reaches forward only: the seizure before it stays",
+    ),
+    pytest.param(
+        "Seizure, no history of epilepsy",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'no history of epilepsy' is about epilepsy",
+    ),
+    pytest.param(
+        "Focal seizure without loss of consciousness",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'without' negates what follows, not the seizure",
+    ),
+    pytest.param(
+        "Breakthrough seizure, not on prophylaxis",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "a negated 'prophylaxis' vetoes nothing",
+    ),
+    pytest.param(
+        "History of seizures; new onset encephalopathy",
+        "encephalopathy",
+        None,
+        id=NOT_NOW_RULE + "a negation ends with its clause: the encephalopathy after it stays",
+    ),
+    pytest.param(
+        "Delirium, no seizure activity",
+        "delirium",
+        None,
+        id=NOT_NOW_RULE + "the delirium stays, the negated seizure does not",
+    ),
+    pytest.param(
+        "Papilledema, no cerebral edema",
+        None,
+        S.PAPILLEDEMA,
+        id=NOT_NOW_RULE + "'no cerebral edema' negates the edema, not the papilledema",
+    ),
+    pytest.param(
+        "Medication-induced delirium",
+        "delirium",
+        None,
+        id=NOT_NOW_RULE + "'medication' alone vetoes nothing (DSM-5 medication-induced delirium)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "term", "sign"), NEUROLOGIC_DYSFUNCTION)
+def test_a_neurologic_finding_beside_a_negation_of_something_else_counts(text, term, sign):
+    inputs = mapped(condition(text))
+    neurologic = [c.name for c in inputs.conditions if c.category is ConditionCategory.NEUROLOGIC]
+    assert neurologic == ([term] if term else [])
+    assert [finding.sign for finding in inputs.neurologic_signs] == ([sign] if sign else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "icans_grade", "neurologic"),
+    [
+        pytest.param(
+            "Seizure prophylaxis",
+            0,
+            False,
+            id=NOT_NOW_RULE + "'Seizure prophylaxis' is no neurologic dysfunction and no ICANS",
+        ),
+        pytest.param(
+            "New onset seizure, no prior history",
+            3,
+            True,
+            id=NOT_NOW_RULE + "'New onset seizure, no prior history' is ICANS 3, neurologic",
+        ),
+    ],
+)
+def test_neurologic_condition_names_end_to_end(text, icans_grade, neurologic):
+    assessment = assess(mapped(cart(), condition(text)), AS_OF)
+    assert assessment.icans.grade == icans_grade
+    assert bool(assessment.neurologic_findings) is neurologic
+
+
 # -- Neurologic signs: Observations --------------------------------------------------------------
 
 
@@ -479,6 +720,189 @@ def test_sign_observations_that_say_present(row, sign):
 )
 def test_sign_observations_that_say_absent(value):
     assert mapped(obs("Seizure activity", **value)).neurologic_signs == ()
+
+
+SIGN_VALUE_RULE = "SPEC 2.9 (review finding): "
+
+#: A sign row whose value describes the sign, with a negation of something else in it.
+DESCRIBED_SIGNS = [
+    pytest.param(
+        "Seizure activity",
+        "Generalized tonic-clonic lasting 7 minutes, not resolved with lorazepam",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "'not resolved with lorazepam' describes a seizure, not its absence",
+    ),
+    pytest.param(
+        "Seizure activity",
+        "Generalized tonic-clonic, no incontinence",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "'no incontinence' describes a seizure, not its absence",
+    ),
+    pytest.param(
+        "Seizure activity",
+        "Focal seizure, resolved after 1 minute",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "a seizure that resolved is still a seizure (grade 3 row)",
+    ),
+    pytest.param(
+        "Cerebral edema",
+        "Diffuse, no midline shift",
+        S.DIFFUSE_CEREBRAL_EDEMA,
+        id=SIGN_VALUE_RULE + "'no midline shift' describes edema, not its absence",
+    ),
+    pytest.param(
+        "Hemiparesis",
+        "Right-sided, normal sensation",
+        S.HEMIPARESIS,
+        id=SIGN_VALUE_RULE + "'normal sensation' describes a hemiparesis, not its absence",
+    ),
+    pytest.param(
+        "Papilledema",
+        "Bilateral, no hemorrhages",
+        S.PAPILLEDEMA,
+        id=SIGN_VALUE_RULE + "'no hemorrhages' describes papilledema, not its absence",
+    ),
+    pytest.param(
+        "Posturing",
+        "Decorticate, not resolved",
+        S.POSTURING,
+        id=SIGN_VALUE_RULE + "'not resolved' describes posturing, not its absence",
+    ),
+    pytest.param(
+        "Seizure activity",
+        "No incontinence during seizure",
+        S.SEIZURE,
+        id=SIGN_VALUE_RULE + "a negation of something else before the sign's name is no absence",
+    ),
+    pytest.param(
+        "Posturing",
+        "No seizure, decorticate posturing",
+        S.POSTURING,
+        id=SIGN_VALUE_RULE + "a negated sign beside the row's own sign is no absence",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "sign"), DESCRIBED_SIGNS)
+def test_a_value_that_describes_the_sign_is_the_sign(name, value, sign):
+    found = {finding.sign for finding in mapped(obs(name, valueString=value)).neurologic_signs}
+    assert sign in found
+
+
+#: Values that are wholly a negative answer, in the ways EHRs chart them.
+NEGATIVE_VALUES = [
+    pytest.param({"valueString": "No"}, id="'No'"),
+    pytest.param({"valueString": "NO."}, id="'NO.': case and punctuation aside"),
+    pytest.param({"valueString": " none! "}, id="'none!'"),
+    pytest.param({"valueString": "Absent"}, id="'Absent'"),
+    pytest.param({"valueString": "Negative"}, id="'Negative'"),
+    pytest.param({"valueString": "Not present"}, id="'Not present'"),
+    pytest.param({"valueString": "Resolved"}, id="'Resolved' as the whole answer"),
+    pytest.param({"valueString": "Normal"}, id="'Normal' as the whole answer"),
+    pytest.param({"valueString": "WNL"}, id="'WNL'"),
+    pytest.param({"valueString": "W.N.L."}, id="'W.N.L.'"),
+    pytest.param({"valueString": "Within normal limits"}, id="'Within normal limits'"),
+    pytest.param({"valueString": "Denies"}, id="'Denies'"),
+    pytest.param({"valueString": "No seizure activity"}, id="'No seizure activity'"),
+    pytest.param({"valueString": "No seizure activity noted."}, id="'No seizure activity noted.'"),
+    pytest.param({"valueString": "No new seizures"}, id="'No new seizures'"),
+    pytest.param({"valueString": "Negative for seizures"}, id="'Negative for seizures'"),
+    pytest.param({"valueString": "Seizures: none"}, id="'Seizures: none' (the name, then none)"),
+    pytest.param({"valueString": "No, resolved"}, id="'No, resolved': every clause negative"),
+    pytest.param({"valueCodeableConcept": concept("No")}, id="a choice 'No'"),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373067005"}]}},
+        id="SNOMED CT 373067005 No, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "260385009"}]}},
+        id="SNOMED CT 260385009 Negative, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA32-8"}]}},
+        id="LOINC LA32-8 No, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA9634-2"}]}},
+        id="LOINC LA9634-2 Absent, with no words",
+    ),
+    pytest.param(
+        {"valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA6577-6"}]}},
+        id="LOINC LA6577-6 Negative, with no words",
+    ),
+]
+
+
+@pytest.mark.parametrize("value", NEGATIVE_VALUES)
+def test_a_value_that_is_wholly_a_negative_answer_is_no_sign(value):
+    """SPEC 2.9: absent only when the whole value is a negative answer."""
+    assert mapped(obs("Seizure activity", **value)).neurologic_signs == ()
+
+
+@pytest.mark.parametrize(
+    ("row", "value"),
+    [
+        pytest.param("Cerebral edema", "No evidence of cerebral edema", id="cerebral edema"),
+        pytest.param("Cerebral edema", "No diffuse cerebral edema", id="an extent negated"),
+        pytest.param("Papilledema", "Papilledema absent", id="papilledema, the answer after"),
+        pytest.param("Posturing", "None observed", id="posturing"),
+        pytest.param("Hemiparesis", "Normal", id="hemiparesis"),
+    ],
+)
+def test_every_sign_row_reads_a_negative_answer_alike(row, value):
+    assert mapped(obs(row, valueString=value)).neurologic_signs == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "present"),
+    [
+        pytest.param({"valueString": "Unknown"}, True, id="'Unknown' in words: kept, as before"),
+        pytest.param({"valueString": "Unable to assess"}, True, id="'Unable to assess': as before"),
+        pytest.param(
+            {"dataAbsentReason": concept("Unknown")}, False, id="a dataAbsentReason: as before"
+        ),
+        pytest.param(
+            {"valueCodeableConcept": concept("Yes", (LOINC, "LA33-6", "Yes"))},
+            True,
+            id="LOINC LA33-6 Yes",
+        ),
+    ],
+)
+def test_unknown_answers_are_read_as_before(value, present):
+    """The review finding changes negative answers only: an unclear answer reads as it did."""
+    assert bool(mapped(obs("Seizure activity", **value)).neurologic_signs) is present
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "grade", "criterion"),
+    [
+        pytest.param(
+            "Seizure activity",
+            "Generalized tonic-clonic lasting 7 minutes, not resolved with lorazepam",
+            3,
+            Criterion.ICANS_SEIZURE,
+            id=SIGN_VALUE_RULE + "a described seizure grades ICANS 3, not 0",
+        ),
+        pytest.param(
+            "Seizure activity",
+            "Generalized tonic-clonic, no incontinence",
+            3,
+            Criterion.ICANS_SEIZURE,
+            id=SIGN_VALUE_RULE + "a seizure with 'no incontinence' grades ICANS 3, not 0",
+        ),
+        pytest.param(
+            "Cerebral edema",
+            "Diffuse, no midline shift",
+            4,
+            Criterion.ICANS_CEREBRAL_EDEMA,
+            id=SIGN_VALUE_RULE + "diffuse edema with 'no midline shift' grades ICANS 4, not 0",
+        ),
+    ],
+)
+def test_a_described_sign_grades_icans_end_to_end(name, value, grade, criterion):
+    assessment = assess(mapped(cart(), obs(name, valueString=value)), AS_OF)
+    assert assessment.icans.grade == grade
+    assert {d.criterion: d.grade for d in assessment.icans.current.drivers} == {criterion: grade}
 
 
 # -- Every row of SPEC 2.9, end to end from FHIR, adult and child --------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from . import test_hooks_ehr_shapes as shapes
 from .test_hooks_ehr_shapes import (
     LOINC,
@@ -14,6 +16,7 @@ from .test_hooks_ehr_shapes import (
     _warnings,
     base,
     coded,
+    condition,
     local,
     obs,
 )
@@ -71,3 +74,40 @@ def test_spec_2_3_mask_non_rebreather_written_family_first_is_lee_grade_3(call):
     assert extension["grade"] == 3
     assert "oxygen-high-fio2" in {d["criterion"] for d in extension["drivers"]}
     assert any("tocilizumab" in label.lower() for label in _recommended(answer))
+
+
+@pytest.mark.parametrize(
+    ("text", "first_line"),
+    [
+        pytest.param(
+            "Seizure prophylaxis",
+            "tocilizumab",
+            id="SPEC 2.5 and 2.6 (review finding): 'Seizure prophylaxis' is no neurologic "
+            "dysfunction: grade 3 keeps tocilizumab first line",
+        ),
+        pytest.param(
+            "No seizure activity",
+            "tocilizumab",
+            id="SPEC 2.5 and 2.6 (review finding): 'No seizure activity' is no neurologic "
+            "dysfunction: grade 3 keeps tocilizumab first line",
+        ),
+        pytest.param(
+            "New onset seizure, no prior history",
+            "dexamethasone",
+            id="SPEC 2.5 and 2.6 (review finding): 'New onset seizure, no prior history' is a "
+            "seizure: grade 3 without a vasopressor gets dexamethasone first line",
+        ),
+    ],
+)
+def test_spec_2_6_a_neurologic_condition_name_switches_first_line_only_when_it_is_a_finding(
+    call, text, first_line
+):
+    """An active Condition "Seizure prophylaxis" counted as neurologic dysfunction and switched
+    grade 3 CRS to dexamethasone first line; the names now carry the ICANS signs' negations
+    and vetoes, and a seizure written beside a negation of something else still counts."""
+    at = NOW - timedelta(hours=2)
+    answer = call(base(*_fever_and_fio2_50(at), condition({"text": text}, at)))
+    _, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    recommended = [label.lower() for label in _recommended(answer)]
+    assert len(recommended) == 1 and recommended[0].startswith(first_line)

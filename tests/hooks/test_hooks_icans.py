@@ -90,8 +90,8 @@ def chart(*extra: JSON, birth: str = "1975-02-01") -> list[JSON]:
 
 
 @pytest.fixture(params=["prefetch", "fetch"])
-def call(request: Any, app_at: Callable[..., Any], mocked_http: Any) -> Callable[..., JSON]:
-    """``call(resources, **variables)``: the assessment extension of patient-view, both modes."""
+def answer(request: Any, app_at: Callable[..., Any], mocked_http: Any) -> Callable[..., JSON]:
+    """``answer(resources, **variables)``: the whole patient-view answer, both modes."""
 
     def run(resources: list[JSON], **variables: str) -> JSON:
         client = app_at(NOW, **variables).test_client()
@@ -102,10 +102,27 @@ def call(request: Any, app_at: Callable[..., Any], mocked_http: Any) -> Callable
             body = hook_body("patient-view", PATIENT, fhir_server=FHIR)
         response = client.post(f"/cds-services/{SERVICE_OF_HOOK['patient-view']}", json=body)
         assert response.status_code == 200, response.get_data(as_text=True)
-        (card,) = [
-            c for c in response.get_json()["cards"] if EXTENSION_KEY in c.get("extension", {})
-        ]
-        return card["extension"][EXTENSION_KEY]
+        return response.get_json()
+
+    return run
+
+
+def _assessed(answer: JSON) -> tuple[JSON, JSON]:
+    """The assessment card and its extension."""
+    (card,) = [c for c in answer["cards"] if EXTENSION_KEY in c.get("extension", {})]
+    return card, card["extension"][EXTENSION_KEY]
+
+
+def _suggested(answer: JSON) -> list[str]:
+    return [s["label"].lower() for card in answer["cards"] for s in card.get("suggestions", [])]
+
+
+@pytest.fixture
+def call(answer: Callable[..., JSON]) -> Callable[..., JSON]:
+    """``call(resources, **variables)``: the assessment extension of patient-view, both modes."""
+
+    def run(resources: list[JSON], **variables: str) -> JSON:
+        return _assessed(answer(resources, **variables))[1]
 
     return run
 
@@ -213,3 +230,51 @@ def test_the_iec_hs_warning_from_labs(call):
     assert "ferritin 12000 ng/mL (> 2 x ULN 300)" in warning["text"]
     assert "platelets 31 x10^9/L" in warning["text"] and "LDH 900 U/L" in warning["text"]
     assert extension["grade"] == 0  # never a grade
+
+
+def test_review_finding_a_capd_not_done_off_the_unit_is_no_score_not_grade_4(answer):
+    """SPEC 2.9 (review finding): an 8-year-old's CAPD "Not done - patient off unit for MRI" was
+    ICANS grade 4 "patient unarousable", a critical card and recommended dexamethasone. "Not
+    done" for a reason other than the child's state is no score: ICANS 0, no dexamethasone,
+    and the gaps say the CAPD was not used and no assessment was charted."""
+    capd = row("CAPD", NOW - timedelta(hours=2), valueString="Not done - patient off unit for MRI")
+    result = answer(chart(capd, birth="2018-01-01"))
+    card, extension = _assessed(result)
+    assert extension["icans"] == {"grade": 0, "peakGrade": 0, "drivers": []}
+    assert card["indicator"] != "critical"
+    assert not any("dexamethasone" in label for label in _suggested(result))
+    assert NO_ASSESSMENT in extension["dataGaps"]
+    assert any("CAPD was charted as not done" in gap for gap in extension["dataGaps"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "criterion", "grade"),
+    [
+        pytest.param(
+            "Seizure activity",
+            "Generalized tonic-clonic, no incontinence",
+            "icans-seizure",
+            3,
+            id="SPEC 2.9 (review finding): 'no incontinence' describes a seizure: ICANS 3",
+        ),
+        pytest.param(
+            "Cerebral edema",
+            "Diffuse, no midline shift",
+            "icans-cerebral-edema",
+            4,
+            id="SPEC 2.9 (review finding): 'no midline shift' describes edema: ICANS 4",
+        ),
+    ],
+)
+def test_review_finding_a_sign_described_with_a_negation_grades_and_gets_dexamethasone(
+    answer, name, value, criterion, grade
+):
+    """A sign row whose value describes the sign was read as "absent" because the words held
+    "no": ICANS 0 and no dexamethasone. It grades, and ICANS >= 2 with CRS <= 1 gets
+    dexamethasone (SPEC 2.9)."""
+    result = answer(chart(row(name, NOW - timedelta(hours=2), valueString=value)))
+    card, extension = _assessed(result)
+    assert extension["icans"]["grade"] == grade
+    drivers = {d["criterion"]: d["grade"] for d in extension["icans"]["drivers"]}
+    assert drivers == {criterion: grade}
+    assert "dexamethasone" in card["summary"]  # no weight charted: named, not ordered
