@@ -9,6 +9,7 @@ Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC
   from the same server, within the budget and the page cap.
 - Medications that administrations name by reference but nobody contained or included are read
   from ``fhirServer`` (``medications``): scope never depends on how the EHR sent the drug.
+  Those named on the pages that were read are read even when a later page failed.
 - Fetches run concurrently within one total time budget; whatever is not done by then is
   reported as timed out, so the answer never waits longer than the budget.
 - A server that refuses a key's search (HTTP 400, 403 or 422: Oracle Health has no category
@@ -241,6 +242,15 @@ class _KeyResult:
         self.loss = (loss, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class _JobOutcome:
+    """What a finished fetch job gave: its Medication reads (medications only) and the error
+    that stopped its paging, if any (what was read before it is in the job's progress)."""
+
+    medications: MedicationReads | None = None
+    error: FetchError | None = None
+
+
 class FhirReader:
     """Reads the patient's FHIR data for one hook call. Build one per app and reuse it.
 
@@ -311,7 +321,7 @@ class FhirReader:
             prefetched = sum(len(result.resources) for result in results.values())
             allowance = ResourceAllowance(max_resources - prefetched)
         fhir_server = endpoint.base_url if endpoint is not None else None
-        jobs: dict[str, Callable[[KeyProgress], MedicationReads | None]] = {}
+        jobs: dict[str, Callable[[KeyProgress], _JobOutcome]] = {}
         if endpoint is not None:
             jobs = {
                 key: self._job(
@@ -402,31 +412,42 @@ class FhirReader:
         allowance: ResourceAllowance | None,
         patient_id: str,
         alternate: str | None = None,
-    ) -> Callable[[KeyProgress], MedicationReads | None]:
+    ) -> Callable[[KeyProgress], _JobOutcome]:
         """The fetch job of one key: its pages (or, when the server refuses the search, the
         ``alternate`` search's), then (medications) the referenced Medications.
 
-        The job touches only its own ``progress`` and returns what the Medication reads gave,
-        which the reader uses only once the job is done; of a straggler past the budget it
-        takes the pages read so far and reports the timeout."""
+        The Medications named on the pages that were read are read even when a later page
+        failed: the administrations read are graded, and a drip whose drug is left unread is
+        no vasopressor (review finding: a failed page 2 dropped grade 3 to 2). The job touches
+        only its own ``progress`` and returns what the Medication reads gave and the paging
+        error, which the reader uses only once the job is done; of a straggler past the budget
+        it takes the pages read so far and reports the timeout."""
 
         def pages(start: str, progress: KeyProgress) -> None:
             fetch_pages(
                 self._session, endpoint, start, deadline, self._max_pages, progress, allowance
             )
 
-        def job(progress: KeyProgress) -> MedicationReads | None:
+        def search(progress: KeyProgress) -> None:
+            assert url is not None  # noqa: S101 - only called with a URL
+            try:
+                pages(url, progress)
+            except FetchError as refused:
+                if alternate is None or refused.status not in _REFUSED_SEARCH:
+                    raise
+                if progress.pages:
+                    raise  # a later page failed: the search itself was accepted
+                _read_by_alternate(key, refused, lambda: pages(alternate, progress), progress)
+
+        def job(progress: KeyProgress) -> _JobOutcome:
+            error: FetchError | None = None
             if url is not None:
                 try:
-                    pages(url, progress)
-                except FetchError as refused:
-                    if alternate is None or refused.status not in _REFUSED_SEARCH:
-                        raise
-                    if progress.pages:
-                        raise  # a later page failed: the search itself was accepted
-                    _read_by_alternate(key, refused, lambda: pages(alternate, progress), progress)
+                    search(progress)
+                except FetchError as failed:
+                    error = failed
             if key != MEDICATIONS_KEY:
-                return None
+                return _JobOutcome(error=error)
             wanted, elsewhere = medications_to_read(
                 progress.resources, patient_id, endpoint.base_url
             )
@@ -435,13 +456,13 @@ class FhirReader:
             )
             reads.elsewhere = elsewhere
             progress.resources.extend(reads.medications)
-            return reads
+            return _JobOutcome(reads, error)
 
         return job
 
     def _run(
         self,
-        jobs: Mapping[str, Callable[[KeyProgress], MedicationReads | None]],
+        jobs: Mapping[str, Callable[[KeyProgress], _JobOutcome]],
         seeds: Mapping[str, KeyProgress],
         results: dict[str, _KeyResult],
         deadline: Deadline,
@@ -452,7 +473,7 @@ class FhirReader:
             max_workers=min(self._max_workers, len(jobs)), thread_name_prefix="fhir-fetch"
         )
         try:
-            futures: dict[str, Future[MedicationReads | None]] = {}
+            futures: dict[str, Future[_JobOutcome]] = {}
             for key, job in jobs.items():
                 # Each job runs in a copy of this context so log lines keep the hookInstance.
                 context = contextvars.copy_context()
@@ -473,7 +494,9 @@ class FhirReader:
                 if not isinstance(exception, FetchError):
                     logger.error("FHIR fetch of %s failed: %s", key, type(exception).__name__)
             else:
-                result.medications = future.result()
+                outcome = future.result()
+                result.medications = outcome.medications
+                error = str(outcome.error) if outcome.error is not None else None
             _settle(key, result, progress, error)
 
 
