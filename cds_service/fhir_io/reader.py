@@ -13,9 +13,11 @@ Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC
 - Fetches run concurrently within one total time budget; whatever is not done by then is
   reported as timed out, so the answer never waits longer than the budget.
 - A server that refuses a key's search (HTTP 400, 403 or 422: Oracle Health has no category
-  ``survey``) is asked once more with the key's ``alternate`` code-filtered search, when
-  ``services.PREFETCH_KEYS`` has one; the key is then read in part (rows with other codes are
-  not found), and without one it is not read. Either way the card says so.
+  ``survey``) is asked once more with the key's ``alternate`` search, when
+  ``services.PREFETCH_KEYS`` has one: code-filtered (the key is then read in part: rows with
+  other codes are not found, and the card says so), or the same search without ``_sort`` and
+  ``_include`` (administrations: read in full when it answers). Without one the key is not
+  read, and the card says so.
 - If the Patient or the vital signs cannot be had either way, the call fails with 412. A lesser
   key that fails is reported in ``PatientData.problems`` and the rest is used.
 - Resources are merged across keys and de-duplicated by (resourceType, id). A resource is the
@@ -503,20 +505,27 @@ class FhirReader:
 def _read_by_alternate(
     key: str, refused: FetchError, read: Callable[[], None], progress: KeyProgress
 ) -> None:
-    """Read a key whose search the server refused with its alternate code-filtered search;
-    note that rows with other codes were not found (the key is read in part). When that is
-    refused too, the key is not read, and the error says both."""
+    """Read a key whose search the server refused with its alternate search; when that cannot
+    find every row (``PrefetchKey.alternate_misses``: a code filter), note what it missed (the
+    key is read in part). When it is refused too, the key is not read, and the error says
+    both."""
+    spec = PREFETCH_KEYS_BY_NAME[key]
     logger.warning(
-        "FHIR search refused; searching by code instead",
+        "FHIR search refused; searching %s instead",
+        spec.alternate_label,
         extra={"fields": {"key": key, "status": refused.status}},
     )
     try:
         read()
     except FetchError as error:
-        raise FetchError(f"{refused}; searched by code: {error}", error.status) from None
+        raise FetchError(
+            f"{refused}; searched {spec.alternate_label}: {error}", error.status
+        ) from None
+    if spec.alternate_misses is None:
+        return  # the same rows: read in full unless paging stopped early (its own note)
     note = (
-        f"the FHIR server refused the search (HTTP {refused.status}); searched by code "
-        "instead, so rows with other codes were not found"
+        f"the FHIR server refused the search (HTTP {refused.status}); searched "
+        f"{spec.alternate_label} instead, so {spec.alternate_misses}"
     )
     progress.note = f"{note}; {progress.note}" if progress.note else note
 
