@@ -3,15 +3,20 @@
 Data flows one way (SPEC section 5): ``PatientData`` -> ``fhir_maps.map_patient_record``
 (grading inputs) -> ``crs_grading.assess`` at ``asOf`` = the time of the call (the app's clock,
 ``cds_service.clock``) -> ``plan_treatment`` (patient-view) or ``check_draft_order`` (order
-hooks) with the configured tocilizumab protocol -> cards (``cds_service.cards``). A patient out
-of scope gets ``{"cards": []}`` on every hook (SPEC 2.1), unless an administration in the scope
-window names a drug that could not be read (its Medication was neither sent nor readable): it
-may have been the therapy, so patient-view, and order-select on a CRS-directed draft order,
-answer one info card, "CRS check incomplete" (order-sign shows no info cards). Every answered
-call leaves one audit row: hookInstance, service, patient id, grades, card and suggestion
-uuids, time, duration. ``answer_hook`` makes it and the caller stores it (``store_audit``) once
-it has let go of the call's FHIR data: the database driver's objects made for the write then
-do not keep the memory that data filled (docs/performance.md, phase 5).
+hooks) with the configured tocilizumab protocol -> cards (``cds_service.cards``).
+
+A patient out of scope gets ``{"cards": []}`` on every hook (SPEC 2.1), unless the therapy may
+be in what could not be read: an administration in the scope window names a drug that could not
+be read, or the administrations or procedures were not read in full (refused, a page failed,
+the page limit, the time budget). The CRS check is then incomplete (SPEC 4: "if a lesser part
+fails, grade with the rest and say so on the card"): patient-view, and order-select on a
+CRS-directed draft order, answer one info card, "CRS check incomplete" (order-sign shows no
+info cards).
+
+Every answered call leaves one audit row: hookInstance, service, patient id, grades, card and
+suggestion uuids, time, duration. ``answer_hook`` makes it and the caller stores it
+(``store_audit``) once it has let go of the call's FHIR data: the database driver's objects made
+for the write then do not keep the memory that data filled (docs/performance.md, phase 5).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from cds_service.cards import (
     CheckedOrder,
     DataProblemNote,
     check_incomplete_cards,
+    check_is_incomplete,
     order_check_cards,
     patient_view_cards,
 )
@@ -169,25 +175,29 @@ def answer_hook(
                 "administrations or procedures could not be read",
                 extra={"fields": {"service": service.id, "unreadKeys": unread}},
             )
-        if assessment.unconfirmed_therapies and _shows_check_incomplete(service, request, data):
-            # Which data could not be read, where the therapy may be: the card says itself
-            # what is at stake, so the short lines.
-            context = CardContext(
-                patient_id=patient_id,
-                smart_launch_url=smart_launch_url(settings, base_url),
-                data_problems=tuple(
-                    DataProblemNote(p.key, p.message, p.hides_data, p.short_line)
-                    for p in data.problems
-                    if p.hides_data and p.key in _THERAPY_KEYS
-                ),
-            )
+        # Which data could not be read, where the therapy may be: the incomplete card says
+        # itself what is at stake, so the short lines.
+        context = CardContext(
+            patient_id=patient_id,
+            smart_launch_url=smart_launch_url(settings, base_url),
+            data_problems=tuple(
+                DataProblemNote(p.key, p.message, p.hides_data, p.short_line, p.rows_unread)
+                for p in data.problems
+                if p.hides_data and p.key in _THERAPY_KEYS
+            ),
+        )
+        if check_is_incomplete(assessment, context) and _shows_check_incomplete(
+            service, request, data
+        ):
             cards = check_incomplete_cards(assessment, context)
             logger.info(
-                "CRS check incomplete: a drug that could not be read may be the therapy",
+                "CRS check incomplete: the therapy may be in what could not be read",
                 extra={
                     "fields": {
                         "service": service.id,
                         "possibleTherapies": len(assessment.unconfirmed_therapies),
+                        "unreadKeys": unread,
+                        "cards": len(cards),
                     }
                 },
             )

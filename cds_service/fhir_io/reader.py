@@ -135,7 +135,10 @@ class DataProblem:
     ``reason`` is the technical cause alone ("the FHIR server answered HTTP 500").
     ``short_line`` says which data only, for a card that says itself what is at stake.
     ``hides_data`` is False for problems that drop nothing of this patient's data (resources
-    of another patient, or naming no patient, that were ignored).
+    of another patient, or naming no patient, that were ignored). ``rows_unread`` is True when
+    resources of the key's search themselves were not read (the search refused or failed, a
+    page not read, an entry unreadable), so nothing is known of what they held; False when
+    every row was read and only something they name was not (a Medication by reference).
     """
 
     key: str
@@ -144,6 +147,7 @@ class DataProblem:
     card_line: str = ""
     reason: str = ""
     short_line: str = ""  # which data only ("procedures could not be read"), else card_line
+    rows_unread: bool = False
 
     def __post_init__(self) -> None:
         if not self.card_line:
@@ -161,7 +165,7 @@ def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
     holds = spec.holds if spec is not None else key
     verb = DATA_PROBLEM["unread" if loss is _Loss.UNREAD else "partial"]
     if spec is None:
-        return DataProblem(key, f"{holds} {verb} ({reason})", reason=reason)
+        return DataProblem(key, f"{holds} {verb} ({reason})", reason=reason, rows_unread=True)
     words = {"holds": holds, "verb": verb, "reason": reason, "if_unread": spec.if_unread}
     return DataProblem(
         key,
@@ -169,6 +173,7 @@ def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
         card_line=DATA_PROBLEM["card"].format(**words),
         reason=reason,
         short_line=DATA_PROBLEM["short"].format(**words),
+        rows_unread=True,
     )
 
 
