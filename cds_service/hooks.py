@@ -9,9 +9,11 @@ A patient out of scope gets ``{"cards": []}`` on every hook (SPEC 2.1), unless t
 be in what could not be read: an administration in the scope window names a drug that could not
 be read, or the administrations or procedures were not read in full (refused, a page failed,
 the page limit, the time budget). The CRS check is then incomplete (SPEC 4: "if a lesser part
-fails, grade with the rest and say so on the card"): patient-view, and order-select on a
-CRS-directed draft order, answer one info card, "CRS check incomplete" (order-sign shows no
-info cards).
+fails, grade with the rest and say so on the card"): patient-view answers one info card, "CRS
+check incomplete"; the order hooks make the draft-order checks that need no grade (dose, route),
+laid out as for a patient in scope, the most severe card saying that CRS was not graded; with
+no finding to show, order-select on a CRS-directed draft order answers the info card, and
+order-sign (warnings and critical findings only) nothing.
 
 Every answered call leaves one audit row: hookInstance, service, patient id, grades, card and
 suggestion uuids, time, duration. ``answer_hook`` makes it and the caller stores it
@@ -186,10 +188,11 @@ def answer_hook(
                 if p.hides_data and p.key in _THERAPY_KEYS
             ),
         )
-        if check_is_incomplete(assessment, context) and _shows_check_incomplete(
-            service, request, data
-        ):
-            cards = check_incomplete_cards(assessment, context)
+        if check_is_incomplete(assessment, context):
+            options = treatment_options(settings)
+            cards = _check_incomplete_cards(
+                service, request, data, assessment, options, context, now
+            )
             logger.info(
                 "CRS check incomplete: the therapy may be in what could not be read",
                 extra={
@@ -206,16 +209,29 @@ def answer_hook(
     return HookAnswer({"cards": cards}, audit)
 
 
-def _shows_check_incomplete(service: CdsService, request: HookRequest, data: PatientData) -> bool:
-    """Where the "CRS check incomplete" card goes: patient-view; order-select when a draft
-    order of a CRS-directed drug is selected (else every order of the patient would show it);
-    never order-sign, which shows warnings and critical findings only."""
+def _check_incomplete_cards(
+    service: CdsService,
+    request: HookRequest,
+    data: PatientData,
+    assessment: Assessment,
+    options: TreatmentOptions,
+    context: CardContext,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The cards of a patient out of scope whose CRS check is incomplete. patient-view: the
+    "CRS check incomplete" card. Order hooks: the checks of the CRS-directed draft orders that
+    need no grade (a 1000 mg tocilizumab order is still above the 800 mg maximum), laid out as
+    for a patient in scope, the most severe card saying CRS was not graded; with no finding to
+    show, order-select answers the incomplete card when a CRS-directed draft is selected (else
+    every order of the patient would show it), and order-sign, which shows warnings and
+    critical findings only, nothing."""
     if service.hook == _PATIENT_VIEW:
-        return True
-    if service.hook == _ORDER_SIGN:
-        return False
-    orders, skipped = _crs_draft_orders(service, request, data)
-    return bool(orders or skipped)
+        return check_incomplete_cards(assessment, context)
+    cards = _order_cards(service, request, data, assessment, options, context, now)
+    if cards or service.hook == _ORDER_SIGN:
+        return cards
+    orders, _ = _crs_draft_orders(service, request, data)
+    return check_incomplete_cards(assessment, context) if orders else []
 
 
 def _crs_draft_orders(
@@ -248,7 +264,8 @@ def _order_cards(
     context: CardContext,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """Checks of the draft orders (order-select: the selected ones only, when given)."""
+    """Checks of the draft orders (order-select: the selected ones only, when given); only
+    those that need no grade for a patient out of scope (the CRS check is incomplete)."""
     draft_orders = request.context.draft_orders
     # The "not checked" card and the extension's ``skipped`` list say which orders were skipped.
     orders, skipped = _crs_draft_orders(service, request, data)
@@ -264,7 +281,9 @@ def _order_cards(
         CheckedOrder(
             order=order,
             resource=resources.get(order.reference),
-            findings=check_draft_order(order, assessment, options, now=now),
+            findings=check_draft_order(
+                order, assessment, options, now=now, crs_graded=assessment.in_scope
+            ),
         )
         for order in orders
     ]

@@ -236,7 +236,8 @@ _SCHEMAS: dict[str, Any] = {
             "The org.crscds.check-incomplete card extension: a patient out of scope whose "
             "therapy may be in what could not be read: administrations whose drug could not "
             "be read (possibleTherapies), or administrations or procedures not read in full "
-            "(possibleTherapies empty, dataGaps says which) (docs/cards.md)."
+            "(possibleTherapies empty, dataGaps says which). On the CRS check incomplete card, "
+            "or on the most severe order card of such a patient (docs/cards.md)."
         ),
         "required": ["asOf", "possibleTherapies", "dataGaps"],
         "properties": {

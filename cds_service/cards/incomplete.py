@@ -7,7 +7,8 @@ search is newest first, so day 0's infusion is on the last page). Either way the
 bispecific antibody therapy may have been given, so the answer says the check is incomplete
 instead of staying silent. Never for a patient without such evidence.
 
-``check_is_incomplete`` decides it, in one place. The clinical core writes every word
+``check_is_incomplete`` decides it, in one place, for the card here and for the order cards
+(``order_checks``). The clinical core writes every word
 (``crs_grading.wording.cards.check_incomplete_text``); this module lays them out and adds the
 ``org.crscds.check-incomplete`` extension: the possible therapies (``Type/id``; none when only
 unread data is the evidence) and the data that could not be read, in full.

@@ -72,16 +72,23 @@ def check_draft_order(
     options: TreatmentOptions | None = None,
     *,
     now: datetime | None = None,
+    crs_graded: bool = True,
 ) -> tuple[OrderFinding, ...]:
-    """The findings on one draft order, most severe first (``now`` defaults to ``as_of``)."""
+    """The findings on one draft order, most severe first (``now`` defaults to ``as_of``).
+
+    With ``crs_graded=False`` (a patient whose CRS could not be graded: the therapy may be in
+    data that could not be read) only the checks that need neither the grade nor day 0 are
+    made: the dose against weight, age and the maximum, and the route. The indication, the
+    tocilizumab history and the attribution warnings all hang on the grade or on day 0."""
     options = options or TreatmentOptions()
     now = assessment.as_of if now is None else now
     check = _OrderCheck(order, assessment, options, now)
     check.dose()
     check.route()
-    check.indication()
-    check.redosing()
-    check.attribution()
+    if crs_graded:
+        check.indication()
+        check.redosing()
+        check.attribution()
     return tuple(sorted(check.findings, key=lambda finding: -finding.severity.rank))
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "Section",
     "SuggestionText",
     "assessment_summary",
+    "check_incomplete_section",
     "check_incomplete_text",
     "other_grades",
     "order_card_texts",
@@ -727,6 +728,20 @@ def _unidentified_administrations(
             first=formats.clock(first, zone), last=formats.clock(last, zone)
         )
     return CARD["incomplete"].format(administrations=administrations, when=when)
+
+
+def check_incomplete_section(problems: Sequence[str] = ()) -> tuple[Section, ...]:
+    """What the most severe order card adds for a patient whose CRS check is incomplete (in
+    place of ``crs_now_section``): CRS was not graded, so only the checks that need no grade
+    were made; what to do; and the data not read."""
+    sections = [
+        Section(CARD["crs-now"], (Line(CARD["incomplete-crs-now"]),)),
+        Section(None, (Line(CARD["incomplete-check"]),), strong=True),
+    ]
+    problem = _problems(problems)
+    if problem is not None:
+        sections.append(problem)
+    return tuple(sections)
 
 
 def unread_orders_text(reasons: Sequence[str]) -> CardText:

@@ -5,7 +5,8 @@ on the last page. When the search is refused, a later page fails, the page limit
 budget stops it, that row is not read; nothing else puts the patient in scope, and the answer
 was ``{"cards": []}`` with only a log line, for a patient on two vasopressors with a positive
 blood culture. Now the CRS check is said to be incomplete: patient-view answers the "CRS check
-incomplete" card.
+incomplete" card, and the order hooks still make the draft-order checks that need no grade
+(a 1000 mg tocilizumab order is above the 800 mg maximum whatever the grade).
 
 The charts are the seed's Case 3 (grade 3 on two vasopressors, a positive blood culture, day 5)
 with its CAR T-cell infusion charted as an administration (the demo charts it as a Procedure
@@ -28,6 +29,7 @@ from cds_service.cards import EXTENSION_KEY, INCOMPLETE_EXTENSION_KEY
 from .support import (
     FHIR,
     SERVICE_OF_HOOK,
+    draft_order,
     ehr_resources,
     hook_body,
     moment,
@@ -224,3 +226,64 @@ def test_a_patient_whose_administrations_were_all_read_stays_without_cards(app_a
     )
 
     assert _post(app_at(as_of), body) == {"cards": []}
+
+
+# --- the order hooks ------------------------------------------------------------------------
+
+#: Case 2's protocol tocilizumab dose (Lee 2014, 4 mg/kg for 55.6 kg, age >= 18 y).
+PROTOCOL_DOSE = 222
+
+
+def _order_body(mocked_http, hook, dose):
+    as_of, chart, patient_id = _chart("case2")
+    serve_fhir(mocked_http, chart, fail={"MedicationAdministration": 400})
+    prefetch = prefetch_for(chart)
+    del prefetch["medications"]
+    orders = [draft_order("toci-1", patient_id, dose=dose)]
+    return as_of, hook_body(
+        hook, patient_id, prefetch=prefetch, fhir_server=FHIR, draft_orders=orders
+    )
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_an_overdose_is_flagged_when_the_administrations_cannot_be_read(app_at, mocked_http, hook):
+    """Review finding: order-sign answered nothing for 1000 mg of tocilizumab. The maximum
+    needs no grade; the card says CRS was not graded and why, and claims no grade."""
+    as_of, body = _order_body(mocked_http, hook, dose=1000)
+
+    (card,) = _post(app_at(as_of), body, hook)["cards"]
+
+    assert card["indicator"] == "critical"
+    assert card["summary"] == (
+        "Tocilizumab 1000 mg is above the 800 mg maximum per dose; protocol dose 222 mg"
+    )
+    detail = card["detail"]
+    assert "**CRS now:** not graded: whether a CAR T-cell or bispecific antibody therapy" in (
+        detail
+    )
+    assert "the indication and the tocilizumab interval were not checked" in detail
+    assert UNREAD in detail
+    assert "links" not in card, "no CRS course for a patient who is not graded"
+    assert EXTENSION_KEY not in card["extension"]
+    extension = card["extension"][INCOMPLETE_EXTENSION_KEY]
+    assert extension["possibleTherapies"] == []
+    assert extension["dataGaps"][0].startswith("medication administrations could not be read")
+    (suggestion,) = card["suggestions"]
+    assert suggestion["actions"][0]["resource"]["dosageInstruction"][0]["doseAndRate"][0][
+        "doseQuantity"
+    ]["value"] == (PROTOCOL_DOSE)
+
+
+@pytest.mark.parametrize(
+    ("hook", "summaries"),
+    [("order-select", [SUMMARY]), ("order-sign", [])],
+    ids=["order-select: the incomplete card", "order-sign: no info card"],
+)
+def test_a_protocol_dose_order_gets_the_incomplete_card_on_order_select_only(
+    app_at, mocked_http, hook, summaries
+):
+    as_of, body = _order_body(mocked_http, hook, dose=PROTOCOL_DOSE)
+
+    answer = _post(app_at(as_of), body, hook)
+
+    assert [card["summary"] for card in answer["cards"]] == summaries
