@@ -3,15 +3,22 @@
 Data flows one way (SPEC section 5): ``PatientData`` -> ``fhir_maps.map_patient_record``
 (grading inputs) -> ``crs_grading.assess`` at ``asOf`` = the time of the call (the app's clock,
 ``cds_service.clock``) -> ``plan_treatment`` (patient-view) or ``check_draft_order`` (order
-hooks) with the configured tocilizumab protocol -> cards (``cds_service.cards``). A patient out
-of scope gets ``{"cards": []}`` on every hook (SPEC 2.1), unless an administration in the scope
-window names a drug that could not be read (its Medication was neither sent nor readable): it
-may have been the therapy, so patient-view, and order-select on a CRS-directed draft order,
-answer one info card, "CRS check incomplete" (order-sign shows no info cards). Every answered
-call leaves one audit row: hookInstance, service, patient id, grades, card and suggestion
-uuids, time, duration. ``answer_hook`` makes it and the caller stores it (``store_audit``) once
-it has let go of the call's FHIR data: the database driver's objects made for the write then
-do not keep the memory that data filled (docs/performance.md, phase 5).
+hooks) with the configured tocilizumab protocol -> cards (``cds_service.cards``).
+
+A patient out of scope gets ``{"cards": []}`` on every hook (SPEC 2.1), unless the therapy may
+be in what could not be read: an administration in the scope window names a drug that could not
+be read, or the administrations or procedures were not read in full (refused, a page failed,
+the page limit, the time budget). The CRS check is then incomplete (SPEC 4: "if a lesser part
+fails, grade with the rest and say so on the card"): patient-view answers one info card, "CRS
+check incomplete"; the order hooks make the draft-order checks that need no grade (dose, route),
+laid out as for a patient in scope, the most severe card saying that CRS was not graded; with
+no finding to show, order-select on a CRS-directed draft order answers the info card, and
+order-sign (warnings and critical findings only) nothing.
+
+Every answered call leaves one audit row: hookInstance, service, patient id, grades, card and
+suggestion uuids, time, duration. ``answer_hook`` makes it and the caller stores it
+(``store_audit``) once it has let go of the call's FHIR data: the database driver's objects made
+for the write then do not keep the memory that data filled (docs/performance.md, phase 5).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from cds_service.cards import (
     CheckedOrder,
     DataProblemNote,
     check_incomplete_cards,
+    check_is_incomplete,
     order_check_cards,
     patient_view_cards,
 )
@@ -169,25 +177,30 @@ def answer_hook(
                 "administrations or procedures could not be read",
                 extra={"fields": {"service": service.id, "unreadKeys": unread}},
             )
-        if assessment.unconfirmed_therapies and _shows_check_incomplete(service, request, data):
-            # Which data could not be read, where the therapy may be: the card says itself
-            # what is at stake, so the short lines.
-            context = CardContext(
-                patient_id=patient_id,
-                smart_launch_url=smart_launch_url(settings, base_url),
-                data_problems=tuple(
-                    DataProblemNote(p.key, p.message, p.hides_data, p.short_line)
-                    for p in data.problems
-                    if p.hides_data and p.key in _THERAPY_KEYS
-                ),
+        # Which data could not be read, where the therapy may be: the incomplete card says
+        # itself what is at stake, so the short lines.
+        context = CardContext(
+            patient_id=patient_id,
+            smart_launch_url=smart_launch_url(settings, base_url),
+            data_problems=tuple(
+                DataProblemNote(p.key, p.message, p.hides_data, p.short_line, p.rows_unread)
+                for p in data.problems
+                if p.hides_data and p.key in _THERAPY_KEYS
+            ),
+        )
+        if check_is_incomplete(assessment, context):
+            options = treatment_options(settings)
+            cards = _check_incomplete_cards(
+                service, request, data, assessment, options, context, now
             )
-            cards = check_incomplete_cards(assessment, context)
             logger.info(
-                "CRS check incomplete: a drug that could not be read may be the therapy",
+                "CRS check incomplete: the therapy may be in what could not be read",
                 extra={
                     "fields": {
                         "service": service.id,
                         "possibleTherapies": len(assessment.unconfirmed_therapies),
+                        "unreadKeys": unread,
+                        "cards": len(cards),
                     }
                 },
             )
@@ -196,16 +209,29 @@ def answer_hook(
     return HookAnswer({"cards": cards}, audit)
 
 
-def _shows_check_incomplete(service: CdsService, request: HookRequest, data: PatientData) -> bool:
-    """Where the "CRS check incomplete" card goes: patient-view; order-select when a draft
-    order of a CRS-directed drug is selected (else every order of the patient would show it);
-    never order-sign, which shows warnings and critical findings only."""
+def _check_incomplete_cards(
+    service: CdsService,
+    request: HookRequest,
+    data: PatientData,
+    assessment: Assessment,
+    options: TreatmentOptions,
+    context: CardContext,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The cards of a patient out of scope whose CRS check is incomplete. patient-view: the
+    "CRS check incomplete" card. Order hooks: the checks of the CRS-directed draft orders that
+    need no grade (a 1000 mg tocilizumab order is still above the 800 mg maximum), laid out as
+    for a patient in scope, the most severe card saying CRS was not graded; with no finding to
+    show, order-select answers the incomplete card when a CRS-directed draft is selected (else
+    every order of the patient would show it), and order-sign, which shows warnings and
+    critical findings only, nothing."""
     if service.hook == _PATIENT_VIEW:
-        return True
-    if service.hook == _ORDER_SIGN:
-        return False
-    orders, skipped = _crs_draft_orders(service, request, data)
-    return bool(orders or skipped)
+        return check_incomplete_cards(assessment, context)
+    cards = _order_cards(service, request, data, assessment, options, context, now)
+    if cards or service.hook == _ORDER_SIGN:
+        return cards
+    orders, _ = _crs_draft_orders(service, request, data)
+    return check_incomplete_cards(assessment, context) if orders else []
 
 
 def _crs_draft_orders(
@@ -238,7 +264,8 @@ def _order_cards(
     context: CardContext,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """Checks of the draft orders (order-select: the selected ones only, when given)."""
+    """Checks of the draft orders (order-select: the selected ones only, when given); only
+    those that need no grade for a patient out of scope (the CRS check is incomplete)."""
     draft_orders = request.context.draft_orders
     # The "not checked" card and the extension's ``skipped`` list say which orders were skipped.
     orders, skipped = _crs_draft_orders(service, request, data)
@@ -257,7 +284,11 @@ def _order_cards(
             findings=findings,
         )
         for order, findings in zip(
-            orders, check_draft_orders(orders, assessment, options, now=now), strict=True
+            orders,
+            check_draft_orders(
+                orders, assessment, options, now=now, crs_graded=assessment.in_scope
+            ),
+            strict=True,
         )
     ]
     return order_check_cards(

@@ -233,16 +233,17 @@ _SCHEMAS: dict[str, Any] = {
     "CrsCheckIncomplete": {
         "type": "object",
         "description": (
-            "The org.crscds.check-incomplete card extension: a patient out of scope with "
-            "administrations whose drug could not be read, any of which may be the therapy "
-            "(docs/cards.md)."
+            "The org.crscds.check-incomplete card extension: a patient out of scope whose "
+            "therapy may be in what could not be read: administrations whose drug could not "
+            "be read (possibleTherapies), or administrations or procedures not read in full "
+            "(possibleTherapies empty, dataGaps says which). On the CRS check incomplete card, "
+            "or on the most severe order card of such a patient (docs/cards.md)."
         ),
         "required": ["asOf", "possibleTherapies", "dataGaps"],
         "properties": {
             "asOf": {"type": "string", "format": "date-time"},
             "possibleTherapies": {
                 "type": "array",
-                "minItems": 1,
                 "items": {"type": "string", "pattern": "^MedicationAdministration/"},
             },
             "dataGaps": {"type": "array", "items": {"type": "string"}},

@@ -113,11 +113,15 @@ class PrefetchKey:
     """One prefetch key: its template, the part of the record it reads, and whether it is
     essential (without it no grade is given: 412).
 
-    ``alternate`` is a code-filtered search of the same data for a FHIR server that refuses
-    the template's category (HTTP 400, 403 or 422: Oracle Health documents no ``survey``
-    category). The reader tries it once, when reading the template from ``fhirServer`` was
-    refused, and says that rows with other codes were not found; it is never a prefetch
-    template. A key without one is reported as not read.
+    ``alternate`` is another search of the same data for a FHIR server that refuses the
+    template (HTTP 400, 403 or 422): a code-filtered search where the template names a category
+    (Oracle Health documents no ``survey`` category), or the template without ``_sort`` and
+    ``_include`` (Oracle Health documents neither on MedicationAdministration). The reader tries
+    it once, when reading the template from ``fhirServer`` was refused; it is never a prefetch
+    template. ``alternate_label`` says how it searches ("by code"), for the data-gap reason, and
+    ``alternate_misses`` what it cannot find ("rows with other codes were not found"): the key
+    is then read in part. Without ``alternate_misses`` it finds the same rows, and the key is
+    read in full when it answers. A key without an alternate is reported as not read.
 
     ``holds`` names what the key brings in clinical words (plural, lower case); ``if_unread``
     says what may then be missing. Both are the clinical core's words
@@ -129,6 +133,8 @@ class PrefetchKey:
     data: DataKind
     essential: bool = False
     alternate: str | None = None
+    alternate_label: str = ""
+    alternate_misses: str | None = None
 
     @property
     def holds(self) -> str:
@@ -173,12 +179,19 @@ PREFETCH_KEYS: tuple[PrefetchKey, ...] = (
         DataKind.NEUROLOGIC_ASSESSMENTS,
         # GCS, RASS and sign codes; ICE and CAPD have no code in wide use and are missed.
         alternate=_observations(f"code={_tokens(neurologic_assessment_codes())}", 500),
+        alternate_label="by code",
+        alternate_misses="rows with other codes were not found",
     ),
     PrefetchKey(
         MEDICATIONS_KEY,
         "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
         "&_count=500&_include=MedicationAdministration:medication",
         DataKind.MEDICATION_ADMINISTRATIONS,
+        # The same rows in the server's own order; the Medications it does not include are
+        # read by reference (fhir_io). Without it a refused search hid the therapy (review
+        # finding): the patient looked out of scope.
+        alternate="MedicationAdministration?patient={{context.patientId}}&_count=500",
+        alternate_label="without _sort and _include",
     ),
     PrefetchKey(
         CONDITIONS_KEY,

@@ -4,6 +4,7 @@ Public surface::
 
     patient_view_cards(assessment, plan, context) -> list[card]
     order_check_cards(assessment, checked_orders, context, options, include_info=...) -> list
+    check_is_incomplete(assessment, context) -> whether the therapy may be in unread data
     check_incomplete_cards(assessment, context) -> [] or the "CRS check incomplete" card
     assessment_extension(assessment, extra_data_gaps) -> the org.crscds.assessment body
     proposed_order(recommendation, patient_id) / corrected_order(draft, dose_mg, dose)
@@ -21,7 +22,11 @@ from cds_service.cards.common import (
     DataProblemNote,
 )
 from cds_service.cards.extension import EXTENSION_KEY, assessment_extension
-from cds_service.cards.incomplete import INCOMPLETE_EXTENSION_KEY, check_incomplete_cards
+from cds_service.cards.incomplete import (
+    INCOMPLETE_EXTENSION_KEY,
+    check_incomplete_cards,
+    check_is_incomplete,
+)
 from cds_service.cards.order_checks import CheckedOrder, order_check_cards
 from cds_service.cards.orders import (
     corrected_order,
@@ -40,6 +45,7 @@ __all__ = [
     "DataProblemNote",
     "assessment_extension",
     "check_incomplete_cards",
+    "check_is_incomplete",
     "corrected_order",
     "is_valid_medication_request",
     "order_check_cards",

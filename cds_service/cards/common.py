@@ -47,13 +47,15 @@ class DataProblemNote:
     ``key`` is the prefetch key (``services.py``); ``message`` the full sentence for the
     extension's ``dataGaps``; ``card_line`` the short sentence for the card detail. Both say
     what may be missing ("blood cultures could not be read: an infection warning may be
-    missing"): the FHIR reader decides the wording, cards only lay it out.
+    missing"): the FHIR reader decides the wording, cards only lay it out. ``rows_unread``:
+    resources of the key themselves were not read (not only a Medication they name).
     """
 
     key: str
     message: str
     hides_data: bool = True  # False: ignored data of another patient, nothing of this one lost
     card_line: str = ""
+    rows_unread: bool = False
 
     @property
     def line(self) -> str:

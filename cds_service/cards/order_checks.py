@@ -5,8 +5,11 @@
 draft order in its entirety with the corrected ``doseQuantity`` and the same id [CDS Action].
 Findings about the patient rather than the order are the same for every draft order of one
 call, so each appears once. At most one card, the most severe, carries the assessment extension,
-the links and the CRS grade now. The words are the clinical core's
-(``crs_grading.wording.cards``).
+the links and the CRS grade now. For a patient out of scope whose CRS check is incomplete
+(``incomplete.check_is_incomplete``) the findings are those of the checks that need no grade,
+and the most severe card says instead that CRS was not graded and carries the
+``org.crscds.check-incomplete`` extension (no grade is claimed, no course to link). The words
+are the clinical core's (``crs_grading.wording.cards``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from typing import Any
 
 from cds_service.cards.common import CardContext, card, links
 from cds_service.cards.extension import EXTENSION_KEY, assessment_extension
+from cds_service.cards.incomplete import (
+    INCOMPLETE_EXTENSION_KEY,
+    check_is_incomplete,
+    incomplete_extension,
+)
 from cds_service.cards.orders import corrected_order
 from crs_grading.assessment import Assessment
 from crs_grading.criteria import Severity
@@ -24,6 +32,8 @@ from crs_grading.inputs import DraftMedicationOrder, SkippedResource
 from crs_grading.treatment import OrderFinding, TreatmentOptions
 from crs_grading.wording.cards import (
     CardText,
+    Section,
+    check_incomplete_section,
     correction_texts,
     crs_now_section,
     order_card_texts,
@@ -51,8 +61,17 @@ def order_check_cards(
     include_info: bool,
     skipped_orders: tuple[SkippedResource, ...] = (),
 ) -> list[dict[str, Any]]:
-    """The cards of an order hook; none for a patient out of scope (SPEC 2.1)."""
-    if not assessment.in_scope:
+    """The cards of an order hook; none for a patient out of scope (SPEC 2.1) unless the CRS
+    check is incomplete (``check_is_incomplete``: the findings are then those of the checks
+    that need no grade)."""
+    first_sections: tuple[Section, ...]
+    if assessment.in_scope:
+        first_sections = crs_now_section(assessment, context.problem_lines)
+        extension = {EXTENSION_KEY: _extension(assessment, context, skipped_orders)}
+    elif check_is_incomplete(assessment, context):
+        first_sections = check_incomplete_section(context.problem_lines)
+        extension = {INCOMPLETE_EXTENSION_KEY: incomplete_extension(assessment, context)}
+    else:
         return []
     seen: set[tuple[str | int, str]] = set()
     chosen: list[tuple[CheckedOrder, OrderFinding]] = []
@@ -85,17 +104,16 @@ def order_check_cards(
         findings.insert(at, None)
     if words:
         first = words[0]
-        words[0] = replace(
-            first, sections=(*first.sections, *crs_now_section(assessment, context.problem_lines))
-        )
+        words[0] = replace(first, sections=(*first.sections, *first_sections))
     cards = []
     for index, (text, order, about) in enumerate(zip(words, items, findings, strict=True)):
         result = card(context, text)
         if order is not None and about is not None:
             _add_correction(result, order, about, context)
         if index == 0:
-            result["links"] = links(context)
-            result["extension"] = {EXTENSION_KEY: _extension(assessment, context, skipped_orders)}
+            if assessment.in_scope:
+                result["links"] = links(context)
+            result["extension"] = extension
         cards.append(result)
     return cards
 

@@ -9,12 +9,15 @@ Rules (CDS Hooks 2.0.1 sections Prefetch Template and FHIR Resource Access; SPEC
   from the same server, within the budget and the page cap.
 - Medications that administrations name by reference but nobody contained or included are read
   from ``fhirServer`` (``medications``): scope never depends on how the EHR sent the drug.
+  Those named on the pages that were read are read even when a later page failed.
 - Fetches run concurrently within one total time budget; whatever is not done by then is
   reported as timed out, so the answer never waits longer than the budget.
 - A server that refuses a key's search (HTTP 400, 403 or 422: Oracle Health has no category
-  ``survey``) is asked once more with the key's ``alternate`` code-filtered search, when
-  ``services.PREFETCH_KEYS`` has one; the key is then read in part (rows with other codes are
-  not found), and without one it is not read. Either way the card says so.
+  ``survey``) is asked once more with the key's ``alternate`` search, when
+  ``services.PREFETCH_KEYS`` has one: code-filtered (the key is then read in part: rows with
+  other codes are not found, and the card says so), or the same search without ``_sort`` and
+  ``_include`` (administrations: read in full when it answers). Without one the key is not
+  read, and the card says so.
 - If the Patient or the vital signs cannot be had either way, the call fails with 412. A lesser
   key that fails is reported in ``PatientData.problems`` and the rest is used.
 - Resources are merged across keys and de-duplicated by (resourceType, id). A resource is the
@@ -132,7 +135,10 @@ class DataProblem:
     ``reason`` is the technical cause alone ("the FHIR server answered HTTP 500").
     ``short_line`` says which data only, for a card that says itself what is at stake.
     ``hides_data`` is False for problems that drop nothing of this patient's data (resources
-    of another patient, or naming no patient, that were ignored).
+    of another patient, or naming no patient, that were ignored). ``rows_unread`` is True when
+    resources of the key's search themselves were not read (the search refused or failed, a
+    page not read, an entry unreadable), so nothing is known of what they held; False when
+    every row was read and only something they name was not (a Medication by reference).
     """
 
     key: str
@@ -141,6 +147,7 @@ class DataProblem:
     card_line: str = ""
     reason: str = ""
     short_line: str = ""  # which data only ("procedures could not be read"), else card_line
+    rows_unread: bool = False
 
     def __post_init__(self) -> None:
         if not self.card_line:
@@ -158,7 +165,7 @@ def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
     holds = spec.holds if spec is not None else key
     verb = DATA_PROBLEM["unread" if loss is _Loss.UNREAD else "partial"]
     if spec is None:
-        return DataProblem(key, f"{holds} {verb} ({reason})", reason=reason)
+        return DataProblem(key, f"{holds} {verb} ({reason})", reason=reason, rows_unread=True)
     words = {"holds": holds, "verb": verb, "reason": reason, "if_unread": spec.if_unread}
     return DataProblem(
         key,
@@ -166,6 +173,7 @@ def _loss_problem(key: str, loss: _Loss, reason: str) -> DataProblem:
         card_line=DATA_PROBLEM["card"].format(**words),
         reason=reason,
         short_line=DATA_PROBLEM["short"].format(**words),
+        rows_unread=True,
     )
 
 
@@ -241,6 +249,15 @@ class _KeyResult:
         self.loss = (loss, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class _JobOutcome:
+    """What a finished fetch job gave: its Medication reads (medications only) and the error
+    that stopped its paging, if any (what was read before it is in the job's progress)."""
+
+    medications: MedicationReads | None = None
+    error: FetchError | None = None
+
+
 class FhirReader:
     """Reads the patient's FHIR data for one hook call. Build one per app and reuse it.
 
@@ -311,7 +328,7 @@ class FhirReader:
             prefetched = sum(len(result.resources) for result in results.values())
             allowance = ResourceAllowance(max_resources - prefetched)
         fhir_server = endpoint.base_url if endpoint is not None else None
-        jobs: dict[str, Callable[[KeyProgress], MedicationReads | None]] = {}
+        jobs: dict[str, Callable[[KeyProgress], _JobOutcome]] = {}
         if endpoint is not None:
             jobs = {
                 key: self._job(
@@ -402,31 +419,42 @@ class FhirReader:
         allowance: ResourceAllowance | None,
         patient_id: str,
         alternate: str | None = None,
-    ) -> Callable[[KeyProgress], MedicationReads | None]:
+    ) -> Callable[[KeyProgress], _JobOutcome]:
         """The fetch job of one key: its pages (or, when the server refuses the search, the
         ``alternate`` search's), then (medications) the referenced Medications.
 
-        The job touches only its own ``progress`` and returns what the Medication reads gave,
-        which the reader uses only once the job is done; of a straggler past the budget it
-        takes the pages read so far and reports the timeout."""
+        The Medications named on the pages that were read are read even when a later page
+        failed: the administrations read are graded, and a drip whose drug is left unread is
+        no vasopressor (review finding: a failed page 2 dropped grade 3 to 2). The job touches
+        only its own ``progress`` and returns what the Medication reads gave and the paging
+        error, which the reader uses only once the job is done; of a straggler past the budget
+        it takes the pages read so far and reports the timeout."""
 
         def pages(start: str, progress: KeyProgress) -> None:
             fetch_pages(
                 self._session, endpoint, start, deadline, self._max_pages, progress, allowance
             )
 
-        def job(progress: KeyProgress) -> MedicationReads | None:
+        def search(progress: KeyProgress) -> None:
+            assert url is not None  # noqa: S101 - only called with a URL
+            try:
+                pages(url, progress)
+            except FetchError as refused:
+                if alternate is None or refused.status not in _REFUSED_SEARCH:
+                    raise
+                if progress.pages:
+                    raise  # a later page failed: the search itself was accepted
+                _read_by_alternate(key, refused, lambda: pages(alternate, progress), progress)
+
+        def job(progress: KeyProgress) -> _JobOutcome:
+            error: FetchError | None = None
             if url is not None:
                 try:
-                    pages(url, progress)
-                except FetchError as refused:
-                    if alternate is None or refused.status not in _REFUSED_SEARCH:
-                        raise
-                    if progress.pages:
-                        raise  # a later page failed: the search itself was accepted
-                    _read_by_alternate(key, refused, lambda: pages(alternate, progress), progress)
+                    search(progress)
+                except FetchError as failed:
+                    error = failed
             if key != MEDICATIONS_KEY:
-                return None
+                return _JobOutcome(error=error)
             wanted, elsewhere = medications_to_read(
                 progress.resources, patient_id, endpoint.base_url
             )
@@ -435,13 +463,13 @@ class FhirReader:
             )
             reads.elsewhere = elsewhere
             progress.resources.extend(reads.medications)
-            return reads
+            return _JobOutcome(reads, error)
 
         return job
 
     def _run(
         self,
-        jobs: Mapping[str, Callable[[KeyProgress], MedicationReads | None]],
+        jobs: Mapping[str, Callable[[KeyProgress], _JobOutcome]],
         seeds: Mapping[str, KeyProgress],
         results: dict[str, _KeyResult],
         deadline: Deadline,
@@ -452,7 +480,7 @@ class FhirReader:
             max_workers=min(self._max_workers, len(jobs)), thread_name_prefix="fhir-fetch"
         )
         try:
-            futures: dict[str, Future[MedicationReads | None]] = {}
+            futures: dict[str, Future[_JobOutcome]] = {}
             for key, job in jobs.items():
                 # Each job runs in a copy of this context so log lines keep the hookInstance.
                 context = contextvars.copy_context()
@@ -473,27 +501,36 @@ class FhirReader:
                 if not isinstance(exception, FetchError):
                     logger.error("FHIR fetch of %s failed: %s", key, type(exception).__name__)
             else:
-                result.medications = future.result()
+                outcome = future.result()
+                result.medications = outcome.medications
+                error = str(outcome.error) if outcome.error is not None else None
             _settle(key, result, progress, error)
 
 
 def _read_by_alternate(
     key: str, refused: FetchError, read: Callable[[], None], progress: KeyProgress
 ) -> None:
-    """Read a key whose search the server refused with its alternate code-filtered search;
-    note that rows with other codes were not found (the key is read in part). When that is
-    refused too, the key is not read, and the error says both."""
+    """Read a key whose search the server refused with its alternate search; when that cannot
+    find every row (``PrefetchKey.alternate_misses``: a code filter), note what it missed (the
+    key is read in part). When it is refused too, the key is not read, and the error says
+    both."""
+    spec = PREFETCH_KEYS_BY_NAME[key]
     logger.warning(
-        "FHIR search refused; searching by code instead",
+        "FHIR search refused; searching %s instead",
+        spec.alternate_label,
         extra={"fields": {"key": key, "status": refused.status}},
     )
     try:
         read()
     except FetchError as error:
-        raise FetchError(f"{refused}; searched by code: {error}", error.status) from None
+        raise FetchError(
+            f"{refused}; searched {spec.alternate_label}: {error}", error.status
+        ) from None
+    if spec.alternate_misses is None:
+        return  # the same rows: read in full unless paging stopped early (its own note)
     note = (
-        f"the FHIR server refused the search (HTTP {refused.status}); searched by code "
-        "instead, so rows with other codes were not found"
+        f"the FHIR server refused the search (HTTP {refused.status}); searched "
+        f"{spec.alternate_label} instead, so {spec.alternate_misses}"
     )
     progress.note = f"{note}; {progress.note}" if progress.note else note
 

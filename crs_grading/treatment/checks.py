@@ -73,6 +73,7 @@ def check_draft_orders(
     options: TreatmentOptions | None = None,
     *,
     now: datetime | None = None,
+    crs_graded: bool = True,
 ) -> tuple[tuple[OrderFinding, ...], ...]:
     """The findings on each draft order of one call, in the orders' order.
 
@@ -84,7 +85,14 @@ def check_draft_orders(
     drafts_before = 0
     for order in orders:
         results.append(
-            check_draft_order(order, assessment, options, now=now, drafts_before=drafts_before)
+            check_draft_order(
+                order,
+                assessment,
+                options,
+                now=now,
+                drafts_before=drafts_before,
+                crs_graded=crs_graded,
+            )
         )
         if order.agent is _TOCILIZUMAB:
             drafts_before += 1
@@ -98,19 +106,24 @@ def check_draft_order(
     *,
     now: datetime | None = None,
     drafts_before: int = 0,
+    crs_graded: bool = True,
 ) -> tuple[OrderFinding, ...]:
     """The findings on one draft order, most severe first (``now`` defaults to ``as_of``).
 
     ``drafts_before``: tocilizumab drafts before this one in the same call (``check_draft_orders``).
-    """
+    With ``crs_graded=False`` (a patient whose CRS could not be graded: the therapy may be in
+    data that could not be read) only the checks that need neither the grade nor day 0 are
+    made: the dose against weight, age and the maximum, and the route. The indication, the
+    tocilizumab history and the attribution warnings all hang on the grade or on day 0."""
     options = options or TreatmentOptions()
     now = assessment.as_of if now is None else now
     check = _OrderCheck(order, assessment, options, now, drafts_before)
     check.dose()
     check.route()
-    check.indication()
-    check.redosing()
-    check.attribution()
+    if crs_graded:
+        check.indication()
+        check.redosing()
+        check.attribution()
     return tuple(sorted(check.findings, key=lambda finding: -finding.severity.rank))
 
 

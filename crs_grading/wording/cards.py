@@ -28,7 +28,13 @@ from crs_grading.criteria import (
     Severity,
     WarningCode,
 )
-from crs_grading.inputs import LAB_UNITS, BloodPressure, Comparator, LabTest
+from crs_grading.inputs import (
+    LAB_UNITS,
+    BloodPressure,
+    Comparator,
+    LabTest,
+    UnidentifiedAdministration,
+)
 from crs_grading.tables.sources import SCOPE, SEED, Citation, RuleSource
 from crs_grading.tables.treatment import PatientMeasure
 from crs_grading.treatment.model import (
@@ -51,6 +57,7 @@ __all__ = [
     "Section",
     "SuggestionText",
     "assessment_summary",
+    "check_incomplete_section",
     "check_incomplete_text",
     "other_grades",
     "order_card_texts",
@@ -675,26 +682,18 @@ def correction_texts(finding: OrderFinding, rule: str) -> tuple[str, str]:
 
 
 def check_incomplete_text(assessment: Assessment, problems: Sequence[str] = ()) -> CardText:
-    """An info card for a patient out of scope with ``unconfirmed_therapies``: administrations
-    whose drug could not be read may have been the therapy (SPEC 2.1), so the check is said to
-    be incomplete instead of staying silent. ``problems`` are the short sentences of the data
-    that could not be read (which data)."""
+    """An info card for a patient out of scope whose therapy may be in what could not be read
+    (SPEC 2.1): administrations whose drug could not be read (``unconfirmed_therapies``), or,
+    without those, the administrations or procedures themselves not read in full. The check is
+    said to be incomplete instead of staying silent. ``problems`` are the short sentences of
+    the data that could not be read (which data)."""
     possible = sorted(assessment.unconfirmed_therapies, key=lambda item: item.time)
-    if not possible:
-        raise ValueError("no unconfirmed therapy: the check is not incomplete")
-    count = len(possible)
-    administrations = (
-        CARD["incomplete-one"] if count == 1 else CARD["incomplete-many"].format(count=count)
-    )
-    zone = assessment.timezone
-    first, last = possible[0].time, possible[-1].time
-    if first == last:
-        when = CARD["incomplete-on"].format(time=formats.clock(first, zone))
+    if possible:
+        lead = _unidentified_administrations(possible, assessment)
+    elif problems:
+        lead = CARD["incomplete-unread"]
     else:
-        when = CARD["incomplete-between"].format(
-            first=formats.clock(first, zone), last=formats.clock(last, zone)
-        )
-    lead = CARD["incomplete"].format(administrations=administrations, when=when)
+        raise ValueError("no unconfirmed therapy and no data unread: the check is not incomplete")
     sections = [
         Section(None, (Line(lead),)),
         Section(None, (Line(CARD["incomplete-check"]),), strong=True),
@@ -709,6 +708,40 @@ def check_incomplete_text(assessment: Assessment, problems: Sequence[str] = ()) 
         source=SCOPE,
         overrides=_OTHER_OVERRIDES,
     )
+
+
+def _unidentified_administrations(
+    possible: Sequence[UnidentifiedAdministration], assessment: Assessment
+) -> str:
+    """ "Whether ... could not be confirmed: the drug of 2 medication administrations from
+    28 May 09:00 to 3 Jun 07:00 could not be identified. CRS was not graded." (oldest first)"""
+    count = len(possible)
+    administrations = (
+        CARD["incomplete-one"] if count == 1 else CARD["incomplete-many"].format(count=count)
+    )
+    zone = assessment.timezone
+    first, last = possible[0].time, possible[-1].time
+    if first == last:
+        when = CARD["incomplete-on"].format(time=formats.clock(first, zone))
+    else:
+        when = CARD["incomplete-between"].format(
+            first=formats.clock(first, zone), last=formats.clock(last, zone)
+        )
+    return CARD["incomplete"].format(administrations=administrations, when=when)
+
+
+def check_incomplete_section(problems: Sequence[str] = ()) -> tuple[Section, ...]:
+    """What the most severe order card adds for a patient whose CRS check is incomplete (in
+    place of ``crs_now_section``): CRS was not graded, so only the checks that need no grade
+    were made; what to do; and the data not read."""
+    sections = [
+        Section(CARD["crs-now"], (Line(CARD["incomplete-crs-now"]),)),
+        Section(None, (Line(CARD["incomplete-check"]),), strong=True),
+    ]
+    problem = _problems(problems)
+    if problem is not None:
+        sections.append(problem)
+    return tuple(sections)
 
 
 def unread_orders_text(reasons: Sequence[str]) -> CardText:

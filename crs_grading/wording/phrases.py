@@ -325,6 +325,16 @@ CARD = {
         "Whether a CAR T-cell or bispecific antibody therapy was given could not be confirmed: "
         "the drug of {administrations} {when} could not be identified. CRS was not graded."
     ),
+    # ... or the records where the therapy would be could not be read in full (review finding)
+    "incomplete-unread": (
+        "Whether a CAR T-cell or bispecific antibody therapy was given could not be confirmed: "
+        "the records that would show it could not be read in full. CRS was not graded."
+    ),
+    # the most severe order card of such a patient: only the checks that need no grade were made
+    "incomplete-crs-now": (
+        "not graded: whether a CAR T-cell or bispecific antibody therapy was given could not be "
+        "confirmed, so the indication and the tocilizumab interval were not checked"
+    ),
     "incomplete-one": "1 medication administration",
     "incomplete-many": "{count} medication administrations",
     "incomplete-on": "on {time}",

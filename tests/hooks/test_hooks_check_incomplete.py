@@ -129,8 +129,8 @@ def test_a_medication_read_past_the_budget_gives_the_incomplete_card(app_at, moc
 
     card, extension = _the_incomplete_card(answer)
     # The read of the key ran out of time while reading its Medications.
-    assert "**Data not read:** Medication administrations were read only in part." in (
-        card["detail"]
+    assert (
+        "**Data not read:** Medication administrations were read only in part." in (card["detail"])
     )
     (gap,) = extension["dataGaps"]
     assert "timed out after 0.5 s" in gap
@@ -208,14 +208,19 @@ def test_a_patient_in_scope_gets_the_assessment_card_not_the_incomplete_one(app_
     )
 
 
+#: Case 1's protocol tocilizumab dose (8 mg/kg, age 11 y): an order of it has no dose finding.
+PROTOCOL_DOSE = 306
+
+
 def test_order_select_of_a_crs_drug_gets_the_incomplete_card(app_at):
+    """A CRS-directed draft with nothing the grade-free checks find: the incomplete card."""
     chart = _chart()
     patient_id = patient_id_of(chart)
     body = hook_body(
         "order-select",
         patient_id,
         prefetch=prefetch_for(chart, includes=False),
-        draft_orders=[draft_order("toci-1", patient_id)],
+        draft_orders=[draft_order("toci-1", patient_id, dose=PROTOCOL_DOSE)],
     )
 
     _the_incomplete_card(_post(app_at(AS_OF), body, "order-select"))
@@ -242,7 +247,32 @@ def test_order_sign_shows_no_info_card(app_at):
         "order-sign",
         patient_id,
         prefetch=prefetch_for(chart, includes=False),
-        draft_orders=[draft_order("toci-1", patient_id)],
+        draft_orders=[draft_order("toci-1", patient_id, dose=PROTOCOL_DOSE)],
     )
 
     assert _post(app_at(AS_OF), body, "order-sign") == {"cards": []}
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_an_overdose_is_still_flagged_when_the_check_is_incomplete(app_at, hook):
+    """The dose checks need no grade: 1000 mg of tocilizumab is above the 800 mg maximum
+    whether or not the therapy is confirmed (review finding). The card says CRS was not
+    graded, and claims no grade."""
+    chart = _chart()
+    patient_id = patient_id_of(chart)
+    body = hook_body(
+        hook,
+        patient_id,
+        prefetch=prefetch_for(chart, includes=False),
+        draft_orders=[draft_order("toci-1", patient_id, dose=1000)],
+    )
+
+    (card,) = _post(app_at(AS_OF), body, hook)["cards"]
+
+    assert card["indicator"] == "critical"
+    assert card["summary"].startswith("Tocilizumab 1000 mg is above the 800 mg maximum per dose")
+    assert "**CRS now:** not graded" in card["detail"]
+    assert UNREAD_LINE in card["detail"]
+    assert EXTENSION_KEY not in card["extension"], "no grade is claimed"
+    assert card["extension"][INCOMPLETE_EXTENSION_KEY]["possibleTherapies"] == [INFUSION]
+    assert card["suggestions"][0]["actions"][0]["type"] == "update"  # to the protocol dose

@@ -139,8 +139,7 @@ def test_a_failed_medication_read_degrades_and_says_what_may_be_missing_spec3(ap
     # The card says which data: the drug records of the two drips (norepinephrine, dopamine).
     assert (
         "2 drug records named by medication administrations could not be read: a CRS therapy, "
-        "vasopressor, tocilizumab or corticosteroid among them is not recognised."
-        in card["detail"]
+        "vasopressor, tocilizumab or corticosteroid among them is not recognised." in card["detail"]
     )
 
 
@@ -294,3 +293,63 @@ def test_another_patients_administration_never_causes_a_medication_read_spec3(mo
 
     assert len(mocked_http.calls) == 0
     assert [p.reason for p in data.problems] == ["1 resources of another patient ignored"]
+
+
+def _case3_first_page_then_failure(mocked_http, medication_status=None):
+    """Case 3 (grade 3 on norepinephrine and dopamine) with its drips' drugs by reference and
+    administrations served 8 to a page: page 1 (the prefetch) holds both drips, the server
+    answers 500 to page 2, and ``medication_status`` (when given) to the Medication reads."""
+    as_of = moment("case3", DAY0)
+    inline = ehr_resources("case3", as_of, DAY0)
+    by_reference = medications_by_reference(inline, only=DRIPS)
+    prefetch = prefetch_for(by_reference, includes=False)
+    prefetch["medications"] = prefetch_for(by_reference, page_size=8, includes=False)["medications"]
+    first_page = {e["resource"]["id"] for e in prefetch["medications"]["entry"]}
+    assert {"crs-demo-case3-norepinephrine-1", "crs-demo-case3-dopamine-1"} <= first_page
+    fail = {"MedicationAdministration": 500}
+    if medication_status is not None:
+        fail["Medication/"] = medication_status
+    requested = serve_fhir(mocked_http, by_reference, page_size=8, includes=False, fail=fail)
+    body = hook_body("patient-view", patient_id_of(inline), prefetch=prefetch, fhir_server=FHIR)
+    return as_of, body, requested
+
+
+def test_medications_named_on_pages_read_are_read_when_a_later_page_fails_spec3(
+    app_at, mocked_http
+):
+    """Review finding: the failed page 2 ended the key's job before its Medication reads, so
+    page 1's drips were never identified and grade 3 read as 2. The pages read are graded in
+    full, and the card says only that the administrations were read in part."""
+    as_of, body, requested = _case3_first_page_then_failure(mocked_http)
+
+    card, extension = _extension(_answer(app_at(as_of), body))
+
+    assert extension["grade"] == 3
+    reads = sorted(urlsplit(url).path for url in requested if "/Medication/" in url)
+    assert reads == ["/fhir/Medication/med-1", "/fhir/Medication/med-2"]
+    assert any(d["criterion"] == "multiple-vasopressors" for d in extension["drivers"])
+    (gap,) = extension["dataGaps"]
+    assert gap.startswith(
+        "medication administrations were read only in part (the FHIR server answered HTTP 500)"
+    )
+    assert "drug record" not in card["detail"], "every drug of the pages read was identified"
+
+
+def test_medications_that_cannot_be_read_are_counted_when_a_later_page_fails_spec3(
+    app_at, mocked_http
+):
+    """The same, with the Medication reads failing too: the card says both that the
+    administrations were read in part and that the drips' two drug records could not be read."""
+    as_of, body, requested = _case3_first_page_then_failure(mocked_http, medication_status=503)
+
+    card, extension = _extension(_answer(app_at(as_of), body))
+
+    assert len([url for url in requested if "/Medication/" in url]) == 2
+    assert any("answered HTTP 500" in gap for gap in extension["dataGaps"])
+    assert any(
+        "could not be read (the FHIR server answered HTTP 503)" in gap
+        for gap in (extension["dataGaps"])
+    )
+    assert (
+        "2 drug records named by medication administrations could not be read" in (card["detail"])
+    )

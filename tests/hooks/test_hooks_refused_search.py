@@ -4,7 +4,9 @@ code-filtered search (GCS, RASS and neurologic-sign codes), grades on what it br
 on the card that the neurologic assessments were read only in part (ICE and CAPD have no code
 in wide use, so a code search cannot find them). The chart is the seed's Case 3 with its RASS
 (SNOMED CT coded) and CAPD (a local code, read by name) rows under ``survey``; the refusal of
-the code search too is tested on the reader (``tests/service/test_fhir_io.py``)."""
+the code search too is tested on the reader (``tests/service/test_fhir_io.py``). A refused
+``medications`` search is asked again without ``_sort`` and ``_include``, which finds the same
+rows (the last test)."""
 
 from __future__ import annotations
 
@@ -73,3 +75,34 @@ def test_read_by_code_the_chart_grades_as_it_does_by_category(app_at, mocked_htt
 
     assert by_category["dataGaps"] == []
     assert {**by_code, "dataGaps": []} == by_category
+
+
+def test_a_refused_administration_search_is_asked_again_without_sort_and_include(
+    app_at, mocked_http
+):
+    """Review finding: a server that refuses ``_sort`` or ``_include`` (Oracle Health documents
+    neither on MedicationAdministration) left the administrations unread: Case 3's two
+    vasopressors were lost (grade 2 instead of 3), and a CAR T-cell infusion charted as an
+    administration would have been too. The service asks once more without them: the same
+    rows in the server's order, so the grade is the chart's and nothing is said missing."""
+    chart = ehr_resources("case3", AS_OF, DAY0)
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"code": "not-supported"}]}
+    mocked_http.add(  # registered first: it answers the template's own search
+        responses.GET,
+        re.compile(re.escape(FHIR) + r"/MedicationAdministration\?.*_sort=.*"),
+        status=400,
+        body=json.dumps(outcome),
+    )
+    requested = serve_fhir(mocked_http, chart)
+    app = app_at(AS_OF, CRS_CDS_FHIR_TIMEOUT_S="60")
+    body = hook_body("patient-view", patient_id_of(chart), fhir_server=FHIR)
+
+    response = app.test_client().post(VIEW, json=body)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (card,) = [c for c in response.get_json()["cards"] if EXTENSION_KEY in c.get("extension", {})]
+    extension = card["extension"][EXTENSION_KEY]
+    (alternate,) = [url for url in requested if "MedicationAdministration?" in url]
+    assert "_sort" not in alternate and "_include" not in alternate
+    assert extension["grade"] == 3
+    assert extension["dataGaps"] == []

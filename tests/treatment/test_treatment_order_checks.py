@@ -380,6 +380,26 @@ def test_findings_come_most_severe_first() -> None:
     }
 
 
+def test_without_a_grade_only_the_dose_and_route_are_checked() -> None:
+    """Review finding: a patient whose CRS could not be graded (the therapy may be in data
+    that could not be read) still has the dose and route of a draft order checked; the
+    indication, the tocilizumab history and the attribution warnings need the grade."""
+    chart = assessment(
+        grade=0, warnings=("neutropenia", "masked-fever"), given=tocilizumab_doses(H(2))
+    )
+    draft = order("tocilizumab", 1000, route="subcutaneous")
+
+    findings = check_draft_order(draft, chart, crs_graded=False)
+
+    assert {f.code for f in findings} == {"dose-above-maximum", "route-not-intravenous"}
+    assert {f.code for f in check_draft_order(draft, chart)} > {
+        "dose-above-maximum",
+        "route-not-intravenous",
+        "indication-grade-too-low",
+        "redose-too-soon",
+    }
+
+
 def test_infection_finding_cites_the_evidence_and_the_seed() -> None:
     """seed text attribution: sepsis would not call for tocilizumab or corticosteroids."""
     (finding,) = check_draft_order(
