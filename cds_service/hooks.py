@@ -45,7 +45,14 @@ from cds_service.cards import (
 from cds_service.clock import get_clock
 from cds_service.config import Settings
 from cds_service.fhir_io import PatientData
-from cds_service.services import MEDICATIONS_KEY, PROCEDURES_KEY, CdsService
+from cds_service.services import (
+    CONDITIONS_KEY,
+    CULTURES_KEY,
+    LABS_KEY,
+    MEDICATIONS_KEY,
+    PROCEDURES_KEY,
+    CdsService,
+)
 from cds_service.storage import AuditRecord, record_audit
 from cds_service.validation import HookRequest
 from crs_grading import Assessment, GradingOptions, assess
@@ -75,6 +82,16 @@ SMART_LAUNCH_PATH = "/smart/launch"
 
 #: Prefetch keys that can hold the CRS-associated therapy (SPEC 2.1).
 _THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
+
+#: The data that shows the SPEC 2.7 infection signals (ANC and lactate, blood cultures,
+#: infection diagnoses), as the plan names it when it could not be read in full.
+_INFECTION_DATA = {LABS_KEY: "labs", CULTURES_KEY: "blood cultures", CONDITIONS_KEY: "problems"}
+
+
+def _unread_infection_data(data: PatientData) -> tuple[str, ...]:
+    unread = {p.key for p in data.problems if p.hides_data}
+    return tuple(name for key, name in _INFECTION_DATA.items() if key in unread)
+
 
 _PATIENT_VIEW = "patient-view"
 _ORDER_SELECT = "order-select"
@@ -160,7 +177,9 @@ def answer_hook(
             ),
         )
         if service.hook == _PATIENT_VIEW:
-            plan = plan_treatment(assessment, options, now=now)
+            plan = plan_treatment(
+                assessment, options, now=now, unread_infection_data=_unread_infection_data(data)
+            )
             cards = patient_view_cards(assessment, plan, context)
         else:
             cards = _order_cards(service, request, data, assessment, options, context, now)
@@ -286,7 +305,12 @@ def _order_cards(
         for order, findings in zip(
             orders,
             check_draft_orders(
-                orders, assessment, options, now=now, crs_graded=assessment.in_scope
+                orders,
+                assessment,
+                options,
+                now=now,
+                crs_graded=assessment.in_scope,
+                unread_infection_data=_unread_infection_data(data),
             ),
             strict=True,
         )

@@ -74,6 +74,7 @@ def check_draft_orders(
     *,
     now: datetime | None = None,
     crs_graded: bool = True,
+    unread_infection_data: tuple[str, ...] = (),
 ) -> tuple[tuple[OrderFinding, ...], ...]:
     """The findings on each draft order of one call, in the orders' order.
 
@@ -92,6 +93,7 @@ def check_draft_orders(
                 now=now,
                 drafts_before=drafts_before,
                 crs_graded=crs_graded,
+                unread_infection_data=unread_infection_data,
             )
         )
         if order.agent is _TOCILIZUMAB:
@@ -107,10 +109,12 @@ def check_draft_order(
     now: datetime | None = None,
     drafts_before: int = 0,
     crs_graded: bool = True,
+    unread_infection_data: tuple[str, ...] = (),
 ) -> tuple[OrderFinding, ...]:
     """The findings on one draft order, most severe first (``now`` defaults to ``as_of``).
 
     ``drafts_before``: tocilizumab drafts before this one in the same call (``check_draft_orders``).
+    ``unread_infection_data``: as for ``plan_treatment``, no correction is preselected.
     With ``crs_graded=False`` (a patient whose CRS could not be graded: the therapy may be in
     data that could not be read) only the checks that need neither the grade nor day 0 are
     made: the dose against weight, age and the maximum, and the route. The indication, the
@@ -118,6 +122,8 @@ def check_draft_order(
     options = options or TreatmentOptions()
     now = assessment.as_of if now is None else now
     check = _OrderCheck(order, assessment, options, now, drafts_before)
+    if unread_infection_data:
+        check.preselect = False  # as ``plan_treatment``: no signal could be seen
     check.dose()
     check.route()
     if crs_graded:

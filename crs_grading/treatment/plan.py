@@ -68,22 +68,32 @@ def plan_treatment(
     options: TreatmentOptions | None = None,
     *,
     now: datetime | None = None,
+    unread_infection_data: tuple[str, ...] = (),
 ) -> TreatmentPlan:
     """What seed Figure 2 says for this assessment, at ``now`` (default: ``assessment.as_of``).
 
     The plan is computed whether or not the patient is in scope; the cards layer shows nothing
-    for a patient out of scope (SPEC 2.1).
+    for a patient out of scope (SPEC 2.1). ``unread_infection_data`` names the data that would
+    show an infection signal (SPEC 2.7) and could not be read in full ("labs", "blood
+    cultures"): no suggestion is then preselected, as with a signal, since none could be seen.
     """
     options = options or TreatmentOptions()
     now = assessment.as_of if now is None else now
-    planner = _Planner(assessment, options, now)
+    planner = _Planner(assessment, options, now, unread_infection_data)
     return planner.plan()
 
 
 class _Planner:
     """Builds one plan; holds what every branch reads so the branches stay short."""
 
-    def __init__(self, assessment: Assessment, options: TreatmentOptions, now: datetime) -> None:
+    def __init__(
+        self,
+        assessment: Assessment,
+        options: TreatmentOptions,
+        now: datetime,
+        unread_infection_data: tuple[str, ...] = (),
+    ) -> None:
+        self.unread_infection_data = unread_infection_data
         self.assessment = assessment
         self.options = options
         self.now = now
@@ -150,6 +160,22 @@ class _Planner:
                     reason=(
                         f"{r.reason} Not preselected: infection signals are present "
                         f"({signal_names(signals)}); {why}"
+                    ),
+                )
+                for r in recommendations
+            )
+        elif self.unread_infection_data and recommendations:
+            # SPEC 2.7 asks for the signals; found in review: with labs, cultures and problems
+            # unread, tocilizumab was preselected as if none could be present.
+            unread = ", ".join(self.unread_infection_data)
+            recommendations = tuple(
+                replace(
+                    r,
+                    is_recommended=False,
+                    reason=(
+                        f"{r.reason} Not preselected: the data that would show an infection "
+                        f"could not be read in full ({unread}); check for infection before "
+                        "immunosuppression."
                     ),
                 )
                 for r in recommendations

@@ -430,3 +430,36 @@ def test_spec_2_3_an_old_headache_on_the_problem_list_does_not_hold_grade_1(call
     headache = condition(coded(ICD10CM, "R51.9", "Headache, unspecified"), NOW - timedelta(days=20))
     _, extension = _assessed(call(base(headache)))
     assert extension["grade"] == 0
+
+
+def _grade_3_without_signals() -> list[JSON]:
+    at = NOW - timedelta(hours=1)
+    return base(
+        obs(coded(LOINC, "8310-5", "Body temperature"), at, value=38.9, unit="Cel"),
+        obs(coded(LOINC, "3150-0", "Inhaled oxygen concentration"), at, value=50, unit="%"),
+    )
+
+
+@pytest.mark.parametrize(
+    "unread",
+    [("labs",), ("cultures",), ("conditions",), ("labs", "cultures", "conditions")],
+    ids=["labs", "blood cultures", "problems", "all three"],
+)
+def test_spec_2_7_nothing_is_preselected_when_the_infection_data_could_not_be_read(app_at, unread):
+    """SPEC 2.7 never preselects immunosuppression when infection could explain the picture;
+    found in review: with the labs, cultures and problems unread, tocilizumab was preselected as
+    if no signal could be present. Read in full, the same chart preselects it."""
+    resources = _grade_3_without_signals()
+    client = app_at(NOW).test_client()
+    full = _answer(client, hook_body("patient-view", PATIENT, prefetch=prefetch_for(resources)))
+    assert [label for label in _recommended(full) if "tocilizumab" in label.lower()]
+
+    prefetch = prefetch_for(resources)
+    for key in unread:
+        del prefetch[key]  # not prefetched, and no fhirServer to read it from
+    answer = _answer(client, hook_body("patient-view", PATIENT, prefetch=prefetch))
+    card, extension = _assessed(answer)
+    assert extension["grade"] == 3
+    assert _recommended(answer) == []
+    assert "not preselected" in card["detail"]
+    assert "could not be read" in card["detail"]  # the data line says which, and what it hides
