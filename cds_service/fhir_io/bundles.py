@@ -50,6 +50,10 @@ class ReadPage:
     resources: list[Resource] = field(default_factory=list)
     next_url: str | None = None
     skipped_entries: int = 0
+    #: OperationOutcome entries (``search.mode`` "outcome") of severity error or fatal: the
+    #: server says the results are incomplete or wrong (CDS Hooks: check prefetched data for
+    #: OperationOutcomes).
+    outcome_errors: int = 0
 
 
 #: A resource as read: its JSON as a dict, or an Observation decoded from the request body.
@@ -101,7 +105,7 @@ def read_page(document: Mapping[str, Any]) -> ReadPage:
     if document.get("resourceType") != "Bundle":
         return ReadPage(resources=[dict(document)])
     resources: list[Resource] = []
-    skipped = 0
+    skipped = errors = 0
     entries = document.get("entry")
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
@@ -113,13 +117,31 @@ def read_page(document: Mapping[str, Any]) -> ReadPage:
             skipped += 1  # a search mode that is not a code: the entry cannot be read
             continue
         if mode is not None and mode not in _RESULT_MODES:
+            errors += mode == "outcome" and _is_error_outcome(entry.get("resource"))
             continue
         resource = entry.get("resource")
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             skipped += 1
             continue
         resources.append(resource)
-    return ReadPage(resources=resources, next_url=_next_link(document), skipped_entries=skipped)
+    return ReadPage(
+        resources=resources,
+        next_url=_next_link(document),
+        skipped_entries=skipped,
+        outcome_errors=errors,
+    )
+
+
+def _is_error_outcome(resource: object) -> bool:
+    """An OperationOutcome with an issue of severity error or fatal (warnings and information,
+    such as Epic's "no results", say nothing is missing)."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+        return False
+    issues = resource.get("issue")
+    return any(
+        isinstance(issue, dict) and issue.get("severity") in ("error", "fatal")
+        for issue in (issues if isinstance(issues, list) else [])
+    )
 
 
 def _next_link(bundle: Mapping[str, Any]) -> str | None:
@@ -217,6 +239,8 @@ def decode_bundle(raw: Raw) -> DecodedBundle | None:
                 if not isinstance(mode, str):
                     skipped += 1
                     continue
+                if mode == "outcome":
+                    return _decode_entries(raw)  # the dict path reads its severity
                 if mode not in _RESULT_MODES:
                     continue
         resource = entry.resource
@@ -241,7 +265,7 @@ def _decode_entries(raw: Raw) -> DecodedBundle | None:
         return None
     entries = bundle.entry if isinstance(bundle.entry, list) else []
     resources: list[Resource] = []
-    skipped = 0
+    skipped = errors = 0
     for entry in entries:  # the checks of read_page, in its order
         if entry is None:
             skipped += 1
@@ -252,6 +276,8 @@ def _decode_entries(raw: Raw) -> DecodedBundle | None:
             skipped += 1
             continue
         if mode is not None and mode not in _RESULT_MODES:
+            if mode == "outcome" and not isinstance(entry.resource, UnsetType):
+                errors += _is_error_outcome(orjson.loads(memoryview(entry.resource)))
             continue
         if isinstance(entry.resource, UnsetType):
             skipped += 1
@@ -263,16 +289,21 @@ def _decode_entries(raw: Raw) -> DecodedBundle | None:
             resources.append(resource)
         else:
             skipped += 1
-    return _page(bundle.link, resources, skipped, len(entries))
+    return _page(bundle.link, resources, skipped, len(entries), errors)
 
 
 def _page(
-    link: Raw | UnsetType, resources: list[Resource], skipped: int, entries: int
+    link: Raw | UnsetType,
+    resources: list[Resource],
+    skipped: int,
+    entries: int,
+    outcome_errors: int = 0,
 ) -> DecodedBundle:
     links = None if isinstance(link, UnsetType) else orjson.loads(memoryview(link))
     page = ReadPage(
         resources=resources,
         next_url=_next_link({"link": links}) if links is not None else None,
         skipped_entries=skipped,
+        outcome_errors=outcome_errors,
     )
     return DecodedBundle(page=page, entries=entries)

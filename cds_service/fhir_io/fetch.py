@@ -142,6 +142,7 @@ class KeyProgress:
     resources: list[Resource] = field(default_factory=list)
     pages: int = 0
     skipped_entries: int = 0
+    outcome_errors: int = 0
     note: str | None = None  # why reading stopped early although no request failed
 
 
@@ -183,6 +184,7 @@ def _add(progress: KeyProgress, page: ReadPage, allowance: ResourceAllowance | N
     granted = len(resources) if allowance is None else allowance.take(len(resources))
     progress.resources.extend(resources[:granted])
     progress.skipped_entries += page.skipped_entries
+    progress.outcome_errors += page.outcome_errors
     progress.pages += 1
     if granted < len(resources):
         progress.note = (

@@ -243,6 +243,7 @@ class _KeyResult:
     obtained: bool = False  # some answer for the key exists (possibly partial or empty)
     loss: tuple[_Loss, str] | None = None  # what was lost and why
     skipped_entries: int = 0
+    outcome_errors: int = 0  # OperationOutcome entries of severity error or fatal
     medications: MedicationReads | None = None
 
     def lose(self, loss: _Loss, reason: str) -> None:
@@ -320,6 +321,7 @@ class FhirReader:
                     resources=list(value.page.resources),
                     pages=1 if value.state is PrefetchState.PRESENT else 0,
                     skipped_entries=value.page.skipped_entries,
+                    outcome_errors=value.page.outcome_errors,
                 )
                 urls[key] = url
 
@@ -381,6 +383,7 @@ class FhirReader:
         if state is PrefetchState.PRESENT:
             result.resources.extend(value.page.resources)
             result.skipped_entries += value.page.skipped_entries
+            result.outcome_errors += value.page.outcome_errors
             result.obtained = True
             if value.page.next_url is None:
                 return None
@@ -539,6 +542,7 @@ def _settle(key: str, result: _KeyResult, progress: KeyProgress, error: str | No
     """Fold a fetch job's progress into the key's result."""
     result.resources = list(progress.resources)
     result.skipped_entries = progress.skipped_entries
+    result.outcome_errors = progress.outcome_errors
     read_something = progress.pages > 0
     if error is None:
         result.obtained = True
@@ -610,6 +614,14 @@ def _assemble(
             problems.append(
                 _loss_problem(
                     key, _Loss.PARTIAL, f"{result.skipped_entries} Bundle entries were unreadable"
+                )
+            )
+        if result.outcome_errors:
+            problems.append(
+                _loss_problem(
+                    key,
+                    _Loss.PARTIAL,
+                    "the FHIR server reported an error with the results (OperationOutcome)",
                 )
             )
         if result.medications is not None:

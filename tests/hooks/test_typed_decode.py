@@ -240,6 +240,26 @@ def test_the_fixture_files_decode_and_answer_alike(app, name):
     _assert_answers_alike(app, body)
 
 
+@pytest.mark.parametrize("severity", ["error", "information"])
+def test_an_operation_outcome_entry_in_the_vitals_answers_alike(app, severity):
+    """An outcome entry sends the page to the dict path, which reads its severity: the same
+    answer either way, and an error outcome is said on the card (a partial read)."""
+    body = orjson.loads(_case_body("case1"))
+    vitals = body["prefetch"]["vitals"]
+    vitals["entry"].append(
+        {
+            "search": {"mode": "outcome"},
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": severity, "code": "processing"}],
+            },
+        }
+    )
+    status, answer = _assert_answers_alike(app, orjson.dumps(body))
+    assert status == 200
+    assert ("OperationOutcome" in answer or "reported an error" in answer) is (severity == "error")
+
+
 @pytest.mark.parametrize("size", ["S", "M"])
 def test_the_benchmark_payloads_decode_and_answer_alike(make_app, size):
     payload = build_payload(next(item for item in SIZES if item.name == size))

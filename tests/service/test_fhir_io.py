@@ -375,6 +375,43 @@ def test_a_next_link_is_followed_only_under_the_fhir_servers_base(mocked_http, l
         assert "not followed" in messages(data)["vitals"]
 
 
+def _outcome(severity):
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": "processing", "diagnostics": "results cut"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("severity", "partial"),
+    [("error", True), ("fatal", True), ("warning", False), ("information", False)],
+)
+def test_an_operation_outcome_entry_of_severity_error_marks_the_key_partial(severity, partial):
+    """CDS Hooks: services SHOULD check prefetched data for OperationOutcomes (found in review:
+    an error outcome inside a search Bundle was dropped silently). Epic's informational
+    outcomes ("no results") say nothing is missing."""
+    bundle = searchset([observation("o1"), _outcome(severity)], modes=["match", "outcome"])
+    data = read(full_prefetch(vitals=bundle))
+    assert ids(data, "Observation") == ["Observation/o1"]
+    reason = messages(data).get("vitals")
+    if partial:
+        assert reason == "the FHIR server reported an error with the results (OperationOutcome)"
+    else:
+        assert reason is None
+
+
+def test_an_operation_outcome_entry_on_a_later_page_is_read_too(mocked_http):
+    mocked_http.add(
+        responses.GET,
+        page_url(2),
+        json=searchset([observation("o2"), _outcome("error")], modes=["match", "outcome"]),
+    )
+    prefetch = full_prefetch(vitals=searchset([observation("o1")], next_url=page_url(2)))
+    data = read(prefetch, endpoint=FhirEndpoint(FHIR, TOKEN))
+    assert ids(data, "Observation") == ["Observation/o1", "Observation/o2"]
+    assert "OperationOutcome" in messages(data)["vitals"]
+
+
 def test_duplicates_across_prefetch_and_pages_are_kept_once(mocked_http):
     mocked_http.add(
         responses.GET,
