@@ -133,6 +133,13 @@ def observe(assessment: Assessment, *, partial: bool) -> Observation:
     )
 
 
+def still_in_scope(was_in_scope: bool | None, seen: Observation) -> bool:
+    """Whether the patient stays on the watch's list after ``seen``. A partial read never takes
+    a patient out of scope: the therapy may be in what could not be read (found in review: one
+    failed page of administrations dropped a watched patient from the poll list for good)."""
+    return seen.in_scope or (seen.partial and bool(was_in_scope))
+
+
 def transition(
     state: AlertState, seen: Observation, alert_grade: int
 ) -> tuple[AlertState, tuple[Reason, ...]]:

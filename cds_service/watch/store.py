@@ -35,6 +35,7 @@ from cds_service.watch.rules import (
     AlertState,
     Observation,
     Reason,
+    still_in_scope,
     transition,
 )
 from cds_service.watch.tables import (
@@ -325,7 +326,7 @@ class WatchStore:
                     .where(_patients.c.patient_id == patient)
                     .values(
                         state_as_of=_utc(new_state.as_of) if new_state.as_of else None,
-                        in_scope=seen.in_scope,
+                        in_scope=still_in_scope(row.in_scope, seen),
                         warnings=_json(sorted(new_state.warnings)),
                         rise_count=rise_count,
                         **{m.column: new_state.grades.get(m.name) for m in WATCHED_MEASURES},

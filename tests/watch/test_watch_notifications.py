@@ -12,7 +12,18 @@ from cds_service.watch import get_watch
 from cds_service.watch.tables import watch_patients_table, watch_subscriptions_table
 from tests.security import jwt_support
 
-from .conftest import FHIR, RISER, SECRET, SUBSCRIPTION, chart, drain, post
+from .conftest import (
+    DAY4_NOON,
+    DAY5_NOON,
+    FHIR,
+    RISER,
+    SECRET,
+    SUBSCRIPTION,
+    at,
+    chart,
+    drain,
+    post,
+)
 from .notices import r4_notification, r4b_notification
 
 OBSERVATION = next(r for r in chart("case3") if r["resourceType"] == "Observation")
@@ -411,3 +422,26 @@ def _now():
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+@pytest.mark.parametrize("status", [500, 403])
+def test_a_partial_read_never_takes_a_patient_off_the_watch(watch_app, ehr, status):
+    """SPEC 4b: the watch re-reads the patients in scope. Found in review: one evaluation whose
+    administrations and procedures could not be read (the therapy is in them) marked the patient
+    out of scope, and the poll list lost them for good."""
+    store = get_watch(watch_app).store
+    at(watch_app, DAY4_NOON)
+    focus = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=focus))
+    drain(watch_app)
+    assert store.in_scope_patients() == [RISER]
+
+    at(watch_app, DAY5_NOON)  # a later evaluation, so that it updates the patient's state
+    ehr.fail["MedicationAdministration"] = status
+    ehr.fail["Procedure"] = status
+    focus = [{"number": 2, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=focus))
+    drain(watch_app)
+    (latest, *_) = sorted(store.evaluations_of(RISER), key=lambda e: e["id"], reverse=True)
+    assert latest["partial"] is True and latest["inScope"] is False  # what that read saw
+    assert store.in_scope_patients() == [RISER]  # and the patient stays watched
