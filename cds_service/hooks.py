@@ -49,8 +49,7 @@ from cds_service.services import (
     CONDITIONS_KEY,
     CULTURES_KEY,
     LABS_KEY,
-    MEDICATIONS_KEY,
-    PROCEDURES_KEY,
+    THERAPY_KEYS,
     CdsService,
 )
 from cds_service.storage import AuditRecord, record_audit
@@ -81,7 +80,6 @@ logger = logging.getLogger(__name__)
 SMART_LAUNCH_PATH = "/smart/launch"
 
 #: Prefetch keys that can hold the CRS-associated therapy (SPEC 2.1).
-_THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
 
 #: The data that shows the SPEC 2.7 infection signals (ANC and lactate, blood cultures,
 #: infection diagnoses), as the plan names it when it could not be read in full.
@@ -189,7 +187,7 @@ def answer_hook(
             "patient out of scope: no CRS-associated therapy in the scope window; no cards",
             extra={"fields": {"service": service.id, "outOfScope": True}},
         )
-        unread = sorted({p.key for p in data.problems if p.hides_data and p.key in _THERAPY_KEYS})
+        unread = sorted({p.key for p in data.problems if p.hides_data and p.key in THERAPY_KEYS})
         if unread:  # the therapy itself may be in what could not be read (SPEC 2.1, 3)
             logger.warning(
                 "patient out of scope, but the therapy may have been missed: some "
@@ -204,7 +202,7 @@ def answer_hook(
             data_problems=tuple(
                 DataProblemNote(p.key, p.message, p.hides_data, p.short_line, p.rows_unread)
                 for p in data.problems
-                if p.hides_data and p.key in _THERAPY_KEYS
+                if p.hides_data and p.key in THERAPY_KEYS
             ),
         )
         if check_is_incomplete(assessment, context):

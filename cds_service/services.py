@@ -53,6 +53,7 @@ __all__ = [
     "PREFETCH_KEYS_BY_NAME",
     "PREFETCH_TEMPLATES",
     "PROCEDURES_KEY",
+    "THERAPY_KEYS",
     "SERVICES",
     "SERVICES_BY_ID",
     "VITALS_KEY",
@@ -71,6 +72,10 @@ ASSESSMENTS_KEY = "assessments"
 MEDICATIONS_KEY = "medications"
 CONDITIONS_KEY = "conditions"
 PROCEDURES_KEY = "procedures"
+
+#: The keys whose resources show the CRS-associated therapy (SPEC 2.1): when they are not read in
+#: full, a patient without a therapy in what was read may have had one.
+THERAPY_KEYS = frozenset({MEDICATIONS_KEY, PROCEDURES_KEY})
 
 #: The keys that search Observations.
 OBSERVATION_KEYS: tuple[str, ...] = (

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
 from cds_service.errors import FhirDataUnavailable
-from cds_service.fhir_io import FhirEndpoint, FhirReader
-from cds_service.services import PREFETCH_TEMPLATES
+from cds_service.fhir_io import DataProblem, FhirEndpoint, FhirReader
+from cds_service.services import PREFETCH_TEMPLATES, THERAPY_KEYS
 from cds_service.smart.charts import render_course_svg
 from cds_service.smart.course import Course, build_course
 from cds_service.smart.errors import FhirReadFailed, SessionExpired
@@ -27,6 +27,7 @@ from crs_grading import Assessment, GradingOptions, GradingSystem, assess, wordi
 from crs_grading.assessment import BiomarkerSummary, Driver, NeurologicFinding, SystemGrade
 from crs_grading.criteria import NeurologicKind
 from crs_grading.inputs import LAB_UNITS
+from crs_grading.wording.phrases import CARD
 from fhir_maps import MappingOptions, map_patient_record
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class CoursePage:
     chart_svg: Markup | None
     data: dict[str, Any]  # embedded as JSON (``crs-series``)
     problems: tuple[str, ...]  # data that could not be read
+    #: Out of scope, but the therapy may be in what could not be read (SPEC 2.1): the words of
+    #: the "CRS check incomplete" card instead of "no therapy" (found in review).
+    incomplete: tuple[str, ...] = ()
 
     @property
     def as_of_text(self) -> str:
@@ -176,7 +180,19 @@ def build_page(
         chart_svg=chart,
         data=_embedded(assessment, course),
         problems=tuple(str(p) for p in data.problems),
+        incomplete=_incomplete(assessment, data.problems),
     )
+
+
+def _incomplete(assessment: Assessment, problems: Sequence[DataProblem]) -> tuple[str, ...]:
+    """The check-incomplete words when a patient out of scope may have had the therapy in what
+    could not be read: drugs unidentified, or administrations or procedures not read in full."""
+    if assessment.in_scope:
+        return ()
+    unread = any(p.hides_data and p.key in THERAPY_KEYS for p in problems)
+    if not unread and not assessment.unconfirmed_therapies:
+        return ()
+    return (CARD["incomplete-unread"], CARD["incomplete-check"])
 
 
 def _embedded(assessment: Assessment, course: Course | None) -> dict[str, Any]:

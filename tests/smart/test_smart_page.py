@@ -275,6 +275,25 @@ def test_a_patient_without_crs_therapy_gets_no_course(client, store, clock):
     assert embedded(page)["inScope"] is False
 
 
+@pytest.mark.parametrize("status", [500, 403])
+def test_a_patient_whose_therapy_records_could_not_be_read_gets_check_incomplete(
+    client, store, clock, status
+):
+    """SPEC 2.1: scope never depends on what could not be read. Found in review: with the
+    administrations and procedures unread, the page said "no CRS-associated therapy"; it says
+    the check is incomplete, in the words of the "CRS check incomplete" card."""
+    fake = FakeFhir(base=ISS, resources=demo_resources("case3"), token=TOKEN)
+    fake.fail["MedicationAdministration"] = status
+    fake.fail["Procedure"] = status
+    with serve(fake):
+        response = open_page(client, store, clock)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="check-incomplete"' in page
+    assert "could not be read in full. CRS was not graded." in page
+    assert "no CRS course to show" not in page
+
+
 def test_case3_draws_her_capd_series_and_the_icans_strip(case3_page):
     """SPEC 2.9 on the SMART page: seed Case 3 (11 years old: CAPD, ASTCT 2019) turns
     encephalopathic on day 9; the page draws her CAPD, the ICANS row of the grade strip, and the
