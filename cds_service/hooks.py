@@ -268,7 +268,10 @@ def _crs_draft_orders(
     )
     selections = set(request.context.selections)
     if service.hook == _ORDER_SELECT and selections:
+        # the selected orders only, those that could not be read too (found in review: an
+        # unselected draft made a "not checked" card)
         orders = tuple(order for order in orders if order.reference in selections)
+        skipped = tuple(item for item in skipped if item.reference in selections)
     return orders, skipped
 
 
@@ -293,6 +296,11 @@ def _order_cards(
         )
     if not orders and not skipped:
         return []
+    # A report about a draft that was still checked is one unreadable element of it (SPEC 3):
+    # the extension lists it, but no "not checked" card (the order was checked).
+    checked_references = {order.reference for order in orders}
+    elements = tuple(item for item in skipped if item.reference in checked_references)
+    skipped = tuple(item for item in skipped if item.reference not in checked_references)
     resources = _draft_resources(draft_orders)
     checked = [
         CheckedOrder(
@@ -320,6 +328,7 @@ def _order_cards(
         options,
         include_info=service.hook == _ORDER_SELECT,
         skipped_orders=skipped,
+        skipped_elements=elements,
     )
 
 

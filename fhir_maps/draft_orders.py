@@ -167,10 +167,18 @@ def _order(
     if not context.status_counts(request, REQUEST_COUNTED, REQUEST_IGNORED):
         return None
     context.validate(request)
-    route = _route(request)
+    try:
+        route = _route(request)
+    except ElementError as error:  # SPEC 3: read as not stated; the order is still checked
+        route = None
+        context.skip_element(reference, error)
     if route in NON_SYSTEMIC_ROUTES:
         return None
-    dose = _dose(request)
+    try:
+        dose = _dose(request)
+    except ElementError as error:  # SPEC 3: an unreadable dose ("400" as a string) loses only
+        dose = _Dose(None, None)  # itself; the order is still checked (found in review: the
+        context.skip_element(reference, error)  # critical redose finding was lost with it)
     try:
         per_day, count = _timing(request)
     except ElementError as error:  # SPEC 3: an unreadable timing loses only the timing
@@ -188,6 +196,18 @@ def _order(
         dose_count=count,
         position=position,
     )
+
+
+def _may_be_a_crs_order(resolver: MedicationResolver, request: JSON) -> bool:
+    """A drug whose draft orders the checks read, or one that cannot be identified (found in
+    review: an acetaminophen draft of another patient made a "draft order not checked" card)."""
+    try:
+        resolved = resolver.resolve(request)
+    except ElementError:
+        return True
+    if resolved is None or not isinstance(resolved.drug, Immunosuppressant):
+        return False
+    return resolved.drug.is_crs_order
 
 
 #: Why a draft order of someone else is not checked (SPEC 3, References: "Draft orders for
@@ -243,8 +263,9 @@ def map_draft_orders(
         if patient_id is not None:
             owner, _ = reference_owner(resource, patient_id, fhir_server)
             if owner is not ReferenceOwner.OURS:
-                other = owner is ReferenceOwner.OTHER
-                context.skip(reference, ORDER_OF_ANOTHER_PATIENT if other else ORDER_OF_NOBODY)
+                if _may_be_a_crs_order(resolver, resource):  # other drugs are not our business
+                    other = owner is ReferenceOwner.OTHER
+                    context.skip(reference, ORDER_OF_ANOTHER_PATIENT if other else ORDER_OF_NOBODY)
                 continue
         try:
             order = _order(context, resolver, resource, reference, ordinal)

@@ -60,14 +60,18 @@ def order_check_cards(
     *,
     include_info: bool,
     skipped_orders: tuple[SkippedResource, ...] = (),
+    skipped_elements: tuple[SkippedResource, ...] = (),
 ) -> list[dict[str, Any]]:
     """The cards of an order hook; none for a patient out of scope (SPEC 2.1) unless the CRS
     check is incomplete (``check_is_incomplete``: the findings are then those of the checks
-    that need no grade)."""
+    that need no grade). ``skipped_orders``: drafts not checked at all (a card says so);
+    ``skipped_elements``: one unreadable element of a draft that was checked (SPEC 3), listed in
+    the extension's ``skipped`` only."""
     first_sections: tuple[Section, ...]
     if assessment.in_scope:
         first_sections = crs_now_section(assessment, context.problem_lines)
-        extension = {EXTENSION_KEY: _extension(assessment, context, skipped_orders)}
+        skipped = (*skipped_orders, *skipped_elements)
+        extension = {EXTENSION_KEY: _extension(assessment, context, skipped)}
     elif check_is_incomplete(assessment, context):
         first_sections = check_incomplete_section(context.problem_lines)
         extension = {INCOMPLETE_EXTENSION_KEY: incomplete_extension(assessment, context)}

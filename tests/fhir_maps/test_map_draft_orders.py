@@ -149,16 +149,50 @@ def test_a_free_text_route_is_kept():
     assert orders[0].route == "per protocol"
 
 
-def test_a_malformed_dose_is_skipped_and_reported():
+def test_a_malformed_dose_loses_only_the_dose():
+    """SPEC 3: one unreadable element loses only that element (found in review: a dose sent as
+    a string skipped the whole order, and its critical redose finding with it)."""
     request = _request({"text": "tocilizumab"}, {"value": "eight", "unit": "mg/kg"})
     orders, skipped = map_draft_orders(_bundle(request, _request({"text": "Kineret"}, id="mr2")))
-    assert [order.agent for order in orders] == [Immunosuppressant.ANAKINRA]
+    assert [(o.agent, o.dose_value) for o in orders] == [
+        (Immunosuppressant.TOCILIZUMAB, None),
+        (Immunosuppressant.ANAKINRA, None),
+    ]
     assert skipped == (
         SkippedResource(
             "MedicationRequest/mr1",
-            "dosageInstruction[0].doseAndRate[0].doseQuantity.value is not a number",
+            "dosageInstruction[0].doseAndRate[0].doseQuantity.value is not a number: only this "
+            "element was not used",
         ),
     )
+
+
+def test_a_malformed_route_loses_only_the_route():
+    request = _request({"text": "tocilizumab"}, quantity(400, "mg"), route="intravenous")
+    (order,), (skipped,) = map_draft_orders(_bundle(request))
+    assert (order.dose_value, order.route) == (400.0, None)
+    assert skipped.reason.endswith("only this element was not used")
+
+
+@pytest.mark.parametrize(
+    ("medication", "reported"),
+    [
+        ({"text": "acetaminophen 650 mg"}, False),
+        ({"text": "predniSONE 20 mg"}, False),
+        ({"text": "tocilizumab"}, True),
+    ],
+    ids=[
+        "another drug of another patient: not our business",
+        "a prednisone taper of another patient: not a CRS order",
+        "tocilizumab of another patient: reported, never checked (SPEC 3)",
+    ],
+)
+def test_only_crs_drafts_of_another_patient_are_reported(medication, reported):
+    """Found in review: an acetaminophen draft of another patient made a "not checked" card."""
+    request = _request(medication, quantity(10, "mg"), subject={"reference": "Patient/other"})
+    orders, skipped = map_draft_orders(_bundle(request), patient_id="pat1")
+    assert orders == ()
+    assert bool(skipped) is reported
 
 
 def test_full_validation_maps_the_fixture_orders_identically():

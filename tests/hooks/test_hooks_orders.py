@@ -198,6 +198,18 @@ def test_a_draft_order_at_the_protocol_dose_in_a_clean_case_has_no_cards_at_sign
 
 
 def _unreadable_toci(order_id="toci-bad"):
+    """A draft whose drug cannot be identified: its Medication is neither sent nor readable."""
+
+    def build(patient_id):
+        order = draft_order(order_id, patient_id, dose=290)
+        del order["medicationCodeableConcept"]
+        order["medicationReference"] = {"reference": "Medication/not-sent"}
+        return order
+
+    return build
+
+
+def _toci_dose_as_text(order_id="toci-text"):
     def build(patient_id):
         order = draft_order(order_id, patient_id, dose=290)
         order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = "lots"
@@ -208,18 +220,45 @@ def _unreadable_toci(order_id="toci-bad"):
 
 @pytest.mark.parametrize("hook", ["order-select", "order-sign"])
 def test_a_draft_order_that_cannot_be_read_is_reported_not_silently_passed(app_at, hook):
-    """Standards: one malformed FHIR resource is skipped AND reported. A CRS-directed draft
-    order whose dose cannot be read gets a warning card naming the order and why; it is never
-    answered with silence, which would look like a checked order."""
-    cards, _ = _answer(app_at, "case3", hook, [_unreadable_toci()])
+    """Standards: one malformed FHIR resource is skipped AND reported. A draft order whose drug
+    cannot be identified gets a warning card naming why; it is never answered with silence,
+    which would look like a checked order."""
+    cards, _ = _answer(
+        app_at,
+        "case3",
+        hook,
+        [_unreadable_toci()],
+        selections=["MedicationRequest/toci-bad"] if hook == "order-select" else None,
+    )
     unread = _by_summary(cards, "Draft order not checked")
     assert unread["indicator"] == "warning"
-    assert "not a number" in unread["detail"]
     assert "MedicationRequest/" not in unread["detail"]  # SPEC 4: ids live in the extension
     with_extension = [card for card in cards if EXTENSION_KEY in card.get("extension", {})]
     assert len(with_extension) == 1
     skipped = with_extension[0]["extension"][EXTENSION_KEY]["skipped"]
     assert "MedicationRequest/toci-bad" in {item["reference"] for item in skipped}
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_a_dose_that_cannot_be_read_loses_only_the_dose(app_at, hook):
+    """SPEC 3: one unreadable element loses only that element (found in review: a dose sent as
+    a string skipped the whole order, and the critical findings on it were lost). The order is
+    checked: its dose is called unreadable with the protocol dose, and the extension lists the
+    element; no "not checked" card."""
+    cards, _ = _answer(
+        app_at,
+        "case3",
+        hook,
+        [_toci_dose_as_text()],
+        selections=["MedicationRequest/toci-text"] if hook == "order-select" else None,
+    )
+    summaries = [card["summary"] for card in cards]
+    assert not [s for s in summaries if s.startswith("Draft order not checked")], summaries
+    assert any("could not be read" in s or "dose" in s.lower() for s in summaries), summaries
+    with_extension = [card for card in cards if EXTENSION_KEY in card.get("extension", {})]
+    skipped = with_extension[0]["extension"][EXTENSION_KEY]["skipped"]
+    (element,) = [item for item in skipped if item["reference"] == "MedicationRequest/toci-text"]
+    assert element["reason"].endswith("only this element was not used")
 
 
 def test_a_patient_out_of_scope_gets_no_card_for_an_unreadable_order(app_at):
@@ -290,3 +329,11 @@ def test_this_patients_order_is_still_checked_beside_another_patients_spec3(app_
     )
     assert _by_summary(cards, "Tocilizumab 400 mg is 37% above the protocol dose")
     assert _by_summary(cards, "Draft order not checked")
+
+
+def test_a_redose_too_soon_is_critical_even_when_the_dose_is_sent_as_text(app_at):
+    """The review's call: figure 3 at 20:00, tocilizumab given at 12:30, a draft with
+    doseQuantity.value "400": before, one "not checked" warning; now the critical redose."""
+    cards, _ = _answer(app_at, "figure3", "order-sign", [_toci_dose_as_text()])
+    card = _by_summary(cards, "Tocilizumab less than 8 h after the last dose")
+    assert card["indicator"] == "critical"
