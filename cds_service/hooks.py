@@ -171,7 +171,10 @@ def answer_hook(
             patient_id=patient_id,
             smart_launch_url=smart_launch_url(settings, base_url),
             data_problems=tuple(
-                DataProblemNote(p.key, p.message, p.hides_data, p.card_line) for p in data.problems
+                DataProblemNote(
+                    p.key, p.message, p.hides_data, p.card_line, short_line=p.short_line
+                )
+                for p in data.problems
             ),
         )
         if service.hook == _PATIENT_VIEW:

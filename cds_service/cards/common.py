@@ -15,7 +15,7 @@ from typing import Any
 from crs_grading import wording
 from crs_grading.criteria import OverrideReason
 from crs_grading.tables.sources import SEED, Citation
-from crs_grading.wording.cards import CardText
+from crs_grading.wording.cards import CardText, ProblemLine
 
 from . import text
 
@@ -56,11 +56,12 @@ class DataProblemNote:
     hides_data: bool = True  # False: ignored data of another patient, nothing of this one lost
     card_line: str = ""
     rows_unread: bool = False
+    short_line: str = ""  # which data only, for a card short of room
 
     @property
-    def line(self) -> str:
-        """The sentence a card shows."""
-        return self.card_line or self.message
+    def line(self) -> ProblemLine:
+        """What a card shows: the sentence, and the shorter words for a card short of room."""
+        return ProblemLine(self.card_line or self.message, self.short_line or None)
 
 
 def _new_uuid() -> str:
@@ -81,7 +82,7 @@ class CardContext:
     new_uuid: Callable[[], str] = field(default=_new_uuid)
 
     @property
-    def problem_lines(self) -> tuple[str, ...]:
+    def problem_lines(self) -> tuple[ProblemLine, ...]:
         """What the cards say of the data that could not be read."""
         return tuple(problem.line for problem in self.data_problems)
 

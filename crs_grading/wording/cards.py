@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from crs_grading.assessment import Assessment, BiomarkerSummary, Driver
 from crs_grading.criteria import (
@@ -54,6 +55,7 @@ __all__ = [
     "CardText",
     "Line",
     "PatientViewText",
+    "ProblemLine",
     "Section",
     "SuggestionText",
     "assessment_summary",
@@ -520,11 +522,29 @@ def _gaps(assessment: Assessment) -> Section | None:
     return Section(heading, (Line(formats.sentence(gaps[0]), Priority.CONTEXT),))
 
 
-def _problems(problems: Sequence[str]) -> Section | None:
+class ProblemLine(NamedTuple):
+    """What a card says of data that could not be read: the sentence ("Laboratory results could
+    not be read: an infection warning ... may be missing"), and, for a card short of room, the
+    words that name the data only ("Laboratory results could not be read"). Both essential:
+    unread data is never left out of a card (found in review: three unread keys took a card
+    past 700 characters, having no shorter words)."""
+
+    text: str
+    short: str | None = None
+
+
+def _problems(problems: Sequence[str | ProblemLine]) -> Section | None:
     if not problems:
         return None
-    lines = tuple(Line(formats.sentence(problem)) for problem in problems)
+    lines = tuple(_problem_line(problem) for problem in problems)
     return Section(CARD["problems"], lines, bulleted=len(lines) > 1)
+
+
+def _problem_line(problem: str | ProblemLine) -> Line:
+    if isinstance(problem, str):
+        return Line(formats.sentence(problem))
+    short = formats.sentence(problem.short) if problem.short else None
+    return Line(formats.sentence(problem.text), short=short)
 
 
 def _suggestion(recommendation: Recommendation, plan: TreatmentPlan) -> SuggestionText:
@@ -544,7 +564,7 @@ def _suggestion(recommendation: Recommendation, plan: TreatmentPlan) -> Suggesti
 
 
 def patient_view_text(
-    assessment: Assessment, plan: TreatmentPlan, problems: Sequence[str] = ()
+    assessment: Assessment, plan: TreatmentPlan, problems: Sequence[str | ProblemLine] = ()
 ) -> PatientViewText:
     """The words of the patient-view cards. ``problems`` are the short sentences of the data
     that could not be read (they say what may be missing), shown on the assessment card."""
@@ -660,7 +680,9 @@ def order_card_texts(
     return tuple(texts)
 
 
-def crs_now_section(assessment: Assessment, problems: Sequence[str] = ()) -> tuple[Section, ...]:
+def crs_now_section(
+    assessment: Assessment, problems: Sequence[str | ProblemLine] = ()
+) -> tuple[Section, ...]:
     """What the most severe order card adds: the CRS grade now, and the data not read."""
     sections = [Section(CARD["crs-now"], (Line(crs_now(assessment)),))]
     problem = _problems(problems)
@@ -681,7 +703,9 @@ def correction_texts(finding: OrderFinding, rule: str) -> tuple[str, str]:
 # -- a possible therapy that could not be confirmed ----------------------------------------------
 
 
-def check_incomplete_text(assessment: Assessment, problems: Sequence[str] = ()) -> CardText:
+def check_incomplete_text(
+    assessment: Assessment, problems: Sequence[str | ProblemLine] = ()
+) -> CardText:
     """An info card for a patient out of scope whose therapy may be in what could not be read
     (SPEC 2.1): administrations whose drug could not be read (``unconfirmed_therapies``), or,
     without those, the administrations or procedures themselves not read in full. The check is
@@ -730,7 +754,7 @@ def _unidentified_administrations(
     return CARD["incomplete"].format(administrations=administrations, when=when)
 
 
-def check_incomplete_section(problems: Sequence[str] = ()) -> tuple[Section, ...]:
+def check_incomplete_section(problems: Sequence[str | ProblemLine] = ()) -> tuple[Section, ...]:
     """What the most severe order card adds for a patient whose CRS check is incomplete (in
     place of ``crs_now_section``): CRS was not graded, so only the checks that need no grade
     were made; what to do; and the data not read."""
