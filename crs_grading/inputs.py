@@ -576,6 +576,11 @@ class NeurologicSignFinding:
     onset, else its recorded time; a sign with neither is not dated and cannot grade. Refuted
     and entered-in-error resources never become inputs; a resolved Condition still does (a
     seizure that has stopped still happened).
+
+    ``active`` and ``abatement`` are the Condition's, as in ``ConditionFinding`` (``active``:
+    clinicalStatus active, recurrence or relapse, or absent). A sign that is a state (cerebral
+    edema, paresis, papilledema, ...) lasts while its Condition is active, up to its abatement
+    (SPEC 2.9); an Observation is a point in time (``active`` false, no abatement).
     """
 
     sign: NeurologicSign
@@ -583,3 +588,5 @@ class NeurologicSignFinding:
     reference: str
     onset: datetime | None = None
     recorded: datetime | None = None
+    active: bool = False
+    abatement: datetime | None = None

@@ -254,8 +254,13 @@ class Chart:
         name: str = "",
         recorded: datetime | None = None,
         kind: str = "Condition",
+        active: bool = False,
+        abatement: datetime | None = None,
     ) -> str:
-        finding = NeurologicSignFinding(sign, name, self._ref(kind), onset, recorded)
+        course: dict[str, Any] = {"active": True} if active else {}
+        if abatement is not None:
+            course["abatement"] = abatement
+        finding = NeurologicSignFinding(sign, name, self._ref(kind), onset, recorded, **course)
         return self._add("neurologic_signs", finding)
 
     # -- building ---------------------------------------------------------------------------

@@ -547,6 +547,40 @@ def test_a_sign_keeps_its_onset_and_recorded_date_apart():
     assert (second.onset, second.recorded.hour) == (None, 9)
 
 
+RESOLVED = concept(
+    "Resolved",
+    ("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved", "Resolved"),
+)
+
+
+@pytest.mark.parametrize(
+    ("fields", "active", "abatement"),
+    [
+        pytest.param({}, True, None, id="SPEC 2.9 (review finding): an active Condition"),
+        pytest.param(
+            {"clinicalStatus": RESOLVED, "abatementDateTime": "2026-11-28T06:00:00Z"},
+            False,
+            "2026-11-28T06:00:00+00:00",
+            id="SPEC 2.9 (review finding): a resolved Condition with its abatement",
+        ),
+        pytest.param(
+            {"clinicalStatus": RESOLVED}, False, None, id="a resolved one without abatement"
+        ),
+    ],
+)
+def test_a_sign_carries_its_conditions_clinical_status_and_abatement(fields, active, abatement):
+    """A state lasts as its Condition does (SPEC 2.9): the sign carries the clinical status and
+    the abatement, read as for every Condition (``ConditionFinding``)."""
+    found = only(mapped(condition("Diffuse cerebral edema", **fields)).neurologic_signs)
+    assert found.active is active
+    assert (found.abatement.isoformat() if found.abatement else None) == abatement
+
+
+def test_a_sign_observation_is_a_point_in_time():
+    found = only(mapped(obs("Cerebral edema", valueString="Diffuse")).neurologic_signs)
+    assert (found.active, found.abatement) == (False, None)
+
+
 NOT_NOW_RULE = "SPEC 2.5 and 2.9 (review finding): "
 
 #: Condition names that name a neurologic term but are a plan, a risk, a history or an absence.
