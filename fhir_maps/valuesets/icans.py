@@ -21,7 +21,8 @@ S = NeurologicSign
 
 # -- ICE and CAPD items (components of a screen, or rows of their own) ---------------------------
 
-#: Names of the ICE items inside an ICE Observation (components), ASTCT 2019.
+#: Names of the ICE items, ASTCT 2019 (its item wording included): the components of an ICE
+#: Observation, and after "ICE" the item rows of their own (``neurologic_scores.ICE_ITEM``).
 ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
     phrases(
         _I.ICE_ORIENTATION, "orientation", "oriented", "orientation to year month city hospital"
@@ -35,7 +36,14 @@ ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
         "commands",
         "following simple commands",
     )
-    + phrases(_I.ICE_WRITING, "writing", "write a sentence", "writes a sentence")
+    + phrases(
+        _I.ICE_WRITING,
+        "writing",
+        "write a sentence",
+        "writes a sentence",
+        "write a standard sentence",
+        "writes a standard sentence",
+    )
     + phrases(
         _I.ICE_ATTENTION,
         "attention",
@@ -45,18 +53,22 @@ ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
     )
 )
 
-#: Names of the CAPD items inside a CAPD Observation (components), Traube et al. 2014.
+#: Names of the CAPD items, Traube et al. 2014: the components of a CAPD Observation, and after
+#: "CAPD" the item rows of their own (``neurologic_scores.CAPD_ITEM``). "aware", "communicates"
+#: and "respond" alone were words of the item rows before they were built from this list.
 CAPD_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
-    phrases(_I.CAPD_EYE_CONTACT, "eye contact", "makes eye contact")
+    phrases(_I.CAPD_EYE_CONTACT, "eye contact", "makes eye contact", "make eye contact")
     + phrases(_I.CAPD_PURPOSEFUL_ACTIONS, "purposeful", "purposeful actions")
     + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of surroundings", "aware of his surroundings")
-    + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of her surroundings", "awareness")
+    + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of her surroundings", "awareness", "aware")
     + phrases(
         _I.CAPD_COMMUNICATES_NEEDS,
         "communicates needs",
         "communicate needs",
         "communicates needs and wants",
         "needs and wants",
+        "communicates",
+        "communicate",
     )
     + phrases(_I.CAPD_RESTLESS, "restless")
     + phrases(_I.CAPD_INCONSOLABLE, "inconsolable")
@@ -68,6 +80,8 @@ CAPD_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
         "takes a long time to respond",
         "response to interactions",
         "slow response",
+        "response time",
+        "respond",
     )
 )
 

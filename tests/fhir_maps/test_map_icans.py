@@ -18,6 +18,7 @@ from crs_grading.inputs import (
     EncephalopathyTool,
     GradingInputs,
     NeurologicSign,
+    ScreenItem,
 )
 from fhir_maps import MappingOptions, map_patient_record
 from fhir_maps.neurology import NOTE_CAPD_NOT_DONE, NOTE_ICE_NOT_DONE
@@ -194,6 +195,122 @@ def test_ice_items_charted_as_rows_of_their_own_make_one_screen():
     ]
     screens = mapped(*rows).encephalopathy_screens
     assert [(s.time.hour, len(s.items)) for s in screens] == [(10, 3), (14, 1)]
+
+
+ITEM_ROW_RULE = "SPEC 2.9 (review finding): "
+Item = EncephalopathyItem
+
+#: Item rows as EHRs name them, in ASTCT 2019's and Traube's wording, with every separator:
+#: (row name, the item it is).
+ITEM_ROWS = [
+    ("ICE - Follows commands", Item.ICE_COMMANDS),
+    ("ICE - Name 3 objects", Item.ICE_NAMING),
+    ("ICE - Count backwards from 100 by 10", Item.ICE_ATTENTION),
+    ("ICE - Write a standard sentence", Item.ICE_WRITING),
+    ("ICE: Orientation to year", Item.ICE_ORIENTATION),
+    ("ICE \u2013 Naming", Item.ICE_NAMING),
+    ("ICE\u2014Attention", Item.ICE_ATTENTION),
+    ("ICE Score: Writing", Item.ICE_WRITING),
+    ("ICE item - name three objects", Item.ICE_NAMING),
+    ("ICE - Following Commands", Item.ICE_COMMANDS),
+    ("CAPD - Eye contact", Item.CAPD_EYE_CONTACT),
+    ("CAPD: Aware of surroundings", Item.CAPD_AWARE_OF_SURROUNDINGS),
+    ("CAPD \u2013 Communicates needs and wants", Item.CAPD_COMMUNICATES_NEEDS),
+    ("CAPD Score - Purposeful actions", Item.CAPD_PURPOSEFUL_ACTIONS),
+    ("CAPD: Response time", Item.CAPD_SLOW_RESPONSE),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "item"),
+    [
+        pytest.param(n, i, id=f"{ITEM_ROW_RULE}'{n}' is the {i.value} item row")
+        for n, i in ITEM_ROWS
+    ],
+)
+def test_item_rows_are_read_by_the_item_phrases_after_the_tool_and_any_separator(name, item):
+    """One list of item words (the components' ``ICE_ITEM_NAMES``, ``CAPD_ITEM_NAMES``) after the
+    tool's name and a space, hyphen, colon, en dash or em dash. Rows in ASTCT 2019's wording
+    were dropped silently, so the ICE summed from the rest came out too high."""
+    screen = only(mapped(obs(name, valueInteger=1)).encephalopathy_screens)
+    assert (screen.tool, screen.total) == (item.tool, None)
+    assert screen.items == (ScreenItem(item, 1.0),)
+
+
+@pytest.mark.parametrize(
+    ("name", "tool"),
+    [
+        pytest.param(n, t, id=f"{ITEM_ROW_RULE}the total row '{n}' is never an item")
+        for n, t in [
+            ("ICE score", EncephalopathyTool.ICE),
+            ("ICE total", EncephalopathyTool.ICE),
+            ("ICE Total Score", EncephalopathyTool.ICE),
+            ("Immune Effector Cell-Associated Encephalopathy (ICE) Score", EncephalopathyTool.ICE),
+            ("CAPD", EncephalopathyTool.CAPD),
+            ("CAPD Score", EncephalopathyTool.CAPD),
+            ("CAPD total", EncephalopathyTool.CAPD),
+        ]
+    ],
+)
+def test_a_total_row_is_never_read_as_an_item(name, tool):
+    screen = only(mapped(obs(name, valueInteger=1)).encephalopathy_screens)
+    assert (screen.tool, screen.total, screen.items) == (tool, 1.0, ())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, id=f"{ITEM_ROW_RULE}'{n}' names an item: no total, no item")
+        for n in ("ICE Score (follows commands)", "ICE score/orientation", "CAPD total (aware)")
+    ],
+)
+def test_a_total_name_beside_an_item_phrase_is_not_read_as_a_total(name):
+    """Every item phrase is a veto word of the totals: a row that names an item is never read
+    as the total, even when the item row's form does not fit it."""
+    assert mapped(obs(name, valueInteger=1)).encephalopathy_screens == ()
+
+
+ICE_IN_ASTCT_WORDS = [
+    ("ICE - Follows commands", 1),
+    ("ICE - Name 3 objects", 0),
+    ("ICE - Count backwards from 100 by 10", 0),
+    ("ICE - Write a standard sentence", 0),
+    ("ICE: Orientation to year", 1),
+]
+ICE_OF_TWO_NAMED_TWO_WAYS = [
+    ("ICE - Orientation", 0),
+    ("ICE - Naming", 0),
+    ("ICE - Follows commands", 1),
+    ("ICE - Write a standard sentence", 1),
+    ("ICE - Count backwards from 100 by 10", 0),
+]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param(
+            ICE_IN_ASTCT_WORDS,
+            id=f"{ITEM_ROW_RULE}five item rows in ASTCT 2019's words sum to ICE 2: ICANS 3",
+        ),
+        pytest.param(
+            ICE_OF_TWO_NAMED_TWO_WAYS,
+            id=f"{ITEM_ROW_RULE}five item rows, three in ASTCT 2019's words, sum to ICE 2, "
+            "not 'at most 3': ICANS 3, not 2",
+        ),
+    ],
+)
+def test_ice_item_rows_in_astct_words_sum_to_the_true_total_end_to_end(rows):
+    """Review finding, end to end: the rows not read were counted as earned, so five rows of
+    a true ICE 2 read "2 of 5 items charted: at most 3" (ICANS 2). Every row is read: ICE 2,
+    ICANS 3, and no gap about missing items."""
+    charted = [obs(name, valueInteger=points) for name, points in rows]
+    assessment = assess(mapped(cart(), *charted), AS_OF)
+    (driver,) = assessment.icans.current.drivers
+    assert (driver.criterion, driver.grade) == (Criterion.ICANS_ICE_SCORE, 3)
+    assert driver.text == "ICE score 2/10 (sum of its 5 items)"
+    assert assessment.icans.grade == 3
+    assert not any("some missing" in gap for gap in assessment.data_gaps)
 
 
 def test_a_total_row_wins_over_item_rows_of_the_same_time():
