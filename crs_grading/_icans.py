@@ -167,7 +167,10 @@ def _screen_finding(screen: EncephalopathyScreen, ctx: Context, gaps: Gaps) -> F
         return None
     if screen.unable_to_perform:
         unable = icans.UNABLE_ROWS[tool]
-        text = f"{name} not possible: patient unarousable"
+        charted = "not possible"
+        if screen.total is not None:  # an ICE of 0 with words beside it: what was charted
+            charted = f"{format_number(screen.total)}/{format_number(icans.TOTAL_RANGE[tool][1])}"
+        text = f"{name} {charted}: patient unarousable"
         return Finding(criterion, unable.grade, screen.time, screen.time, (screen.reference,), text)
     total = _total(screen)
     if total is None:

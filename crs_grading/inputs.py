@@ -523,8 +523,9 @@ class EncephalopathyScreen:
 
     ``total`` is the charted total (``None`` when only items were charted: the grader sums them,
     SPEC 2.9). ``unable_to_perform`` is true when the screen was charted as not done because the
-    patient could not be roused to do it (ASTCT 2019: grade 4); a screen not done for another
-    reason never becomes an input.
+    patient could not be roused to do it (ASTCT 2019: grade 4), or as an ICE of 0 with words
+    beside it saying the patient was unarousable (SPEC 2.9 G4; the total is kept); a screen not
+    done for another reason never becomes an input.
     """
 
     tool: EncephalopathyTool

@@ -43,6 +43,7 @@ from .valuesets.icans import (
     SIGN_NAMES,
     SNOMED_ANSWERS,
     SNOMED_SIGNS,
+    UNAROUSABLE_BESIDE_A_SCORE,
     ScreenNotDone,
     icd10_sign,
 )
@@ -215,7 +216,14 @@ def map_screen(
         low, high = _RANGES[tool]
         if not low <= total <= high:
             raise ElementError(f"{prefix}value", f"is outside the {name} range {low:g}-{high:g}")
-        context.encephalopathy_screens.append(EncephalopathyScreen(tool, time, reference, total))
+        unarousable = (
+            tool is EncephalopathyTool.ICE
+            and total == 0
+            and _unarousable_beside(context, holder, prefix, reference)
+        )
+        context.encephalopathy_screens.append(
+            EncephalopathyScreen(tool, time, reference, total, unable_to_perform=unarousable)
+        )
         return
     items = _items(context, holder, tool, reference) if not prefix else ()
     if items:
@@ -232,6 +240,31 @@ def map_screen(
         )
     else:
         context.notes.append(_NOT_DONE_NOTES[tool])
+
+
+def _unarousable_beside(context: MappingContext, holder: JSON, prefix: str, reference: str) -> bool:
+    """Whether the words beside a charted ICE of 0 say the patient was unarousable (SPEC 2.9 G4:
+    "0 because the patient is unarousable"): ``note[].text``, the ``interpretation`` texts, and
+    the value words of its components (``valueString``, ``valueCodeableConcept``,
+    ``dataAbsentReason``). Never asked of a total above 0. An unreadable element loses only
+    itself (reported)."""
+    texts: list[str] = []
+    notes = holder.get("note")
+    for note in notes if isinstance(notes, list) else ():
+        if isinstance(note, dict) and isinstance(note.get("text"), str):
+            texts.append(note["text"])
+    for element in ("interpretation", "component"):
+        found = holder.get(element)
+        for index, part in enumerate(found if isinstance(found, list) else ()):
+            where = f"{prefix}{element}[{index}]"
+            try:
+                if element == "interpretation":
+                    texts.extend(concept_texts(part, where))
+                elif isinstance(part, dict):
+                    texts.extend(_value_texts(part, f"{where}."))
+            except ElementError as error:
+                context.skip_element(reference, error)
+    return True in UNAROUSABLE_BESIDE_A_SCORE.find_in(texts)
 
 
 def _not_done_reason(texts: list[str]) -> ScreenNotDone | None:

@@ -110,22 +110,26 @@ class ScreenNotDone(Enum):
     NOT_DONE = "not done"
 
 
+#: Words that say the patient could not be roused (ASTCT 2019 ICE grade 4: "unarousable and
+#: unable to perform ICE"): the ``UNAROUSABLE`` reason of a screen with no score, and the words
+#: beside an ICE of 0 (``UNAROUSABLE_BESIDE_A_SCORE``).
+UNAROUSABLE_WORDS = (
+    "unarousable",
+    "not arousable",
+    "unable to arouse",
+    "cannot be aroused",
+    "unresponsive",
+    "obtunded",
+    "comatose",
+    "coma",
+    "stupor",
+    "stuporous",
+)
+
 #: The words of each reason a screen has no score, in ``valueString``, ``valueCodeableConcept``
 #: or ``dataAbsentReason``.
 SCREEN_NOT_DONE_WORDS: NameMatcher[ScreenNotDone] = NameMatcher(
-    phrases(
-        ScreenNotDone.UNAROUSABLE,
-        "unarousable",
-        "not arousable",
-        "unable to arouse",
-        "cannot be aroused",
-        "unresponsive",
-        "obtunded",
-        "comatose",
-        "coma",
-        "stupor",
-        "stuporous",
-    )
+    phrases(ScreenNotDone.UNAROUSABLE, *UNAROUSABLE_WORDS)
     + phrases(
         ScreenNotDone.NOT_ATTEMPTED,
         "off unit",
@@ -157,6 +161,25 @@ SCREEN_NOT_DONE_WORDS: NameMatcher[ScreenNotDone] = NameMatcher(
         "could not be performed",
     )
     + phrases(ScreenNotDone.NOT_DONE, "not done", "not performed")
+)
+
+#: Words that, written just before an ``UNAROUSABLE_WORDS`` word, say the opposite ("not
+#: obtunded", "no longer unresponsive").
+_NOT_NOW = ("no", "not", "never", "without", "no longer", "not in", "not in a")
+
+#: ``UNAROUSABLE_WORDS`` in the free text beside an ICE charted as 0 (its notes, its
+#: interpretation, the words of its components): true where the patient was unarousable (SPEC
+#: 2.9 G4: "0 because the patient is unarousable"; review finding: such an ICE graded 3). Free
+#: text says more than a value does, so a word negated just before it ("not obtunded", "no
+#: longer unresponsive") is false, as is the "coma" of the Glasgow Coma Scale. A negation
+#: further back does not reach the word ("Could not do ICE: patient obtunded" is true).
+UNAROUSABLE_BESIDE_A_SCORE: NameMatcher[bool] = NameMatcher(
+    phrases(True, *UNAROUSABLE_WORDS)
+    + phrases(
+        False,
+        *(f"{no} {word}" for no in _NOT_NOW for word in UNAROUSABLE_WORDS if " " not in word),
+    )
+    + phrases(False, "Glasgow coma scale", "Glasgow coma score", "coma scale", "coma score")
 )
 
 # -- RASS (Sessler et al. 2002) -------------------------------------------------------------------

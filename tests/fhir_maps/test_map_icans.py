@@ -468,6 +468,99 @@ def test_a_capd_not_done_off_the_unit_is_not_icans_grade_4_for_an_8_year_old():
     assert "no ICE or consciousness assessment in the last 24 h" in assessment.data_gaps
 
 
+ZERO_RULE = "SPEC 2.9 G4 (review finding): "
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+#: An ICE of 0 and the words charted beside it: (extra elements, unarousable, the rule).
+ICE_ZERO_WORDS = [
+    ({"note": [{"text": "patient unarousable"}]}, True, "a note 'patient unarousable'"),
+    (
+        {"note": [{"text": "Reassessed at 10:00"}, {"text": "Could not do ICE: obtunded"}]},
+        True,
+        "a second note 'obtunded'",
+    ),
+    ({"interpretation": [concept("Patient unarousable")]}, True, "an interpretation text"),
+    (
+        {"interpretation": [concept("", (INTERPRETATION, "A", "Abnormal - unresponsive"))]},
+        True,
+        "an interpretation display 'unresponsive'",
+    ),
+    (
+        {"component": [{"code": concept("Reason"), "valueString": "Comatose"}]},
+        True,
+        "a component's valueString 'Comatose'",
+    ),
+    (
+        {"component": [{"code": concept("Comment"), "valueCodeableConcept": concept("Stupor")}]},
+        True,
+        "a component's choice 'Stupor'",
+    ),
+    ({"note": [{"text": "Awake, global aphasia"}]}, False, "awake with aphasia is ICE 0, grade 3"),
+    ({"note": [{"text": "Not obtunded; global aphasia"}]}, False, "'not obtunded' is negated"),
+    ({"note": [{"text": "Glasgow Coma Scale 14"}]}, False, "the Glasgow Coma Scale is no coma"),
+    ({}, False, "no words beside it"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "unarousable"),
+    [pytest.param(e, u, id=f"{ZERO_RULE}ICE 0 with {why}") for e, u, why in ICE_ZERO_WORDS],
+)
+def test_an_ice_of_0_with_words_saying_unarousable_is_unable_to_perform(extra, unarousable):
+    """SPEC 2.9 G4: ICE "0 because the patient is unarousable". An ICE of 0 whose note,
+    interpretation or component words say so was graded 3 (only value[x] was read)."""
+    screen = only(mapped(obs("ICE Score", valueInteger=0, **extra)).encephalopathy_screens)
+    assert (screen.total, screen.unable_to_perform) == (0.0, unarousable)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("ICE Score", 1, id=f"{ZERO_RULE}an ICE of 1 is never read as unarousable"),
+        pytest.param("ICE Score", 7, id=f"{ZERO_RULE}an ICE of 7 is never read as unarousable"),
+        pytest.param("CAPD", 0, id="SPEC 2.9: a CAPD of 0 (no delirium) is never unarousable"),
+    ],
+)
+def test_the_words_are_read_only_beside_an_ice_of_0(name, value):
+    screen = only(
+        mapped(
+            obs(name, valueInteger=value, note=[{"text": "patient unarousable"}])
+        ).encephalopathy_screens
+    )
+    assert (screen.total, screen.unable_to_perform) == (float(value), False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "grade", "text"),
+    [
+        pytest.param(
+            {"note": [{"text": "patient unarousable"}]},
+            4,
+            "ICE score 0/10: patient unarousable",
+            id=f"{ZERO_RULE}ICE 0 with a note 'patient unarousable' and no RASS is ICANS 4",
+        ),
+        pytest.param(
+            {"interpretation": [concept("patient unarousable")]},
+            4,
+            "ICE score 0/10: patient unarousable",
+            id=f"{ZERO_RULE}ICE 0 with the interpretation 'patient unarousable' is ICANS 4",
+        ),
+        pytest.param(
+            {"note": [{"text": "awake, global aphasia"}]},
+            3,
+            "ICE score 0/10",
+            id="SPEC 2.9: ICE 0 in an awake patient with global aphasia stays ICANS 3",
+        ),
+    ],
+)
+def test_an_ice_of_0_because_unarousable_end_to_end(extra, grade, text):
+    ice = obs("ICE Score", valueInteger=0, **extra)
+    assessment = assess(mapped(cart(), ice), AS_OF)
+    (driver,) = assessment.icans.current.drivers
+    assert (assessment.icans.grade, driver.grade, driver.text) == (grade, grade, text)
+    assert driver.evidence == (f"Observation/{ice['id']}",)
+
+
 @pytest.mark.parametrize(
     "name",
     ["ICE Score Goal", "ICE Score Due", "Seizure precautions", "Goal RASS", "CAM-ICU RASS LOC"],
