@@ -170,7 +170,8 @@ def _screen_finding(screen: EncephalopathyScreen, ctx: Context, gaps: Gaps) -> F
         charted = "not possible"
         if screen.total is not None:  # an ICE of 0 with words beside it: what was charted
             charted = f"{format_number(screen.total)}/{format_number(icans.TOTAL_RANGE[tool][1])}"
-        text = f"{name} {charted}: patient unarousable"
+        because = screen.unable_because or unable.because  # what was charted (review finding)
+        text = f"{name} {charted}: {because}"
         return Finding(criterion, unable.grade, screen.time, screen.time, (screen.reference,), text)
     total = _total(screen)
     if total is None:

@@ -517,6 +517,14 @@ class ScreenItem:
     points: float
 
 
+class ScreenUnable(enum.StrEnum):
+    """Why a screen could not be done, in the words charted and shown (SPEC 2.9 grade 4: ICE "0
+    because the patient is unarousable", CAPD "unable to perform")."""
+
+    UNAROUSABLE = "patient unarousable"
+    UNABLE = "unable to perform"  # CAPD only: the child could not do it, roused or not
+
+
 @dataclass(frozen=True, slots=True)
 class EncephalopathyScreen:
     """An ICE or CAPD screen at one time: its total, or its items, or "could not be done".
@@ -525,7 +533,8 @@ class EncephalopathyScreen:
     SPEC 2.9). ``unable_to_perform`` is true when the screen was charted as not done because the
     patient could not be roused to do it (ASTCT 2019: grade 4), or as an ICE of 0 with words
     beside it saying the patient was unarousable (SPEC 2.9 G4; the total is kept); a screen not
-    done for another reason never becomes an input.
+    done for another reason never becomes an input. ``unable_because`` says why, as charted
+    (``None``: the tool's grade 4 words, ICE unarousable, CAPD unable to perform).
     """
 
     tool: EncephalopathyTool
@@ -534,6 +543,7 @@ class EncephalopathyScreen:
     total: float | None = None
     items: tuple[ScreenItem, ...] = ()
     unable_to_perform: bool = False
+    unable_because: ScreenUnable | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from crs_grading.inputs import (
     NeurologicSign,
     NeurologicSignFinding,
     ScreenItem,
+    ScreenUnable,
 )
 
 from ._context import MappingContext
@@ -91,11 +92,14 @@ NOTE_CAPD_NOT_DONE = (
 )
 
 #: The reasons a screen charted without a score is "unable to perform", grade 4 (SPEC 2.9: ICE
-#: "0 because the patient is unarousable", CAPD "unable to perform"); any other reason gives no
-#: score and the tool's note.
-_GRADE_4_REASONS = {
-    EncephalopathyTool.ICE: frozenset({ScreenNotDone.UNAROUSABLE}),
-    EncephalopathyTool.CAPD: frozenset({ScreenNotDone.UNAROUSABLE, ScreenNotDone.UNABLE}),
+#: "0 because the patient is unarousable", CAPD "unable to perform"), and how the card says each;
+#: any other reason gives no score and the tool's note.
+_GRADE_4_REASONS: dict[EncephalopathyTool, dict[ScreenNotDone, ScreenUnable]] = {
+    EncephalopathyTool.ICE: {ScreenNotDone.UNAROUSABLE: ScreenUnable.UNAROUSABLE},
+    EncephalopathyTool.CAPD: {
+        ScreenNotDone.UNAROUSABLE: ScreenUnable.UNAROUSABLE,
+        ScreenNotDone.UNABLE: ScreenUnable.UNABLE,
+    },
 }
 _NOT_DONE_NOTES = {
     EncephalopathyTool.ICE: NOTE_ICE_NOT_DONE,
@@ -222,7 +226,14 @@ def map_screen(
             and _unarousable_beside(context, holder, prefix, reference)
         )
         context.encephalopathy_screens.append(
-            EncephalopathyScreen(tool, time, reference, total, unable_to_perform=unarousable)
+            EncephalopathyScreen(
+                tool,
+                time,
+                reference,
+                total,
+                unable_to_perform=unarousable,
+                unable_because=ScreenUnable.UNAROUSABLE if unarousable else None,
+            )
         )
         return
     items = _items(context, holder, tool, reference) if not prefix else ()
@@ -234,9 +245,12 @@ def map_screen(
     reason = _not_done_reason(_value_texts(holder, prefix))
     if reason is None:
         raise ElementError(f"{prefix}value[x]", f"holds no {name} total, items or reason")
-    if reason in _GRADE_4_REASONS[tool]:
+    because = _GRADE_4_REASONS[tool].get(reason)
+    if because is not None:
         context.encephalopathy_screens.append(
-            EncephalopathyScreen(tool, time, reference, unable_to_perform=True)
+            EncephalopathyScreen(
+                tool, time, reference, unable_to_perform=True, unable_because=because
+            )
         )
     else:
         context.notes.append(_NOT_DONE_NOTES[tool])

@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crs_grading.criteria import Criterion
-from crs_grading.inputs import EncephalopathyItem, EncephalopathyTool, NeurologicSign
+from crs_grading.inputs import (
+    EncephalopathyItem,
+    EncephalopathyTool,
+    NeurologicSign,
+    ScreenUnable,
+)
 from crs_grading.tables.common import Comparison
 
 _C = Criterion
@@ -86,10 +91,13 @@ SCREEN_ROWS: tuple[ScreenRow, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class UnableRow:
-    """The screen could not be done because the patient could not be roused."""
+    """The screen could not be done: ICE because the patient could not be roused, CAPD because
+    the child could not do it. ``because`` is what the card says when the chart gave no reason
+    of its own (``EncephalopathyScreen.unable_because``)."""
 
     tool: EncephalopathyTool
     grade: int
+    because: ScreenUnable
     source: str
 
 
@@ -97,10 +105,14 @@ UNABLE_ROWS: dict[EncephalopathyTool, UnableRow] = {
     EncephalopathyTool.ICE: UnableRow(
         EncephalopathyTool.ICE,
         4,
+        ScreenUnable.UNAROUSABLE,
         f"{ASTCT} grade 4: ICE 0 because the patient is unarousable and unable to perform ICE",
     ),
     EncephalopathyTool.CAPD: UnableRow(
-        EncephalopathyTool.CAPD, 4, f"{ASTCT_CHILDREN} grade 4: unable to perform CAPD"
+        EncephalopathyTool.CAPD,
+        4,
+        ScreenUnable.UNABLE,
+        f"{ASTCT_CHILDREN} grade 4: unable to perform CAPD",
     ),
 }
 

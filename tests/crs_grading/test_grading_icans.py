@@ -11,6 +11,7 @@ from crs_grading.inputs import (
     EncephalopathyItem,
     NeurologicSign,
     NeuroScoreKind,
+    ScreenUnable,
     Vasopressor,
 )
 from crs_grading.tables import icans
@@ -208,16 +209,36 @@ def test_capd_rows_in_a_child(make_chart, total, rass, grade):
         assert found is None
 
 
-def test_unable_to_perform_capd_is_grade_4(make_chart):
-    """ASTCT 2019 ICANS for children < 12 grade 4: unable to perform CAPD (SPEC 2.9)."""
+@pytest.mark.parametrize(
+    ("because", "text"),
+    [
+        pytest.param(
+            ScreenUnable.UNABLE,
+            "CAPD not possible: unable to perform",
+            id=f"{ASTCT_CHILDREN} grade 4 (review finding): a CAPD charted 'unable to perform' "
+            "says so, not 'patient unarousable'",
+        ),
+        pytest.param(
+            ScreenUnable.UNAROUSABLE,
+            "CAPD not possible: patient unarousable",
+            id=f"{ASTCT_CHILDREN} grade 4: a CAPD not possible because unarousable says so",
+        ),
+        pytest.param(
+            None,
+            "CAPD not possible: unable to perform",
+            id=f"{ASTCT_CHILDREN} grade 4 (review finding): no reason given reads as the row's "
+            "'unable to perform'",
+        ),
+    ],
+)
+def test_unable_to_perform_capd_is_grade_4_and_says_what_was_charted(make_chart, because, text):
+    """ASTCT 2019 ICANS for children < 12 grade 4: unable to perform CAPD (SPEC 2.9). Every
+    CAPD not possible read "patient unarousable", a child who could not do it included."""
     chart = make_chart(age=8)
-    chart.capd(chart.t(DAY), unable=True)
+    chart.capd(chart.t(DAY), unable=True, because=because)
     assessment = _assess(chart)
     assert assessment.icans.grade == 4
-    assert (
-        _driver(assessment, Criterion.ICANS_CAPD_SCORE).text
-        == "CAPD not possible: patient unarousable"
-    )
+    assert _driver(assessment, Criterion.ICANS_CAPD_SCORE).text == text
 
 
 def test_capd_items_are_summed(make_chart):

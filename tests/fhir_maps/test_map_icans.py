@@ -562,6 +562,40 @@ def test_an_ice_of_0_because_unarousable_end_to_end(extra, grade, text):
 
 
 @pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(
+            "Not done: unable to perform",
+            "CAPD not possible: unable to perform",
+            id="SPEC 2.9 (review finding): a CAPD 'unable to perform' is ICANS 4 and says "
+            "'unable to perform', not 'patient unarousable'",
+        ),
+        pytest.param(
+            "Unable to complete",
+            "CAPD not possible: unable to perform",
+            id="SPEC 2.9 (review finding): a CAPD 'unable to complete' says 'unable to perform'",
+        ),
+        pytest.param(
+            "Not done - unarousable",
+            "CAPD not possible: patient unarousable",
+            id="SPEC 2.9: a CAPD not done because the child is unarousable says so",
+        ),
+    ],
+)
+def test_a_capd_not_possible_says_what_was_charted_end_to_end(value, text):
+    capd = obs("CAPD", valueString=value)
+    assessment = assess(mapped(cart(), capd, birth=CHILD), AS_OF)
+    (driver,) = assessment.icans.current.drivers
+    assert (assessment.icans.grade, driver.criterion, driver.text) == (
+        4,
+        Criterion.ICANS_CAPD_SCORE,
+        text,
+    )
+    (finding,) = assessment.neurologic_findings
+    assert finding.text == f"ICANS grade 4 ({text})"
+
+
+@pytest.mark.parametrize(
     "name",
     ["ICE Score Goal", "ICE Score Due", "Seizure precautions", "Goal RASS", "CAM-ICU RASS LOC"],
 )
