@@ -1,19 +1,28 @@
 """ICANS by ASTCT 2019 as findings, and the ICANS assessment (SPEC 2.9).
 
-Every screen, RASS reading and neurologic sign since day 0 is graded once as a point-in-time
-*finding* (the same ``Finding`` as CRS, so drivers read the same way); the current grade is the
-worst finding of the last 24 h, the peak the worst of any 24 h since day 0, the daily grades the
-worst of each post-infusion day. ICANS never changes the CRS grade.
+Every screen, RASS reading and neurologic sign since day 0 is graded once as a *finding* (the
+same ``Finding`` as CRS, so drivers read the same way): a point in time, except a sign that is a
+state charted as a Condition, which lasts while the Condition is active. The current grade is
+the worst finding of the last 24 h, the peak the worst of any 24 h since day 0, the daily grades
+the worst of each post-infusion day. ICANS never changes the CRS grade.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from crs_grading import wording
-from crs_grading._model import Context, Finding, Gaps, Window, drivers, format_number
+from crs_grading._model import (
+    Context,
+    Finding,
+    Gaps,
+    Window,
+    condition_interval,
+    drivers,
+    format_number,
+)
 from crs_grading.assessment import IcansAssessment, IcansGrade, NeurologicFinding
 from crs_grading.criteria import Criterion, NeurologicKind
 from crs_grading.inputs import (
@@ -158,7 +167,11 @@ def _screen_finding(screen: EncephalopathyScreen, ctx: Context, gaps: Gaps) -> F
         return None
     if screen.unable_to_perform:
         unable = icans.UNABLE_ROWS[tool]
-        text = f"{name} not possible: patient unarousable"
+        charted = "not possible"
+        if screen.total is not None:  # an ICE of 0 with words beside it: what was charted
+            charted = f"{format_number(screen.total)}/{format_number(icans.TOTAL_RANGE[tool][1])}"
+        because = screen.unable_because or unable.because  # what was charted (review finding)
+        text = f"{name} {charted}: {because}"
         return Finding(criterion, unable.grade, screen.time, screen.time, (screen.reference,), text)
     total = _total(screen)
     if total is None:
@@ -213,18 +226,27 @@ def _consciousness_finding(reading: ConsciousnessReading) -> Finding | None:
 # -- Seizures, motor findings, raised intracranial pressure ---------------------------------------
 
 
-def _sign_finding(sign: NeurologicSignFinding) -> Finding | None:
+def _sign_finding(sign: NeurologicSignFinding, as_of: datetime) -> Finding | None:
+    """The sign from its onset (else its recorded time). An event counts at that time; a state
+    lasts as its Condition does (SPEC 2.5's ``condition_interval``: to its abatement, or to
+    ``as_of`` while active), and at that time only when the Condition is resolved without an
+    abatement, or is an Observation."""
     when = sign.onset if sign.onset is not None else sign.recorded
     if when is None:
         return None
     row = icans.SIGN_ROWS[sign.sign]
+    end = when
+    if row.state:
+        course = condition_interval(replace(sign, onset=when), as_of)
+        if course is not None:
+            end = course.end
     text = row.words
     if sign.sign is NeurologicSign.CEREBRAL_EDEMA:
         text = "cerebral edema, extent not charted: counted as focal"
     charted = " ".join(sign.name.split())
     if charted and charted.lower() not in text.lower():
         text += f" ({charted})"  # the words as charted, unless they say nothing more
-    return Finding(row.criterion, row.grade, when, when, (sign.reference,), text)
+    return Finding(row.criterion, row.grade, when, end, (sign.reference,), text)
 
 
 # -- The assessment -------------------------------------------------------------------------------
@@ -243,6 +265,15 @@ def _grade(findings: Sequence[Finding], window: Window) -> IcansGrade:
     hits = [f for f in findings if f.overlaps(window)]
     grade = max((f.grade for f in hits), default=0)
     return IcansGrade(grade, drivers(hits), window.start, window.end)
+
+
+def _days_of(finding: Finding, ctx: Context, days: int) -> range:
+    """The post-infusion days a finding covers, within the ``days`` graded; an interval ending
+    at midnight does not reach the next day (as the CRS daily grades read it)."""
+    last = finding.end
+    if finding.end > finding.start:
+        last -= timedelta(microseconds=1)
+    return range(max(ctx.day(finding.start), 0), min(ctx.day(last), days - 1) + 1)
 
 
 def assess_icans(
@@ -271,7 +302,7 @@ def assess_icans(
                 findings.append(found)
     undated = 0
     for sign in signs:
-        found = _sign_finding(sign)
+        found = _sign_finding(sign, ctx.as_of)
         if found is None:
             undated += 1
         elif span.contains(found.start):
@@ -300,10 +331,10 @@ def assess_icans(
         if r.sedated and r.rass in _RASS_ROW and current_window.contains(r.time)
     )
     daily = [0] * days
-    for finding in findings:
-        day = ctx.day(finding.start) if ctx.day0 is not None else -1
-        if 0 <= day < days:
-            daily[day] = max(daily[day], finding.grade)
+    if ctx.day0 is not None:
+        for finding in findings:
+            for day in _days_of(finding, ctx, days):
+                daily[day] = max(daily[day], finding.grade)
     neurologic = None
     if current.grade >= 1:
         evidence = tuple(dict.fromkeys(ref for d in current.drivers for ref in d.evidence))

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from crs_grading.assessment import Driver
 from crs_grading.criteria import Criterion
-from crs_grading.inputs import ConditionFinding, LabResult, LabTest, Measurement
+from crs_grading.inputs import LabResult, LabTest, Measurement
 from crs_grading.options import GradingOptions
 from crs_grading.wording import duration as format_duration
 from crs_grading.wording import number as format_number
@@ -117,7 +118,21 @@ class Gaps:
         )
 
 
-def condition_interval(condition: ConditionFinding, as_of: datetime) -> Window | None:
+class ConditionCourse(Protocol):
+    """What ``condition_interval`` reads of a Condition: a ``ConditionFinding`` (SPEC 2.5), or a
+    ``NeurologicSignFinding`` (SPEC 2.9) dated by its onset."""
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def onset(self) -> datetime | None: ...
+
+    @property
+    def abatement(self) -> datetime | None: ...
+
+
+def condition_interval(condition: ConditionCourse, as_of: datetime) -> Window | None:
     """When a condition was active, or ``None`` when that cannot be said.
 
     An active condition runs from its onset (or the beginning, when unknown) until its abatement

@@ -517,14 +517,24 @@ class ScreenItem:
     points: float
 
 
+class ScreenUnable(enum.StrEnum):
+    """Why a screen could not be done, in the words charted and shown (SPEC 2.9 grade 4: ICE "0
+    because the patient is unarousable", CAPD "unable to perform")."""
+
+    UNAROUSABLE = "patient unarousable"
+    UNABLE = "unable to perform"  # CAPD only: the child could not do it, roused or not
+
+
 @dataclass(frozen=True, slots=True)
 class EncephalopathyScreen:
     """An ICE or CAPD screen at one time: its total, or its items, or "could not be done".
 
     ``total`` is the charted total (``None`` when only items were charted: the grader sums them,
     SPEC 2.9). ``unable_to_perform`` is true when the screen was charted as not done because the
-    patient could not be roused to do it (ASTCT 2019: grade 4); a screen not done for another
-    reason never becomes an input.
+    patient could not be roused to do it (ASTCT 2019: grade 4), or as an ICE of 0 with words
+    beside it saying the patient was unarousable (SPEC 2.9 G4; the total is kept); a screen not
+    done for another reason never becomes an input. ``unable_because`` says why, as charted
+    (``None``: the tool's grade 4 words, ICE unarousable, CAPD unable to perform).
     """
 
     tool: EncephalopathyTool
@@ -533,6 +543,7 @@ class EncephalopathyScreen:
     total: float | None = None
     items: tuple[ScreenItem, ...] = ()
     unable_to_perform: bool = False
+    unable_because: ScreenUnable | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,6 +587,11 @@ class NeurologicSignFinding:
     onset, else its recorded time; a sign with neither is not dated and cannot grade. Refuted
     and entered-in-error resources never become inputs; a resolved Condition still does (a
     seizure that has stopped still happened).
+
+    ``active`` and ``abatement`` are the Condition's, as in ``ConditionFinding`` (``active``:
+    clinicalStatus active, recurrence or relapse, or absent). A sign that is a state (cerebral
+    edema, paresis, papilledema, ...) lasts while its Condition is active, up to its abatement
+    (SPEC 2.9); an Observation is a point in time (``active`` false, no abatement).
     """
 
     sign: NeurologicSign
@@ -583,3 +599,5 @@ class NeurologicSignFinding:
     reference: str
     onset: datetime | None = None
     recorded: datetime | None = None
+    active: bool = False
+    abatement: datetime | None = None

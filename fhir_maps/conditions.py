@@ -158,7 +158,8 @@ def map_condition(
             ConditionFinding(category, name, active, reference, onset, abatement, refuted)
         )
     if signs and not refuted:
-        _signs(context, condition, reference, signs, onset if onset_keys else None)
+        dated = onset if onset_keys else None  # the recordedDate stays apart
+        _signs(context, condition, reference, signs, dated, active, abatement)
 
 
 def _signs(
@@ -167,8 +168,11 @@ def _signs(
     reference: str,
     signs: list[tuple[NeurologicSign, str]],
     onset: datetime | None,
+    active: bool,
+    abatement: datetime | None,
 ) -> None:
-    """ICANS signs of a Condition, dated by onset and recordedDate apart (SPEC 2.9)."""
+    """ICANS signs of a Condition, dated by onset and recordedDate apart, with the Condition's
+    clinical status and abatement, which a state lasts by (SPEC 2.9)."""
     try:
         recorded = context.times.optional(
             condition.get("recordedDate"), "recordedDate", time_matters=False
@@ -178,5 +182,5 @@ def _signs(
         recorded = None
     for sign, name in signs:
         context.neurologic_signs.append(
-            NeurologicSignFinding(sign, name, reference, onset, recorded)
+            NeurologicSignFinding(sign, name, reference, onset, recorded, active, abatement)
         )

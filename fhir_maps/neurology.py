@@ -23,6 +23,7 @@ from crs_grading.inputs import (
     NeurologicSign,
     NeurologicSignFinding,
     ScreenItem,
+    ScreenUnable,
 )
 
 from ._context import MappingContext
@@ -43,6 +44,7 @@ from .valuesets.icans import (
     SIGN_NAMES,
     SNOMED_ANSWERS,
     SNOMED_SIGNS,
+    UNAROUSABLE_BESIDE_A_SCORE,
     ScreenNotDone,
     icd10_sign,
 )
@@ -90,11 +92,14 @@ NOTE_CAPD_NOT_DONE = (
 )
 
 #: The reasons a screen charted without a score is "unable to perform", grade 4 (SPEC 2.9: ICE
-#: "0 because the patient is unarousable", CAPD "unable to perform"); any other reason gives no
-#: score and the tool's note.
-_GRADE_4_REASONS = {
-    EncephalopathyTool.ICE: frozenset({ScreenNotDone.UNAROUSABLE}),
-    EncephalopathyTool.CAPD: frozenset({ScreenNotDone.UNAROUSABLE, ScreenNotDone.UNABLE}),
+#: "0 because the patient is unarousable", CAPD "unable to perform"), and how the card says each;
+#: any other reason gives no score and the tool's note.
+_GRADE_4_REASONS: dict[EncephalopathyTool, dict[ScreenNotDone, ScreenUnable]] = {
+    EncephalopathyTool.ICE: {ScreenNotDone.UNAROUSABLE: ScreenUnable.UNAROUSABLE},
+    EncephalopathyTool.CAPD: {
+        ScreenNotDone.UNAROUSABLE: ScreenUnable.UNAROUSABLE,
+        ScreenNotDone.UNABLE: ScreenUnable.UNABLE,
+    },
 }
 _NOT_DONE_NOTES = {
     EncephalopathyTool.ICE: NOTE_ICE_NOT_DONE,
@@ -215,7 +220,21 @@ def map_screen(
         low, high = _RANGES[tool]
         if not low <= total <= high:
             raise ElementError(f"{prefix}value", f"is outside the {name} range {low:g}-{high:g}")
-        context.encephalopathy_screens.append(EncephalopathyScreen(tool, time, reference, total))
+        unarousable = (
+            tool is EncephalopathyTool.ICE
+            and total == 0
+            and _unarousable_beside(context, holder, prefix, reference)
+        )
+        context.encephalopathy_screens.append(
+            EncephalopathyScreen(
+                tool,
+                time,
+                reference,
+                total,
+                unable_to_perform=unarousable,
+                unable_because=ScreenUnable.UNAROUSABLE if unarousable else None,
+            )
+        )
         return
     items = _items(context, holder, tool, reference) if not prefix else ()
     if items:
@@ -226,12 +245,40 @@ def map_screen(
     reason = _not_done_reason(_value_texts(holder, prefix))
     if reason is None:
         raise ElementError(f"{prefix}value[x]", f"holds no {name} total, items or reason")
-    if reason in _GRADE_4_REASONS[tool]:
+    because = _GRADE_4_REASONS[tool].get(reason)
+    if because is not None:
         context.encephalopathy_screens.append(
-            EncephalopathyScreen(tool, time, reference, unable_to_perform=True)
+            EncephalopathyScreen(
+                tool, time, reference, unable_to_perform=True, unable_because=because
+            )
         )
     else:
         context.notes.append(_NOT_DONE_NOTES[tool])
+
+
+def _unarousable_beside(context: MappingContext, holder: JSON, prefix: str, reference: str) -> bool:
+    """Whether the words beside a charted ICE of 0 say the patient was unarousable (SPEC 2.9 G4:
+    "0 because the patient is unarousable"): ``note[].text``, the ``interpretation`` texts, and
+    the value words of its components (``valueString``, ``valueCodeableConcept``,
+    ``dataAbsentReason``). Never asked of a total above 0. An unreadable element loses only
+    itself (reported)."""
+    texts: list[str] = []
+    notes = holder.get("note")
+    for note in notes if isinstance(notes, list) else ():
+        if isinstance(note, dict) and isinstance(note.get("text"), str):
+            texts.append(note["text"])
+    for element in ("interpretation", "component"):
+        found = holder.get(element)
+        for index, part in enumerate(found if isinstance(found, list) else ()):
+            where = f"{prefix}{element}[{index}]"
+            try:
+                if element == "interpretation":
+                    texts.extend(concept_texts(part, where))
+                elif isinstance(part, dict):
+                    texts.extend(_value_texts(part, f"{where}."))
+            except ElementError as error:
+                context.skip_element(reference, error)
+    return True in UNAROUSABLE_BESIDE_A_SCORE.find_in(texts)
 
 
 def _not_done_reason(texts: list[str]) -> ScreenNotDone | None:

@@ -306,6 +306,11 @@ def _screen_thresholds() -> tuple[ThresholdLine, ...]:
     return tuple(lines)
 
 
+#: A CAPD not possible is grade 4 whether the child was unarousable or unable to do it (SPEC 2.9;
+#: review finding: the card said "unarousable" for a CAPD charted "unable to perform").
+_CAPD_NOT_POSSIBLE = "not possible (unarousable, or unable to perform): not plotted (ICANS grade 4)"
+
+
 def _screen_series(
     inputs: GradingInputs, day0: datetime, visible: Callable[[datetime], bool]
 ) -> tuple[Series, Series]:
@@ -326,8 +331,8 @@ def _screen_series(
             points[total.tool].append(Point(day, 0.0, total.reference))
             if not any("unarousable" in note for note in notes[total.tool]):
                 notes[total.tool].append("0 where the patient was unarousable (ICANS grade 4)")
-        elif not any("unarousable" in note for note in notes[total.tool]):
-            notes[total.tool].append("not possible while unarousable: not plotted (ICANS grade 4)")
+        elif _CAPD_NOT_POSSIBLE not in notes[total.tool]:
+            notes[total.tool].append(_CAPD_NOT_POSSIBLE)
     ice, capd = (
         Series(
             _SCREEN_SERIES[tool][0],

@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crs_grading.criteria import Criterion
-from crs_grading.inputs import EncephalopathyItem, EncephalopathyTool, NeurologicSign
+from crs_grading.inputs import (
+    EncephalopathyItem,
+    EncephalopathyTool,
+    NeurologicSign,
+    ScreenUnable,
+)
 from crs_grading.tables.common import Comparison
 
 _C = Criterion
@@ -86,10 +91,13 @@ SCREEN_ROWS: tuple[ScreenRow, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class UnableRow:
-    """The screen could not be done because the patient could not be roused."""
+    """The screen could not be done: ICE because the patient could not be roused, CAPD because
+    the child could not do it. ``because`` is what the card says when the chart gave no reason
+    of its own (``EncephalopathyScreen.unable_because``)."""
 
     tool: EncephalopathyTool
     grade: int
+    because: ScreenUnable
     source: str
 
 
@@ -97,10 +105,14 @@ UNABLE_ROWS: dict[EncephalopathyTool, UnableRow] = {
     EncephalopathyTool.ICE: UnableRow(
         EncephalopathyTool.ICE,
         4,
+        ScreenUnable.UNAROUSABLE,
         f"{ASTCT} grade 4: ICE 0 because the patient is unarousable and unable to perform ICE",
     ),
     EncephalopathyTool.CAPD: UnableRow(
-        EncephalopathyTool.CAPD, 4, f"{ASTCT_CHILDREN} grade 4: unable to perform CAPD"
+        EncephalopathyTool.CAPD,
+        4,
+        ScreenUnable.UNABLE,
+        f"{ASTCT_CHILDREN} grade 4: unable to perform CAPD",
     ),
 }
 
@@ -176,13 +188,21 @@ RASS_RANGE = (-5, 4)
 
 @dataclass(frozen=True, slots=True)
 class SignRow:
-    """A neurologic sign, its domain's criterion and its ICANS grade."""
+    """A neurologic sign, its domain's criterion and its ICANS grade.
+
+    ``state``: the sign lasts until it resolves (cerebral edema, paresis, posturing, cranial
+    nerve VI palsy, papilledema), so a Condition of it counts in every window while it is active
+    (SPEC 2.9: current ICANS is the worst grade of the last 24 h; review finding: an active
+    diffuse cerebral edema dropped out 24 h after its onset). An event (a seizure, status
+    epilepticus, Cushing's triad) happened at its time and counts there.
+    """
 
     sign: NeurologicSign
     criterion: Criterion
     grade: int
     words: str  # how the sign reads on a card
     source: str
+    state: bool = False
 
 
 SIGN_ROWS: dict[NeurologicSign, SignRow] = {
@@ -210,6 +230,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             4,
             "hemiparesis",
             f"{ASTCT} grade 4: deep focal motor weakness (hemiparesis)",
+            state=True,
         ),
         SignRow(
             NeurologicSign.PARAPARESIS,
@@ -217,6 +238,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             4,
             "paraparesis",
             f"{ASTCT} grade 4: deep focal motor weakness (paraparesis)",
+            state=True,
         ),
         SignRow(
             NeurologicSign.QUADRIPARESIS,
@@ -225,6 +247,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             "quadriparesis",
             f"{ASTCT} grade 4: deep motor weakness (SPEC 2.9 reads all of ICD-10-CM G82.x, "
             "quadriplegia included)",
+            state=True,
         ),
         SignRow(
             NeurologicSign.FOCAL_CEREBRAL_EDEMA,
@@ -232,6 +255,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             3,
             "focal cerebral edema",
             f"{ASTCT} grade 3: focal or local edema on neuroimaging",
+            state=True,
         ),
         SignRow(
             NeurologicSign.CEREBRAL_EDEMA,
@@ -240,6 +264,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             "cerebral edema of unstated extent",
             "SPEC 2.9: cerebral edema whose extent was not charted counts as focal, "
             f"{ASTCT} grade 3 (diffuse would be grade 4)",
+            state=True,
         ),
         SignRow(
             NeurologicSign.DIFFUSE_CEREBRAL_EDEMA,
@@ -247,6 +272,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             4,
             "diffuse cerebral edema",
             f"{ASTCT} grade 4: diffuse cerebral edema on neuroimaging",
+            state=True,
         ),
         SignRow(
             NeurologicSign.POSTURING,
@@ -254,6 +280,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             4,
             "decerebrate or decorticate posturing",
             f"{ASTCT} grade 4: decerebrate or decorticate posturing",
+            state=True,
         ),
         SignRow(
             NeurologicSign.CRANIAL_NERVE_VI_PALSY,
@@ -261,6 +288,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             4,
             "cranial nerve VI palsy",
             f"{ASTCT} grade 4: cranial nerve VI palsy",
+            state=True,
         ),
         SignRow(
             NeurologicSign.PAPILLEDEMA,
@@ -268,6 +296,7 @@ SIGN_ROWS: dict[NeurologicSign, SignRow] = {
             4,
             "papilledema",
             f"{ASTCT} grade 4: papilledema",
+            state=True,
         ),
         SignRow(
             NeurologicSign.CUSHINGS_TRIAD,

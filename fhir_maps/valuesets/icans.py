@@ -21,7 +21,8 @@ S = NeurologicSign
 
 # -- ICE and CAPD items (components of a screen, or rows of their own) ---------------------------
 
-#: Names of the ICE items inside an ICE Observation (components), ASTCT 2019.
+#: Names of the ICE items, ASTCT 2019 (its item wording included): the components of an ICE
+#: Observation, and after "ICE" the item rows of their own (``neurologic_scores.ICE_ITEM``).
 ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
     phrases(
         _I.ICE_ORIENTATION, "orientation", "oriented", "orientation to year month city hospital"
@@ -35,7 +36,14 @@ ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
         "commands",
         "following simple commands",
     )
-    + phrases(_I.ICE_WRITING, "writing", "write a sentence", "writes a sentence")
+    + phrases(
+        _I.ICE_WRITING,
+        "writing",
+        "write a sentence",
+        "writes a sentence",
+        "write a standard sentence",
+        "writes a standard sentence",
+    )
     + phrases(
         _I.ICE_ATTENTION,
         "attention",
@@ -45,18 +53,22 @@ ICE_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
     )
 )
 
-#: Names of the CAPD items inside a CAPD Observation (components), Traube et al. 2014.
+#: Names of the CAPD items, Traube et al. 2014: the components of a CAPD Observation, and after
+#: "CAPD" the item rows of their own (``neurologic_scores.CAPD_ITEM``). "aware", "communicates"
+#: and "respond" alone were words of the item rows before they were built from this list.
 CAPD_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
-    phrases(_I.CAPD_EYE_CONTACT, "eye contact", "makes eye contact")
+    phrases(_I.CAPD_EYE_CONTACT, "eye contact", "makes eye contact", "make eye contact")
     + phrases(_I.CAPD_PURPOSEFUL_ACTIONS, "purposeful", "purposeful actions")
     + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of surroundings", "aware of his surroundings")
-    + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of her surroundings", "awareness")
+    + phrases(_I.CAPD_AWARE_OF_SURROUNDINGS, "aware of her surroundings", "awareness", "aware")
     + phrases(
         _I.CAPD_COMMUNICATES_NEEDS,
         "communicates needs",
         "communicate needs",
         "communicates needs and wants",
         "needs and wants",
+        "communicates",
+        "communicate",
     )
     + phrases(_I.CAPD_RESTLESS, "restless")
     + phrases(_I.CAPD_INCONSOLABLE, "inconsolable")
@@ -68,6 +80,8 @@ CAPD_ITEM_NAMES: NameMatcher[EncephalopathyItem] = NameMatcher(
         "takes a long time to respond",
         "response to interactions",
         "slow response",
+        "response time",
+        "respond",
     )
 )
 
@@ -96,22 +110,26 @@ class ScreenNotDone(Enum):
     NOT_DONE = "not done"
 
 
+#: Words that say the patient could not be roused (ASTCT 2019 ICE grade 4: "unarousable and
+#: unable to perform ICE"): the ``UNAROUSABLE`` reason of a screen with no score, and the words
+#: beside an ICE of 0 (``UNAROUSABLE_BESIDE_A_SCORE``).
+UNAROUSABLE_WORDS = (
+    "unarousable",
+    "not arousable",
+    "unable to arouse",
+    "cannot be aroused",
+    "unresponsive",
+    "obtunded",
+    "comatose",
+    "coma",
+    "stupor",
+    "stuporous",
+)
+
 #: The words of each reason a screen has no score, in ``valueString``, ``valueCodeableConcept``
 #: or ``dataAbsentReason``.
 SCREEN_NOT_DONE_WORDS: NameMatcher[ScreenNotDone] = NameMatcher(
-    phrases(
-        ScreenNotDone.UNAROUSABLE,
-        "unarousable",
-        "not arousable",
-        "unable to arouse",
-        "cannot be aroused",
-        "unresponsive",
-        "obtunded",
-        "comatose",
-        "coma",
-        "stupor",
-        "stuporous",
-    )
+    phrases(ScreenNotDone.UNAROUSABLE, *UNAROUSABLE_WORDS)
     + phrases(
         ScreenNotDone.NOT_ATTEMPTED,
         "off unit",
@@ -143,6 +161,25 @@ SCREEN_NOT_DONE_WORDS: NameMatcher[ScreenNotDone] = NameMatcher(
         "could not be performed",
     )
     + phrases(ScreenNotDone.NOT_DONE, "not done", "not performed")
+)
+
+#: Words that, written just before an ``UNAROUSABLE_WORDS`` word, say the opposite ("not
+#: obtunded", "no longer unresponsive").
+_NOT_NOW = ("no", "not", "never", "without", "no longer", "not in", "not in a")
+
+#: ``UNAROUSABLE_WORDS`` in the free text beside an ICE charted as 0 (its notes, its
+#: interpretation, the words of its components): true where the patient was unarousable (SPEC
+#: 2.9 G4: "0 because the patient is unarousable"; review finding: such an ICE graded 3). Free
+#: text says more than a value does, so a word negated just before it ("not obtunded", "no
+#: longer unresponsive") is false, as is the "coma" of the Glasgow Coma Scale. A negation
+#: further back does not reach the word ("Could not do ICE: patient obtunded" is true).
+UNAROUSABLE_BESIDE_A_SCORE: NameMatcher[bool] = NameMatcher(
+    phrases(True, *UNAROUSABLE_WORDS)
+    + phrases(
+        False,
+        *(f"{no} {word}" for no in _NOT_NOW for word in UNAROUSABLE_WORDS if " " not in word),
+    )
+    + phrases(False, "Glasgow coma scale", "Glasgow coma score", "coma scale", "coma score")
 )
 
 # -- RASS (Sessler et al. 2002) -------------------------------------------------------------------

@@ -13,8 +13,11 @@ the totals.
 
 from __future__ import annotations
 
-from ._family import SPEC, ObservationFamily, ObservationKind, loinc, snomed
-from .icans import SNOMED_SIGNS
+from crs_grading.inputs import EncephalopathyItem
+
+from .._names import NameMatcher
+from ._family import SPEC, ItemRows, ObservationFamily, ObservationKind, loinc, snomed
+from .icans import CAPD_ITEM_NAMES, ICE_ITEM_NAMES, SNOMED_SIGNS
 
 _EPIC_IG = "HL7 CPG-on-EBMonFHIR (sct-us), OMOP concept 36684829"
 _OBSERVABLE = "public OMOP vocabulary notes (RASS score observable); one source"
@@ -29,18 +32,18 @@ GCS = ObservationFamily(
 
 #: Words that make an ICE or CAPD name an item, a goal or a plan, not the total.
 _NOT_A_TOTAL = ("goal", "target", "item", "subscore", "sub-score", "due", "next", "frequency")
-_ICE_ITEMS = ("orientation", "naming", "commands", "writing", "attention")
-_CAPD_ITEMS = (
-    "eye contact",
-    "purposeful",
-    "aware",
-    "communicates",
-    "communicate",
-    "restless",
-    "inconsolable",
-    "underactive",
-    "respond",
-)
+
+
+def _item_words(matcher: NameMatcher[EncephalopathyItem]) -> tuple[str, ...]:
+    """The phrases a screen's components are read by (``valuesets/icans.py``), each once: the
+    one list of item words for the item rows and for the vetoes of the total (review finding:
+    item rows were read by a shorter list of their own, so "ICE - Name 3 objects" was dropped
+    and the ICE summed from the rest came out too high)."""
+    return tuple(dict.fromkeys(row.text for row in matcher.rows))
+
+
+_ICE_ITEMS = _item_words(ICE_ITEM_NAMES)
+_CAPD_ITEMS = _item_words(CAPD_ITEM_NAMES)
 
 ICE = ObservationFamily(
     ObservationKind.ICE,
@@ -72,43 +75,17 @@ CAPD = ObservationFamily(
 )
 
 
-def _item_names(tool: str, items: tuple[str, ...]) -> tuple[str, ...]:
-    """ "ICE orientation", "ICE score orientation", "ICE item orientation" for each item word."""
-    return tuple(
-        name
-        for item in items
-        for name in (f"{tool} {item}", f"{tool} score {item}", f"{tool} item {item}")
-    )
-
-
 ICE_ITEM = ObservationFamily(
     ObservationKind.ICE_ITEM,
     codes=(),
-    names=_item_names(
-        "ICE", ("orientation", "naming", "commands", "following commands", "writing", "attention")
-    ),
+    item_rows=ItemRows(("ICE", "ICE score", "ICE item"), _ICE_ITEMS),
     vetoes=("goal", "target"),
 )
 
 CAPD_ITEM = ObservationFamily(
     ObservationKind.CAPD_ITEM,
     codes=(),
-    names=_item_names(
-        "CAPD",
-        (
-            "eye contact",
-            "purposeful actions",
-            "purposeful",
-            "aware of surroundings",
-            "communicates needs",
-            "communicates needs and wants",
-            "restless",
-            "inconsolable",
-            "underactive",
-            "response time",
-            "slow to respond",
-        ),
-    ),
+    item_rows=ItemRows(("CAPD", "CAPD score", "CAPD item"), _CAPD_ITEMS),
     vetoes=("goal", "target"),
 )
 

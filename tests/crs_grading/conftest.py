@@ -36,6 +36,7 @@ from crs_grading.inputs import (
     PatientFacts,
     RateBasis,
     ScreenItem,
+    ScreenUnable,
     SkippedResource,
     TherapyAdministration,
     TherapyKind,
@@ -230,10 +231,12 @@ class Chart:
         total: float | None = None,
         items: dict[EncephalopathyItem, float] | None = None,
         unable: bool = False,
+        because: ScreenUnable | None = None,
     ) -> str:
         charted = tuple(ScreenItem(item, points) for item, points in (items or {}).items())
+        why: dict[str, Any] = {"unable_because": because} if because is not None else {}
         screen = EncephalopathyScreen(
-            tool, when, self._ref("Observation"), total, charted, unable_to_perform=unable
+            tool, when, self._ref("Observation"), total, charted, unable_to_perform=unable, **why
         )
         return self._add("encephalopathy_screens", screen)
 
@@ -254,8 +257,13 @@ class Chart:
         name: str = "",
         recorded: datetime | None = None,
         kind: str = "Condition",
+        active: bool = False,
+        abatement: datetime | None = None,
     ) -> str:
-        finding = NeurologicSignFinding(sign, name, self._ref(kind), onset, recorded)
+        course: dict[str, Any] = {"active": True} if active else {}
+        if abatement is not None:
+            course["abatement"] = abatement
+        finding = NeurologicSignFinding(sign, name, self._ref(kind), onset, recorded, **course)
         return self._add("neurologic_signs", finding)
 
     # -- building ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from crs_grading.inputs import (
     EncephalopathyItem,
     NeurologicSign,
     NeuroScoreKind,
+    ScreenUnable,
     Vasopressor,
 )
 from crs_grading.tables import icans
@@ -208,16 +209,36 @@ def test_capd_rows_in_a_child(make_chart, total, rass, grade):
         assert found is None
 
 
-def test_unable_to_perform_capd_is_grade_4(make_chart):
-    """ASTCT 2019 ICANS for children < 12 grade 4: unable to perform CAPD (SPEC 2.9)."""
+@pytest.mark.parametrize(
+    ("because", "text"),
+    [
+        pytest.param(
+            ScreenUnable.UNABLE,
+            "CAPD not possible: unable to perform",
+            id=f"{ASTCT_CHILDREN} grade 4 (review finding): a CAPD charted 'unable to perform' "
+            "says so, not 'patient unarousable'",
+        ),
+        pytest.param(
+            ScreenUnable.UNAROUSABLE,
+            "CAPD not possible: patient unarousable",
+            id=f"{ASTCT_CHILDREN} grade 4: a CAPD not possible because unarousable says so",
+        ),
+        pytest.param(
+            None,
+            "CAPD not possible: unable to perform",
+            id=f"{ASTCT_CHILDREN} grade 4 (review finding): no reason given reads as the row's "
+            "'unable to perform'",
+        ),
+    ],
+)
+def test_unable_to_perform_capd_is_grade_4_and_says_what_was_charted(make_chart, because, text):
+    """ASTCT 2019 ICANS for children < 12 grade 4: unable to perform CAPD (SPEC 2.9). Every
+    CAPD not possible read "patient unarousable", a child who could not do it included."""
     chart = make_chart(age=8)
-    chart.capd(chart.t(DAY), unable=True)
+    chart.capd(chart.t(DAY), unable=True, because=because)
     assessment = _assess(chart)
     assert assessment.icans.grade == 4
-    assert (
-        _driver(assessment, Criterion.ICANS_CAPD_SCORE).text
-        == "CAPD not possible: patient unarousable"
-    )
+    assert _driver(assessment, Criterion.ICANS_CAPD_SCORE).text == text
 
 
 def test_capd_items_are_summed(make_chart):
@@ -343,6 +364,164 @@ def test_a_sign_before_day_0_is_not_icans(chart):
     chart.sign(S.HEMIPARESIS, chart.t(-1))
     assessment = _assess(chart)
     assert (assessment.icans.grade, assessment.icans.peak_grade) == (0, 0)
+
+
+# -- States last while their Condition is active; events count at their time (SPEC 2.9) ---------
+
+#: 30 h before the assessment (day 9, 12:00): day 8, 06:00, outside the 24 h window.
+ONSET_30_H_AGO = (DAY, HOUR - 30)
+STATE_RULE = "SPEC 2.9 (review finding): "
+
+#: Signs that last until they resolve: (sign, grade, criterion, words for the id).
+STATES = [
+    (S.DIFFUSE_CEREBRAL_EDEMA, 4, Criterion.ICANS_CEREBRAL_EDEMA, "diffuse cerebral edema"),
+    (S.FOCAL_CEREBRAL_EDEMA, 3, Criterion.ICANS_CEREBRAL_EDEMA, "focal cerebral edema"),
+    (S.CEREBRAL_EDEMA, 3, Criterion.ICANS_CEREBRAL_EDEMA, "cerebral edema of unstated extent"),
+    (S.HEMIPARESIS, 4, Criterion.ICANS_MOTOR_WEAKNESS, "hemiparesis"),
+    (S.PARAPARESIS, 4, Criterion.ICANS_MOTOR_WEAKNESS, "paraparesis"),
+    (S.QUADRIPARESIS, 4, Criterion.ICANS_MOTOR_WEAKNESS, "quadriparesis"),
+    (S.PAPILLEDEMA, 4, Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE, "papilledema"),
+    (
+        S.CRANIAL_NERVE_VI_PALSY,
+        4,
+        Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE,
+        "cranial nerve VI palsy",
+    ),
+    (S.POSTURING, 4, Criterion.ICANS_RAISED_INTRACRANIAL_PRESSURE, "decorticate posturing"),
+]
+
+#: Signs that happen at a time: (sign, grade, words for the id).
+EVENTS = [
+    (S.SEIZURE, 3, "seizure"),
+    (S.STATUS_EPILEPTICUS, 4, "status epilepticus"),
+    (S.CUSHINGS_TRIAD, 4, "Cushing's triad"),
+]
+
+
+def _daily_icans(assessment):
+    return [d.icans for d in assessment.daily]
+
+
+@pytest.mark.parametrize("age", [40, 8], ids=["adult", "child under 12"])
+@pytest.mark.parametrize(
+    ("sign", "grade", "criterion"),
+    [
+        pytest.param(
+            s,
+            g,
+            c,
+            id=f"{STATE_RULE}active {words} with onset 30 h ago is current ICANS {g}",
+        )
+        for s, g, c, words in STATES
+    ],
+)
+def test_an_active_state_condition_stays_in_the_current_grade(
+    make_chart, age, sign, grade, criterion
+):
+    """SPEC 2.9: current ICANS is the worst grade of the last 24 h; a state whose Condition is
+    still active is present in those 24 h, however long ago it began. It was dropped 24 h after
+    its onset (ICANS 0, no neurologic dysfunction: tocilizumab first line at CRS grade 3)."""
+    chart = make_chart(age=age)
+    ref = chart.sign(sign, chart.t(*ONSET_30_H_AGO), name=f"charted {sign.value}", active=True)
+    assessment = _assess(chart)
+    assert (assessment.icans.grade, assessment.icans.peak_grade) == (grade, grade)
+    found = _driver(assessment, criterion)
+    assert (found.grade, found.evidence) == (grade, (ref,))
+    assert found.text.endswith(f"(charted {sign.value})")
+    (neurologic,) = assessment.neurologic_findings
+    assert (neurologic.kind, neurologic.evidence) == (NeurologicKind.ICANS, (ref,))
+    assert neurologic.text.startswith(f"ICANS grade {grade} (")
+    assert _daily_icans(assessment)[DAY - 1 :] == [grade, grade]  # its onset day and today
+
+
+@pytest.mark.parametrize(
+    ("sign", "grade"),
+    [
+        pytest.param(
+            s,
+            g,
+            id=f"{STATE_RULE}an active {words} Condition 30 h ago is an event: peak {g}, "
+            "not current",
+        )
+        for s, g, words in EVENTS
+    ],
+)
+def test_an_event_condition_counts_at_its_time_even_while_active(chart, sign, grade):
+    """A seizure, status epilepticus or Cushing's triad happened at its time: an active
+    Condition of one keeps the 24 h rule."""
+    chart.sign(sign, chart.t(*ONSET_30_H_AGO), active=True)
+    assessment = _assess(chart)
+    assert (assessment.icans.grade, assessment.icans.peak_grade) == (0, grade)
+    assert assessment.neurologic_findings == ()
+    assert _daily_icans(assessment)[DAY - 1 :] == [grade, 0]
+
+
+#: How a state's Condition ran: (its course as ``Chart.sign`` arguments, ICANS now, peak, the
+#: days it counts on).
+STATE_COURSES = [
+    pytest.param(
+        {"onset": (6,), "active": False, "abatement": (DAY, HOUR - 30)},
+        0,
+        {6, 7, 8},
+        id=f"{STATE_RULE}resolved 30 h ago (abatement): in the peak and on days 6-8, not current",
+    ),
+    pytest.param(
+        {"onset": (6,), "active": False, "abatement": (DAY, HOUR - 6)},
+        None,
+        {6, 7, 8, 9},
+        id=f"{STATE_RULE}resolved 6 h ago (abatement): still in the last 24 h",
+    ),
+    pytest.param(
+        {"onset": ONSET_30_H_AGO, "active": False},
+        0,
+        {8},
+        id=f"{STATE_RULE}resolved without abatement: counts at its onset only, as before",
+    ),
+    pytest.param(
+        {"onset": ONSET_30_H_AGO, "active": True, "abatement": (DAY, HOUR - 25)},
+        0,
+        {8},
+        id=f"{STATE_RULE}active but abated 25 h ago: ends at its abatement",
+    ),
+    pytest.param(
+        {"onset": ONSET_30_H_AGO, "kind": "Observation"},
+        0,
+        {8},
+        id=f"{STATE_RULE}an Observation of it 30 h ago is a point in time",
+    ),
+    pytest.param(
+        {"onset": (-1,), "active": True},
+        0,
+        set(),
+        id="SPEC 2.9: active since before day 0 (an old stroke) is not ICANS",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("sign", "grade"),
+    [
+        pytest.param(S.DIFFUSE_CEREBRAL_EDEMA, 4, id="diffuse cerebral edema"),
+        pytest.param(S.HEMIPARESIS, 4, id="hemiparesis"),
+        pytest.param(S.FOCAL_CEREBRAL_EDEMA, 3, id="focal cerebral edema"),
+    ],
+)
+@pytest.mark.parametrize(("course", "now", "days"), STATE_COURSES)
+def test_a_state_lasts_as_its_condition_ran(chart, sign, grade, course, now, days):
+    """``condition_interval`` (SPEC 2.5) gives the state its interval: from its onset to its
+    abatement, or to now while active; a resolved Condition without abatement, or an
+    Observation, counts at its time. The peak is never below the current grade, and the daily
+    grades show every day the state lasted."""
+    times = {k: chart.t(*v) for k, v in course.items() if k in ("onset", "abatement")}
+    extra = {k: v for k, v in course.items() if k not in times}
+    chart.sign(sign, times["onset"], **{**extra, "abatement": times.get("abatement")})
+    assessment = _assess(chart)
+    current = grade if now is None else now
+    peak = grade if days else 0
+    assert (assessment.icans.grade, assessment.icans.peak_grade) == (current, peak)
+    assert assessment.icans.peak_grade >= assessment.icans.grade
+    assert {day for day, g in enumerate(_daily_icans(assessment)) if g} == days
+    assert all(g == grade for g in _daily_icans(assessment) if g)
 
 
 # -- The grade is the worst domain; current, peak and daily --------------------------------------

@@ -94,6 +94,27 @@ def test_every_family_name_and_veto_is_documented(family):
     assert row in DOC
 
 
+#: How docs/fhir-mapping.md shows the separators of item rows (``ItemRows.separators``).
+_SEPARATOR_SHOWN = {" ": "space or hyphen"}
+
+
+@pytest.mark.parametrize(
+    "family",
+    [family for family in FAMILIES if family.item_rows is not None],
+    ids=lambda family: f"the item rows of {family.concept} are documented",
+)
+def test_every_item_row_family_is_documented(family):
+    """Item rows are built from prefixes, separators and the item phrases (review finding): the
+    documentation lists the parts, one row per family, in the "Item rows" table."""
+    rows = family.item_rows
+    separators = "; ".join(_SEPARATOR_SHOWN.get(s, f'"{s}"') for s in rows.separators)
+    row = (
+        f"| {family.concept} | {', '.join(rows.prefixes)} | {separators} | "
+        f"{', '.join(rows.items)} | {', '.join(family.vetoes) or '-'} |"
+    )
+    assert row in DOC
+
+
 @pytest.mark.parametrize(
     "family", FAMILIES, ids=lambda family: f"the codes of {family.concept} are documented"
 )

@@ -18,6 +18,7 @@ from crs_grading.inputs import (
     EncephalopathyTool,
     GradingInputs,
     NeurologicSign,
+    ScreenItem,
 )
 from fhir_maps import MappingOptions, map_patient_record
 from fhir_maps.neurology import NOTE_CAPD_NOT_DONE, NOTE_ICE_NOT_DONE
@@ -196,6 +197,122 @@ def test_ice_items_charted_as_rows_of_their_own_make_one_screen():
     assert [(s.time.hour, len(s.items)) for s in screens] == [(10, 3), (14, 1)]
 
 
+ITEM_ROW_RULE = "SPEC 2.9 (review finding): "
+Item = EncephalopathyItem
+
+#: Item rows as EHRs name them, in ASTCT 2019's and Traube's wording, with every separator:
+#: (row name, the item it is).
+ITEM_ROWS = [
+    ("ICE - Follows commands", Item.ICE_COMMANDS),
+    ("ICE - Name 3 objects", Item.ICE_NAMING),
+    ("ICE - Count backwards from 100 by 10", Item.ICE_ATTENTION),
+    ("ICE - Write a standard sentence", Item.ICE_WRITING),
+    ("ICE: Orientation to year", Item.ICE_ORIENTATION),
+    ("ICE \u2013 Naming", Item.ICE_NAMING),
+    ("ICE\u2014Attention", Item.ICE_ATTENTION),
+    ("ICE Score: Writing", Item.ICE_WRITING),
+    ("ICE item - name three objects", Item.ICE_NAMING),
+    ("ICE - Following Commands", Item.ICE_COMMANDS),
+    ("CAPD - Eye contact", Item.CAPD_EYE_CONTACT),
+    ("CAPD: Aware of surroundings", Item.CAPD_AWARE_OF_SURROUNDINGS),
+    ("CAPD \u2013 Communicates needs and wants", Item.CAPD_COMMUNICATES_NEEDS),
+    ("CAPD Score - Purposeful actions", Item.CAPD_PURPOSEFUL_ACTIONS),
+    ("CAPD: Response time", Item.CAPD_SLOW_RESPONSE),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "item"),
+    [
+        pytest.param(n, i, id=f"{ITEM_ROW_RULE}'{n}' is the {i.value} item row")
+        for n, i in ITEM_ROWS
+    ],
+)
+def test_item_rows_are_read_by_the_item_phrases_after_the_tool_and_any_separator(name, item):
+    """One list of item words (the components' ``ICE_ITEM_NAMES``, ``CAPD_ITEM_NAMES``) after the
+    tool's name and a space, hyphen, colon, en dash or em dash. Rows in ASTCT 2019's wording
+    were dropped silently, so the ICE summed from the rest came out too high."""
+    screen = only(mapped(obs(name, valueInteger=1)).encephalopathy_screens)
+    assert (screen.tool, screen.total) == (item.tool, None)
+    assert screen.items == (ScreenItem(item, 1.0),)
+
+
+@pytest.mark.parametrize(
+    ("name", "tool"),
+    [
+        pytest.param(n, t, id=f"{ITEM_ROW_RULE}the total row '{n}' is never an item")
+        for n, t in [
+            ("ICE score", EncephalopathyTool.ICE),
+            ("ICE total", EncephalopathyTool.ICE),
+            ("ICE Total Score", EncephalopathyTool.ICE),
+            ("Immune Effector Cell-Associated Encephalopathy (ICE) Score", EncephalopathyTool.ICE),
+            ("CAPD", EncephalopathyTool.CAPD),
+            ("CAPD Score", EncephalopathyTool.CAPD),
+            ("CAPD total", EncephalopathyTool.CAPD),
+        ]
+    ],
+)
+def test_a_total_row_is_never_read_as_an_item(name, tool):
+    screen = only(mapped(obs(name, valueInteger=1)).encephalopathy_screens)
+    assert (screen.tool, screen.total, screen.items) == (tool, 1.0, ())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, id=f"{ITEM_ROW_RULE}'{n}' names an item: no total, no item")
+        for n in ("ICE Score (follows commands)", "ICE score/orientation", "CAPD total (aware)")
+    ],
+)
+def test_a_total_name_beside_an_item_phrase_is_not_read_as_a_total(name):
+    """Every item phrase is a veto word of the totals: a row that names an item is never read
+    as the total, even when the item row's form does not fit it."""
+    assert mapped(obs(name, valueInteger=1)).encephalopathy_screens == ()
+
+
+ICE_IN_ASTCT_WORDS = [
+    ("ICE - Follows commands", 1),
+    ("ICE - Name 3 objects", 0),
+    ("ICE - Count backwards from 100 by 10", 0),
+    ("ICE - Write a standard sentence", 0),
+    ("ICE: Orientation to year", 1),
+]
+ICE_OF_TWO_NAMED_TWO_WAYS = [
+    ("ICE - Orientation", 0),
+    ("ICE - Naming", 0),
+    ("ICE - Follows commands", 1),
+    ("ICE - Write a standard sentence", 1),
+    ("ICE - Count backwards from 100 by 10", 0),
+]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param(
+            ICE_IN_ASTCT_WORDS,
+            id=f"{ITEM_ROW_RULE}five item rows in ASTCT 2019's words sum to ICE 2: ICANS 3",
+        ),
+        pytest.param(
+            ICE_OF_TWO_NAMED_TWO_WAYS,
+            id=f"{ITEM_ROW_RULE}five item rows, three in ASTCT 2019's words, sum to ICE 2, "
+            "not 'at most 3': ICANS 3, not 2",
+        ),
+    ],
+)
+def test_ice_item_rows_in_astct_words_sum_to_the_true_total_end_to_end(rows):
+    """Review finding, end to end: the rows not read were counted as earned, so five rows of
+    a true ICE 2 read "2 of 5 items charted: at most 3" (ICANS 2). Every row is read: ICE 2,
+    ICANS 3, and no gap about missing items."""
+    charted = [obs(name, valueInteger=points) for name, points in rows]
+    assessment = assess(mapped(cart(), *charted), AS_OF)
+    (driver,) = assessment.icans.current.drivers
+    assert (driver.criterion, driver.grade) == (Criterion.ICANS_ICE_SCORE, 3)
+    assert driver.text == "ICE score 2/10 (sum of its 5 items)"
+    assert assessment.icans.grade == 3
+    assert not any("some missing" in gap for gap in assessment.data_gaps)
+
+
 def test_a_total_row_wins_over_item_rows_of_the_same_time():
     rows = [obs("ICE Score", valueInteger=4), obs("ICE Score - Orientation", valueInteger=1)]
     screen = only(mapped(*rows).encephalopathy_screens)
@@ -349,6 +466,133 @@ def test_a_capd_not_done_off_the_unit_is_not_icans_grade_4_for_an_8_year_old():
     assert assessment.neurologic_findings == ()
     assert NOTE_CAPD_NOT_DONE in assessment.data_gaps
     assert "no ICE or consciousness assessment in the last 24 h" in assessment.data_gaps
+
+
+ZERO_RULE = "SPEC 2.9 G4 (review finding): "
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+#: An ICE of 0 and the words charted beside it: (extra elements, unarousable, the rule).
+ICE_ZERO_WORDS = [
+    ({"note": [{"text": "patient unarousable"}]}, True, "a note 'patient unarousable'"),
+    (
+        {"note": [{"text": "Reassessed at 10:00"}, {"text": "Could not do ICE: obtunded"}]},
+        True,
+        "a second note 'obtunded'",
+    ),
+    ({"interpretation": [concept("Patient unarousable")]}, True, "an interpretation text"),
+    (
+        {"interpretation": [concept("", (INTERPRETATION, "A", "Abnormal - unresponsive"))]},
+        True,
+        "an interpretation display 'unresponsive'",
+    ),
+    (
+        {"component": [{"code": concept("Reason"), "valueString": "Comatose"}]},
+        True,
+        "a component's valueString 'Comatose'",
+    ),
+    (
+        {"component": [{"code": concept("Comment"), "valueCodeableConcept": concept("Stupor")}]},
+        True,
+        "a component's choice 'Stupor'",
+    ),
+    ({"note": [{"text": "Awake, global aphasia"}]}, False, "awake with aphasia is ICE 0, grade 3"),
+    ({"note": [{"text": "Not obtunded; global aphasia"}]}, False, "'not obtunded' is negated"),
+    ({"note": [{"text": "Glasgow Coma Scale 14"}]}, False, "the Glasgow Coma Scale is no coma"),
+    ({}, False, "no words beside it"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "unarousable"),
+    [pytest.param(e, u, id=f"{ZERO_RULE}ICE 0 with {why}") for e, u, why in ICE_ZERO_WORDS],
+)
+def test_an_ice_of_0_with_words_saying_unarousable_is_unable_to_perform(extra, unarousable):
+    """SPEC 2.9 G4: ICE "0 because the patient is unarousable". An ICE of 0 whose note,
+    interpretation or component words say so was graded 3 (only value[x] was read)."""
+    screen = only(mapped(obs("ICE Score", valueInteger=0, **extra)).encephalopathy_screens)
+    assert (screen.total, screen.unable_to_perform) == (0.0, unarousable)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("ICE Score", 1, id=f"{ZERO_RULE}an ICE of 1 is never read as unarousable"),
+        pytest.param("ICE Score", 7, id=f"{ZERO_RULE}an ICE of 7 is never read as unarousable"),
+        pytest.param("CAPD", 0, id="SPEC 2.9: a CAPD of 0 (no delirium) is never unarousable"),
+    ],
+)
+def test_the_words_are_read_only_beside_an_ice_of_0(name, value):
+    screen = only(
+        mapped(
+            obs(name, valueInteger=value, note=[{"text": "patient unarousable"}])
+        ).encephalopathy_screens
+    )
+    assert (screen.total, screen.unable_to_perform) == (float(value), False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "grade", "text"),
+    [
+        pytest.param(
+            {"note": [{"text": "patient unarousable"}]},
+            4,
+            "ICE score 0/10: patient unarousable",
+            id=f"{ZERO_RULE}ICE 0 with a note 'patient unarousable' and no RASS is ICANS 4",
+        ),
+        pytest.param(
+            {"interpretation": [concept("patient unarousable")]},
+            4,
+            "ICE score 0/10: patient unarousable",
+            id=f"{ZERO_RULE}ICE 0 with the interpretation 'patient unarousable' is ICANS 4",
+        ),
+        pytest.param(
+            {"note": [{"text": "awake, global aphasia"}]},
+            3,
+            "ICE score 0/10",
+            id="SPEC 2.9: ICE 0 in an awake patient with global aphasia stays ICANS 3",
+        ),
+    ],
+)
+def test_an_ice_of_0_because_unarousable_end_to_end(extra, grade, text):
+    ice = obs("ICE Score", valueInteger=0, **extra)
+    assessment = assess(mapped(cart(), ice), AS_OF)
+    (driver,) = assessment.icans.current.drivers
+    assert (assessment.icans.grade, driver.grade, driver.text) == (grade, grade, text)
+    assert driver.evidence == (f"Observation/{ice['id']}",)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(
+            "Not done: unable to perform",
+            "CAPD not possible: unable to perform",
+            id="SPEC 2.9 (review finding): a CAPD 'unable to perform' is ICANS 4 and says "
+            "'unable to perform', not 'patient unarousable'",
+        ),
+        pytest.param(
+            "Unable to complete",
+            "CAPD not possible: unable to perform",
+            id="SPEC 2.9 (review finding): a CAPD 'unable to complete' says 'unable to perform'",
+        ),
+        pytest.param(
+            "Not done - unarousable",
+            "CAPD not possible: patient unarousable",
+            id="SPEC 2.9: a CAPD not done because the child is unarousable says so",
+        ),
+    ],
+)
+def test_a_capd_not_possible_says_what_was_charted_end_to_end(value, text):
+    capd = obs("CAPD", valueString=value)
+    assessment = assess(mapped(cart(), capd, birth=CHILD), AS_OF)
+    (driver,) = assessment.icans.current.drivers
+    assert (assessment.icans.grade, driver.criterion, driver.text) == (
+        4,
+        Criterion.ICANS_CAPD_SCORE,
+        text,
+    )
+    (finding,) = assessment.neurologic_findings
+    assert finding.text == f"ICANS grade 4 ({text})"
 
 
 @pytest.mark.parametrize(
@@ -545,6 +789,40 @@ def test_a_sign_keeps_its_onset_and_recorded_date_apart():
     first, second = mapped(dated, undated).neurologic_signs
     assert (first.onset.hour, first.recorded.hour) == (3, 9)
     assert (second.onset, second.recorded.hour) == (None, 9)
+
+
+RESOLVED = concept(
+    "Resolved",
+    ("http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved", "Resolved"),
+)
+
+
+@pytest.mark.parametrize(
+    ("fields", "active", "abatement"),
+    [
+        pytest.param({}, True, None, id="SPEC 2.9 (review finding): an active Condition"),
+        pytest.param(
+            {"clinicalStatus": RESOLVED, "abatementDateTime": "2026-11-28T06:00:00Z"},
+            False,
+            "2026-11-28T06:00:00+00:00",
+            id="SPEC 2.9 (review finding): a resolved Condition with its abatement",
+        ),
+        pytest.param(
+            {"clinicalStatus": RESOLVED}, False, None, id="a resolved one without abatement"
+        ),
+    ],
+)
+def test_a_sign_carries_its_conditions_clinical_status_and_abatement(fields, active, abatement):
+    """A state lasts as its Condition does (SPEC 2.9): the sign carries the clinical status and
+    the abatement, read as for every Condition (``ConditionFinding``)."""
+    found = only(mapped(condition("Diffuse cerebral edema", **fields)).neurologic_signs)
+    assert found.active is active
+    assert (found.abatement.isoformat() if found.abatement else None) == abatement
+
+
+def test_a_sign_observation_is_a_point_in_time():
+    found = only(mapped(obs("Cerebral edema", valueString="Diffuse")).neurologic_signs)
+    assert (found.active, found.abatement) == (False, None)
 
 
 NOT_NOW_RULE = "SPEC 2.5 and 2.9 (review finding): "

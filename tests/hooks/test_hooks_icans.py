@@ -278,3 +278,131 @@ def test_review_finding_a_sign_described_with_a_negation_grades_and_gets_dexamet
     drivers = {d["criterion"]: d["grade"] for d in extension["icans"]["drivers"]}
     assert drivers == {criterion: grade}
     assert "dexamethasone" in card["summary"]  # no weight charted: named, not ordered
+
+
+def diagnosis(
+    code: str, display: str, text: str, onset: datetime, clinical: str = "active", **fields: Any
+) -> JSON:
+    """A Condition as an EHR problem list sends it: ICD-10-CM code, clinical status, onset."""
+    return {
+        "resourceType": "Condition",
+        "id": f"cond-{next(_ids)}",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": clinical,
+                }
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "code": "problem-list-item",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": ICD10CM, "code": code, "display": display}], "text": text},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "onsetDateTime": _iso(onset),
+        **fields,
+    }
+
+
+def _recommended(answer: JSON) -> list[str]:
+    return [
+        s["label"].lower()
+        for card in answer["cards"]
+        for s in card.get("suggestions", [])
+        if s.get("isRecommended")
+    ]
+
+
+def _crs_grade_3_without_vasopressor() -> list[JSON]:
+    """FiO2 50% (CRS grade 3, no vasopressor) and RASS 0 now: only the state can grade ICANS.
+    A weight, so that the suggestions are orders."""
+    when = NOW - timedelta(hours=1)
+    fio2 = row("FiO2 (%)", when, category="vital-signs")
+    fio2["valueQuantity"] = {"value": 50, "unit": "%", "system": "http://unitsofmeasure.org"}
+    weight = lab("29463-7", "Body weight", 70, "kg", INFUSED - timedelta(days=1))
+    return [fio2, weight, row("RASS", when, valueInteger=0)]
+
+
+STATE_RULE = "SPEC 2.9 and 2.6 (review finding): "
+EDEMA = ("G93.6", "Cerebral edema", "Diffuse cerebral edema")
+HEMIPARESIS = ("G81.91", "Hemiplegia, unspecified affecting right dominant side", "Hemiparesis")
+
+#: (the Condition's code, display, text; onset hours ago; clinical status; abatement hours ago;
+#: ICANS (current, peak); the first-line drug at CRS grade 3; the rule).
+STATE_CASES = [
+    (
+        EDEMA,
+        30,
+        "active",
+        None,
+        (4, 4),
+        "dexamethasone",
+        "active diffuse cerebral edema with onset 30 h ago is current ICANS 4: dexamethasone "
+        "first line at CRS grade 3",
+    ),
+    (
+        EDEMA,
+        6,
+        "active",
+        None,
+        (4, 4),
+        "dexamethasone",
+        "active diffuse cerebral edema with onset 6 h ago is current ICANS 4",
+    ),
+    (
+        HEMIPARESIS,
+        30,
+        "active",
+        None,
+        (4, 4),
+        "dexamethasone",
+        "active hemiparesis with onset 30 h ago is current ICANS 4",
+    ),
+    (
+        EDEMA,
+        72,
+        "resolved",
+        30,
+        (0, 4),
+        "tocilizumab",
+        "diffuse cerebral edema resolved 30 h ago is peak ICANS 4, current 0: tocilizumab "
+        "first line",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("coded", "onset_hours", "clinical", "abated_hours", "icans", "first"),
+    [pytest.param(*case[:-1], id=STATE_RULE + case[-1]) for case in STATE_CASES],
+)
+def test_review_finding_an_active_neurologic_state_stays_in_the_current_icans_grade(
+    answer, coded, onset_hours, clinical, abated_hours, icans, first
+):
+    """An active Condition "Diffuse cerebral edema" with onset 30 h ago was ICANS 0 (peak 4),
+    no neurologic dysfunction, and tocilizumab first line at CRS grade 3; with onset 6 h ago,
+    ICANS 4 and dexamethasone. A state lasts while its Condition is active (SPEC 2.9), up to its
+    abatement; the card cites the Condition."""
+    fields = {}
+    if abated_hours is not None:
+        fields["abatementDateTime"] = _iso(NOW - timedelta(hours=abated_hours))
+    state = diagnosis(*coded, NOW - timedelta(hours=onset_hours), clinical=clinical, **fields)
+    result = answer(chart(*_crs_grade_3_without_vasopressor(), state))
+    _, extension = _assessed(result)
+    assert extension["grade"] == 3
+    assert (extension["icans"]["grade"], extension["icans"]["peakGrade"]) == icans
+    if icans[0]:
+        (driver,) = extension["icans"]["drivers"]
+        assert driver["grade"] == 4
+        assert driver["evidence"] == [f"Condition/{state['id']}"]
+    else:
+        assert extension["icans"]["drivers"] == []
+    recommended = _recommended(result)
+    assert len(recommended) == 1 and recommended[0].startswith(first)

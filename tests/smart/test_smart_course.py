@@ -27,6 +27,7 @@ from crs_grading.inputs import (
     PatientFacts,
     RateBasis,
     ScreenItem,
+    ScreenUnable,
     TherapyAdministration,
     TherapyKind,
     Vasopressor,
@@ -362,6 +363,28 @@ def test_the_ice_series_is_what_the_icans_grade_reads():
     assert course.get(SeriesKey.CAPD).points == ()
     assert [d.icans for d in course.daily][4:6] == [2, 4]  # ICE 5: grade 2; unarousable: 4
     assert [d.icans for d in course.daily] == [d.icans for d in assessment.daily]
+
+
+def test_a_capd_not_possible_is_not_plotted_and_the_note_names_both_reasons():
+    """SPEC 2.9: a CAPD not possible is grade 4, whether the child was unarousable or unable to
+    do it (review finding: it was labelled "unarousable" for "unable to perform")."""
+    inputs = patient_inputs(
+        encephalopathy_screens=(
+            EncephalopathyScreen(
+                EncephalopathyTool.CAPD,
+                at(5, 8),
+                "Observation/capd1",
+                unable_to_perform=True,
+                unable_because=ScreenUnable.UNABLE,
+            ),
+        )
+    )
+    course, _ = course_of(inputs)
+    capd = course.get(SeriesKey.CAPD)
+    assert capd.points == ()
+    assert capd.note == (
+        "not possible (unarousable, or unable to perform): not plotted (ICANS grade 4)"
+    )
 
 
 def test_ice_band_lines_come_from_the_icans_table():
