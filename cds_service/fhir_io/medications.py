@@ -66,7 +66,7 @@ class MedicationReads:
             parts.append(f"{self.no_server} were not included and no fhirServer was given")
         if not parts:
             return None
-        total = self.wanted + self.elsewhere
+        total = self.wanted + self.elsewhere + self.no_server  # no_server: none were wanted
         return f"of {total} Medications named by reference, " + "; ".join(parts)
 
 
