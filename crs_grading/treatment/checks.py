@@ -216,6 +216,8 @@ class _OrderCheck:
             }
         elif code is _F.INDICATION_GRADE_TOO_LOW and grade <= 0:
             template = phrases.NO_CRITERIA
+        elif code is _F.INFECTION_COULD_EXPLAIN and icans_alone(self.assessment):
+            template = phrases.INFECTION_SUMMARY_ICANS
         else:
             template = phrases.FINDING_SUMMARIES[code]
         return wording.fit_summary(template.format(**words))

@@ -20,6 +20,7 @@ __all__ = [
     "CAUTION_ICANS",
     "CAUTION_ORDER",
     "CAUTION_ORDER_ICANS",
+    "INFECTION_SUMMARY_ICANS",
     "CULTURES",
     "DATA",
     "DATA_PROBLEM",
@@ -108,6 +109,12 @@ CAUTION_ORDER_ICANS = (
     "Infection could explain this picture: {signals}. Sepsis or an infection of the nervous "
     "system can cause encephalopathy too: look for infection before immunosuppression. "
     "Attribution is the clinician's call."
+)
+
+#: The summary of ``infection-could-explain`` for ICANS >= 2 with CRS <= 1: there is no CRS to
+#: confirm (found in review: the order card said "confirm CRS" at CRS grade 0).
+INFECTION_SUMMARY_ICANS = (
+    "Infection could explain this picture: look for infection before immunosuppression"
 )
 
 #: "Every card for a febrile patient reminds: obtain cultures; empiric antibiotics if

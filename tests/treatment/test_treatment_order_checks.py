@@ -479,3 +479,31 @@ def test_an_order_for_a_patient_whose_protocol_dose_rounds_to_0_mg_is_checked() 
     off = next(f for f in findings if f.code == "dose-off-protocol")
     assert "122% above the protocol dose (0.45 mg" in off.text
     assert off.corrected_dose_mg is None
+
+
+@pytest.mark.parametrize(
+    ("grade", "icans", "summary"),
+    [
+        pytest.param(
+            0,
+            2,
+            "Infection could explain this picture: look for infection before immunosuppression",
+            id="SPEC 2.9: ICANS 2 with CRS 0: no CRS to confirm (found in review)",
+        ),
+        pytest.param(
+            3,
+            None,
+            "Infection could explain this picture: confirm CRS before immunosuppression",
+            id="SPEC 2.7: CRS grade 3: confirm CRS",
+        ),
+    ],
+)
+def test_the_infection_finding_speaks_of_what_the_order_treats(grade, icans, summary) -> None:
+    findings = check_draft_order(
+        order("dexamethasone", 10),
+        assessment(grade=grade, icans=icans, warnings=("infection-diagnosis",)),
+    )
+    (finding,) = [f for f in findings if f.code == "infection-could-explain"]
+    assert finding.summary == summary
+    if icans is not None:
+        assert "encephalopathy too" in finding.text and "confirm CRS" not in finding.text
