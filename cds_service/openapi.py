@@ -89,6 +89,14 @@ _SCHEMAS: dict[str, Any] = {
             "display": {"type": "string"},
         },
     },
+    "CardCoding": {
+        "description": "A Coding a card sends (CDS Hooks 2.0.1: system and code required; an "
+        "override reason also has a display).",
+        "allOf": [_ref("Coding"), {"required": ["system", "code"]}],
+    },
+    "OverrideReason": {
+        "allOf": [_ref("Coding"), {"required": ["system", "code", "display"]}],
+    },
     "Discovery": {
         "type": "object",
         "required": ["services"],
@@ -173,7 +181,7 @@ _SCHEMAS: dict[str, Any] = {
             "source": _ref("Source"),
             "suggestions": {"type": "array", "items": _ref("Suggestion")},
             "selectionBehavior": {"enum": ["at-most-one", "any"]},
-            "overrideReasons": {"type": "array", "items": _ref("Coding")},
+            "overrideReasons": {"type": "array", "items": _ref("OverrideReason")},
             "links": {"type": "array", "items": _ref("Link")},
             "extension": {
                 "type": "object",
@@ -192,7 +200,7 @@ _SCHEMAS: dict[str, Any] = {
             "label": {"type": "string", "minLength": 1},
             "url": {"type": "string", "format": "uri"},
             "icon": {"type": "string", "format": "uri"},
-            "topic": _ref("Coding"),
+            "topic": _ref("CardCoding"),
         },
     },
     "Suggestion": {
@@ -218,6 +226,16 @@ _SCHEMAS: dict[str, Any] = {
             },
             "resourceId": {"type": "string"},
         },
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"enum": ["create", "update"]}}},
+                "then": {"required": ["resource"]},
+            },
+            {
+                "if": {"properties": {"type": {"const": "delete"}}},
+                "then": {"required": ["resourceId"]},
+            },
+        ],
     },
     "Link": {
         "type": "object",

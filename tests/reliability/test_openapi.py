@@ -126,6 +126,33 @@ def test_the_card_schema_catches_a_broken_card():
         assert part in problems
 
 
+def test_the_schema_holds_cds_hooks_codings_and_actions():
+    """CDS Hooks 2.0.1 (found in review): an override reason has system, code and display; a
+    create or update action has its resource, a delete its resourceId."""
+    card = {
+        "summary": "s",
+        "indicator": "info",
+        "source": {"label": "x", "topic": {"code": "c"}},
+        "overrideReasons": [{"code": "c", "system": "s"}],
+        "suggestions": [
+            {
+                "label": "l",
+                "uuid": "u",
+                "actions": [
+                    {"type": "create", "description": "d"},
+                    {"type": "delete", "description": "d"},
+                ],
+            }
+        ],
+        "selectionBehavior": "any",
+    }
+    problems = schema_errors("Card", card)
+    assert any("display" in p for p in problems), problems
+    assert any("system" in p and "topic" in p for p in problems), problems
+    assert any("resource" in p and "resourceId" not in p for p in problems), problems
+    assert any("resourceId" in p for p in problems), problems
+
+
 # --- schemathesis ---------------------------------------------------------------------------
 
 
