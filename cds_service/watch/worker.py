@@ -217,28 +217,41 @@ class Watcher:
     # --- deliver ----------------------------------------------------------------------------
 
     def deliver(self, alert_id: int, *, final_attempt: bool) -> str:
-        """Send one alert on every channel not yet done: the ``watch.deliver`` task."""
+        """Send one alert on every channel not yet sent: the ``watch.deliver`` task."""
         store, metrics = self.context.store, self.context.metrics
         alert = store.claim_alert(alert_id, time.time(), self._watch.lease_s)
         if alert is None:
             metrics.jobs.labels("deliver", "nothing-new").inc()
             return "delivered or held elsewhere"
         content = alert_content(alert, self.smart_link())
-        try:
-            for channel in sorted(self._watch.alert_channels):
-                if alert.deliveries.get(channel.value, {}).get("status") == "sent":
-                    continue
+        # SPEC 4b: a Communication "and/or" a webhook: each channel is tried whatever another
+        # answers (review finding: an EHR answering 503 to the Communication kept the webhook
+        # from ever being tried), and each records its own result, so a retry sends only what
+        # failed.
+        failures: list[str] = []
+        for channel in sorted(self._watch.alert_channels):
+            if alert.deliveries.get(channel.value, {}).get("status") == "sent":
+                continue
+            try:
                 outcome = self._send(channel, content)
-                store.mark_delivery(alert_id, channel.value, outcome)
-                metrics.alerts_sent.labels(channel.value).inc()
-                logger.info(
-                    "watch alert sent",
-                    extra={"fields": {"alert": content.key, "channel": channel.value}},
-                )
-        except (OutboundError, JobFailed) as error:
-            self._failed("deliver", str(alert_id), error, final_attempt)
-            store.fail_delivery(alert_id, time.time(), _describe(error), final=final_attempt)
-            raise JobFailed(_describe(error)) from None
+            except (OutboundError, JobFailed) as error:
+                description = _describe(error)
+                failures.append(f"{channel.value}: {description}")
+                at = self.context.clock().isoformat()
+                failed = {"status": "failed", "at": at, "error": description}
+                store.mark_delivery(alert_id, channel.value, failed)
+                continue
+            store.mark_delivery(alert_id, channel.value, outcome)
+            metrics.alerts_sent.labels(channel.value).inc()
+            logger.info(
+                "watch alert sent",
+                extra={"fields": {"alert": content.key, "channel": channel.value}},
+            )
+        if failures:
+            job_failed = JobFailed("; ".join(failures))
+            self._failed("deliver", str(alert_id), job_failed, final_attempt)
+            store.fail_delivery(alert_id, time.time(), str(job_failed), final=final_attempt)
+            raise job_failed
         store.finish_delivery(alert_id, time.time())
         metrics.jobs.labels("deliver", "done").inc()
         return "delivered"

@@ -9,6 +9,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+import pytest
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy import func, select
 
@@ -145,6 +146,52 @@ def test_a_retry_sends_only_the_channel_that_failed(watch_app, ehr, mocked_http)
     assert alert.delivered
     assert ehr.communication_posts == 1 and len(ehr.communications) == 1
     assert len(ehr.webhooks) == 1
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param(503, id="an EHR down (503) for the Communication still lets the webhook go"),
+        pytest.param(403, id="a Communication refused for good (403) still lets the webhook go"),
+        pytest.param(422, id="a Communication refused as invalid (422) still lets the webhook go"),
+    ],
+)
+def test_one_failing_channel_does_not_block_the_other(watch_app, ehr, status):
+    """SPEC 4b: "a FHIR Communication ... and/or a JSON POST to a configured webhook". Review
+    finding: the Communication sorts first and its failure stopped the loop, so the job retried,
+    became a dead letter, and the webhook was never tried."""
+    at(watch_app, DAY5_NOON)
+    ehr.fail["Communication"] = status
+    notify(watch_app)
+    drain(watch_app)
+    assert len(ehr.webhooks) == 1  # on the first attempt, beside the failing Communication
+    (alert,) = alerts(watch_app)
+    assert alert.deliveries["webhook"]["status"] == "sent"
+    assert alert.deliveries["communication"]["status"] == "failed"
+    assert alert.deliveries["communication"]["error"] == (
+        f"Communication POST answered HTTP {status}"
+    )
+    drain(watch_app, scheduled=True)  # every retry, then the dead letter
+    assert len(ehr.webhooks) == 1  # retries send only the channel that failed
+    (alert,) = alerts(watch_app)
+    assert not alert.delivered
+    (letter,) = status_document(get_watch(watch_app))["deadLetters"]
+    assert letter["task"] == "alert"
+    assert letter["error"] == f"communication: Communication POST answered HTTP {status}"
+
+
+def test_a_channel_that_fails_then_recovers_is_sent_once_and_the_other_is_not_resent(
+    watch_app, ehr
+):
+    at(watch_app, DAY5_NOON)
+    ehr.fail["Communication"] = 503
+    notify(watch_app)
+    drain(watch_app)
+    ehr.fail.clear()
+    drain(watch_app, scheduled=True)
+    (alert,) = alerts(watch_app)
+    assert alert.delivered and alert.deliveries["communication"]["status"] == "sent"
+    assert len(ehr.communications) == 1 and len(ehr.webhooks) == 1
 
 
 def test_a_communication_sent_again_is_kept_once_by_the_conditional_create(watch_app, ehr):
