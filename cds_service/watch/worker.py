@@ -50,7 +50,7 @@ from cds_service.watch.backend_auth import BackendAuth, TokenError
 from cds_service.watch.metrics import WatchMetrics
 from cds_service.watch.notifications import BadNotification, parse_notification, patient_of
 from cds_service.watch.queue import PatientBusy, WatchQueue
-from cds_service.watch.rules import observe
+from cds_service.watch.rules import may_alert, observe
 from cds_service.watch.store import Claim, ClaimOutcome, EvaluationRecord, WatchStore
 from cds_service.watch.transport import AnswerRefused, OutboundError, call, reply_json
 from crs_grading import Assessment, assess
@@ -156,8 +156,7 @@ class Watcher:
         assessment = assess(inputs, now, grading_options(self.context.settings))
         partial = any(problem.hides_data for problem in data.problems)
         seen = observe(assessment, partial=partial)
-        alert_grade = self._watch.alert_grade
-        could_alert = any(g is not None and g >= alert_grade for g in seen.grades.values())
+        could_alert = may_alert(seen, self._watch.alert_grade)
         summary = self._card_summary(assessment, data, patient_id) if could_alert else ""
         return EvaluationRecord(
             seen=seen,

@@ -133,6 +133,25 @@ def test_a_patient_at_grade_1_with_an_infection_warning_gets_no_alert(watch_app,
     assert ehr.communications == [] and ehr.webhooks == []
 
 
+def test_with_the_alert_grade_at_3_a_new_infection_warning_at_grade_2_alerts(
+    make_app, watch_env, ehr
+):
+    """SPEC 4b: "a new infection warning appears on a patient with grade >= 2" alerts whatever
+    CRS_CDS_WATCH_ALERT_GRADE says (review finding: it followed the alert grade). Case 3 at day 5
+    noon: grade 2, with a positive blood culture and an infection diagnosis."""
+    app = make_app(**watch_env, CRS_CDS_WATCH_ALERT_GRADE="3")
+    at(app, DAY5_NOON)
+    notify(app)
+    drain(app)
+    (alert,) = alerts(app)
+    assert alert.reasons == (
+        {"kind": "new-infection-warning", "code": "infection-diagnosis"},
+        {"kind": "new-infection-warning", "code": "positive-blood-culture"},
+    )
+    assert alert.summary.startswith("CRS grade 2 (Lee 2014)")  # the card's summary, kept
+    assert alert.delivered and len(ehr.communications) == 1
+
+
 def test_a_retry_sends_only_the_channel_that_failed(watch_app, ehr, mocked_http):
     at(watch_app, DAY5_NOON)
     ehr.webhook_secret = "not-what-the-watch-signs-with-0123456789"  # the receiver says 401
