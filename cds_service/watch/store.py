@@ -520,10 +520,11 @@ class WatchStore:
     ) -> list[int]:
         """Track a Subscription's event numbers; return the numbers newly found missing.
 
-        A handshake starts the count at its ``events_since_start`` (0 for a new
-        Subscription). An event number above the highest seen + 1 leaves a gap; a number at or
-        below it fills one (a late or repeated delivery). ``events_since_start`` above the
-        highest number seen (on a heartbeat too) means events were sent that never arrived.
+        A handshake whose ``events_since_start`` is 0 (or absent: a new Subscription) starts
+        the count; one with a higher count is read like a heartbeat. An event number above the
+        highest seen + 1 leaves a gap; a number at or below it fills one (a late or repeated
+        delivery). ``events_since_start`` above the highest number seen (on a heartbeat or a
+        handshake too) means events were sent that never arrived.
         """
         for _ in range(2):
             try:
@@ -562,10 +563,13 @@ class WatchStore:
             highest = row.highest_event
             missing = set(orjson.loads(row.missing))
             before = set(missing)
-            if kind == "handshake":
-                highest = events_since_start if events_since_start is not None else 0
+            if kind == "handshake" and not events_since_start:
+                highest = 0  # a new Subscription (or one started over): count from 0
                 missing = set()
             else:
+                # A handshake with a count (a Subscription already running, e.g. reactivated
+                # after an error) is read like a heartbeat: it neither drops open gaps nor hides
+                # new ones (review finding).
                 for number in sorted(event_numbers):
                     if highest is None:
                         highest = number

@@ -5,6 +5,8 @@ handshakes and heartbeats, event numbers and gaps, authentication, and bad input
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -220,6 +222,28 @@ def test_a_heartbeat_counting_more_events_than_arrived_is_a_gap(watch_app):
     post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
     response = post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="heartbeat", since=2))
     assert "2 missed events" in diagnostics(response)
+
+
+def test_a_handshake_with_a_count_keeps_open_gaps_and_finds_new_ones(watch_app):
+    """SPEC 4b Input (Backport IG: events-since-subscription-start). Review finding: a handshake
+    counting 15 events (a Subscription already running) dropped the open gap 1-8 and hid 10-15."""
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    ninth = r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 9, "focus": f"Patient/{RISER}"}])
+    assert "8 missed events" in diagnostics(post(watch_app, ninth))
+    again = r4_notification(FHIR, SUBSCRIPTION, kind="handshake", since=15)
+    assert "6 missed events" in diagnostics(post(watch_app, again))  # 10 to 15
+    row = subscription_row(watch_app)
+    assert row.highest_event == 15
+    assert json.loads(row.missing) == [*range(1, 9), *range(10, 16)]
+
+
+def test_a_handshake_counting_0_starts_the_count_again(watch_app):
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    ninth = r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 9, "focus": f"Patient/{RISER}"}])
+    post(watch_app, ninth)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake", since=0))
+    row = subscription_row(watch_app)
+    assert (row.highest_event, row.missing) == (0, "[]")
 
 
 def test_the_catch_up_uses_events_when_the_server_has_it(watch_app, ehr):
