@@ -574,7 +574,7 @@ class WatchStore:
                     if highest is None:
                         highest = number
                     elif number > highest:
-                        missing.update(range(highest + 1, number))
+                        missing.update(_kept_gap(highest + 1, number))
                         highest = number
                     else:
                         missing.discard(number)
@@ -582,7 +582,7 @@ class WatchStore:
                     if highest is None:
                         highest = events_since_start
                     elif events_since_start > highest:
-                        missing.update(range(highest + 1, events_since_start + 1))
+                        missing.update(_kept_gap(highest + 1, events_since_start + 1))
                         highest = events_since_start
             kept = sorted(missing)[-_MAX_MISSING:]
             new = sorted(set(kept) - before)
@@ -754,6 +754,12 @@ class WatchStore:
             dead_letters=self.dead_letters(),
             subscription_silence=silence,
         )
+
+
+def _kept_gap(first: int, stop: int) -> range:
+    """The missing numbers ``first`` to ``stop - 1`` that can be kept: the last ``_MAX_MISSING``
+    only (review finding: a jump of millions built the whole range before it was trimmed)."""
+    return range(max(first, stop - _MAX_MISSING), stop)
 
 
 def _newer(column: Any, value: float) -> Any:

@@ -6,6 +6,7 @@ handshakes and heartbeats, event numbers and gaps, authentication, and bad input
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import pytest
 from sqlalchemy import select
@@ -244,6 +245,48 @@ def test_a_handshake_counting_0_starts_the_count_again(watch_app):
     post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake", since=0))
     row = subscription_row(watch_app)
     assert (row.highest_event, row.missing) == (0, "[]")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("heartbeat", id="a heartbeat counting a million more events"),
+        pytest.param("event-notification", id="an event number a million above the highest"),
+    ],
+)
+def test_a_jump_in_event_numbers_keeps_the_last_1000_without_building_the_range(watch_app, kind):
+    """Event numbers (SPEC 4b Input): at most the last 1,000 missing numbers are kept. Review
+    finding: a jump of millions built the whole range in memory before trimming it."""
+    store = get_watch(watch_app).store
+    now = _now()
+    store.record_notification(
+        SUBSCRIPTION,
+        kind="handshake",
+        status="active",
+        topic=None,
+        events_since_start=0,
+        event_numbers=[],
+        at=now,
+    )
+    jump = 1_000_000
+    tracemalloc.start()
+    try:
+        new = store.record_notification(
+            SUBSCRIPTION,
+            kind=kind,
+            status="active",
+            topic=None,
+            events_since_start=jump,
+            event_numbers=[jump] if kind == "event-notification" else [],
+            at=now,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    last = jump if kind == "heartbeat" else jump - 1  # the event itself arrived
+    assert new == list(range(last - 999, last + 1))
+    assert json.loads(subscription_row(watch_app).missing) == new
+    assert peak < 8 * 1024 * 1024  # the whole range is tens of megabytes
 
 
 def test_the_catch_up_uses_events_when_the_server_has_it(watch_app, ehr):
