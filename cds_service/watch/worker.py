@@ -48,7 +48,13 @@ from cds_service.watch.alerts import (
 )
 from cds_service.watch.backend_auth import BackendAuth, TokenError
 from cds_service.watch.metrics import WatchMetrics
-from cds_service.watch.notifications import BadNotification, parse_notification, patient_of
+from cds_service.watch.notifications import (
+    BadNotification,
+    Notification,
+    PendingFocus,
+    parse_notification,
+    patient_of,
+)
 from cds_service.watch.queue import PatientBusy, WatchQueue
 from cds_service.watch.rules import may_alert, observe
 from cds_service.watch.store import Claim, ClaimOutcome, EvaluationRecord, WatchStore
@@ -352,23 +358,33 @@ class Watcher:
         """After a gap in a Subscription's event numbers: the ``watch.catch-up`` task.
 
         Still missing after the wait: ask the server for the events (the Backport IG's
-        ``$events``, which servers MAY support); failing that, re-read every patient the
-        watch knows to be in scope, and the Subscription's own patient.
+        ``$events``, which servers MAY support) and re-read the patients they name; for every
+        number the answer does not cover (no answer, or only part of the range: review
+        finding), re-read every patient the watch knows to be in scope, the poll list and the
+        Subscription's own patient. Only then are the numbers forgotten.
         """
         store = self.context.store
         missing = store.still_missing(subscription_id, numbers)
         if not missing:
             return "the missing notifications arrived"
-        patients = self._events_patients(subscription_id, min(missing), max(missing))
-        if patients is None:
-            patients = set(store.in_scope_patients()) | set(self._watch.poll_patients)
+        answer = self._missed_events(subscription_id, min(missing), max(missing))
+        patients: set[str] = set()
+        pending: tuple[PendingFocus, ...] = ()
+        covered: set[int] = set()
+        if answer is not None:
+            covered = _covered_numbers(answer, missing)
+            patients = set(answer.patients)
+            pending = answer.pending
+        uncovered = [n for n in missing if n not in covered]
+        if uncovered:
+            patients |= set(store.in_scope_patients()) | set(self._watch.poll_patients)
             own = store.subscription_patient(subscription_id)
             if own is not None:
                 patients.add(own)
-            reason = "catch-up"
-        else:
-            reason = "catch-up-events"
+        reason = "catch-up" if uncovered else "catch-up-events"
         try:
+            for focus in pending:
+                self.queue.resolve(focus.reference)
             for patient_id in sorted(patients):
                 self.request(patient_id, reason)
         except Exception as error:
@@ -381,14 +397,15 @@ class Watcher:
                 "fields": {
                     "subscription": subscription_id,
                     "missing": len(missing),
+                    "byEvents": len(missing) - len(uncovered),
                     "patients": len(patients),
                 }
             },
         )
         return f"{len(patients)} patients re-read"
 
-    def _events_patients(self, subscription_id: str, first: int, last: int) -> set[str] | None:
-        """Patients of the missed events by ``$events``; None when the server cannot say."""
+    def _missed_events(self, subscription_id: str, first: int, last: int) -> Notification | None:
+        """The server's ``$events`` answer for ``first`` to ``last``; None when it has none."""
         url = (
             f"{self.fhir_base}/Subscription/{subscription_id}/$events"
             f"?eventsSinceNumber={first}&eventsUntilNumber={last}&content=id-only"
@@ -407,15 +424,9 @@ class Watcher:
             )
             if reply.status != 200:
                 return None
-            notification = parse_notification(reply_json(reply), self.fhir_base)
+            return parse_notification(reply_json(reply), self.fhir_base)
         except (OutboundError, JobFailed, BadNotification):
             return None
-        if notification.pending:
-            for focus in notification.pending:
-                self.queue.resolve(focus.reference)
-        if not notification.patients and not notification.pending:
-            return None  # an empty payload: nothing says whose data changed
-        return set(notification.patients)
 
     # --- recovery ---------------------------------------------------------------------------
 
@@ -478,6 +489,20 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, JobFailed | OutboundError | TokenError):
         return str(error)
     return type(error).__name__
+
+
+def _covered_numbers(answer: Notification, missing: Sequence[int]) -> set[int]:
+    """The missing event numbers whose event the ``$events`` answer holds and that say whose
+    data changed (a focus, or a Patient as context); an event without either, or a number the
+    answer left out, is not covered."""
+    wanted = set(missing)
+    return {
+        event.number
+        for event in answer.events
+        if event.number is not None
+        and event.number in wanted
+        and (event.focus is not None or any(c.startswith("Patient/") for c in event.context))
+    }
 
 
 def _evidence(assessment: Assessment) -> tuple[str, ...]:

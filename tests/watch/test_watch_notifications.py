@@ -303,6 +303,44 @@ def test_the_catch_up_uses_events_when_the_server_has_it(watch_app, ehr):
     )
     drain(watch_app, scheduled=True)
     assert patients_waiting(watch_app) == ["crs-demo-case2", RISER]
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 1  # $events covered it: no full re-read
+
+
+@pytest.mark.parametrize(
+    "answered",
+    [
+        pytest.param(
+            [{"number": 2, "focus": "Patient/crs-demo-case1"}],
+            id="$events answering event 2 of 2-4 re-reads everyone for 3 and 4",
+        ),
+        pytest.param(
+            [
+                {"number": 2, "focus": "Patient/crs-demo-case1"},
+                {"number": 3},
+                {"number": 4},
+            ],
+            id="$events events 3 and 4 without a focus say nothing: everyone is re-read",
+        ),
+    ],
+)
+def test_a_partial_events_answer_re_reads_everyone_for_the_rest(watch_app, ehr, answered):
+    """SPEC 4b Input (missed notifications, Backport IG $events). Review finding: with events 2
+    to 4 missing and $events answering only event 2, the catch-up re-read event 2's patient and
+    forgot 3 and 4: whoever they were about was never re-read."""
+    ehr.events_answer = r4_notification(FHIR, SUBSCRIPTION, kind="query-event", events=answered)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=first))
+    drain(watch_app)
+    assert get_watch(watch_app).store.in_scope_patients() == [RISER]
+    fifth = [{"number": 5, "focus": "Patient/crs-demo-case2"}]
+    assert "3 missed events" in diagnostics(
+        post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=fifth))
+    )
+    drain(watch_app, scheduled=True)
+    assert patients_waiting(watch_app) == ["crs-demo-case1", "crs-demo-case2", RISER]
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 2  # in scope: read again for 3 and 4
+    assert subscription_row(watch_app).missing == "[]"
 
 
 # --- authentication -------------------------------------------------------------------------
