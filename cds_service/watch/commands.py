@@ -8,7 +8,8 @@ and migrations as the service) and uses its watch; ``CRS_CDS_WATCH_FHIR_URL`` mu
 - ``poll`` asks for an evaluation of each ``CRS_CDS_WATCH_POLL_PATIENTS`` patient every
   ``CRS_CDS_WATCH_POLL_INTERVAL_S`` (``--once``: one round, for cron);
 - ``worker`` runs a huey consumer with ``--threads`` worker threads, plus the recovery sweep
-  that queues again what a killed worker lost; SIGTERM or SIGINT stop it after the jobs in
+  that queues again what a killed worker or a lost queue lost (patients, alerts, catch-up
+  reads of missed notifications); SIGTERM or SIGINT stop it after the jobs in
   hand (a second signal stops it at once);
 - ``status`` prints the queue depth, the patients waiting, in progress and failing, the
   undelivered alerts and the dead letters (``--json`` for scripts);
@@ -106,7 +107,7 @@ def poll_once(runtime: WatchRuntime, patients: Sequence[str]) -> int:
 
 
 def run_sweeper(
-    recover: Callable[[], tuple[int, int]], interval_s: float, stop: threading.Event
+    recover: Callable[[], object], interval_s: float, stop: threading.Event
 ) -> threading.Thread:
     """A daemon thread calling ``recover`` every ``interval_s`` until ``stop`` is set."""
 

@@ -15,6 +15,9 @@ queue does (a task lost with a killed worker, a task delivered twice, two worker
   number), all in one transaction: a retry or a second worker sees the rise already recorded.
 - **Delivery.** An alert is sent by whoever holds its delivery lease; each channel is marked
   sent once done, so a retry sends only what is left.
+- **Catch-up.** Missing event numbers stay recorded until a catch-up read covers them; a gap
+  whose catch-up could not be scheduled, or was lost with the queue, is found by
+  ``recoverable_gaps``.
 """
 
 from __future__ import annotations
@@ -586,6 +589,9 @@ class WatchStore:
                         highest = events_since_start
             kept = sorted(missing)[-_MAX_MISSING:]
             new = sorted(set(kept) - before)
+            # New numbers missing: no catch-up is scheduled for them yet (the caller schedules
+            # one and says so by ``catch_up_scheduled``; if it cannot, the sweep will).
+            gap = {"gap_opened_at": at.timestamp(), "catch_up_enqueued_at": None} if new else {}
             connection.execute(
                 update(_subscriptions)
                 .where(_subscriptions.c.subscription_id == subscription_id)
@@ -597,9 +603,56 @@ class WatchStore:
                     topic=topic or row.topic,
                     last_notification_at=_utc(at),
                     gaps=_subscriptions.c.gaps + (1 if new else 0),
+                    **gap,
                 )
             )
         return new
+
+    def catch_up_scheduled(self, subscription_id: str, now: float) -> None:
+        """A catch-up task for the Subscription's missing numbers is scheduled as of ``now``."""
+        with self._transaction() as connection:
+            connection.execute(
+                update(_subscriptions)
+                .where(_subscriptions.c.subscription_id == subscription_id)
+                .values(catch_up_enqueued_at=now)
+            )
+
+    def recoverable_gaps(
+        self, now: float, gap_wait_s: float, lost_after_s: float, limit: int = 200
+    ) -> list[tuple[str, list[int]]]:
+        """Subscriptions with numbers missing for longer than ``gap_wait_s`` that no catch-up
+        will read: none was scheduled (scheduling it failed), or the one scheduled more than
+        ``gap_wait_s + lost_after_s`` ago was lost with the queue. Each is marked scheduled
+        (compare-and-set, so one sweeper wins); the caller schedules a catch-up of the numbers
+        returned with it."""
+        s = _subscriptions.c
+        condition = and_(
+            s.missing != "[]",
+            or_(s.gap_opened_at.is_(None), s.gap_opened_at <= now - gap_wait_s),
+            or_(
+                s.catch_up_enqueued_at.is_(None),
+                s.catch_up_enqueued_at < now - gap_wait_s - lost_after_s,
+            ),
+        )
+        with self.engine.connect() as connection:
+            candidates = [
+                str(r.subscription_id)
+                for r in connection.execute(select(s.subscription_id).where(condition).limit(limit))
+            ]
+        recovered = []
+        for subscription_id in candidates:
+            with self._transaction() as connection:
+                marked = connection.execute(
+                    update(_subscriptions)
+                    .where(s.subscription_id == subscription_id, condition)
+                    .values(catch_up_enqueued_at=now)
+                ).rowcount
+                if marked:
+                    missing = connection.execute(
+                        select(s.missing).where(s.subscription_id == subscription_id)
+                    ).scalar_one()
+                    recovered.append((subscription_id, list(orjson.loads(missing))))
+        return recovered
 
     def still_missing(self, subscription_id: str, numbers: Sequence[int]) -> list[int]:
         """Which of ``numbers`` have still not arrived."""

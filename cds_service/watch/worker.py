@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import requests
@@ -63,13 +63,21 @@ from crs_grading import Assessment, assess
 from crs_grading.treatment import plan_treatment
 from fhir_maps import map_patient_record
 
-__all__ = ["JobFailed", "WatchContext", "Watcher"]
+__all__ = ["JobFailed", "Recovered", "WatchContext", "Watcher"]
 
 logger = logging.getLogger(__name__)
 
 _SEND_BUDGET_S = 10.0
 #: Undelivered alerts no job holds are queued again after this long.
 _ALERT_REQUEUE_S = 60.0
+
+
+class Recovered(NamedTuple):
+    """What one recovery sweep queued again: patients, alerts and catch-up reads."""
+
+    patients: int
+    alerts: int
+    catch_ups: int
 
 
 class JobFailed(Exception):
@@ -430,8 +438,9 @@ class Watcher:
 
     # --- recovery ---------------------------------------------------------------------------
 
-    def recover(self) -> tuple[int, int]:
-        """Queue again what no job will do (lost with a killed worker or a lost queue)."""
+    def recover(self) -> Recovered:
+        """Queue again what no job will do (lost with a killed worker or a lost queue), and the
+        catch-up reads of gaps that no task will read."""
         now = time.time()
         store = self.context.store
         watch = self._watch
@@ -443,12 +452,24 @@ class Watcher:
         alerts = store.recoverable_alerts(now, max(_ALERT_REQUEUE_S, 2.0 * longest_retry))
         for alert_id in alerts:
             self.queue.deliver(alert_id)
-        if patients or alerts:
+        # A gap whose catch-up could not be scheduled, or was lost with the queue (review
+        # finding: the EHR's resend of the notification found nothing new to schedule).
+        gaps = store.recoverable_gaps(now, watch.gap_wait_s, requeue_after)
+        for subscription_id, numbers in gaps:
+            self.queue.catch_up(subscription_id, numbers, 0)  # the gap wait is over
+        recovered = Recovered(len(patients), len(alerts), len(gaps))
+        if any(recovered):
             logger.warning(
                 "watch recovery queued lost work",
-                extra={"fields": {"patients": len(patients), "alerts": len(alerts)}},
+                extra={
+                    "fields": {
+                        "patients": recovered.patients,
+                        "alerts": recovered.alerts,
+                        "catchUps": recovered.catch_ups,
+                    }
+                },
             )
-        return len(patients), len(alerts)
+        return recovered
 
     # --- failures ---------------------------------------------------------------------------
 

@@ -248,7 +248,7 @@ def test_a_failing_job_retries_with_growing_delays_then_becomes_a_dead_letter(wa
     assert "could not be read" in letter["error"]
     assert document["patients"] == {"waiting": 0, "inProgress": 0, "failing": 0}
     # A dead patient is not picked up by the recovery sweep ...
-    assert runtime.watcher.recover() == (0, 0)
+    assert runtime.watcher.recover() == (0, 0, 0)
     # ... but new data (a new notification) or an operator's requeue gives it another try.
     ehr.fail.clear()
     runtime.store.take_dead_letters(None, datetime.now(UTC))
@@ -281,11 +281,11 @@ def test_a_patient_held_by_a_killed_worker_is_evaluated_again_after_its_lease(wa
     # not slept for.
     claim = store.claim(RISER, "killed-worker", time.time(), lease_s=600)
     assert isinstance(claim, Claim)  # ... held the patient, and died: nothing more happens
-    assert runtime.watcher.recover() == (0, 0)  # the lease still runs
+    assert runtime.watcher.recover() == (0, 0, 0)  # the lease still runs
     with store.engine.begin() as connection:  # the lease ran out
         connection.execute(watch_patients_table.update().values(claimed_until=time.time() - 1))
-    assert runtime.watcher.recover() == (1, 0)
-    assert runtime.watcher.recover() == (0, 0)  # queued once, not once per sweep
+    assert runtime.watcher.recover() == (1, 0, 0)
+    assert runtime.watcher.recover() == (0, 0, 0)  # queued once, not once per sweep
     drain(watch_app)
     assert len(alerts(watch_app)) == 1 and len(ehr.communications) == 1
 
@@ -298,12 +298,12 @@ def test_an_alert_lost_with_its_worker_is_delivered_by_the_sweep(watch_app, ehr,
     drain(watch_app)
     monkeypatch.undo()
     assert ehr.communications == []
-    assert runtime.watcher.recover() == (0, 0)  # too young to call lost
+    assert runtime.watcher.recover() == (0, 0, 0)  # too young to call lost
     with runtime.store.engine.begin() as connection:  # ten minutes later
         connection.execute(
             watch_alerts_table.update().values(delivery_enqueued_at=time.time() - 600)
         )
-    assert runtime.watcher.recover() == (0, 1)
+    assert runtime.watcher.recover() == (0, 1, 0)
     drain(watch_app)
     assert len(ehr.communications) == 1
 

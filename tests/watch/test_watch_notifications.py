@@ -206,6 +206,80 @@ def test_a_gap_in_event_numbers_schedules_a_catch_up_read(watch_app, ehr):
     assert subscription_row(watch_app).missing == "[]"
 
 
+def age_gap(app, seconds):
+    """Move the Subscription's gap and catch-up times ``seconds`` into the past."""
+    table = watch_subscriptions_table
+    with get_watch(app).store.engine.begin() as connection:
+        connection.execute(
+            table.update().values(
+                gap_opened_at=table.c.gap_opened_at - seconds,
+                catch_up_enqueued_at=table.c.catch_up_enqueued_at - seconds,
+            )
+        )
+
+
+def tasks_waiting(app):
+    """Names of the tasks in the queue, ready or scheduled (a delayed task is ready until a
+    consumer dequeues it and puts it on the schedule)."""
+    huey = get_watch(app).queue.huey
+    return [task.name for task in (*huey.pending(), *huey.scheduled())]
+
+
+def test_a_gap_whose_catch_up_could_not_be_scheduled_is_caught_up_by_the_sweep(
+    watch_app, ehr, monkeypatch
+):
+    """SPEC 4b Input: missed notifications are caught up. Review finding: when scheduling the
+    catch-up failed (503), the EHR's resend found the numbers already missing, so nothing
+    scheduled it again and the gap was never read."""
+    runtime = get_watch(watch_app)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=first))
+    drain(watch_app)
+
+    def broken(*args):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(runtime.queue, "catch_up", broken)
+    fourth = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 4, "focus": "Patient/crs-demo-case1"}]
+    )
+    assert post(watch_app, fourth).status_code == 503
+    monkeypatch.undo()
+    assert post(watch_app, fourth).status_code == 200  # sent again: nothing new is missing
+    assert "watch.catch-up" not in tasks_waiting(watch_app)
+    assert runtime.watcher.recover() == (0, 0, 0)  # within the gap wait: 2 and 3 may come
+    age_gap(watch_app, 31)  # CRS_CDS_WATCH_GAP_WAIT_S (30 s) later
+    assert runtime.watcher.recover() == (0, 0, 1)
+    assert runtime.watcher.recover() == (0, 0, 0)  # scheduled once, not once per sweep
+    drain(watch_app, scheduled=True)
+    assert "GET Subscription/crs-watch-1/$events" in ehr.reads
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 2  # in scope: read again for 2 and 3
+    assert subscription_row(watch_app).missing == "[]"
+
+
+def test_a_catch_up_lost_with_the_queue_is_scheduled_again_by_the_sweep(watch_app, ehr):
+    """Review finding: a catch-up task lost with the queue (a Redis restart without an
+    append-only file) was never scheduled again."""
+    runtime = get_watch(watch_app)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=first))
+    drain(watch_app)
+    heartbeat = r4_notification(FHIR, SUBSCRIPTION, kind="heartbeat", since=3)
+    assert "2 missed events" in diagnostics(post(watch_app, heartbeat))
+    assert tasks_waiting(watch_app) == ["watch.catch-up"]
+    runtime.queue.huey.storage.flush_queue()  # lost
+    age_gap(watch_app, 31)
+    assert runtime.watcher.recover() == (0, 0, 0)  # it may still be on its way (retries)
+    age_gap(watch_app, 600)  # past the gap wait and the time its retries could take
+    assert runtime.watcher.recover() == (0, 0, 1)
+    drain(watch_app, scheduled=True)
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 2
+    assert subscription_row(watch_app).missing == "[]"
+    assert runtime.watcher.recover() == (0, 0, 0)
+
+
 def test_a_late_notification_fills_the_gap_and_the_catch_up_does_nothing(watch_app, ehr):
     post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
     for number in (2, 1):  # 2 arrives first: 1 looks missing, then arrives
@@ -515,7 +589,7 @@ def test_when_the_queue_fails_the_sender_is_told_to_send_again(watch_app, monkey
     assert "send it again" in diagnostics(response)
     # The request is recorded and no job is marked as waiting: the recovery sweep queues it.
     monkeypatch.undo()
-    assert runtime.watcher.recover() == (1, 0)
+    assert runtime.watcher.recover() == (1, 0, 0)
 
 
 def test_the_endpoint_does_not_exist_when_the_watch_is_off(app):
