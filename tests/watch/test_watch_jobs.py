@@ -5,6 +5,7 @@ noon, grade 3 that evening."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ import pytest
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy import func, select
 
-from cds_service.watch import get_watch
+from cds_service.watch import commands, get_watch
 from cds_service.watch.alerts import verify_webhook_signature
 from cds_service.watch.commands import poll_once, status_document
 from cds_service.watch.queue import queue_kind
@@ -337,10 +338,43 @@ def test_poll_queues_each_configured_patient_and_coalesces_with_waiting_jobs(
     )
     runtime = get_watch(app)
     assert runtime.settings.watch.poll_patients == ("crs-demo-case1", "crs-demo-case2")
-    assert poll_once(runtime, runtime.settings.watch.poll_patients) == 2
-    assert poll_once(runtime, runtime.settings.watch.poll_patients) == 0  # still waiting
+    assert poll_once(runtime, runtime.settings.watch.poll_patients) == (2, 0)
+    assert poll_once(runtime, runtime.settings.watch.poll_patients) == (0, 0)  # still waiting
     drain(app)
     assert len(runtime.store.evaluations_of("crs-demo-case1")) == 1
+
+
+def test_poll_goes_on_past_a_patient_the_queue_refuses_and_counts_the_failure(
+    make_app, watch_env, ehr, monkeypatch, caplog, capsys
+):
+    """SPEC 4b Input ("poll a configured list of in-scope patients on a schedule"). Review
+    finding: the first queue error ended the round, so the patients after it were not polled."""
+    app = make_app(
+        **watch_env,
+        CRS_CDS_WATCH_POLL_PATIENTS='["crs-demo-case1", "crs-demo-case2", "crs-demo-case3"]',
+    )
+    runtime = get_watch(app)
+    enqueue = runtime.queue.evaluate
+
+    def flaky(patient_id):
+        if patient_id == "crs-demo-case1":
+            raise ConnectionError("queue hiccup")
+        enqueue(patient_id)
+
+    monkeypatch.setattr(runtime.queue, "evaluate", flaky)
+    assert poll_once(runtime, runtime.settings.watch.poll_patients) == (2, 1)
+    (record,) = [
+        r for r in caplog.records if r.getMessage() == "watch poll: evaluation not requested"
+    ]
+    assert record.fields == {"patient": "crs-demo-case1", "error": "ConnectionError"}
+    monkeypatch.setattr(commands, "_runtime", lambda: runtime)
+    assert commands._poll(argparse.Namespace(once=True)) == 0  # `crs-cds watch poll --once`
+    assert capsys.readouterr().out == "polled 3 patients: 0 queued, 2 waiting, 1 failed\n"
+    monkeypatch.undo()
+    assert runtime.watcher.recover() == (1, 0, 0)  # its request is recorded: the sweep queues it
+    drain(app)
+    for patient_id in ("crs-demo-case1", "crs-demo-case2", "crs-demo-case3"):
+        assert len(runtime.store.evaluations_of(patient_id)) == 1
 
 
 def test_an_icans_rise_alerts_and_cites_the_ice_score(watch_app, ehr):
