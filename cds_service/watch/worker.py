@@ -23,7 +23,7 @@ import requests
 
 from cds_service.cards import EXTENSION_KEY, CardContext, DataProblemNote, patient_view_cards
 from cds_service.clock import Clock
-from cds_service.config import AlertChannel, Settings
+from cds_service.config import AlertChannel, Settings, WatchSettings
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
 from cds_service.hooks import (
@@ -63,13 +63,41 @@ from crs_grading import Assessment, assess
 from crs_grading.treatment import plan_treatment
 from fhir_maps import map_patient_record
 
-__all__ = ["JobFailed", "Recovered", "WatchContext", "Watcher"]
+__all__ = [
+    "JobFailed",
+    "Recovered",
+    "WatchContext",
+    "Watcher",
+    "alert_lost_after_s",
+    "lost_after_s",
+]
 
 logger = logging.getLogger(__name__)
 
 _SEND_BUDGET_S = 10.0
-#: Undelivered alerts no job holds are queued again after this long.
+#: Undelivered alerts no job holds are queued again after at least this long.
 _ALERT_REQUEUE_S = 60.0
+#: Work not done is called lost (its task gone with a worker or the queue) after at least this.
+_LOST_AFTER_S = 600.0
+
+
+def lost_after_s(watch: WatchSettings) -> float:
+    """How long a patient's request (or a scheduled catch-up, after its gap wait) waits before
+    the sweep calls its job lost: longer than the retries (twice the longest delay) and than a
+    killed worker's lease (four times it) could take."""
+    return max(_LOST_AFTER_S, 2.0 * _longest_retry_s(watch), 4.0 * watch.lease_s)
+
+
+def alert_lost_after_s(watch: WatchSettings) -> float:
+    """How long an undelivered alert waits before the sweep sends it again: past the next
+    retry of a delivery that failed (twice the longest retry delay), so that the sweep does not
+    start a second chain of retries beside it; 320 s by default."""
+    return max(_ALERT_REQUEUE_S, 2.0 * _longest_retry_s(watch))
+
+
+def _longest_retry_s(watch: WatchSettings) -> float:
+    """The delay before the last retry (``CRS_CDS_WATCH_RETRY_DELAY_S``, doubled each time)."""
+    return float(watch.retry_delay_s * 2 ** max(watch.retries - 1, 0))
 
 
 class Recovered(NamedTuple):
@@ -444,12 +472,11 @@ class Watcher:
         now = time.time()
         store = self.context.store
         watch = self._watch
-        longest_retry = watch.retry_delay_s * 2 ** max(watch.retries - 1, 0)
-        requeue_after = max(600.0, 2.0 * longest_retry, 4.0 * watch.lease_s)
+        requeue_after = lost_after_s(watch)
         patients = store.recoverable_patients(now, requeue_after)
         for patient_id in patients:
             self.queue.evaluate(patient_id)
-        alerts = store.recoverable_alerts(now, max(_ALERT_REQUEUE_S, 2.0 * longest_retry))
+        alerts = store.recoverable_alerts(now, alert_lost_after_s(watch))
         for alert_id in alerts:
             self.queue.deliver(alert_id)
         # A gap whose catch-up could not be scheduled, or was lost with the queue (review
