@@ -189,8 +189,8 @@ WATCH_VARIABLES: tuple[tuple[str, str, str], ...] = (
     (
         "CRS_CDS_WATCH_ALERT_GRADE",
         "2",
-        "a current grade rising to at least this (1-5) alerts; also the grade at which a new "
-        "infection warning alerts",
+        "a current grade rising to at least this (1-5) alerts (a new infection warning alerts "
+        "from grade 2 whatever this says: SPEC 4b)",
     ),
     (
         "CRS_CDS_WATCH_ALERT_CHANNELS",

@@ -106,7 +106,7 @@ class AuditRecord:
 _EXTENSION_KEY = "crs_cds.storage"
 _SQLITE_FILE = "crs_cds.sqlite3"
 #: The newest migration in cds_service/migrations/versions (a test keeps this true).
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 #: Key of the PostgreSQL advisory lock that serialises schema upgrades across processes.
 _UPGRADE_LOCK_KEY = 0x43525343  # "CRSC"
 #: How long a client should wait before sending a failed write again.

@@ -8,7 +8,8 @@ and migrations as the service) and uses its watch; ``CRS_CDS_WATCH_FHIR_URL`` mu
 - ``poll`` asks for an evaluation of each ``CRS_CDS_WATCH_POLL_PATIENTS`` patient every
   ``CRS_CDS_WATCH_POLL_INTERVAL_S`` (``--once``: one round, for cron);
 - ``worker`` runs a huey consumer with ``--threads`` worker threads, plus the recovery sweep
-  that queues again what a killed worker lost; SIGTERM or SIGINT stop it after the jobs in
+  that queues again what a killed worker or a lost queue lost (patients, alerts, catch-up
+  reads of missed notifications); SIGTERM or SIGINT stop it after the jobs in
   hand (a second signal stops it at once);
 - ``status`` prints the queue depth, the patients waiting, in progress and failing, the
   undelivered alerts and the dead letters (``--json`` for scripts);
@@ -24,14 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from cds_service import create_app
 from cds_service.watch.runtime import WatchRuntime, find_watch
 
-__all__ = ["add_watch_command", "run_sweeper"]
+__all__ = ["PollRound", "add_watch_command", "poll_once", "run_sweeper"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,22 +92,45 @@ def _poll(args: argparse.Namespace) -> int:
     interval = runtime.settings.watch.poll_interval_s
     stop = threading.Event()
     while True:
-        queued = poll_once(runtime, patients)
-        _say(f"polled {len(patients)} patients: {queued} queued, {len(patients) - queued} waiting")
+        polled = poll_once(runtime, patients)
+        waiting = len(patients) - polled.queued - polled.failed
+        _say(
+            f"polled {len(patients)} patients: {polled.queued} queued, {waiting} waiting, "
+            f"{polled.failed} failed"
+        )
         if args.once or stop.wait(interval):
             return 0
 
 
-def poll_once(runtime: WatchRuntime, patients: Sequence[str]) -> int:
-    """Ask for an evaluation of each patient; how many new jobs were queued."""
-    return sum(runtime.watcher.request(patient_id, "poll") for patient_id in patients)
+class PollRound(NamedTuple):
+    """What one round of ``poll`` did: new jobs queued, and requests that failed."""
+
+    queued: int
+    failed: int
+
+
+def poll_once(runtime: WatchRuntime, patients: Sequence[str]) -> PollRound:
+    """Ask for an evaluation of each patient. One that fails (the database or the queue) is
+    logged and the round goes on (review finding: the first error ended the round); a request
+    recorded before the queue failed is queued by the recovery sweep, else by the next round."""
+    queued = failed = 0
+    for patient_id in patients:
+        try:
+            queued += runtime.watcher.request(patient_id, "poll")
+        except Exception as error:  # the database or the queue: the others still get polled
+            failed += 1
+            logger.warning(
+                "watch poll: evaluation not requested",
+                extra={"fields": {"patient": patient_id, "error": type(error).__name__}},
+            )
+    return PollRound(queued, failed)
 
 
 # --- worker ---------------------------------------------------------------------------------
 
 
 def run_sweeper(
-    recover: Callable[[], tuple[int, int]], interval_s: float, stop: threading.Event
+    recover: Callable[[], object], interval_s: float, stop: threading.Event
 ) -> threading.Thread:
     """A daemon thread calling ``recover`` every ``interval_s`` until ``stop`` is set."""
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request
@@ -146,7 +147,10 @@ def _record_and_queue(runtime: WatchRuntime, notification: Notification) -> str:
     )
     gap = ""
     if missing:
+        # If this fails (503), the EHR's resend finds nothing new to schedule: the recovery
+        # sweep schedules the catch-up instead, once the gap is older than the wait.
         watcher.queue.catch_up(notification.subscription_id, missing, settings.gap_wait_s)
+        store.catch_up_scheduled(notification.subscription_id, time.time())
         gap = f"; {len(missing)} missed events: catch-up read in {settings.gap_wait_s} s"
         logger.warning(
             "subscription notifications missing",

@@ -8,7 +8,7 @@ patient's alert state (what the last evaluation saw) and a new evaluation:
   none: the first evaluation of a patient already at grade 3 alerts);
 - a new infection warning (SPEC 2.7: positive blood culture, neutropenia, lactate > 2 mmol/L,
   an infection diagnosis) rises when it was not in the state and any watched grade is at least
-  the alert grade now;
+  2 now (``INFECTION_WARNING_GRADE``: SPEC 4b fixes it, whatever the alert grade);
 - one evaluation makes at most one alert, naming every reason;
 - a fall is recorded as the new state, so that a fall then a new rise alerts again; but a
   partial evaluation (part of the record could not be read) never lowers the state, since the
@@ -32,11 +32,13 @@ from crs_grading.assessment import INFECTION_SIGNAL_CODES
 
 __all__ = [
     "INFECTION_WARNINGS",
+    "INFECTION_WARNING_GRADE",
     "WATCHED_MEASURES",
     "AlertState",
     "Observation",
     "Reason",
     "WatchedMeasure",
+    "may_alert",
     "observe",
     "transition",
 ]
@@ -73,6 +75,11 @@ WATCHED_MEASURES: tuple[WatchedMeasure, ...] = (
 
 #: The infection warnings of SPEC 2.7 whose appearance alerts (the clinical core's own set).
 INFECTION_WARNINGS: frozenset[str] = INFECTION_SIGNAL_CODES
+
+#: SPEC 4b: "a new infection warning appears on a patient with grade >= 2". Fixed: it does not
+#: follow ``CRS_CDS_WATCH_ALERT_GRADE`` (review finding: with the alert grade at 3, a new
+#: positive blood culture at grade 2 did not alert).
+INFECTION_WARNING_GRADE = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +147,19 @@ def still_in_scope(was_in_scope: bool | None, seen: Observation) -> bool:
     return seen.in_scope or (seen.partial and bool(was_in_scope))
 
 
+def may_alert(seen: Observation, alert_grade: int) -> bool:
+    """Whether ``seen`` could make an alert by some state (a grade at the alert grade, or an
+    infection warning at ``INFECTION_WARNING_GRADE``): the worker then keeps the card's
+    summary for it."""
+    return _at_least(seen, alert_grade) or bool(
+        seen.warnings and _at_least(seen, INFECTION_WARNING_GRADE)
+    )
+
+
+def _at_least(seen: Observation, grade: int) -> bool:
+    return any(g is not None and g >= grade for g in seen.grades.values())
+
+
 def transition(
     state: AlertState, seen: Observation, alert_grade: int
 ) -> tuple[AlertState, tuple[Reason, ...]]:
@@ -152,8 +172,7 @@ def transition(
         before = state.grades.get(measure.name)
         if now is not None and now >= alert_grade and (before is None or now > before):
             reasons.append(Reason("grade-rise", measure.name, before, now))
-    high = any(g is not None and g >= alert_grade for g in seen.grades.values())
-    if high:
+    if _at_least(seen, INFECTION_WARNING_GRADE):
         for code in sorted(seen.warnings - state.warnings):
             reasons.append(Reason("new-infection-warning", code=code))
 

@@ -15,6 +15,9 @@ queue does (a task lost with a killed worker, a task delivered twice, two worker
   number), all in one transaction: a retry or a second worker sees the rise already recorded.
 - **Delivery.** An alert is sent by whoever holds its delivery lease; each channel is marked
   sent once done, so a retry sends only what is left.
+- **Catch-up.** Missing event numbers stay recorded until a catch-up read covers them; a gap
+  whose catch-up could not be scheduled, or was lost with the queue, is found by
+  ``recoverable_gaps``.
 """
 
 from __future__ import annotations
@@ -520,10 +523,11 @@ class WatchStore:
     ) -> list[int]:
         """Track a Subscription's event numbers; return the numbers newly found missing.
 
-        A handshake starts the count at its ``events_since_start`` (0 for a new
-        Subscription). An event number above the highest seen + 1 leaves a gap; a number at or
-        below it fills one (a late or repeated delivery). ``events_since_start`` above the
-        highest number seen (on a heartbeat too) means events were sent that never arrived.
+        A handshake whose ``events_since_start`` is 0 (or absent: a new Subscription) starts
+        the count; one with a higher count is read like a heartbeat. An event number above the
+        highest seen + 1 leaves a gap; a number at or below it fills one (a late or repeated
+        delivery). ``events_since_start`` above the highest number seen (on a heartbeat or a
+        handshake too) means events were sent that never arrived.
         """
         for _ in range(2):
             try:
@@ -562,15 +566,18 @@ class WatchStore:
             highest = row.highest_event
             missing = set(orjson.loads(row.missing))
             before = set(missing)
-            if kind == "handshake":
-                highest = events_since_start if events_since_start is not None else 0
+            if kind == "handshake" and not events_since_start:
+                highest = 0  # a new Subscription (or one started over): count from 0
                 missing = set()
             else:
+                # A handshake with a count (a Subscription already running, e.g. reactivated
+                # after an error) is read like a heartbeat: it neither drops open gaps nor hides
+                # new ones (review finding).
                 for number in sorted(event_numbers):
                     if highest is None:
                         highest = number
                     elif number > highest:
-                        missing.update(range(highest + 1, number))
+                        missing.update(_kept_gap(highest + 1, number))
                         highest = number
                     else:
                         missing.discard(number)
@@ -578,10 +585,13 @@ class WatchStore:
                     if highest is None:
                         highest = events_since_start
                     elif events_since_start > highest:
-                        missing.update(range(highest + 1, events_since_start + 1))
+                        missing.update(_kept_gap(highest + 1, events_since_start + 1))
                         highest = events_since_start
             kept = sorted(missing)[-_MAX_MISSING:]
             new = sorted(set(kept) - before)
+            # New numbers missing: no catch-up is scheduled for them yet (the caller schedules
+            # one and says so by ``catch_up_scheduled``; if it cannot, the sweep will).
+            gap = {"gap_opened_at": at.timestamp(), "catch_up_enqueued_at": None} if new else {}
             connection.execute(
                 update(_subscriptions)
                 .where(_subscriptions.c.subscription_id == subscription_id)
@@ -593,9 +603,56 @@ class WatchStore:
                     topic=topic or row.topic,
                     last_notification_at=_utc(at),
                     gaps=_subscriptions.c.gaps + (1 if new else 0),
+                    **gap,
                 )
             )
         return new
+
+    def catch_up_scheduled(self, subscription_id: str, now: float) -> None:
+        """A catch-up task for the Subscription's missing numbers is scheduled as of ``now``."""
+        with self._transaction() as connection:
+            connection.execute(
+                update(_subscriptions)
+                .where(_subscriptions.c.subscription_id == subscription_id)
+                .values(catch_up_enqueued_at=now)
+            )
+
+    def recoverable_gaps(
+        self, now: float, gap_wait_s: float, lost_after_s: float, limit: int = 200
+    ) -> list[tuple[str, list[int]]]:
+        """Subscriptions with numbers missing for longer than ``gap_wait_s`` that no catch-up
+        will read: none was scheduled (scheduling it failed), or the one scheduled more than
+        ``gap_wait_s + lost_after_s`` ago was lost with the queue. Each is marked scheduled
+        (compare-and-set, so one sweeper wins); the caller schedules a catch-up of the numbers
+        returned with it."""
+        s = _subscriptions.c
+        condition = and_(
+            s.missing != "[]",
+            or_(s.gap_opened_at.is_(None), s.gap_opened_at <= now - gap_wait_s),
+            or_(
+                s.catch_up_enqueued_at.is_(None),
+                s.catch_up_enqueued_at < now - gap_wait_s - lost_after_s,
+            ),
+        )
+        with self.engine.connect() as connection:
+            candidates = [
+                str(r.subscription_id)
+                for r in connection.execute(select(s.subscription_id).where(condition).limit(limit))
+            ]
+        recovered = []
+        for subscription_id in candidates:
+            with self._transaction() as connection:
+                marked = connection.execute(
+                    update(_subscriptions)
+                    .where(s.subscription_id == subscription_id, condition)
+                    .values(catch_up_enqueued_at=now)
+                ).rowcount
+                if marked:
+                    missing = connection.execute(
+                        select(s.missing).where(s.subscription_id == subscription_id)
+                    ).scalar_one()
+                    recovered.append((subscription_id, list(orjson.loads(missing))))
+        return recovered
 
     def still_missing(self, subscription_id: str, numbers: Sequence[int]) -> list[int]:
         """Which of ``numbers`` have still not arrived."""
@@ -750,6 +807,12 @@ class WatchStore:
             dead_letters=self.dead_letters(),
             subscription_silence=silence,
         )
+
+
+def _kept_gap(first: int, stop: int) -> range:
+    """The missing numbers ``first`` to ``stop - 1`` that can be kept: the last ``_MAX_MISSING``
+    only (review finding: a jump of millions built the whole range before it was trimmed)."""
+    return range(max(first, stop - _MAX_MISSING), stop)
 
 
 def _newer(column: Any, value: float) -> Any:

@@ -1,7 +1,8 @@
 """The watch's tables (SPEC 4b "Record"), on the service's one ``MetaData``.
 
-Alembic revision 0004 creates them; ``cds_service.storage.metadata`` holds them so that a new
-database is built at head and the migration test compares them too. Coordination times
+Alembic revision 0004 creates them (0005 adds the catch-up times of ``watch_subscriptions``);
+``cds_service.storage.metadata`` holds them so that a new database is built at head and the
+migration test compares them too. Coordination times
 (``requested_at``, ``enqueued_at``, ``claimed_until``, ...) are POSIX seconds (floats compare
 the same on SQLite and PostgreSQL); clinical times are UTC ``DateTime`` values.
 
@@ -11,7 +12,8 @@ the same on SQLite and PostgreSQL); clinical times are UTC ``DateTime`` values.
 - ``watch_evaluations``: every evaluation a worker stored (grades, time, evidence references).
 - ``watch_alerts``: every alert, unique per (patient, rise number): the "rise seen" record that
   makes an alert happen once whatever retries, concurrent workers or a killed worker do.
-- ``watch_subscriptions``: per Subscription, the highest event number seen and the missing ones.
+- ``watch_subscriptions``: per Subscription, the highest event number seen, the missing ones,
+  when they went missing and when a catch-up read was last scheduled for them.
 - ``watch_dead_letters``: jobs that failed after every retry, for the operator.
 """
 
@@ -99,7 +101,7 @@ watch_alerts_table = Table(
     Column("reasons", Text, nullable=False),  # JSON list of {"kind", "measure"/"code", ...}
     Column("summary", Text, nullable=False),
     Column("evidence", Text, nullable=False),  # JSON list of Type/id references
-    Column("deliveries", Text, nullable=False),  # JSON {channel: {"status", "at", "ref"}}
+    Column("deliveries", Text, nullable=False),  # JSON {channel: {"status": sent/failed, ...}}
     Column("delivered_at", Float, nullable=True),  # every channel done
     Column("delivery_enqueued_at", Float, nullable=True),
     Column("delivering_until", Float, nullable=True),  # a worker sends it until (lease)
@@ -125,6 +127,10 @@ watch_subscriptions_table = Table(
     Column("last_notification_at", DateTime(timezone=True), nullable=True),
     Column("patient_id", String(64), nullable=True),  # when its filter names one patient
     Column("created_at", DateTime(timezone=True), nullable=True),  # by `crs-cds watch subscribe`
+    # Catch-up (POSIX seconds; revision 0005): when numbers last went missing, and when a
+    # catch-up task was last scheduled for them (NULL: none; the recovery sweep schedules it).
+    Column("gap_opened_at", Float, nullable=True),
+    Column("catch_up_enqueued_at", Float, nullable=True),
 )
 
 watch_dead_letters_table = Table(

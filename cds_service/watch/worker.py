@@ -16,14 +16,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import requests
 
 from cds_service.cards import EXTENSION_KEY, CardContext, DataProblemNote, patient_view_cards
 from cds_service.clock import Clock
-from cds_service.config import AlertChannel, Settings
+from cds_service.config import AlertChannel, Settings, WatchSettings
 from cds_service.errors import FhirDataUnavailable
 from cds_service.fhir_io import FhirEndpoint, FhirReader, PatientData
 from cds_service.hooks import (
@@ -48,22 +48,64 @@ from cds_service.watch.alerts import (
 )
 from cds_service.watch.backend_auth import BackendAuth, TokenError
 from cds_service.watch.metrics import WatchMetrics
-from cds_service.watch.notifications import BadNotification, parse_notification, patient_of
+from cds_service.watch.notifications import (
+    BadNotification,
+    Notification,
+    PendingFocus,
+    parse_notification,
+    patient_of,
+)
 from cds_service.watch.queue import PatientBusy, WatchQueue
-from cds_service.watch.rules import observe
+from cds_service.watch.rules import may_alert, observe
 from cds_service.watch.store import Claim, ClaimOutcome, EvaluationRecord, WatchStore
 from cds_service.watch.transport import AnswerRefused, OutboundError, call, reply_json
 from crs_grading import Assessment, assess
 from crs_grading.treatment import plan_treatment
 from fhir_maps import map_patient_record
 
-__all__ = ["JobFailed", "WatchContext", "Watcher"]
+__all__ = [
+    "JobFailed",
+    "Recovered",
+    "WatchContext",
+    "Watcher",
+    "alert_lost_after_s",
+    "lost_after_s",
+]
 
 logger = logging.getLogger(__name__)
 
 _SEND_BUDGET_S = 10.0
-#: Undelivered alerts no job holds are queued again after this long.
+#: Undelivered alerts no job holds are queued again after at least this long.
 _ALERT_REQUEUE_S = 60.0
+#: Work not done is called lost (its task gone with a worker or the queue) after at least this.
+_LOST_AFTER_S = 600.0
+
+
+def lost_after_s(watch: WatchSettings) -> float:
+    """How long a patient's request (or a scheduled catch-up, after its gap wait) waits before
+    the sweep calls its job lost: longer than the retries (twice the longest delay) and than a
+    killed worker's lease (four times it) could take."""
+    return max(_LOST_AFTER_S, 2.0 * _longest_retry_s(watch), 4.0 * watch.lease_s)
+
+
+def alert_lost_after_s(watch: WatchSettings) -> float:
+    """How long an undelivered alert waits before the sweep sends it again: past the next
+    retry of a delivery that failed (twice the longest retry delay), so that the sweep does not
+    start a second chain of retries beside it; 320 s by default."""
+    return max(_ALERT_REQUEUE_S, 2.0 * _longest_retry_s(watch))
+
+
+def _longest_retry_s(watch: WatchSettings) -> float:
+    """The delay before the last retry (``CRS_CDS_WATCH_RETRY_DELAY_S``, doubled each time)."""
+    return float(watch.retry_delay_s * 2 ** max(watch.retries - 1, 0))
+
+
+class Recovered(NamedTuple):
+    """What one recovery sweep queued again: patients, alerts and catch-up reads."""
+
+    patients: int
+    alerts: int
+    catch_ups: int
 
 
 class JobFailed(Exception):
@@ -156,8 +198,7 @@ class Watcher:
         assessment = assess(inputs, now, grading_options(self.context.settings))
         partial = any(problem.hides_data for problem in data.problems)
         seen = observe(assessment, partial=partial)
-        alert_grade = self._watch.alert_grade
-        could_alert = any(g is not None and g >= alert_grade for g in seen.grades.values())
+        could_alert = may_alert(seen, self._watch.alert_grade)
         summary = self._card_summary(assessment, data, patient_id) if could_alert else ""
         return EvaluationRecord(
             seen=seen,
@@ -217,28 +258,41 @@ class Watcher:
     # --- deliver ----------------------------------------------------------------------------
 
     def deliver(self, alert_id: int, *, final_attempt: bool) -> str:
-        """Send one alert on every channel not yet done: the ``watch.deliver`` task."""
+        """Send one alert on every channel not yet sent: the ``watch.deliver`` task."""
         store, metrics = self.context.store, self.context.metrics
         alert = store.claim_alert(alert_id, time.time(), self._watch.lease_s)
         if alert is None:
             metrics.jobs.labels("deliver", "nothing-new").inc()
             return "delivered or held elsewhere"
         content = alert_content(alert, self.smart_link())
-        try:
-            for channel in sorted(self._watch.alert_channels):
-                if alert.deliveries.get(channel.value, {}).get("status") == "sent":
-                    continue
+        # SPEC 4b: a Communication "and/or" a webhook: each channel is tried whatever another
+        # answers (review finding: an EHR answering 503 to the Communication kept the webhook
+        # from ever being tried), and each records its own result, so a retry sends only what
+        # failed.
+        failures: list[str] = []
+        for channel in sorted(self._watch.alert_channels):
+            if alert.deliveries.get(channel.value, {}).get("status") == "sent":
+                continue
+            try:
                 outcome = self._send(channel, content)
-                store.mark_delivery(alert_id, channel.value, outcome)
-                metrics.alerts_sent.labels(channel.value).inc()
-                logger.info(
-                    "watch alert sent",
-                    extra={"fields": {"alert": content.key, "channel": channel.value}},
-                )
-        except (OutboundError, JobFailed) as error:
-            self._failed("deliver", str(alert_id), error, final_attempt)
-            store.fail_delivery(alert_id, time.time(), _describe(error), final=final_attempt)
-            raise JobFailed(_describe(error)) from None
+            except (OutboundError, JobFailed) as error:
+                description = _describe(error)
+                failures.append(f"{channel.value}: {description}")
+                at = self.context.clock().isoformat()
+                failed = {"status": "failed", "at": at, "error": description}
+                store.mark_delivery(alert_id, channel.value, failed)
+                continue
+            store.mark_delivery(alert_id, channel.value, outcome)
+            metrics.alerts_sent.labels(channel.value).inc()
+            logger.info(
+                "watch alert sent",
+                extra={"fields": {"alert": content.key, "channel": channel.value}},
+            )
+        if failures:
+            job_failed = JobFailed("; ".join(failures))
+            self._failed("deliver", str(alert_id), job_failed, final_attempt)
+            store.fail_delivery(alert_id, time.time(), str(job_failed), final=final_attempt)
+            raise job_failed
         store.finish_delivery(alert_id, time.time())
         metrics.jobs.labels("deliver", "done").inc()
         return "delivered"
@@ -340,23 +394,33 @@ class Watcher:
         """After a gap in a Subscription's event numbers: the ``watch.catch-up`` task.
 
         Still missing after the wait: ask the server for the events (the Backport IG's
-        ``$events``, which servers MAY support); failing that, re-read every patient the
-        watch knows to be in scope, and the Subscription's own patient.
+        ``$events``, which servers MAY support) and re-read the patients they name; for every
+        number the answer does not cover (no answer, or only part of the range: review
+        finding), re-read every patient the watch knows to be in scope, the poll list and the
+        Subscription's own patient. Only then are the numbers forgotten.
         """
         store = self.context.store
         missing = store.still_missing(subscription_id, numbers)
         if not missing:
             return "the missing notifications arrived"
-        patients = self._events_patients(subscription_id, min(missing), max(missing))
-        if patients is None:
-            patients = set(store.in_scope_patients()) | set(self._watch.poll_patients)
+        answer = self._missed_events(subscription_id, min(missing), max(missing))
+        patients: set[str] = set()
+        pending: tuple[PendingFocus, ...] = ()
+        covered: set[int] = set()
+        if answer is not None:
+            covered = _covered_numbers(answer, missing)
+            patients = set(answer.patients)
+            pending = answer.pending
+        uncovered = [n for n in missing if n not in covered]
+        if uncovered:
+            patients |= set(store.in_scope_patients()) | set(self._watch.poll_patients)
             own = store.subscription_patient(subscription_id)
             if own is not None:
                 patients.add(own)
-            reason = "catch-up"
-        else:
-            reason = "catch-up-events"
+        reason = "catch-up" if uncovered else "catch-up-events"
         try:
+            for focus in pending:
+                self.queue.resolve(focus.reference)
             for patient_id in sorted(patients):
                 self.request(patient_id, reason)
         except Exception as error:
@@ -369,14 +433,15 @@ class Watcher:
                 "fields": {
                     "subscription": subscription_id,
                     "missing": len(missing),
+                    "byEvents": len(missing) - len(uncovered),
                     "patients": len(patients),
                 }
             },
         )
         return f"{len(patients)} patients re-read"
 
-    def _events_patients(self, subscription_id: str, first: int, last: int) -> set[str] | None:
-        """Patients of the missed events by ``$events``; None when the server cannot say."""
+    def _missed_events(self, subscription_id: str, first: int, last: int) -> Notification | None:
+        """The server's ``$events`` answer for ``first`` to ``last``; None when it has none."""
         url = (
             f"{self.fhir_base}/Subscription/{subscription_id}/$events"
             f"?eventsSinceNumber={first}&eventsUntilNumber={last}&content=id-only"
@@ -395,37 +460,43 @@ class Watcher:
             )
             if reply.status != 200:
                 return None
-            notification = parse_notification(reply_json(reply), self.fhir_base)
+            return parse_notification(reply_json(reply), self.fhir_base)
         except (OutboundError, JobFailed, BadNotification):
             return None
-        if notification.pending:
-            for focus in notification.pending:
-                self.queue.resolve(focus.reference)
-        if not notification.patients and not notification.pending:
-            return None  # an empty payload: nothing says whose data changed
-        return set(notification.patients)
 
     # --- recovery ---------------------------------------------------------------------------
 
-    def recover(self) -> tuple[int, int]:
-        """Queue again what no job will do (lost with a killed worker or a lost queue)."""
+    def recover(self) -> Recovered:
+        """Queue again what no job will do (lost with a killed worker or a lost queue), and the
+        catch-up reads of gaps that no task will read."""
         now = time.time()
         store = self.context.store
         watch = self._watch
-        longest_retry = watch.retry_delay_s * 2 ** max(watch.retries - 1, 0)
-        requeue_after = max(600.0, 2.0 * longest_retry, 4.0 * watch.lease_s)
+        requeue_after = lost_after_s(watch)
         patients = store.recoverable_patients(now, requeue_after)
         for patient_id in patients:
             self.queue.evaluate(patient_id)
-        alerts = store.recoverable_alerts(now, max(_ALERT_REQUEUE_S, 2.0 * longest_retry))
+        alerts = store.recoverable_alerts(now, alert_lost_after_s(watch))
         for alert_id in alerts:
             self.queue.deliver(alert_id)
-        if patients or alerts:
+        # A gap whose catch-up could not be scheduled, or was lost with the queue (review
+        # finding: the EHR's resend of the notification found nothing new to schedule).
+        gaps = store.recoverable_gaps(now, watch.gap_wait_s, requeue_after)
+        for subscription_id, numbers in gaps:
+            self.queue.catch_up(subscription_id, numbers, 0)  # the gap wait is over
+        recovered = Recovered(len(patients), len(alerts), len(gaps))
+        if any(recovered):
             logger.warning(
                 "watch recovery queued lost work",
-                extra={"fields": {"patients": len(patients), "alerts": len(alerts)}},
+                extra={
+                    "fields": {
+                        "patients": recovered.patients,
+                        "alerts": recovered.alerts,
+                        "catchUps": recovered.catch_ups,
+                    }
+                },
             )
-        return len(patients), len(alerts)
+        return recovered
 
     # --- failures ---------------------------------------------------------------------------
 
@@ -466,6 +537,20 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, JobFailed | OutboundError | TokenError):
         return str(error)
     return type(error).__name__
+
+
+def _covered_numbers(answer: Notification, missing: Sequence[int]) -> set[int]:
+    """The missing event numbers whose event the ``$events`` answer holds and that say whose
+    data changed (a focus, or a Patient as context); an event without either, or a number the
+    answer left out, is not covered."""
+    wanted = set(missing)
+    return {
+        event.number
+        for event in answer.events
+        if event.number is not None
+        and event.number in wanted
+        and (event.focus is not None or any(c.startswith("Patient/") for c in event.context))
+    }
 
 
 def _evidence(assessment: Assessment) -> tuple[str, ...]:

@@ -7,8 +7,9 @@ import re
 import time
 from pathlib import Path
 
-from cds_service.config import WATCH_VARIABLES
+from cds_service.config import WATCH_VARIABLES, WatchSettings
 from cds_service.watch.alerts import sign_webhook
+from cds_service.watch.worker import alert_lost_after_s, lost_after_s
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "watch.md"
 SECRET = "receiver-secret-0123456789-abcdefghijklmno"
@@ -39,3 +40,13 @@ def test_the_doc_names_every_watch_setting():
     text = DOC.read_text()
     missing = [name for name, _, _ in WATCH_VARIABLES if name not in text]
     assert missing == []
+
+
+def test_the_doc_gives_the_recovery_sweeps_waits_the_code_uses():
+    """Review finding: the doc said an undelivered alert is sent again after 60 s; the sweep
+    waits max(60 s, 2 x the longest retry delay), 320 s by default."""
+    text = " ".join(DOC.read_text().split())
+    defaults = WatchSettings()
+    assert f"({alert_lost_after_s(defaults):.0f} s by default" in text
+    assert f"({lost_after_s(defaults):.0f} s by default" in text
+    assert "is sent after 60 s" not in text

@@ -5,14 +5,16 @@ noon, grade 3 that evening."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from datetime import UTC, datetime
 
+import pytest
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy import func, select
 
-from cds_service.watch import get_watch
+from cds_service.watch import commands, get_watch
 from cds_service.watch.alerts import verify_webhook_signature
 from cds_service.watch.commands import poll_once, status_document
 from cds_service.watch.queue import queue_kind
@@ -132,6 +134,25 @@ def test_a_patient_at_grade_1_with_an_infection_warning_gets_no_alert(watch_app,
     assert ehr.communications == [] and ehr.webhooks == []
 
 
+def test_with_the_alert_grade_at_3_a_new_infection_warning_at_grade_2_alerts(
+    make_app, watch_env, ehr
+):
+    """SPEC 4b: "a new infection warning appears on a patient with grade >= 2" alerts whatever
+    CRS_CDS_WATCH_ALERT_GRADE says (review finding: it followed the alert grade). Case 3 at day 5
+    noon: grade 2, with a positive blood culture and an infection diagnosis."""
+    app = make_app(**watch_env, CRS_CDS_WATCH_ALERT_GRADE="3")
+    at(app, DAY5_NOON)
+    notify(app)
+    drain(app)
+    (alert,) = alerts(app)
+    assert alert.reasons == (
+        {"kind": "new-infection-warning", "code": "infection-diagnosis"},
+        {"kind": "new-infection-warning", "code": "positive-blood-culture"},
+    )
+    assert alert.summary.startswith("CRS grade 2 (Lee 2014)")  # the card's summary, kept
+    assert alert.delivered and len(ehr.communications) == 1
+
+
 def test_a_retry_sends_only_the_channel_that_failed(watch_app, ehr, mocked_http):
     at(watch_app, DAY5_NOON)
     ehr.webhook_secret = "not-what-the-watch-signs-with-0123456789"  # the receiver says 401
@@ -145,6 +166,52 @@ def test_a_retry_sends_only_the_channel_that_failed(watch_app, ehr, mocked_http)
     assert alert.delivered
     assert ehr.communication_posts == 1 and len(ehr.communications) == 1
     assert len(ehr.webhooks) == 1
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param(503, id="an EHR down (503) for the Communication still lets the webhook go"),
+        pytest.param(403, id="a Communication refused for good (403) still lets the webhook go"),
+        pytest.param(422, id="a Communication refused as invalid (422) still lets the webhook go"),
+    ],
+)
+def test_one_failing_channel_does_not_block_the_other(watch_app, ehr, status):
+    """SPEC 4b: "a FHIR Communication ... and/or a JSON POST to a configured webhook". Review
+    finding: the Communication sorts first and its failure stopped the loop, so the job retried,
+    became a dead letter, and the webhook was never tried."""
+    at(watch_app, DAY5_NOON)
+    ehr.fail["Communication"] = status
+    notify(watch_app)
+    drain(watch_app)
+    assert len(ehr.webhooks) == 1  # on the first attempt, beside the failing Communication
+    (alert,) = alerts(watch_app)
+    assert alert.deliveries["webhook"]["status"] == "sent"
+    assert alert.deliveries["communication"]["status"] == "failed"
+    assert alert.deliveries["communication"]["error"] == (
+        f"Communication POST answered HTTP {status}"
+    )
+    drain(watch_app, scheduled=True)  # every retry, then the dead letter
+    assert len(ehr.webhooks) == 1  # retries send only the channel that failed
+    (alert,) = alerts(watch_app)
+    assert not alert.delivered
+    (letter,) = status_document(get_watch(watch_app))["deadLetters"]
+    assert letter["task"] == "alert"
+    assert letter["error"] == f"communication: Communication POST answered HTTP {status}"
+
+
+def test_a_channel_that_fails_then_recovers_is_sent_once_and_the_other_is_not_resent(
+    watch_app, ehr
+):
+    at(watch_app, DAY5_NOON)
+    ehr.fail["Communication"] = 503
+    notify(watch_app)
+    drain(watch_app)
+    ehr.fail.clear()
+    drain(watch_app, scheduled=True)
+    (alert,) = alerts(watch_app)
+    assert alert.delivered and alert.deliveries["communication"]["status"] == "sent"
+    assert len(ehr.communications) == 1 and len(ehr.webhooks) == 1
 
 
 def test_a_communication_sent_again_is_kept_once_by_the_conditional_create(watch_app, ehr):
@@ -182,7 +249,7 @@ def test_a_failing_job_retries_with_growing_delays_then_becomes_a_dead_letter(wa
     assert "could not be read" in letter["error"]
     assert document["patients"] == {"waiting": 0, "inProgress": 0, "failing": 0}
     # A dead patient is not picked up by the recovery sweep ...
-    assert runtime.watcher.recover() == (0, 0)
+    assert runtime.watcher.recover() == (0, 0, 0)
     # ... but new data (a new notification) or an operator's requeue gives it another try.
     ehr.fail.clear()
     runtime.store.take_dead_letters(None, datetime.now(UTC))
@@ -215,11 +282,11 @@ def test_a_patient_held_by_a_killed_worker_is_evaluated_again_after_its_lease(wa
     # not slept for.
     claim = store.claim(RISER, "killed-worker", time.time(), lease_s=600)
     assert isinstance(claim, Claim)  # ... held the patient, and died: nothing more happens
-    assert runtime.watcher.recover() == (0, 0)  # the lease still runs
+    assert runtime.watcher.recover() == (0, 0, 0)  # the lease still runs
     with store.engine.begin() as connection:  # the lease ran out
         connection.execute(watch_patients_table.update().values(claimed_until=time.time() - 1))
-    assert runtime.watcher.recover() == (1, 0)
-    assert runtime.watcher.recover() == (0, 0)  # queued once, not once per sweep
+    assert runtime.watcher.recover() == (1, 0, 0)
+    assert runtime.watcher.recover() == (0, 0, 0)  # queued once, not once per sweep
     drain(watch_app)
     assert len(alerts(watch_app)) == 1 and len(ehr.communications) == 1
 
@@ -232,12 +299,12 @@ def test_an_alert_lost_with_its_worker_is_delivered_by_the_sweep(watch_app, ehr,
     drain(watch_app)
     monkeypatch.undo()
     assert ehr.communications == []
-    assert runtime.watcher.recover() == (0, 0)  # too young to call lost
+    assert runtime.watcher.recover() == (0, 0, 0)  # too young to call lost
     with runtime.store.engine.begin() as connection:  # ten minutes later
         connection.execute(
             watch_alerts_table.update().values(delivery_enqueued_at=time.time() - 600)
         )
-    assert runtime.watcher.recover() == (0, 1)
+    assert runtime.watcher.recover() == (0, 1, 0)
     drain(watch_app)
     assert len(ehr.communications) == 1
 
@@ -271,10 +338,43 @@ def test_poll_queues_each_configured_patient_and_coalesces_with_waiting_jobs(
     )
     runtime = get_watch(app)
     assert runtime.settings.watch.poll_patients == ("crs-demo-case1", "crs-demo-case2")
-    assert poll_once(runtime, runtime.settings.watch.poll_patients) == 2
-    assert poll_once(runtime, runtime.settings.watch.poll_patients) == 0  # still waiting
+    assert poll_once(runtime, runtime.settings.watch.poll_patients) == (2, 0)
+    assert poll_once(runtime, runtime.settings.watch.poll_patients) == (0, 0)  # still waiting
     drain(app)
     assert len(runtime.store.evaluations_of("crs-demo-case1")) == 1
+
+
+def test_poll_goes_on_past_a_patient_the_queue_refuses_and_counts_the_failure(
+    make_app, watch_env, ehr, monkeypatch, caplog, capsys
+):
+    """SPEC 4b Input ("poll a configured list of in-scope patients on a schedule"). Review
+    finding: the first queue error ended the round, so the patients after it were not polled."""
+    app = make_app(
+        **watch_env,
+        CRS_CDS_WATCH_POLL_PATIENTS='["crs-demo-case1", "crs-demo-case2", "crs-demo-case3"]',
+    )
+    runtime = get_watch(app)
+    enqueue = runtime.queue.evaluate
+
+    def flaky(patient_id):
+        if patient_id == "crs-demo-case1":
+            raise ConnectionError("queue hiccup")
+        enqueue(patient_id)
+
+    monkeypatch.setattr(runtime.queue, "evaluate", flaky)
+    assert poll_once(runtime, runtime.settings.watch.poll_patients) == (2, 1)
+    (record,) = [
+        r for r in caplog.records if r.getMessage() == "watch poll: evaluation not requested"
+    ]
+    assert record.fields == {"patient": "crs-demo-case1", "error": "ConnectionError"}
+    monkeypatch.setattr(commands, "_runtime", lambda: runtime)
+    assert commands._poll(argparse.Namespace(once=True)) == 0  # `crs-cds watch poll --once`
+    assert capsys.readouterr().out == "polled 3 patients: 0 queued, 2 waiting, 1 failed\n"
+    monkeypatch.undo()
+    assert runtime.watcher.recover() == (1, 0, 0)  # its request is recorded: the sweep queues it
+    drain(app)
+    for patient_id in ("crs-demo-case1", "crs-demo-case2", "crs-demo-case3"):
+        assert len(runtime.store.evaluations_of(patient_id)) == 1
 
 
 def test_an_icans_rise_alerts_and_cites_the_ice_score(watch_app, ehr):

@@ -5,6 +5,9 @@ handshakes and heartbeats, event numbers and gaps, authentication, and bad input
 
 from __future__ import annotations
 
+import json
+import tracemalloc
+
 import pytest
 from sqlalchemy import select
 
@@ -203,6 +206,80 @@ def test_a_gap_in_event_numbers_schedules_a_catch_up_read(watch_app, ehr):
     assert subscription_row(watch_app).missing == "[]"
 
 
+def age_gap(app, seconds):
+    """Move the Subscription's gap and catch-up times ``seconds`` into the past."""
+    table = watch_subscriptions_table
+    with get_watch(app).store.engine.begin() as connection:
+        connection.execute(
+            table.update().values(
+                gap_opened_at=table.c.gap_opened_at - seconds,
+                catch_up_enqueued_at=table.c.catch_up_enqueued_at - seconds,
+            )
+        )
+
+
+def tasks_waiting(app):
+    """Names of the tasks in the queue, ready or scheduled (a delayed task is ready until a
+    consumer dequeues it and puts it on the schedule)."""
+    huey = get_watch(app).queue.huey
+    return [task.name for task in (*huey.pending(), *huey.scheduled())]
+
+
+def test_a_gap_whose_catch_up_could_not_be_scheduled_is_caught_up_by_the_sweep(
+    watch_app, ehr, monkeypatch
+):
+    """SPEC 4b Input: missed notifications are caught up. Review finding: when scheduling the
+    catch-up failed (503), the EHR's resend found the numbers already missing, so nothing
+    scheduled it again and the gap was never read."""
+    runtime = get_watch(watch_app)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=first))
+    drain(watch_app)
+
+    def broken(*args):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(runtime.queue, "catch_up", broken)
+    fourth = r4_notification(
+        FHIR, SUBSCRIPTION, events=[{"number": 4, "focus": "Patient/crs-demo-case1"}]
+    )
+    assert post(watch_app, fourth).status_code == 503
+    monkeypatch.undo()
+    assert post(watch_app, fourth).status_code == 200  # sent again: nothing new is missing
+    assert "watch.catch-up" not in tasks_waiting(watch_app)
+    assert runtime.watcher.recover() == (0, 0, 0)  # within the gap wait: 2 and 3 may come
+    age_gap(watch_app, 31)  # CRS_CDS_WATCH_GAP_WAIT_S (30 s) later
+    assert runtime.watcher.recover() == (0, 0, 1)
+    assert runtime.watcher.recover() == (0, 0, 0)  # scheduled once, not once per sweep
+    drain(watch_app, scheduled=True)
+    assert "GET Subscription/crs-watch-1/$events" in ehr.reads
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 2  # in scope: read again for 2 and 3
+    assert subscription_row(watch_app).missing == "[]"
+
+
+def test_a_catch_up_lost_with_the_queue_is_scheduled_again_by_the_sweep(watch_app, ehr):
+    """Review finding: a catch-up task lost with the queue (a Redis restart without an
+    append-only file) was never scheduled again."""
+    runtime = get_watch(watch_app)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=first))
+    drain(watch_app)
+    heartbeat = r4_notification(FHIR, SUBSCRIPTION, kind="heartbeat", since=3)
+    assert "2 missed events" in diagnostics(post(watch_app, heartbeat))
+    assert tasks_waiting(watch_app) == ["watch.catch-up"]
+    runtime.queue.huey.storage.flush_queue()  # lost
+    age_gap(watch_app, 31)
+    assert runtime.watcher.recover() == (0, 0, 0)  # it may still be on its way (retries)
+    age_gap(watch_app, 600)  # past the gap wait and the time its retries could take
+    assert runtime.watcher.recover() == (0, 0, 1)
+    drain(watch_app, scheduled=True)
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 2
+    assert subscription_row(watch_app).missing == "[]"
+    assert runtime.watcher.recover() == (0, 0, 0)
+
+
 def test_a_late_notification_fills_the_gap_and_the_catch_up_does_nothing(watch_app, ehr):
     post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
     for number in (2, 1):  # 2 arrives first: 1 looks missing, then arrives
@@ -222,6 +299,70 @@ def test_a_heartbeat_counting_more_events_than_arrived_is_a_gap(watch_app):
     assert "2 missed events" in diagnostics(response)
 
 
+def test_a_handshake_with_a_count_keeps_open_gaps_and_finds_new_ones(watch_app):
+    """SPEC 4b Input (Backport IG: events-since-subscription-start). Review finding: a handshake
+    counting 15 events (a Subscription already running) dropped the open gap 1-8 and hid 10-15."""
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    ninth = r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 9, "focus": f"Patient/{RISER}"}])
+    assert "8 missed events" in diagnostics(post(watch_app, ninth))
+    again = r4_notification(FHIR, SUBSCRIPTION, kind="handshake", since=15)
+    assert "6 missed events" in diagnostics(post(watch_app, again))  # 10 to 15
+    row = subscription_row(watch_app)
+    assert row.highest_event == 15
+    assert json.loads(row.missing) == [*range(1, 9), *range(10, 16)]
+
+
+def test_a_handshake_counting_0_starts_the_count_again(watch_app):
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    ninth = r4_notification(FHIR, SUBSCRIPTION, events=[{"number": 9, "focus": f"Patient/{RISER}"}])
+    post(watch_app, ninth)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake", since=0))
+    row = subscription_row(watch_app)
+    assert (row.highest_event, row.missing) == (0, "[]")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("heartbeat", id="a heartbeat counting a million more events"),
+        pytest.param("event-notification", id="an event number a million above the highest"),
+    ],
+)
+def test_a_jump_in_event_numbers_keeps_the_last_1000_without_building_the_range(watch_app, kind):
+    """Event numbers (SPEC 4b Input): at most the last 1,000 missing numbers are kept. Review
+    finding: a jump of millions built the whole range in memory before trimming it."""
+    store = get_watch(watch_app).store
+    now = _now()
+    store.record_notification(
+        SUBSCRIPTION,
+        kind="handshake",
+        status="active",
+        topic=None,
+        events_since_start=0,
+        event_numbers=[],
+        at=now,
+    )
+    jump = 1_000_000
+    tracemalloc.start()
+    try:
+        new = store.record_notification(
+            SUBSCRIPTION,
+            kind=kind,
+            status="active",
+            topic=None,
+            events_since_start=jump,
+            event_numbers=[jump] if kind == "event-notification" else [],
+            at=now,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    last = jump if kind == "heartbeat" else jump - 1  # the event itself arrived
+    assert new == list(range(last - 999, last + 1))
+    assert json.loads(subscription_row(watch_app).missing) == new
+    assert peak < 8 * 1024 * 1024  # the whole range is tens of megabytes
+
+
 def test_the_catch_up_uses_events_when_the_server_has_it(watch_app, ehr):
     ehr.events_answer = r4_notification(
         FHIR,
@@ -236,6 +377,44 @@ def test_the_catch_up_uses_events_when_the_server_has_it(watch_app, ehr):
     )
     drain(watch_app, scheduled=True)
     assert patients_waiting(watch_app) == ["crs-demo-case2", RISER]
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 1  # $events covered it: no full re-read
+
+
+@pytest.mark.parametrize(
+    "answered",
+    [
+        pytest.param(
+            [{"number": 2, "focus": "Patient/crs-demo-case1"}],
+            id="$events answering event 2 of 2-4 re-reads everyone for 3 and 4",
+        ),
+        pytest.param(
+            [
+                {"number": 2, "focus": "Patient/crs-demo-case1"},
+                {"number": 3},
+                {"number": 4},
+            ],
+            id="$events events 3 and 4 without a focus say nothing: everyone is re-read",
+        ),
+    ],
+)
+def test_a_partial_events_answer_re_reads_everyone_for_the_rest(watch_app, ehr, answered):
+    """SPEC 4b Input (missed notifications, Backport IG $events). Review finding: with events 2
+    to 4 missing and $events answering only event 2, the catch-up re-read event 2's patient and
+    forgot 3 and 4: whoever they were about was never re-read."""
+    ehr.events_answer = r4_notification(FHIR, SUBSCRIPTION, kind="query-event", events=answered)
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, kind="handshake"))
+    first = [{"number": 1, "focus": f"Patient/{RISER}"}]
+    post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=first))
+    drain(watch_app)
+    assert get_watch(watch_app).store.in_scope_patients() == [RISER]
+    fifth = [{"number": 5, "focus": "Patient/crs-demo-case2"}]
+    assert "3 missed events" in diagnostics(
+        post(watch_app, r4_notification(FHIR, SUBSCRIPTION, events=fifth))
+    )
+    drain(watch_app, scheduled=True)
+    assert patients_waiting(watch_app) == ["crs-demo-case1", "crs-demo-case2", RISER]
+    assert ehr.reads.count(f"GET Patient/{RISER}") == 2  # in scope: read again for 3 and 4
+    assert subscription_row(watch_app).missing == "[]"
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -410,7 +589,7 @@ def test_when_the_queue_fails_the_sender_is_told_to_send_again(watch_app, monkey
     assert "send it again" in diagnostics(response)
     # The request is recorded and no job is marked as waiting: the recovery sweep queues it.
     monkeypatch.undo()
-    assert runtime.watcher.recover() == (1, 0)
+    assert runtime.watcher.recover() == (1, 0, 0)
 
 
 def test_the_endpoint_does_not_exist_when_the_watch_is_off(app):

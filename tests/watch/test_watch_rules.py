@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cds_service.watch.rules import WATCHED_MEASURES, AlertState, Observation, transition
+from cds_service.watch.rules import (
+    INFECTION_WARNING_GRADE,
+    WATCHED_MEASURES,
+    AlertState,
+    Observation,
+    transition,
+)
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -96,18 +102,34 @@ def test_a_partial_read_that_shows_a_rise_still_alerts():
 
 
 @pytest.mark.parametrize(
-    ("grade", "alerts"),
+    ("grade", "alert_grade", "alerts"),
     [
-        pytest.param(2, True, id="a new positive blood culture at grade 2 alerts"),
-        pytest.param(1, False, id="a new positive blood culture at grade 1 does not alert"),
+        pytest.param(2, 2, True, id="a new positive blood culture at grade 2 alerts"),
+        pytest.param(1, 2, False, id="a new positive blood culture at grade 1 does not alert"),
+        pytest.param(
+            2, 3, True, id="SPEC 4b grade >= 2: with the alert grade at 3, grade 2 still alerts"
+        ),
+        pytest.param(3, 3, True, id="with the alert grade at 3, a warning at grade 3 alerts"),
+        pytest.param(
+            1, 1, False, id="SPEC 4b grade >= 2: with the alert grade at 1, grade 1 is silent"
+        ),
     ],
 )
-def test_a_new_infection_warning_alerts_at_the_alert_grade(grade, alerts):
+def test_a_new_infection_warning_alerts_from_grade_2_whatever_the_alert_grade(
+    grade, alert_grade, alerts
+):
+    """SPEC 4b: "a new infection warning appears on a patient with grade >= 2" (review finding:
+    the threshold followed CRS_CDS_WATCH_ALERT_GRADE)."""
     before = state(grade)
-    _, reasons = transition(before, seen(grade, warnings=["positive-blood-culture"]), 2)
+    seen_now = seen(grade, warnings=["positive-blood-culture"])
+    _, reasons = transition(before, seen_now, alert_grade)
     assert bool(reasons) is alerts
     if alerts:
         assert kinds(reasons) == [("new-infection-warning", "positive-blood-culture", None, None)]
+
+
+def test_the_infection_warning_grade_is_spec_4bs_fixed_2():
+    assert INFECTION_WARNING_GRADE == 2
 
 
 def test_a_warning_already_known_does_not_alert_again():
