@@ -37,6 +37,7 @@ __all__ = [
     "patient_element",
     "reference_owner",
     "target_on_any_server",
+    "url_origin",
 ]
 
 #: Longest reference string read at all: a base URL of up to ~1,900 characters plus
@@ -97,8 +98,10 @@ def _parse(reference: str, fhir_server: str | None) -> LiteralReference | None:
     return LiteralReference(*match.groups()) if match is not None else None
 
 
-def _origin_and_path(url: str) -> tuple[tuple[str, str, int], str] | None:
-    """((scheme, host, port), path) of an absolute http(s) URL with nothing else in it."""
+def url_origin(url: str) -> tuple[tuple[str, str, int], str] | None:
+    """((scheme, host, port), path) of an absolute http(s) URL without user info, the default
+    port written out or not; None for anything else. The query and fragment are not looked at
+    (a Bundle's next link has a query; ``_origin_and_path`` refuses one)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -110,15 +113,17 @@ def _origin_and_path(url: str) -> tuple[tuple[str, str, int], str] | None:
         or not parts.hostname
         or parts.username is not None
         or parts.password is not None
-        or parts.query
-        or parts.fragment
-        or "?" in url
-        or "#" in url
-        or any(char.isspace() for char in url)
     ):
         return None
     origin = (scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme])
     return origin, parts.path
+
+
+def _origin_and_path(url: str) -> tuple[tuple[str, str, int], str] | None:
+    """((scheme, host, port), path) of an absolute http(s) URL with nothing else in it."""
+    if "?" in url or "#" in url or any(char.isspace() for char in url):
+        return None
+    return url_origin(url)
 
 
 def target_on_any_server(reference: object) -> LiteralReference | None:

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import orjson
 import requests
@@ -33,6 +33,7 @@ from cds_service.outbound import (
     fetch,
 )
 from cds_service.validation import MAX_JSON_DEPTH, nesting_exceeds
+from fhir_maps.references import url_origin
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -88,7 +89,7 @@ class FhirEndpoint:
         that serves tenants as paths, ``/other-tenant/...`` got the token).
         """
         absolute = urljoin(self.base_url.rstrip("/") + "/", link)
-        here, there = _server_of(self.base_url), _server_of(absolute)
+        here, there = url_origin(self.base_url), url_origin(absolute)
         if here is None or there is None or here[0] != there[0]:
             return None
         base_path, path = here[1].rstrip("/"), there[1]
@@ -101,22 +102,6 @@ class FhirEndpoint:
         if self.access_token:
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _server_of(url: str) -> tuple[tuple[str, str, int], str] | None:
-    """((scheme, host, port), path) of an http(s) URL without user info; None otherwise."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # a malformed port or IPv6 literal
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None:
-        return None
-    return (scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]), parts.path
 
 
 class ResourceAllowance:
