@@ -588,10 +588,11 @@ class NeurologicSignFinding:
     and entered-in-error resources never become inputs; a resolved Condition still does (a
     seizure that has stopped still happened).
 
-    ``active`` and ``abatement`` are the Condition's, as in ``ConditionFinding`` (``active``:
-    clinicalStatus active, recurrence or relapse, or absent). A sign that is a state (cerebral
-    edema, paresis, papilledema, ...) lasts while its Condition is active, up to its abatement
-    (SPEC 2.9); an Observation is a point in time (``active`` false, no abatement).
+    ``active`` and ``abatement`` are the Condition's (``active``: clinicalStatus active,
+    recurrence or relapse, said explicitly: an absent clinicalStatus is not "going on"). A sign
+    that is a state (cerebral edema, paresis, papilledema, ...) lasts while its Condition is
+    active, up to its abatement (SPEC 2.9); an Observation is a point in time (``active``
+    false, no abatement).
     """
 
     sign: NeurologicSign

@@ -236,11 +236,15 @@ class Veto(Generic[T_co]):
     urine" is not serum creatinine; "ruled out" in "Sepsis ruled out" is no sepsis)."""
 
     key: T_co
+    #: In ``affirmed`` a veto reaches its own clause only, unless ``anywhere`` ("ruled out"
+    #: says the named thing is not there, wherever it stands; "prophylaxis" is about the care of
+    #: the thing named beside it: "Seizure, on levetiracetam prophylaxis" is a seizure).
+    anywhere: bool = False
 
 
-def vetoes(*keys: T, texts: Iterable[str]) -> tuple[Phrase[Veto[T]], ...]:
+def vetoes(*keys: T, texts: Iterable[str], anywhere: bool = False) -> tuple[Phrase[Veto[T]], ...]:
     """Case-insensitive veto phrases that each cancel every one of ``keys``."""
-    return tuple(Phrase(text, Veto(key)) for key in keys for text in texts)
+    return tuple(Phrase(text, Veto(key, anywhere)) for key in keys for text in texts)
 
 
 def surviving(
@@ -283,17 +287,25 @@ def affirmed(
 
     Read clause by clause (``clauses``; "but", "however" and "although" end a negation's reach
     too). A ``Negation`` cancels the values and the vetoes of its key after it in its clause;
-    the vetoes it does not cancel cancel the values of their key in the whole text, as in
-    ``surviving`` ("Seizure precautions", "Encephalopathy ruled out")."""
-    found: list[T | Veto[Any]] = []
+    the vetoes it does not cancel cancel the values of their key in their clause ("Seizure
+    precautions"; found in review: "Seizure, on levetiracetam prophylaxis" and "Delirium,
+    CAM-ICU screening positive" lost their sign to a veto of another clause), or in the whole
+    text when ``Veto.anywhere`` ("Encephalopathy, ruled out")."""
+    kept: list[T] = []
+    anywhere: list[Veto[Any]] = []
     for clause in clauses(text):
         for part in _CONTRAST.split(clause):
             negated: set[object] = set()
+            found: list[T | Veto[Any]] = []
             for value in matcher.find(part):
                 if isinstance(value, Negation):
                     negated.add(value.key)
                     continue
                 of = value.key if isinstance(value, Veto) else (key(value) if key else value)
-                if of not in negated:
-                    found.append(value)
-    return surviving(found, key)
+                if of in negated:
+                    continue
+                if isinstance(value, Veto) and value.anywhere:
+                    anywhere.append(value)
+                found.append(value)
+            kept.extend(surviving(found, key))
+    return surviving([*kept, *anywhere], key)

@@ -18,6 +18,7 @@ from ._names import MAX_MATCH_TEXTS, NameMatcher, affirmed, phrases, surviving
 from .neurology import condition_signs
 from .options import MappingOptions
 from .valuesets.conditions import (
+    ACTIVE_CLINICAL_STATUSES,
     CONDITION_NAMES,
     INACTIVE_CLINICAL_STATUSES,
     NEUROLOGIC_NAMES,
@@ -141,6 +142,7 @@ def map_condition(
     clinical = _status_codes(condition, "clinicalStatus")
     refuted = bool(verification & REFUTED_VERIFICATION_STATUSES)
     active = not (clinical & INACTIVE_CLINICAL_STATUSES) and not refuted
+    ongoing = bool(clinical & ACTIVE_CLINICAL_STATUSES) and active  # said to go on: a state lasts
     onset_keys = [key for key in condition if key.startswith("onset")]
     onset = abatement = None
     try:  # SPEC 3: an unreadable onset or abatement loses only itself
@@ -159,7 +161,7 @@ def map_condition(
         )
     if signs and not refuted:
         dated = onset if onset_keys else None  # the recordedDate stays apart
-        _signs(context, condition, reference, signs, dated, active, abatement)
+        _signs(context, condition, reference, signs, dated, ongoing, abatement)
 
 
 def _signs(

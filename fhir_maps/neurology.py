@@ -34,10 +34,10 @@ from .valuesets.icans import (
     EDEMA_EXTENT,
     ITEM_NAMES,
     LOINC_ANSWERS,
-    NEGATED_SIGN_ENDINGS,
     NEGATED_SIGN_FILLERS,
     NEGATED_SIGN_OPENERS,
     NEGATIVE_ANSWERS,
+    NEGATIVE_LEADS,
     RASS_LEVEL_NAMES,
     SCREEN_NOT_DONE_WORDS,
     SEDATIVE_NAMES,
@@ -425,26 +425,28 @@ def _after_sign_name(said: list[str]) -> list[str] | None:
 
 
 def _negated_sign(said: list[str]) -> bool:
-    """ "No seizure activity", "Negative for papilledema", "No evidence of cerebral edema": an
-    opener, fillers, a sign's name, endings, and no other word."""
+    """ "No seizure activity", "Negative for papilledema", "No evidence of cerebral edema", "No
+    seizures overnight": an opener, fillers, a sign's name, then any words (found in review: a
+    time after the sign, "this shift", "since 0800", made the value a seizure)."""
     for opener in _OPENERS:
         if said[: len(opener)] != opener:
             continue
         rest = said[len(opener) :]
         while rest and rest[0] in NEGATED_SIGN_FILLERS:
             rest = rest[1:]
-        after = _after_sign_name(rest)
-        if after is not None and all(word in NEGATED_SIGN_ENDINGS for word in after):
+        if _after_sign_name(rest) is not None:
             return True
     return False
 
 
 def _negative_clause(said: list[str]) -> bool:
-    """A negative answer ("No", "None.", "WNL"), a negated sign ("No seizure activity") or a
-    sign's name with a negative answer ("Papilledema absent")."""
+    """A negative answer ("No", "None.", "WNL"), one that leads its clause ("None this shift",
+    "Negative since 0800"), a negated sign ("No seizure activity noted") or a sign's name with a
+    negative answer ("Papilledema absent")."""
     after = _after_sign_name(said)
     return (
         "".join(said) in _NEGATIVE_ANSWERS
+        or bool(said and said[0] in NEGATIVE_LEADS)
         or (after is not None and "".join(after) in _NEGATIVE_ANSWERS)
         or _negated_sign(said)
     )

@@ -235,7 +235,7 @@ class _OrderCheck:
             weight = self.assessment.weight
             in_mg = value * weight.value if weight is not None and weight.value > 0 else None
             written = f"{wording.number(value, 2)} mg/kg"
-        per_day = order.doses_per_day
+        per_day = order.doses_per_day if order.dose_count != 1 else None
         if self.protocol_dose is not None and self.protocol_dose.per_day and per_day is not None:
             # a daily protocol dose is compared with the order's daily total (``dose``)
             written = f"{written} x {wording.number(per_day, 2)} a day"
@@ -286,7 +286,8 @@ class _OrderCheck:
                 )
         evidence = () if protocol.weight_reference is None else (protocol.weight_reference,)
         per_day = self.order.doses_per_day
-        daily = protocol.per_day and per_day is not None
+        # a count of 1 is one dose whatever the schedule (found in review)
+        daily = protocol.per_day and per_day is not None and self.order.dose_count != 1
         if daily and per_day is not None:
             # A daily protocol dose (methylprednisolone 2 mg/kg/day) against the order's daily
             # total: 55 mg every 12 h is 110 mg a day, not 55 (found in review: the correction

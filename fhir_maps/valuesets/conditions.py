@@ -18,7 +18,7 @@ from __future__ import annotations
 from crs_grading.inputs import ConditionCategory
 
 from .._names import NameMatcher, Negation, Phrase, Veto, acronyms, negations, phrases, vetoes
-from .icans import NOT_A_SIGN, NOT_A_SIGN_NEGATIONS
+from .icans import NOT_A_SIGN, NOT_A_SIGN_ANYWHERE, NOT_A_SIGN_NEGATIONS
 from .infections import CHAPTER_1_TERM, ICD10_INFECTIONS, INFECTION_NAMES, SNOMED_INFECTIONS
 
 INFECTION = ConditionCategory.INFECTION
@@ -142,6 +142,7 @@ NEUROLOGIC_NAMES: NameMatcher[Term | Veto[ConditionCategory] | Negation[Conditio
         )
         + acronyms((NEUROLOGIC, "ICANS"), "ICANS")
         + vetoes(NEUROLOGIC, texts=NOT_A_SIGN)
+        + vetoes(NEUROLOGIC, texts=NOT_A_SIGN_ANYWHERE, anywhere=True)
         + negations(NEUROLOGIC, texts=NOT_A_SIGN_NEGATIONS)
     )
 )
@@ -196,6 +197,10 @@ CONDITION_NAMES: NameMatcher[Term | Veto[ConditionCategory]] = NameMatcher(
 #: Condition.clinicalStatus codes (FHIR condition-clinical) that make a Condition inactive.
 #: Absent or any other code (active, recurrence, relapse) counts as active (inputs.py).
 INACTIVE_CLINICAL_STATUSES = frozenset({"inactive", "remission", "resolved"})
+#: The codes that say a Condition is going on now: an ICANS state lasts only by these (found in
+#: review: a cerebral edema encounter diagnosis with no clinicalStatus, which FHIR R4 allows,
+#: kept ICANS 4 for weeks).
+ACTIVE_CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse"})
 #: Condition.verificationStatus codes (FHIR condition-ver-status) that make it inactive.
 REFUTED_VERIFICATION_STATUSES = frozenset({"refuted"})
 

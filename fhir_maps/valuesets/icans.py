@@ -180,6 +180,17 @@ UNAROUSABLE_BESIDE_A_SCORE: NameMatcher[bool] = NameMatcher(
         *(f"{no} {word}" for no in _NOT_NOW for word in UNAROUSABLE_WORDS if " " not in word),
     )
     + phrases(False, "Glasgow coma scale", "Glasgow coma score", "coma scale", "coma score")
+    # "Unresponsive to commands" (or questions, voice) is an awake patient who cannot do the
+    # test, ASTCT grade 3 with an ICE of 0, not unarousable (found in review: it graded 4).
+    + phrases(
+        False,
+        "unresponsive to commands",
+        "unresponsive to command",
+        "unresponsive to questions",
+        "unresponsive to verbal commands",
+        "unresponsive to voice",
+        "unresponsive to verbal",
+    )
 )
 
 # -- RASS (Sessler et al. 2002) -------------------------------------------------------------------
@@ -314,10 +325,11 @@ NOT_A_SIGN = (
     "education",
     "goal",
     "screening",
-    "absent",
-    "ruled out",
-    "excluded",
 )
+
+#: Of those, the words that deny the named thing wherever they stand in the text (the others
+#: reach their own clause only: ``_names.affirmed``): "Encephalopathy, ruled out".
+NOT_A_SIGN_ANYWHERE = ("absent", "ruled out", "excluded")
 
 #: What a phrase of ``SIGN_NAMES`` means.
 SignName = NeurologicSign | Veto[NeurologicSign] | Negation[NeurologicSign]
@@ -379,6 +391,7 @@ SIGN_NAMES: NameMatcher[SignName] = NameMatcher(
     )
     + phrases(S.CUSHINGS_TRIAD, "Cushing's triad", "Cushing triad", "Cushing reflex")
     + vetoes(*NeurologicSign, texts=NOT_A_SIGN)
+    + vetoes(*NeurologicSign, texts=NOT_A_SIGN_ANYWHERE, anywhere=True)
     + negations(*NeurologicSign, texts=NOT_A_SIGN_NEGATIONS)
 )
 
@@ -467,10 +480,10 @@ NEGATED_SIGN_FILLERS = frozenset(
         "generalised",
     }
 )
-#: Words allowed after the sign's name ("No seizure activity noted"); no others.
-NEGATED_SIGN_ENDINGS = frozenset(
-    {"noted", "observed", "seen", "witnessed", "present", "reported", "detected", "today"}
-)
+#: Words that, leading a clause, make it a negative answer whatever follows ("None this shift",
+#: "Negative since 0800", "Nil overnight"). Not "no" ("No change" may mean still seizing) nor
+#: "resolved" ("Resolved after lorazepam" was a seizure): those need a sign's name after them.
+NEGATIVE_LEADS = frozenset({"none", "nil", "negative", "neg"})
 
 #: Coded answers (valueCodeableConcept): a coding of these decides before any words.
 #: SNOMED CT qualifier values (as in valuesets/blood_culture.py) and LOINC answers (LA codes,

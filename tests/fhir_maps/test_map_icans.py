@@ -498,6 +498,13 @@ ICE_ZERO_WORDS = [
     ({"note": [{"text": "Awake, global aphasia"}]}, False, "awake with aphasia is ICE 0, grade 3"),
     ({"note": [{"text": "Not obtunded; global aphasia"}]}, False, "'not obtunded' is negated"),
     ({"note": [{"text": "Glasgow Coma Scale 14"}]}, False, "the Glasgow Coma Scale is no coma"),
+    (
+        {"note": [{"text": "Awake, global aphasia, unresponsive to commands"}]},
+        False,
+        "'unresponsive to commands' (awake, cannot do the test: grade 3; final review)",
+    ),
+    ({"note": [{"text": "Unresponsive to voice"}]}, False, "'unresponsive to voice'"),
+    ({"note": [{"text": "Unresponsive to pain"}]}, True, "'unresponsive to pain'"),
     ({}, False, "no words beside it"),
 ]
 
@@ -810,12 +817,22 @@ RESOLVED = concept(
         pytest.param(
             {"clinicalStatus": RESOLVED}, False, None, id="a resolved one without abatement"
         ),
+        pytest.param(
+            {"clinicalStatus": None},
+            False,
+            None,
+            id="SPEC 2.9 (final review): no clinicalStatus (an encounter diagnosis) is not said "
+            "to go on: the state counts at its time only",
+        ),
     ],
 )
 def test_a_sign_carries_its_conditions_clinical_status_and_abatement(fields, active, abatement):
     """A state lasts as its Condition does (SPEC 2.9): the sign carries the clinical status and
     the abatement, read as for every Condition (``ConditionFinding``)."""
-    found = only(mapped(condition("Diffuse cerebral edema", **fields)).neurologic_signs)
+    resource = condition("Diffuse cerebral edema", **fields)
+    if resource.get("clinicalStatus", "") is None:
+        del resource["clinicalStatus"]
+    found = only(mapped(resource).neurologic_signs)
     assert found.active is active
     assert (found.abatement.isoformat() if found.abatement else None) == abatement
 
@@ -845,6 +862,11 @@ NOT_NEUROLOGIC_DYSFUNCTION = [
     pytest.param("ICANS prophylaxis", id=NOT_NOW_RULE + "ICANS prophylaxis is a plan"),
     pytest.param("Anti-seizure medication", id=NOT_NOW_RULE + "a seizure medication is no seizure"),
     pytest.param("Delirium precautions", id=NOT_NOW_RULE + "'precautions' on any neuro term"),
+    pytest.param(
+        "Encephalopathy, ruled out",
+        id=NOT_NOW_RULE + "'ruled out' denies the name in any clause of the text",
+    ),
+    pytest.param("Seizure - excluded", id=NOT_NOW_RULE + "'excluded' in any clause"),
 ]
 
 
@@ -913,6 +935,25 @@ NEUROLOGIC_DYSFUNCTION = [
         "delirium",
         None,
         id=NOT_NOW_RULE + "'medication' alone vetoes nothing (DSM-5 medication-induced delirium)",
+    ),
+    # found in the final review: a veto in another clause took a real finding away
+    pytest.param(
+        "Seizure, on levetiracetam prophylaxis",
+        "seizure",
+        S.SEIZURE,
+        id=NOT_NOW_RULE + "'prophylaxis' in another clause: the seizure stays",
+    ),
+    pytest.param(
+        "Delirium, CAM-ICU screening positive",
+        "delirium",
+        None,
+        id=NOT_NOW_RULE + "'screening' in another clause: the delirium stays",
+    ),
+    pytest.param(
+        "ICANS grade 2, plan: dexamethasone",
+        "ICANS",
+        None,
+        id=NOT_NOW_RULE + "'plan' in another clause: the ICANS stays",
     ),
 ]
 
@@ -1087,6 +1128,16 @@ NEGATIVE_VALUES = [
     pytest.param({"valueString": "Negative for seizures"}, id="'Negative for seizures'"),
     pytest.param({"valueString": "Seizures: none"}, id="'Seizures: none' (the name, then none)"),
     pytest.param({"valueString": "No, resolved"}, id="'No, resolved': every clause negative"),
+    # found in the final review: a time after the negated sign, or after "none", made a seizure
+    pytest.param({"valueString": "No seizures overnight"}, id="'No seizures overnight'"),
+    pytest.param({"valueString": "None this shift"}, id="'None this shift'"),
+    pytest.param(
+        {"valueString": "No seizure activity this shift"}, id="'No seizure activity this shift'"
+    ),
+    pytest.param({"valueString": "None since 0800"}, id="'None since 0800'"),
+    pytest.param({"valueString": "no seizures noted by RN"}, id="'no seizures noted by RN'"),
+    pytest.param({"valueString": "Negative this shift"}, id="'Negative this shift'"),
+    pytest.param({"valueString": "Nil overnight"}, id="'Nil overnight'"),
     pytest.param({"valueCodeableConcept": concept("No")}, id="a choice 'No'"),
     pytest.param(
         {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "373067005"}]}},

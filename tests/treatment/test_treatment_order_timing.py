@@ -76,6 +76,16 @@ def test_the_daily_total_is_in_the_warning_and_the_correction_is_the_daily_dose(
     assert finding.summary.startswith("Methylprednisolone 30 mg x 2 a day is 57% below")
 
 
+def test_a_count_of_1_is_one_dose_whatever_the_schedule():
+    """Found in the final review: 70 mg every 12 h with a count of 1 is one 70 mg dose (1 mg/kg
+    on 70 kg), not 140 mg a day: 50% below 2 mg/kg/day, and flagged."""
+    findings = check_draft_order(
+        order("methylprednisolone", 70, dose_count=1, **_every(12)),
+        assessment(**GRADE_3_AFTER_TOCILIZUMAB),
+    )
+    assert _codes(findings) == {(WARN, "dose-off-protocol")}
+
+
 def test_without_a_timing_the_single_dose_is_compared_and_the_text_says_so():
     (finding,) = check_draft_order(
         order("methylprednisolone", 70), assessment(**GRADE_3_AFTER_TOCILIZUMAB)
