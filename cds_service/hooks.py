@@ -62,7 +62,7 @@ from crs_grading.treatment import (
     check_draft_orders,
     plan_treatment,
 )
-from fhir_maps import MappingOptions, map_draft_orders, map_patient_record
+from fhir_maps import MappingOptions, is_element_report, map_draft_orders, map_patient_record
 
 __all__ = [
     "SMART_LAUNCH_PATH",
@@ -299,11 +299,10 @@ def _order_cards(
         )
     if not orders and not skipped:
         return []
-    # A report about a draft that was still checked is one unreadable element of it (SPEC 3):
-    # the extension lists it, but no "not checked" card (the order was checked).
-    checked_references = {order.reference for order in orders}
-    elements = tuple(item for item in skipped if item.reference in checked_references)
-    skipped = tuple(item for item in skipped if item.reference not in checked_references)
+    # A report about one unreadable element of a draft that was still checked (SPEC 3): the
+    # extension lists it, but no "not checked" card (the order was checked).
+    elements = tuple(item for item in skipped if is_element_report(item))
+    skipped = tuple(item for item in skipped if not is_element_report(item))
     resources = _draft_resources(draft_orders)
     checked = [
         CheckedOrder(

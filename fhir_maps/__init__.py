@@ -28,6 +28,7 @@ Everything else is internal. The codes, units, status rules and defaults are doc
 docs/fhir-mapping.md.
 """
 
+from ._context import is_element_report
 from .call_caches import clear_call_caches
 from .decoded import DecodedObservation, read_resource
 from .draft_orders import map_draft_orders
@@ -44,6 +45,7 @@ __all__ = [
     "ValidationMode",
     "blood_culture_loinc_codes",
     "clear_call_caches",
+    "is_element_report",
     "lab_loinc_codes",
     "neurologic_assessment_codes",
     "map_draft_orders",

@@ -34,6 +34,12 @@ from .options import MappingOptions, ValidationMode
 PARTIAL_SUFFIX = ": only this element was not used"
 
 
+def is_element_report(item: SkippedResource) -> bool:
+    """Whether a report is about one unreadable element of a resource that was still used
+    (SPEC 3), not about a resource skipped whole."""
+    return item.reason.endswith(PARTIAL_SUFFIX)
+
+
 class MappingContext:
     """Everything one ``map_patient_record`` call collects; the mappers append to its lists."""
 

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 import orjson
 import requests
@@ -88,12 +88,19 @@ class FhirEndpoint:
         port), user info, or a path outside the server's base path (found in review: on a host
         that serves tenants as paths, ``/other-tenant/...`` got the token).
         """
-        absolute = urljoin(self.base_url.rstrip("/") + "/", link)
+        try:
+            absolute = urljoin(self.base_url.rstrip("/") + "/", link)
+        except ValueError:  # "https://[broken/x": not a link we can follow (it was a 500)
+            return None
         here, there = url_origin(self.base_url), url_origin(absolute)
         if here is None or there is None or here[0] != there[0]:
             return None
         base_path, path = here[1].rstrip("/"), there[1]
         if path.rstrip("/") != base_path and not path.startswith(base_path + "/"):
+            return None
+        # A dot segment, plain or percent-encoded ("%2e%2e"), would climb out of the base path
+        # on a server that normalises it (found in the final review): never followed.
+        if any(segment in (".", "..") for segment in unquote(path).split("/")):
             return None
         return absolute
 

@@ -189,7 +189,7 @@ def _incomplete(assessment: Assessment, problems: Sequence[DataProblem]) -> tupl
     could not be read: drugs unidentified, or administrations or procedures not read in full."""
     if assessment.in_scope:
         return ()
-    unread = any(p.hides_data and p.key in THERAPY_KEYS for p in problems)
+    unread = any(p.rows_unread and p.key in THERAPY_KEYS for p in problems)  # as the hooks
     if not unread and not assessment.unconfirmed_therapies:
         return ()
     return (CARD["incomplete-unread"], CARD["incomplete-check"])

@@ -337,3 +337,25 @@ def test_a_redose_too_soon_is_critical_even_when_the_dose_is_sent_as_text(app_at
     cards, _ = _answer(app_at, "figure3", "order-sign", [_toci_dose_as_text()])
     card = _by_summary(cards, "Tocilizumab less than 8 h after the last dose")
     assert card["indicator"] == "critical"
+
+
+def test_order_select_reports_only_the_selected_drafts_that_could_not_be_read(app_at):
+    """An unselected draft that cannot be read makes no "not checked" card on order-select
+    (final review: the filter had no test); selected, it does."""
+    drafts = [_toci(291, order_id="toci-ok"), _unreadable_toci()]
+    cards, _ = _answer(
+        app_at, "case3", "order-select", drafts, selections=["MedicationRequest/toci-ok"]
+    )
+    assert not [c for c in cards if c["summary"].startswith("Draft order not checked")]
+    cards, _ = _answer(
+        app_at, "case3", "order-select", drafts, selections=["MedicationRequest/toci-bad"]
+    )
+    assert [c for c in cards if c["summary"].startswith("Draft order not checked")]
+
+
+def test_a_skipped_draft_sharing_an_id_with_a_checked_one_still_gets_its_card(app_at):
+    """Final review: another patient's tocilizumab draft with the same id as this patient's was
+    filed as an element report of the checked one, and its "not checked" card was lost."""
+    other = _toci_with_subject("Patient/someone-else", order_id="x")
+    cards, _ = _answer(app_at, "case3", "order-sign", [_toci(400, order_id="x"), other])
+    assert [c for c in cards if c["summary"].startswith("Draft order not checked")]

@@ -347,6 +347,10 @@ def test_a_next_link_to_another_host_is_not_followed_so_the_token_stays_home(moc
         ("https://EHR.example.org/fhir/Observation?page=2", True),
         ("https://ehr.example.org/fhir?_getpages=abc&page=2", True),
         ("Observation?page=2", True),
+        ("https://ehr.example.org/fhir/%2e%2e/other-tenant/Observation?page=2", False),
+        ("https://ehr.example.org/fhir/%2E%2E/%2e%2e/x/fhir/Observation?page=2", False),
+        ("https://ehr.example.org/fhir/./Observation?page=2", False),
+        ("https://[broken/x?page=2", False),
     ],
     ids=[
         "another tenant's path on the same host",
@@ -358,6 +362,10 @@ def test_a_next_link_to_another_host_is_not_followed_so_the_token_stays_home(moc
         "the host in capitals",
         "the base path itself (paging by the base URL, as HAPI does)",
         "relative to the base",
+        "a percent-encoded dot segment climbing out (final review)",
+        "two of them, upper case",
+        "a plain dot segment",
+        "a malformed URL (it was a 500)",
     ],
 )
 def test_a_next_link_is_followed_only_under_the_fhir_servers_base(mocked_http, link, followed):
