@@ -197,7 +197,11 @@ WATCH_VARIABLES: tuple[tuple[str, str, str], ...] = (
         "communication",
         "comma list of `communication` (FHIR Communication to the EHR) and `webhook`",
     ),
-    ("CRS_CDS_WATCH_WEBHOOK_URL", "unset", "URL the `webhook` channel POSTs alerts to"),
+    (
+        "CRS_CDS_WATCH_WEBHOOK_URL",
+        "unset",
+        "https URL the `webhook` channel POSTs alerts to (http only on loopback)",
+    ),
     (
         "CRS_CDS_WATCH_WEBHOOK_SECRET",
         "unset (required with the webhook channel)",
@@ -673,8 +677,9 @@ def _url_list(name: str, raw: object, *, https: bool) -> tuple[str, ...] | None:
 
 
 def _key_url(name: str, raw: str) -> str:
-    """The URL of a JWK Set: https, or http on loopback only (a key fetched in clear can be
-    replaced on the way, and with it every token's signature)."""
+    """A URL whose traffic must not travel in clear: https, or http on loopback only (a JWK Set
+    fetched in clear can be replaced on the way, and with it every token's signature; a watch
+    alert posted in clear carries a clinical summary)."""
     url = _http_url(name, raw)
     parts = urlsplit(url)
     if parts.scheme != "https" and not is_loopback_host(parts.hostname):
@@ -753,7 +758,10 @@ def _watch_settings(get: Callable[[str], str | None]) -> WatchSettings:
     if key_file is not None and not os.path.isfile(key_file):
         raise SettingsError(f"CRS_CDS_WATCH_PRIVATE_KEY_FILE names no readable file: {key_file!r}")
     channels = _alert_channels(get("CRS_CDS_WATCH_ALERT_CHANNELS"))
-    webhook_url = _optional_http_url("CRS_CDS_WATCH_WEBHOOK_URL", get("CRS_CDS_WATCH_WEBHOOK_URL"))
+    raw_webhook = get("CRS_CDS_WATCH_WEBHOOK_URL")
+    webhook_url = (
+        None if raw_webhook is None else _key_url("CRS_CDS_WATCH_WEBHOOK_URL", raw_webhook)
+    )
     webhook_secret = get("CRS_CDS_WATCH_WEBHOOK_SECRET")
     if AlertChannel.WEBHOOK in channels and (webhook_url is None or webhook_secret is None):
         missing = "CRS_CDS_WATCH_WEBHOOK_" + ("URL" if webhook_url is None else "SECRET")

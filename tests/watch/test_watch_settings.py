@@ -43,6 +43,15 @@ def test_the_watch_is_off_unless_a_fhir_server_is_configured():
         pytest.param(
             {
                 "CRS_CDS_WATCH_ALERT_CHANNELS": "webhook",
+                "CRS_CDS_WATCH_WEBHOOK_URL": "http://hooks.example.org/a",
+                "CRS_CDS_WATCH_WEBHOOK_SECRET": "webhook-secret-0123456789-abcdefghijklmn",
+            },
+            "CRS_CDS_WATCH_WEBHOOK_URL",
+            id="a webhook over plain http (an alert carries a clinical summary; final review)",
+        ),
+        pytest.param(
+            {
+                "CRS_CDS_WATCH_ALERT_CHANNELS": "webhook",
                 "CRS_CDS_WATCH_WEBHOOK_URL": "https://hooks.example.org/a",
                 "CRS_CDS_WATCH_WEBHOOK_SECRET": "short",
             },
