@@ -117,7 +117,8 @@ def read_page(document: Mapping[str, Any]) -> ReadPage:
             skipped += 1  # a search mode that is not a code: the entry cannot be read
             continue
         if mode is not None and mode not in _RESULT_MODES:
-            errors += mode == "outcome" and _is_error_outcome(entry.get("resource"))
+            if mode == "outcome" and _is_error_outcome(entry.get("resource")):
+                errors += 1
             continue
         resource = entry.get("resource")
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
@@ -276,8 +277,10 @@ def _decode_entries(raw: Raw) -> DecodedBundle | None:
             skipped += 1
             continue
         if mode is not None and mode not in _RESULT_MODES:
-            if mode == "outcome" and not isinstance(entry.resource, UnsetType):
-                errors += _is_error_outcome(orjson.loads(memoryview(entry.resource)))
+            raw_outcome = entry.resource
+            if mode == "outcome" and not isinstance(raw_outcome, UnsetType):
+                if _is_error_outcome(orjson.loads(memoryview(raw_outcome))):
+                    errors += 1
             continue
         if isinstance(entry.resource, UnsetType):
             skipped += 1
