@@ -16,8 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from cds_service.fhir_io import DataProblem
 from cds_service.smart import InMemorySmartStore, SmartConfig, remember_view
+from cds_service.smart.page import _incomplete
 from cds_service.smart.store import LaunchSession
+from crs_grading import assess
+from crs_grading.inputs import GradingInputs, PatientFacts
 
 from .conftest import ISS, Clock, build_app
 from .fhir_fake import FakeFhir, demo_resources
@@ -334,3 +338,25 @@ def test_the_page_shows_clinical_words_never_criterion_or_warning_codes(case3_pa
     assert shown == []
     assert 'data-code="infection-diagnosis"' in case3_page
     assert re.search(r'<li data-criterion="[a-z0-9-]+"><span class="pill grade-3">', case3_page)
+
+
+@pytest.mark.parametrize(
+    ("rows_unread", "incomplete"),
+    [
+        pytest.param(True, True, id="the administrations themselves not read in full"),
+        pytest.param(
+            False,
+            False,
+            id="only a Medication they name not read (the hooks' rule: no incomplete card)",
+        ),
+    ],
+)
+def test_the_page_says_the_check_is_incomplete_on_the_hooks_rule(rows_unread, incomplete):
+    """Final review: the page looked at any problem that hides data, the hooks at rows unread;
+    a Medication read failing for an administration outside the scope window made the page say
+    the check was incomplete while the hooks (rightly) said nothing."""
+    out_of_scope = assess(
+        GradingInputs(patient=PatientFacts("Patient/p1")), datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    problem = DataProblem("medications", "medication administrations ...", rows_unread=rows_unread)
+    assert bool(_incomplete(out_of_scope, (problem,))) is incomplete
