@@ -235,12 +235,20 @@ class _OrderCheck:
             weight = self.assessment.weight
             in_mg = value * weight.value if weight is not None and weight.value > 0 else None
             written = f"{wording.number(value, 2)} mg/kg"
-        per_day = order.doses_per_day if order.dose_count != 1 else None
-        if self.protocol_dose is not None and self.protocol_dose.per_day and per_day is not None:
-            # a daily protocol dose is compared with the order's daily total (``dose``)
+        per_day = self._daily_doses()
+        if per_day is not None:  # compared by the daily total (``dose``)
             written = f"{written} x {wording.number(per_day, 2)} a day"
             in_mg = None if in_mg is None else in_mg * per_day
         return written, in_mg
+
+    def _daily_doses(self) -> float | None:
+        """The order's doses a day when a daily protocol dose (methylprednisolone 2 mg/kg/day)
+        is compared with the order's daily total; None when the single dose is compared (a
+        per-dose protocol, no timing read, or a count of 1: one dose whatever the schedule)."""
+        protocol, order = self.protocol_dose, self.order
+        if protocol is None or not protocol.per_day or order.dose_count == 1:
+            return None
+        return order.doses_per_day
 
     def _maximum_mg(self) -> int | None:
         rows = [row for row in DOSE_TABLE if row.drug is self.drug]
@@ -285,10 +293,9 @@ class _OrderCheck:
                     f" (= {wording.number(ordered_mg)} mg for {wording.number(weight_kg)} kg)"
                 )
         evidence = () if protocol.weight_reference is None else (protocol.weight_reference,)
-        per_day = self.order.doses_per_day
-        # a count of 1 is one dose whatever the schedule (found in review)
-        daily = protocol.per_day and per_day is not None and self.order.dose_count != 1
-        if daily and per_day is not None:
+        per_day = self._daily_doses()
+        daily = per_day is not None
+        if per_day is not None:
             # A daily protocol dose (methylprednisolone 2 mg/kg/day) against the order's daily
             # total: 55 mg every 12 h is 110 mg a day, not 55 (found in review: the correction
             # of a split dose doubled it).
